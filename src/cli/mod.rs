@@ -1,0 +1,22 @@
+//! The command line: what `instore` does with its arguments.
+
+pub mod duration;
+pub mod params;
+pub mod run;
+pub mod summary;
+
+use clap::{Parser, Subcommand};
+
+/// In-store personalization: shoppers within a geofence of a promoted product.
+#[derive(Debug, Parser)]
+#[command(name = "instore", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the streaming join headless over recorded dumps and write its outputs.
+    Run(run::RunArgs),
+}

@@ -1,0 +1,103 @@
+//! Positions and ksqlDB's GEO_DISTANCE.
+
+use super::decimal::Decimal5;
+
+/// Earth radius GEO_DISTANCE uses for kilometres.
+pub const EARTH_RADIUS_KM: f64 = 6371.0;
+
+/// A position as the topics carry it: two DECIMAL(10,5) degrees, range-checked on decoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LatLon {
+    pub lat: Decimal5,
+    pub lon: Decimal5,
+}
+
+impl LatLon {
+    pub fn lat_deg(&self) -> f64 {
+        self.lat.to_f64()
+    }
+
+    pub fn lon_deg(&self) -> f64 {
+        self.lon.to_f64()
+    }
+
+    /// The point on the unit sphere, for the spatial index (chord distances need no wrap-around
+    /// at ±180° and no special case at the poles).
+    pub fn unit_vector(&self) -> [f64; 3] {
+        let (lat, lon) = (self.lat_deg().to_radians(), self.lon_deg().to_radians());
+        [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+    }
+}
+
+/// ksqlDB's GEO_DISTANCE in km: the haversine formula on the DECIMALs widened to f64,
+/// a = sin²(Δφ/2) + sin²(Δλ/2)·cos φ1·cos φ2, d = 2·asin(√a)·6371.
+pub fn geo_distance_km(a: &LatLon, b: &LatLon) -> f64 {
+    geo_distance_km_deg(a.lat_deg(), a.lon_deg(), b.lat_deg(), b.lon_deg())
+}
+
+/// [`geo_distance_km`] on plain degrees.
+pub fn geo_distance_km_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let d_lat = (lat2 - lat1).to_radians();
+    let d_lon = (lon2 - lon1).to_radians();
+    let half_lat = (d_lat / 2.0).sin();
+    let half_lon = (d_lon / 2.0).sin();
+    let a = half_lat * half_lat
+        + half_lon * half_lon * lat1.to_radians().cos() * lat2.to_radians().cos();
+    // Rounding can push `a` a hair above 1 for antipodal points; asin would give NaN.
+    2.0 * a.sqrt().min(1.0).asin() * EARTH_RADIUS_KM
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::decimal::DecimalPolicy;
+
+    fn at(lat: &str, lon: &str) -> LatLon {
+        LatLon {
+            lat: Decimal5::parse(lat, DecimalPolicy::Strict).unwrap(),
+            lon: Decimal5::parse(lon, DecimalPolicy::Strict).unwrap(),
+        }
+    }
+
+    #[test]
+    fn zero_for_the_same_point() {
+        let p = at("41.88696", "-87.59927");
+        assert_eq!(geo_distance_km(&p, &p), 0.0);
+    }
+
+    #[test]
+    fn one_degree_of_latitude_is_r_times_pi_over_180() {
+        let d = geo_distance_km(&at("0", "0"), &at("1", "0"));
+        assert!((d - EARTH_RADIUS_KM * std::f64::consts::PI / 180.0).abs() < 1e-9);
+        assert!((d - 111.19492664455873).abs() < 1e-9);
+    }
+
+    #[test]
+    fn known_city_pairs() {
+        // Reference values from the haversine formula with R = 6371 km.
+        let london = at("51.5007", "-0.1246");
+        let new_york = at("40.6892", "-74.0445");
+        assert!((geo_distance_km(&london, &new_york) - 5574.840456848555).abs() < 1e-6);
+        let chicago = at("41.88696", "-87.59927");
+        let antipode = at("-41.88696", "92.40073");
+        assert!((geo_distance_km(&chicago, &antipode) - EARTH_RADIUS_KM * std::f64::consts::PI).abs() < 1e-6);
+    }
+
+    #[test]
+    fn wraps_across_the_antimeridian() {
+        let east = at("10", "179.99999");
+        let west = at("10", "-179.99999");
+        let feet = geo_distance_km(&east, &west) * 3281.0;
+        assert!(feet < 8.0, "{feet}");
+    }
+
+    #[test]
+    fn small_offsets_in_feet() {
+        let a = at("41.88696", "-87.59927");
+        let b = at("41.88713", "-87.59927");
+        assert_eq!(geo_distance_km(&a, &b), geo_distance_km(&b, &a));
+        // 0.00017° of latitude ≈ 18.9 m ≈ 62 ft.
+        let feet = geo_distance_km(&a, &b) * 3281.0;
+        assert!((feet - 62.0).abs() < 0.5, "{feet}");
+    }
+}

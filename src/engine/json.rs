@@ -1,0 +1,492 @@
+//! A validating, zero-copy reader for flat JSON objects.
+//!
+//! Every record the engine sees is a JSON object whose interesting fields are scalars: the kcat
+//! envelope and the three topics' values. Going through `serde_json::Value` (or even a derived
+//! struct) costs most of the time budget of the 1 µs per record we aim for, and would lose the
+//! literal text of numbers that DECIMAL(10,5) must be read from. This reader walks the top-level
+//! members once, hands each one to the caller as a borrowed [`JsonValue`] and validates nested
+//! objects and arrays of unknown fields without building them. Anything that is not valid JSON
+//! (RFC 8259) is an error, so "not JSON" is decided exactly; the tests check that against
+//! `serde_json`.
+
+use std::borrow::Cow;
+
+/// Why a text is not a JSON object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    #[error("not valid JSON")]
+    Syntax,
+    #[error("JSON value is not an object")]
+    NotAnObject,
+}
+
+/// A JSON string as it stands in the text, without its quotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonStr<'a> {
+    raw: &'a str,
+    has_escapes: bool,
+}
+
+impl<'a> JsonStr<'a> {
+    /// The string's value with escapes resolved; borrows when there were none.
+    pub fn decode(&self) -> Cow<'a, str> {
+        if self.has_escapes {
+            Cow::Owned(unescape(self.raw))
+        } else {
+            Cow::Borrowed(self.raw)
+        }
+    }
+
+    /// The text between the quotes, escapes untouched.
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+}
+
+/// One member value, borrowed from the input text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonValue<'a> {
+    Null,
+    Bool(bool),
+    /// The number's literal text, exactly as written (never through f64).
+    Number(&'a str),
+    String(JsonStr<'a>),
+    /// The whole nested object's text, validated.
+    Object(&'a str),
+    /// The whole nested array's text, validated.
+    Array(&'a str),
+}
+
+impl JsonValue<'_> {
+    /// A short name for error messages ("string", "number", …).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            JsonValue::Null => "null",
+            JsonValue::Bool(_) => "boolean",
+            JsonValue::Number(_) => "number",
+            JsonValue::String(_) => "string",
+            JsonValue::Object(_) => "object",
+            JsonValue::Array(_) => "array",
+        }
+    }
+}
+
+/// Walks the members of the JSON object `text`, calling `member(key, value)` for each in order.
+///
+/// The whole text is validated before this returns `Ok`; members may already have been handed
+/// out when a later syntax error is found, so callers must discard what they collected on `Err`.
+pub fn for_each_member<'a>(
+    text: &'a str,
+    mut member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
+) -> Result<(), JsonError> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    reader.skip_ws();
+    match reader.peek() {
+        Some(b'{') => {}
+        Some(_) => {
+            // Valid JSON of another kind is "not an object"; anything else is "not JSON".
+            reader.value(0)?;
+            reader.skip_ws();
+            return if reader.at_end() {
+                Err(JsonError::NotAnObject)
+            } else {
+                Err(JsonError::Syntax)
+            };
+        }
+        None => return Err(JsonError::Syntax),
+    }
+    reader.pos += 1;
+    reader.skip_ws();
+    if reader.peek() == Some(b'}') {
+        reader.pos += 1;
+    } else {
+        loop {
+            reader.skip_ws();
+            if reader.peek() != Some(b'"') {
+                return Err(JsonError::Syntax);
+            }
+            let key = reader.string()?;
+            reader.skip_ws();
+            reader.expect(b':')?;
+            reader.skip_ws();
+            let value = reader.value(1)?;
+            member(key, value);
+            reader.skip_ws();
+            match reader.next_byte() {
+                Some(b',') => continue,
+                Some(b'}') => break,
+                _ => return Err(JsonError::Syntax),
+            }
+        }
+    }
+    reader.skip_ws();
+    if reader.at_end() {
+        Ok(())
+    } else {
+        Err(JsonError::Syntax)
+    }
+}
+
+/// Deep nesting is valid JSON but a stack hazard; serde_json stops at 128 as well.
+const MAX_DEPTH: usize = 128;
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    fn next_byte(&mut self) -> Option<u8> {
+        let b = self.peek();
+        self.pos += 1;
+        b
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), JsonError> {
+        if self.next_byte() == Some(byte) {
+            Ok(())
+        } else {
+            Err(JsonError::Syntax)
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(JsonError::Syntax)
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<JsonValue<'a>, JsonError> {
+        match self.peek() {
+            Some(b'"') => Ok(JsonValue::String(self.string()?)),
+            Some(b'-' | b'0'..=b'9') => Ok(JsonValue::Number(self.number()?)),
+            Some(b'n') => self.literal(b"null").map(|()| JsonValue::Null),
+            Some(b't') => self.literal(b"true").map(|()| JsonValue::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|()| JsonValue::Bool(false)),
+            Some(b'{') => {
+                let start = self.pos;
+                self.skip_container(depth, b'{', b'}')?;
+                Ok(JsonValue::Object(&self.text[start..self.pos]))
+            }
+            Some(b'[') => {
+                let start = self.pos;
+                self.skip_container(depth, b'[', b']')?;
+                Ok(JsonValue::Array(&self.text[start..self.pos]))
+            }
+            _ => Err(JsonError::Syntax),
+        }
+    }
+
+    /// Validates and skips an object or array starting at `self.pos`.
+    fn skip_container(&mut self, depth: usize, open: u8, close: u8) -> Result<(), JsonError> {
+        if depth >= MAX_DEPTH {
+            return Err(JsonError::Syntax);
+        }
+        self.expect(open)?;
+        self.skip_ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            if open == b'{' {
+                if self.peek() != Some(b'"') {
+                    return Err(JsonError::Syntax);
+                }
+                self.string()?;
+                self.skip_ws();
+                self.expect(b':')?;
+                self.skip_ws();
+            }
+            self.value(depth + 1)?;
+            self.skip_ws();
+            match self.next_byte() {
+                Some(b',') => continue,
+                Some(b) if b == close => return Ok(()),
+                _ => return Err(JsonError::Syntax),
+            }
+        }
+    }
+
+    /// Reads a string starting at its opening quote.
+    fn string(&mut self) -> Result<JsonStr<'a>, JsonError> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let mut has_escapes = false;
+        loop {
+            match self.next_byte() {
+                Some(b'"') => {
+                    return Ok(JsonStr {
+                        raw: &self.text[start..self.pos - 1],
+                        has_escapes,
+                    })
+                }
+                Some(b'\\') => {
+                    has_escapes = true;
+                    match self.next_byte() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+                        Some(b'u') => {
+                            for _ in 0..4 {
+                                if !self.next_byte().is_some_and(|b| b.is_ascii_hexdigit()) {
+                                    return Err(JsonError::Syntax);
+                                }
+                            }
+                        }
+                        _ => return Err(JsonError::Syntax),
+                    }
+                }
+                Some(0x00..=0x1f) | None => return Err(JsonError::Syntax),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Reads a number per the JSON grammar and returns its literal text.
+    fn number(&mut self) -> Result<&'a str, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.next_byte() {
+            Some(b'0') => {}
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(JsonError::Syntax),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.one_or_more_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.one_or_more_digits()?;
+        }
+        Ok(&self.text[start..self.pos])
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    fn one_or_more_digits(&mut self) -> Result<(), JsonError> {
+        let start = self.pos;
+        self.digits();
+        if self.pos == start {
+            Err(JsonError::Syntax)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Resolves the escapes of a string already validated by [`Reader::string`].
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let high = hex4(&mut chars);
+                let code = if (0xD800..0xDC00).contains(&high) {
+                    // A surrogate pair is two escapes; a lone half becomes U+FFFD like serde_json's
+                    // lossy mode, rather than rejecting text Kafka clients happily produce.
+                    let rest = chars.as_str();
+                    if rest.starts_with("\\u") {
+                        let mut ahead = rest[2..].chars();
+                        let low = hex4(&mut ahead);
+                        if (0xDC00..0xE000).contains(&low) {
+                            chars = ahead;
+                            0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            0xFFFD
+                        }
+                    } else {
+                        0xFFFD
+                    }
+                } else {
+                    high
+                };
+                out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
+    let mut code = 0;
+    for _ in 0..4 {
+        code = code * 16 + chars.next().and_then(|c| c.to_digit(16)).unwrap_or(0);
+    }
+    code
+}
+
+/// Appends `value` to `out` as a JSON string literal, quotes included.
+pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(text: &str) -> Result<Vec<(String, JsonValue<'_>)>, JsonError> {
+        let mut out = Vec::new();
+        for_each_member(text, |k, v| out.push((k.decode().into_owned(), v)))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn reads_scalar_members_with_literal_numbers() {
+        let got = members(r#" {"a": 41.886925, "B":"x\"y", "c": null, "d": true, "e": [1, {"f": 2}], "g": {}} "#)
+            .unwrap();
+        assert_eq!(got[0], ("a".into(), JsonValue::Number("41.886925")));
+        assert!(matches!(got[1].1, JsonValue::String(s) if s.decode() == "x\"y"));
+        assert_eq!(got[2].1, JsonValue::Null);
+        assert_eq!(got[3].1, JsonValue::Bool(true));
+        assert_eq!(got[4].1, JsonValue::Array("[1, {\"f\": 2}]"));
+        assert_eq!(got[5].1, JsonValue::Object("{}"));
+    }
+
+    #[test]
+    fn distinguishes_not_json_from_not_an_object() {
+        assert_eq!(members("[1,2,3]").unwrap_err(), JsonError::NotAnObject);
+        assert_eq!(members("42").unwrap_err(), JsonError::NotAnObject);
+        assert_eq!(members("\"s\"").unwrap_err(), JsonError::NotAnObject);
+        assert_eq!(members("not json at all").unwrap_err(), JsonError::Syntax);
+        assert_eq!(members(r#"{"uid": "x", "latitude": "#).unwrap_err(), JsonError::Syntax);
+        assert_eq!(members("").unwrap_err(), JsonError::Syntax);
+        assert_eq!(members("{} x").unwrap_err(), JsonError::Syntax);
+        assert_eq!(members("[1] x").unwrap_err(), JsonError::Syntax);
+    }
+
+    #[test]
+    fn rejects_invalid_numbers_and_strings() {
+        for bad in [
+            r#"{"a": 01}"#,
+            r#"{"a": 1.}"#,
+            r#"{"a": .5}"#,
+            r#"{"a": -}"#,
+            r#"{"a": 1e}"#,
+            r#"{"a": +1}"#,
+            r#"{"a": "\x"}"#,
+            r#"{"a": "\u12G4"}"#,
+            "{\"a\": \"tab\there\"}",
+            r#"{"a": 1,}"#,
+            r#"{a: 1}"#,
+            r#"{"a" 1}"#,
+            r#"{"a": NaN}"#,
+            r#"{"a": [1,]}"#,
+        ] {
+            assert_eq!(members(bad).unwrap_err(), JsonError::Syntax, "{bad}");
+        }
+    }
+
+    #[test]
+    fn unescapes_unicode_and_surrogate_pairs() {
+        let got = members(r#"{"k": "\u0073ku \ud83d\ude00 \u00e9"}"#).unwrap();
+        let JsonValue::String(s) = got[0].1 else {
+            panic!("not a string")
+        };
+        assert_eq!(s.decode(), "sku 😀 é");
+    }
+
+    #[test]
+    fn string_writer_round_trips_through_serde() {
+        let text = "a\"b\\c\nd\u{1}é😀";
+        let mut out = Vec::new();
+        write_json_string(&mut out, text);
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, text);
+    }
+
+    proptest::proptest! {
+        /// Our validity decision equals serde_json's on arbitrary near-JSON text.
+        #[test]
+        fn validity_agrees_with_serde_json(text in r#"[{}\[\]",:0-9a-z\\. \-+eEtrufnl]{0,40}"#) {
+            // Lone surrogate escapes are grammatical JSON that serde_json refuses; we accept them.
+            proptest::prop_assume!(!text.contains("\\u"));
+            let ours = members(&text);
+            let theirs = serde_json::from_str::<serde_json::Value>(&text);
+            match theirs {
+                Ok(serde_json::Value::Object(_)) => proptest::prop_assert!(ours.is_ok(), "{text}"),
+                Ok(_) => proptest::prop_assert_eq!(ours.unwrap_err(), JsonError::NotAnObject),
+                Err(_) => proptest::prop_assert_eq!(ours.unwrap_err(), JsonError::Syntax),
+            }
+        }
+
+        /// Any object serde_json writes, we read back member by member.
+        #[test]
+        fn reads_what_serde_json_writes(map in proptest::collection::btree_map("[a-zA-Z\"\\\\é ]{0,6}", "[ -~é\n]{0,8}", 0..6)) {
+            let text = serde_json::to_string(&map).unwrap();
+            let got = members(&text).unwrap();
+            proptest::prop_assert_eq!(got.len(), map.len());
+            for ((k, v), (gk, gv)) in map.iter().zip(got.iter()) {
+                proptest::prop_assert_eq!(k, gk);
+                let JsonValue::String(s) = gv else { panic!("not a string") };
+                let decoded = s.decode();
+                proptest::prop_assert_eq!(v.as_str(), decoded.as_ref());
+            }
+        }
+    }
+}

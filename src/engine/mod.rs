@@ -1,0 +1,28 @@
+//! The streaming join engine: pure, deterministic, driven only by record timestamps.
+//!
+//! No tokio, rdkafka, egui, clock or file IO in here: records in, outputs out. Adapters in
+//! [`crate::io`] feed it from dumps, the simulator or Kafka; the console draws what it emits.
+
+pub mod decimal;
+pub mod geo;
+pub mod json;
+pub mod nearby_join;
+pub mod output;
+pub mod params;
+pub mod pipeline;
+pub mod promotion_join;
+pub mod record;
+pub mod reference;
+pub mod reject;
+pub mod spatial;
+pub mod topic;
+pub mod window;
+
+pub use decimal::{Decimal5, DecimalPolicy};
+pub use geo::LatLon;
+pub use output::Output;
+pub use params::{PipelineParams, PromotionMatchKey};
+pub use pipeline::{Pipeline, PipelineStats, StateSize, TopicCounters};
+pub use record::{Customer, InputValue, Product, Promotion};
+pub use reject::{RejectLedger, RejectReason};
+pub use topic::{RawRecord, Topic};

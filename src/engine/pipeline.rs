@@ -1,0 +1,207 @@
+//! The engine facade: raw records in, VALID_PROMOTIONS and NEARBY_CUSTOMERS out, every
+//! refusal and late record counted.
+
+use std::sync::Arc;
+
+use super::nearby_join::{NearbyCustomer, NearbyJoin};
+use super::output::Output;
+use super::params::PipelineParams;
+use super::promotion_join::{Arrival, PromotionJoin, ValidPromotion};
+use super::record::{decode_value, InputValue};
+use super::reject::{RejectLedger, RejectReason, RejectedSample};
+use super::topic::{RawRecord, Topic};
+
+/// Counters of one topic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TopicCounters {
+    /// Records that arrived on the topic (for output topics: records the engine emitted).
+    pub records: u64,
+    pub rejected: u64,
+    /// Arrived older than stream time − (2·WITHIN + grace).
+    pub late: u64,
+}
+
+/// What the engine has seen and done so far.
+#[derive(Clone, Debug, Default)]
+pub struct PipelineStats {
+    topics: [TopicCounters; Topic::ALL.len()],
+    pub rejects: RejectLedger,
+}
+
+impl PipelineStats {
+    pub fn topic(&self, topic: Topic) -> &TopicCounters {
+        &self.topics[topic.index()]
+    }
+
+    fn topic_mut(&mut self, topic: Topic) -> &mut TopicCounters {
+        &mut self.topics[topic.index()]
+    }
+}
+
+/// How much the joins hold (the operator's "state size").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateSize {
+    /// Products and promotions buffered by join 1.
+    pub promotion_join: usize,
+    /// Pings buffered by join 2.
+    pub customers: usize,
+    /// Valid promotions buffered by join 2.
+    pub valid_promotions: usize,
+}
+
+/// The two joins of the original pipeline, chained.
+#[derive(Debug)]
+pub struct Pipeline {
+    params: PipelineParams,
+    promotion_join: PromotionJoin,
+    nearby_join: NearbyJoin,
+    stats: PipelineStats,
+    /// Reused per record so the hot path does not allocate output vectors.
+    valid_scratch: Vec<ValidPromotion>,
+    nearby_scratch: Vec<NearbyCustomer>,
+}
+
+impl Pipeline {
+    pub fn new(params: PipelineParams) -> Self {
+        Self {
+            promotion_join: PromotionJoin::new(params.promotion_window(), params.match_key),
+            nearby_join: NearbyJoin::new(&params),
+            params,
+            stats: PipelineStats::default(),
+            valid_scratch: Vec::new(),
+            nearby_scratch: Vec::new(),
+        }
+    }
+
+    pub fn params(&self) -> &PipelineParams {
+        &self.params
+    }
+
+    pub fn stats(&self) -> &PipelineStats {
+        &self.stats
+    }
+
+    pub fn state_size(&self) -> StateSize {
+        let (customers, valid_promotions) = self.nearby_join.buffered();
+        StateSize {
+            promotion_join: self.promotion_join.buffered(),
+            customers,
+            valid_promotions,
+        }
+    }
+
+    /// The highest input timestamp either join has seen.
+    pub fn stream_time_ms(&self) -> Option<i64> {
+        self.promotion_join
+            .stream_time_ms()
+            .max(self.nearby_join.stream_time_ms())
+    }
+
+    /// Feeds one record; appends what it causes to `out`, in emission order.
+    pub fn push(&mut self, record: &RawRecord<'_>, out: &mut Vec<Output>) {
+        let topic = match Topic::from_name(&record.topic) {
+            Some(topic) if topic.is_input() => topic,
+            _ => {
+                self.reject(&record.topic, None, record, RejectReason::NotAnInputTopic);
+                return;
+            }
+        };
+        self.stats.topic_mut(topic).records += 1;
+        let Some(ts_ms) = record.timestamp_ms.filter(|ts| *ts >= 0) else {
+            self.reject(topic.name(), Some(topic), record, RejectReason::NoTimestamp);
+            return;
+        };
+        let Some(payload) = record.payload.as_deref() else {
+            self.reject(topic.name(), Some(topic), record, RejectReason::NullValue);
+            return;
+        };
+        let value = match decode_value(topic, payload, self.params.decimal_policy) {
+            Ok(value) => value,
+            Err(reason) => {
+                self.reject(topic.name(), Some(topic), record, reason);
+                return;
+            }
+        };
+        self.push_value(topic, ts_ms, value, out);
+    }
+
+    /// Feeds a value already decoded (the simulator and the bus skip JSON entirely).
+    pub fn push_value(&mut self, topic: Topic, ts_ms: i64, value: InputValue, out: &mut Vec<Output>) {
+        let mut valid = std::mem::take(&mut self.valid_scratch);
+        let mut nearby = std::mem::take(&mut self.nearby_scratch);
+        let arrival = match value {
+            InputValue::Customer(c) => {
+                self.nearby_join
+                    .push_customer(ts_ms, Arc::new(c), &mut nearby)
+            }
+            InputValue::Product(p) => {
+                self.promotion_join
+                    .push_product(ts_ms, Arc::new(p), &mut valid)
+            }
+            InputValue::Promotion(p) => {
+                self.promotion_join
+                    .push_promotion(ts_ms, Arc::new(p), &mut valid)
+            }
+        };
+        if arrival == Arrival::Late {
+            self.stats.topic_mut(topic).late += 1;
+        }
+        self.emit(&mut valid, &mut nearby, out);
+        self.valid_scratch = valid;
+        self.nearby_scratch = nearby;
+    }
+
+    /// Moves join 1's outputs into join 2 and everything into `out`.
+    fn emit(
+        &mut self,
+        valid: &mut Vec<ValidPromotion>,
+        nearby: &mut Vec<NearbyCustomer>,
+        out: &mut Vec<Output>,
+    ) {
+        self.drain_nearby(nearby, out);
+        for v in valid.drain(..) {
+            let v = Arc::new(v);
+            self.stats.topic_mut(Topic::ValidPromotions).records += 1;
+            out.push(Output::ValidPromotion(Arc::clone(&v)));
+            if self.nearby_join.push_valid_promotion(v, nearby) == Arrival::Late {
+                self.stats.topic_mut(Topic::ValidPromotions).late += 1;
+            }
+            self.drain_nearby(nearby, out);
+        }
+    }
+
+    fn drain_nearby(&mut self, nearby: &mut Vec<NearbyCustomer>, out: &mut Vec<Output>) {
+        self.stats.topic_mut(Topic::NearbyCustomers).records += nearby.len() as u64;
+        out.extend(nearby.drain(..).map(Output::NearbyCustomer));
+    }
+
+    fn reject(
+        &mut self,
+        topic_name: &str,
+        topic: Option<Topic>,
+        record: &RawRecord<'_>,
+        reason: RejectReason,
+    ) {
+        if let Some(topic) = topic {
+            self.stats.topic_mut(topic).rejected += 1;
+        }
+        self.stats.rejects.record(topic_name, reason, || RejectedSample {
+            partition: record.partition,
+            offset: record.offset,
+            timestamp_ms: record.timestamp_ms,
+            raw: record.payload.as_deref().unwrap_or("null").to_owned(),
+        });
+    }
+
+    /// Counts a line a source could not even read as a record (a broken dump line).
+    pub fn count_broken_line(&mut self, line_number: u64, line: &str) {
+        self.stats
+            .rejects
+            .record("(dump)", RejectReason::BrokenLine, || RejectedSample {
+                partition: -1,
+                offset: line_number as i64,
+                timestamp_ms: None,
+                raw: line.to_owned(),
+            });
+    }
+}

@@ -1,0 +1,501 @@
+//! Typed values of the three input topics, decoded exactly like ksqlDB's JSON format.
+//!
+//! The rules (see issue 2): the value is a JSON object; field names match case-insensitively
+//! (the last of two spellings wins, as Jackson's tree does); unknown fields are ignored; a
+//! missing field or JSON null is NULL. Like ksqlDB's deserializer, BIGINT and DECIMAL take a
+//! number or a string holding one, and VARCHAR takes any scalar as its text; a value of a type
+//! the column cannot take refuses the whole record.
+
+use rust_decimal::Decimal;
+
+use super::decimal::{Decimal5, DecimalPolicy};
+use super::geo::LatLon;
+use super::json::{for_each_member, JsonError, JsonValue};
+use super::reject::{Column, RejectReason};
+use super::topic::Topic;
+
+/// A shopper's phone position (`customers_locations`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Customer {
+    pub uid: Option<Box<str>>,
+    pub latitude: Option<Decimal5>,
+    pub longitude: Option<Decimal5>,
+    pub country: Option<Box<str>>,
+}
+
+/// Where a product sits in a store (`stores_products`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Product {
+    pub sku: Option<i64>,
+    pub segment: Option<Box<str>>,
+    pub variant: Option<Box<str>>,
+    pub latitude: Option<Decimal5>,
+    pub longitude: Option<Decimal5>,
+    pub country: Option<Box<str>>,
+}
+
+/// A current promotion (`products_promotions`), with the optional extras we carry through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Promotion {
+    pub pid: Option<Box<str>>,
+    pub sku: Option<i64>,
+    pub segment: Option<Box<str>>,
+    pub discount_pct: Option<Decimal>,
+    pub title: Option<Box<str>>,
+    pub valid_until: Option<Box<str>>,
+}
+
+impl Customer {
+    /// Both coordinates, or `None` when either is NULL (such a ping never passes the distance
+    /// filter).
+    pub fn position(&self) -> Option<LatLon> {
+        position(self.latitude, self.longitude)
+    }
+}
+
+impl Product {
+    pub fn position(&self) -> Option<LatLon> {
+        position(self.latitude, self.longitude)
+    }
+}
+
+fn position(lat: Option<Decimal5>, lon: Option<Decimal5>) -> Option<LatLon> {
+    Some(LatLon {
+        lat: lat?,
+        lon: lon?,
+    })
+}
+
+/// A decoded value of one input topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputValue {
+    Customer(Customer),
+    Product(Product),
+    Promotion(Promotion),
+}
+
+const CUSTOMER_COLUMNS: &[Column] = &[
+    Column::Uid,
+    Column::Latitude,
+    Column::Longitude,
+    Column::Country,
+];
+const PRODUCT_COLUMNS: &[Column] = &[
+    Column::Sku,
+    Column::Segment,
+    Column::Variant,
+    Column::Latitude,
+    Column::Longitude,
+    Column::Country,
+];
+const PROMOTION_COLUMNS: &[Column] = &[
+    Column::Pid,
+    Column::Sku,
+    Column::Segment,
+    Column::DiscountPct,
+    Column::Title,
+    Column::ValidUntil,
+];
+/// The widest column list above.
+const MAX_COLUMNS: usize = 6;
+
+/// Decodes the value of a record on input topic `topic`.
+pub fn decode_value(
+    topic: Topic,
+    payload: &str,
+    policy: DecimalPolicy,
+) -> Result<InputValue, RejectReason> {
+    match topic {
+        Topic::CustomersLocations => {
+            let f = Fields::read(payload, CUSTOMER_COLUMNS, policy)?;
+            let customer = Customer {
+                uid: f.varchar(0)?,
+                latitude: f.latitude(1)?,
+                longitude: f.longitude(2)?,
+                country: f.varchar(3)?,
+            };
+            Ok(InputValue::Customer(customer))
+        }
+        Topic::StoresProducts => {
+            let f = Fields::read(payload, PRODUCT_COLUMNS, policy)?;
+            let product = Product {
+                sku: f.bigint(0)?,
+                segment: f.varchar(1)?,
+                variant: f.varchar(2)?,
+                latitude: f.latitude(3)?,
+                longitude: f.longitude(4)?,
+                country: f.varchar(5)?,
+            };
+            Ok(InputValue::Product(product))
+        }
+        Topic::ProductsPromotions => {
+            let f = Fields::read(payload, PROMOTION_COLUMNS, policy)?;
+            let promotion = Promotion {
+                pid: f.varchar(0)?,
+                sku: f.bigint(1)?,
+                segment: f.varchar(2)?,
+                discount_pct: f.any_decimal(3)?,
+                title: f.varchar(4)?,
+                valid_until: f.varchar(5)?,
+            };
+            Ok(InputValue::Promotion(promotion))
+        }
+        Topic::ValidPromotions | Topic::NearbyCustomers => Err(RejectReason::NotAnInputTopic),
+    }
+}
+
+/// The raw member values of one object, by column position.
+struct Fields<'a> {
+    columns: &'static [Column],
+    values: [Option<JsonValue<'a>>; MAX_COLUMNS],
+    policy: DecimalPolicy,
+}
+
+impl<'a> Fields<'a> {
+    fn read(
+        payload: &'a str,
+        columns: &'static [Column],
+        policy: DecimalPolicy,
+    ) -> Result<Self, RejectReason> {
+        let mut values = [None; MAX_COLUMNS];
+        for_each_member(payload, |key, value| {
+            if let Some(i) = column_index(columns, key.raw(), key.decode().as_ref()) {
+                values[i] = Some(value);
+            }
+        })
+        .map_err(|e| match e {
+            JsonError::Syntax => RejectReason::InvalidJson,
+            JsonError::NotAnObject => RejectReason::NotAnObject,
+        })?;
+        Ok(Self {
+            columns,
+            values,
+            policy,
+        })
+    }
+
+    /// The value at `i`, with JSON null folded into "absent".
+    fn get(&self, i: usize) -> Option<JsonValue<'a>> {
+        self.values[i].filter(|v| *v != JsonValue::Null)
+    }
+
+    fn wrong_type(&self, i: usize, value: &JsonValue<'_>) -> RejectReason {
+        RejectReason::WrongType {
+            column: self.columns[i],
+            found: value.kind_name(),
+        }
+    }
+
+    fn varchar(&self, i: usize) -> Result<Option<Box<str>>, RejectReason> {
+        Ok(self.get(i).map(|value| match value {
+            JsonValue::String(s) => s.decode().into(),
+            JsonValue::Number(text) => text.into(),
+            JsonValue::Bool(b) => if b { "true" } else { "false" }.into(),
+            // ksqlDB writes nested JSON back out compactly.
+            JsonValue::Object(text) | JsonValue::Array(text) => {
+                serde_json::from_str::<serde_json::Value>(text)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|_| text.to_owned())
+                    .into()
+            }
+            JsonValue::Null => "".into(),
+        }))
+    }
+
+    fn bigint(&self, i: usize) -> Result<Option<i64>, RejectReason> {
+        let Some(value) = self.get(i) else {
+            return Ok(None);
+        };
+        let out_of_range = RejectReason::NumberOutOfRange {
+            column: self.columns[i],
+        };
+        match value {
+            JsonValue::Number(text) => {
+                if let Ok(n) = text.parse::<i64>() {
+                    return Ok(Some(n));
+                }
+                // A fraction or exponent: Jackson's asLong() truncates toward zero.
+                let is_integer_literal = !text.contains(['.', 'e', 'E']);
+                if is_integer_literal {
+                    return Err(out_of_range);
+                }
+                let decimal = Decimal::from_scientific(text)
+                    .or_else(|_| Decimal::from_str_exact(text))
+                    .map_err(|_| out_of_range)?;
+                i64::try_from(decimal.trunc())
+                    .map(Some)
+                    .map_err(|_| out_of_range)
+            }
+            // Long.parseLong: an optional sign and digits, nothing else.
+            JsonValue::String(s) => {
+                let text = s.decode();
+                let digits = text.strip_prefix(['+', '-']).unwrap_or(&text);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(self.wrong_type(i, &value));
+                }
+                text.trim_start_matches('+')
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| out_of_range)
+            }
+            _ => Err(self.wrong_type(i, &value)),
+        }
+    }
+
+    fn decimal5(&self, i: usize) -> Result<Option<Decimal5>, RejectReason> {
+        let Some(value) = self.get(i) else {
+            return Ok(None);
+        };
+        let parsed = match value {
+            JsonValue::Number(text) => Decimal5::parse(text, self.policy),
+            JsonValue::String(s) => Decimal5::parse(&s.decode(), self.policy),
+            _ => return Err(self.wrong_type(i, &value)),
+        };
+        parsed
+            .map(Some)
+            .map_err(|e| RejectReason::from_decimal(self.columns[i], e, value.kind_name()))
+    }
+
+    fn latitude(&self, i: usize) -> Result<Option<Decimal5>, RejectReason> {
+        let lat = self.decimal5(i)?;
+        match lat {
+            Some(d) if d.units().abs() > 90 * 100_000 => Err(RejectReason::LatitudeOutOfRange),
+            _ => Ok(lat),
+        }
+    }
+
+    fn longitude(&self, i: usize) -> Result<Option<Decimal5>, RejectReason> {
+        let lon = self.decimal5(i)?;
+        match lon {
+            Some(d) if d.units().abs() > 180 * 100_000 => Err(RejectReason::LongitudeOutOfRange),
+            _ => Ok(lon),
+        }
+    }
+
+    /// A DECIMAL of any scale (the promotion's discount), exact.
+    fn any_decimal(&self, i: usize) -> Result<Option<Decimal>, RejectReason> {
+        let Some(value) = self.get(i) else {
+            return Ok(None);
+        };
+        let text = match value {
+            JsonValue::Number(text) => text.to_owned(),
+            JsonValue::String(s) => s.decode().into_owned(),
+            _ => return Err(self.wrong_type(i, &value)),
+        };
+        Decimal::from_scientific(&text)
+            .or_else(|_| Decimal::from_str_exact(&text))
+            .map(|d| Some(d.normalize()))
+            .map_err(|_| self.wrong_type(i, &value))
+    }
+}
+
+/// Which column a field name means, case-insensitively. `raw` is the key as written (fast ASCII
+/// path); `decoded` has escapes resolved. Non-ASCII names are upper-cased the way Java's
+/// `toUpperCase` does (`ſku` is `SKU`).
+fn column_index(columns: &[Column], raw: &str, decoded: &str) -> Option<usize> {
+    if raw.is_ascii() && !raw.contains('\\') {
+        return columns
+            .iter()
+            .position(|c| c.name().eq_ignore_ascii_case(raw));
+    }
+    let upper = decoded.to_uppercase();
+    columns.iter().position(|c| c.name() == upper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(payload: &str) -> Result<Customer, RejectReason> {
+        match decode_value(Topic::CustomersLocations, payload, DecimalPolicy::Round)? {
+            InputValue::Customer(c) => Ok(c),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn product(payload: &str, policy: DecimalPolicy) -> Result<Product, RejectReason> {
+        match decode_value(Topic::StoresProducts, payload, policy)? {
+            InputValue::Product(p) => Ok(p),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn promotion(payload: &str) -> Result<Promotion, RejectReason> {
+        match decode_value(Topic::ProductsPromotions, payload, DecimalPolicy::Round)? {
+            InputValue::Promotion(p) => Ok(p),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn d5(s: &str) -> Option<Decimal5> {
+        Some(Decimal5::parse(s, DecimalPolicy::Strict).unwrap())
+    }
+
+    #[test]
+    fn decodes_a_product_with_mixed_case_names_and_extra_fields() {
+        let p = product(
+            r#"{"Sku": 1105, "SEGMENT": "SegmentC", "variant": "Variant2", "latitude": 40.70616, "LONGITUDE": -74.02807, "country": "USA", "aisle": 3}"#,
+            DecimalPolicy::Strict,
+        )
+        .unwrap();
+        assert_eq!(p.sku, Some(1105));
+        assert_eq!(p.segment.as_deref(), Some("SegmentC"));
+        assert_eq!(p.variant.as_deref(), Some("Variant2"));
+        assert_eq!(p.latitude, d5("40.70616"));
+        assert_eq!(p.longitude, d5("-74.02807"));
+        assert_eq!(p.country.as_deref(), Some("USA"));
+    }
+
+    #[test]
+    fn missing_and_null_fields_are_null() {
+        let c = customer(r#"{"uid": null, "latitude": 41.5}"#).unwrap();
+        assert_eq!(c.uid, None);
+        assert_eq!(c.latitude, d5("41.5"));
+        assert_eq!(c.longitude, None);
+        assert_eq!(c.position(), None);
+        assert_eq!(customer("{}").unwrap(), Customer::default());
+    }
+
+    #[test]
+    fn the_last_spelling_of_a_field_wins() {
+        let c = customer(r#"{"uid": "a", "UID": "b"}"#).unwrap();
+        assert_eq!(c.uid.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn escaped_and_unicode_field_names_match() {
+        let c = customer(r#"{"\u0075id": "a", "country": "USA"}"#).unwrap();
+        assert_eq!(c.uid.as_deref(), Some("a"));
+        let p = product(r#"{"ſku": 7}"#, DecimalPolicy::Round).unwrap();
+        assert_eq!(p.sku, Some(7));
+    }
+
+    #[test]
+    fn every_rejection_reason() {
+        let sp = |s: &str| product(s, DecimalPolicy::Strict).unwrap_err();
+        assert_eq!(sp(r#"{"uid": "x", "latitude": "#), RejectReason::InvalidJson);
+        assert_eq!(sp("not json at all"), RejectReason::InvalidJson);
+        assert_eq!(sp("[1,2,3]"), RejectReason::NotAnObject);
+        assert_eq!(sp("42"), RejectReason::NotAnObject);
+        assert_eq!(
+            sp(r#"{"latitude": "north"}"#),
+            RejectReason::WrongType {
+                column: Column::Latitude,
+                found: "string"
+            }
+        );
+        assert_eq!(
+            sp(r#"{"SKU": "abc"}"#),
+            RejectReason::WrongType {
+                column: Column::Sku,
+                found: "string"
+            }
+        );
+        assert_eq!(
+            sp(r#"{"SKU": true}"#),
+            RejectReason::WrongType {
+                column: Column::Sku,
+                found: "boolean"
+            }
+        );
+        assert_eq!(
+            sp(r#"{"longitude": [1]}"#),
+            RejectReason::WrongType {
+                column: Column::Longitude,
+                found: "array"
+            }
+        );
+        assert_eq!(
+            sp(r#"{"latitude": 41.886925}"#),
+            RejectReason::DecimalScale {
+                column: Column::Latitude
+            }
+        );
+        assert_eq!(
+            sp(r#"{"latitude": 100000}"#),
+            RejectReason::NumberOutOfRange {
+                column: Column::Latitude
+            }
+        );
+        assert_eq!(
+            sp(r#"{"SKU": 99999999999999999999}"#),
+            RejectReason::NumberOutOfRange { column: Column::Sku }
+        );
+        assert_eq!(sp(r#"{"latitude": 90.00001}"#), RejectReason::LatitudeOutOfRange);
+        assert_eq!(sp(r#"{"latitude": -91}"#), RejectReason::LatitudeOutOfRange);
+        assert_eq!(sp(r#"{"longitude": 180.00001}"#), RejectReason::LongitudeOutOfRange);
+        assert_eq!(
+            decode_value(Topic::NearbyCustomers, "{}", DecimalPolicy::Round).unwrap_err(),
+            RejectReason::NotAnInputTopic
+        );
+    }
+
+    #[test]
+    fn range_edges_are_inclusive() {
+        let p = product(
+            r#"{"latitude": -90, "longitude": 180.00000}"#,
+            DecimalPolicy::Strict,
+        )
+        .unwrap();
+        assert_eq!(p.latitude, d5("-90"));
+        assert_eq!(p.longitude, d5("180"));
+    }
+
+    #[test]
+    fn decimal_policy_decides_six_digit_coordinates() {
+        let text = r#"{"latitude": 41.886925, "longitude": -87.599275}"#;
+        let p = product(text, DecimalPolicy::Round).unwrap();
+        assert_eq!(p.latitude, d5("41.88693"));
+        assert_eq!(p.longitude, d5("-87.59928"));
+        assert!(product(text, DecimalPolicy::Strict).is_err());
+    }
+
+    #[test]
+    fn numbers_in_strings_coerce_like_ksqldb() {
+        let p = product(
+            r#"{"sku": "1005", "latitude": "41.5", "segment": 12, "variant": true}"#,
+            DecimalPolicy::Strict,
+        )
+        .unwrap();
+        assert_eq!(p.sku, Some(1005));
+        assert_eq!(p.latitude, d5("41.5"));
+        assert_eq!(p.segment.as_deref(), Some("12"));
+        assert_eq!(p.variant.as_deref(), Some("true"));
+        assert_eq!(product(r#"{"sku": "-7"}"#, DecimalPolicy::Strict).unwrap().sku, Some(-7));
+        assert!(product(r#"{"sku": "1.5"}"#, DecimalPolicy::Strict).is_err());
+    }
+
+    #[test]
+    fn bigint_from_a_fractional_number_truncates() {
+        let p = product(r#"{"sku": 1005.9}"#, DecimalPolicy::Strict).unwrap();
+        assert_eq!(p.sku, Some(1005));
+        let p = product(r#"{"sku": 1.005e3}"#, DecimalPolicy::Strict).unwrap();
+        assert_eq!(p.sku, Some(1005));
+    }
+
+    #[test]
+    fn nested_json_in_a_varchar_is_kept_as_compact_text() {
+        let c = customer(r#"{"uid": {"a": [1, 2]}}"#).unwrap();
+        assert_eq!(c.uid.as_deref(), Some(r#"{"a":[1,2]}"#));
+    }
+
+    #[test]
+    fn promotion_extras_are_carried() {
+        let p = promotion(
+            r#"{"pid": "p1", "SKU": 1064, "segment": "SegmentA", "discount_pct": 15.50, "title": "Autumn", "valid_until": "2026-12-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.pid.as_deref(), Some("p1"));
+        assert_eq!(p.sku, Some(1064));
+        assert_eq!(p.discount_pct, Some(Decimal::new(155, 1)));
+        assert_eq!(p.title.as_deref(), Some("Autumn"));
+        assert_eq!(p.valid_until.as_deref(), Some("2026-12-01T00:00:00Z"));
+        assert_eq!(
+            promotion(r#"{"discount_pct": "lots"}"#).unwrap_err(),
+            RejectReason::WrongType {
+                column: Column::DiscountPct,
+                found: "string"
+            }
+        );
+    }
+}

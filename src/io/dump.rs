@@ -1,0 +1,425 @@
+//! Topic dumps in the JSON-lines format `kcat -C -J` writes:
+//!
+//! `{"topic":…,"partition":0,"offset":42,"tstype":"create","ts":1700000000000,"broker":1,
+//! "headers":["k","v"],"key":"u1","payload":"{…}"}`
+//!
+//! The reader streams (constant memory, gzip detected by its magic bytes), borrows each record
+//! from its line buffer, and turns a line that is not a record into [`DumpLine::Broken`]
+//! instead of an error: one bad line never ends a replay. The writer produces the same format,
+//! so `instore run` output can be replayed or compared with kcat's.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use crate::engine::json::{for_each_member, write_json_string, JsonValue};
+use crate::engine::{Output, RawRecord, Topic};
+
+/// Why a dump could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    #[error("cannot open dump {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot read dump {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot create {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// One line of a dump.
+#[derive(Debug)]
+pub enum DumpLine<'a> {
+    Record(RawRecord<'a>),
+    /// Not a kcat record (not JSON, no topic, …): count it and go on.
+    Broken { line_number: u64, text: Cow<'a, str> },
+}
+
+/// Gzip's first two bytes.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+/// A streaming reader of one dump file.
+pub struct DumpReader {
+    path: PathBuf,
+    input: Box<dyn BufRead + Send>,
+    line: Vec<u8>,
+    line_number: u64,
+}
+
+impl DumpReader {
+    /// Opens `path`, plain or gzip.
+    pub fn open(path: &Path) -> Result<Self, DumpError> {
+        let open_error = |source| DumpError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let file = File::open(path).map_err(open_error)?;
+        let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, file);
+        let head = buffered.fill_buf().map_err(open_error)?;
+        let input: Box<dyn BufRead + Send> = if head.starts_with(&GZIP_MAGIC) {
+            Box::new(BufReader::with_capacity(
+                READ_BUFFER_BYTES,
+                MultiGzDecoder::new(buffered),
+            ))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(Self::from_reader(path, input))
+    }
+
+    /// Reads a dump from any buffered source; `path` names it in errors.
+    pub fn from_reader(path: &Path, input: Box<dyn BufRead + Send>) -> Self {
+        Self {
+            path: path.to_owned(),
+            input,
+            line: Vec::with_capacity(4096),
+            line_number: 0,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Lines read so far.
+    pub fn line_number(&self) -> u64 {
+        self.line_number
+    }
+
+    /// The next record or broken line; `Ok(None)` at the end. Blank lines are skipped.
+    pub fn next_line(&mut self) -> Result<Option<DumpLine<'_>>, DumpError> {
+        loop {
+            self.line.clear();
+            let n = self
+                .input
+                .read_until(b'\n', &mut self.line)
+                .map_err(|source| DumpError::Read {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line_number += 1;
+            if !self.line.iter().all(u8::is_ascii_whitespace) {
+                break;
+            }
+        }
+        let line_number = self.line_number;
+        let Ok(text) = std::str::from_utf8(&self.line) else {
+            return Ok(Some(DumpLine::Broken {
+                line_number,
+                text: String::from_utf8_lossy(&self.line),
+            }));
+        };
+        let text = text.trim_end_matches(['\n', '\r']);
+        Ok(Some(match parse_record(text) {
+            Some(record) => DumpLine::Record(record),
+            None => DumpLine::Broken {
+                line_number,
+                text: Cow::Borrowed(text),
+            },
+        }))
+    }
+}
+
+/// Reads one kcat -J line; `None` when it is not a record (no JSON object, no topic).
+pub fn parse_record(line: &str) -> Option<RawRecord<'_>> {
+    let mut record = RawRecord::default();
+    let mut topic = None;
+    let mut headers_text = None;
+    for_each_member(line, |key, value| match (key.raw(), value) {
+        ("topic", JsonValue::String(s)) => topic = Some(s.decode()),
+        ("partition", JsonValue::Number(n)) => record.partition = n.parse().unwrap_or(-1),
+        ("offset", JsonValue::Number(n)) => record.offset = n.parse().unwrap_or(-1),
+        ("ts", JsonValue::Number(n)) => record.timestamp_ms = n.parse().ok(),
+        ("key", JsonValue::String(s)) => record.key = Some(s.decode()),
+        ("key", JsonValue::Number(n)) => record.key = Some(Cow::Borrowed(n)),
+        ("payload", JsonValue::String(s)) => record.payload = Some(s.decode()),
+        ("payload", JsonValue::Null) => record.payload = None,
+        // AKHQ-style exports nest the value as JSON rather than a string.
+        ("payload", JsonValue::Object(raw) | JsonValue::Array(raw) | JsonValue::Number(raw)) => {
+            record.payload = Some(Cow::Borrowed(raw))
+        }
+        ("payload", JsonValue::Bool(b)) => {
+            record.payload = Some(Cow::Borrowed(if b { "true" } else { "false" }))
+        }
+        ("headers", JsonValue::Array(raw)) => headers_text = Some(raw),
+        _ => {}
+    })
+    .ok()?;
+    record.topic = topic?;
+    if let Some(raw) = headers_text {
+        record.headers = parse_headers(raw);
+    }
+    Some(record)
+}
+
+/// kcat -J writes headers as a flat array: name, value, name, value, …
+fn parse_headers(raw: &str) -> Vec<(String, Option<String>)> {
+    let items: Vec<Option<String>> = serde_json::from_str(raw).unwrap_or_default();
+    items
+        .chunks(2)
+        .map(|pair| {
+            let name = pair.first().cloned().flatten().unwrap_or_default();
+            let value = pair.get(1).cloned().flatten();
+            (name, value)
+        })
+        .collect()
+}
+
+/// Writes records as kcat -J lines, gzip when the file name ends in `.gz`.
+pub struct DumpWriter {
+    path: PathBuf,
+    out: Box<dyn Write + Send>,
+    line: Vec<u8>,
+    payload: Vec<u8>,
+    next_offset: [i64; Topic::ALL.len()],
+    records_written: u64,
+}
+
+impl DumpWriter {
+    pub fn create(path: &Path) -> Result<Self, DumpError> {
+        let file = File::create(path).map_err(|source| DumpError::Create {
+            path: path.to_owned(),
+            source,
+        })?;
+        let buffered = BufWriter::with_capacity(READ_BUFFER_BYTES, file);
+        let out: Box<dyn Write + Send> = if path.extension().is_some_and(|e| e == "gz") {
+            Box::new(GzEncoder::new(buffered, Compression::fast()))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(Self::from_writer(path, out))
+    }
+
+    /// Writes to any sink; `path` names it in errors.
+    pub fn from_writer(path: &Path, out: Box<dyn Write + Send>) -> Self {
+        Self {
+            path: path.to_owned(),
+            out,
+            line: Vec::with_capacity(1024),
+            payload: Vec::with_capacity(512),
+            next_offset: [0; Topic::ALL.len()],
+            records_written: 0,
+        }
+    }
+
+    /// Writes one engine output on its topic, partition 0, offsets counting from 0 per topic.
+    pub fn write_output(&mut self, output: &Output) -> Result<(), DumpError> {
+        let topic = output.topic();
+        let offset = self.next_offset[topic.index()];
+        self.next_offset[topic.index()] += 1;
+        let mut payload = std::mem::take(&mut self.payload);
+        payload.clear();
+        output.write_payload(&mut payload);
+        let result = self.write_raw(&DumpRecordRef {
+            topic: topic.name(),
+            partition: 0,
+            offset,
+            timestamp_ms: output.timestamp_ms(),
+            key: output.key(),
+            headers: &[],
+            payload: Some(&payload),
+        });
+        self.payload = payload;
+        result
+    }
+
+    /// Writes one record as given.
+    pub fn write_raw(&mut self, record: &DumpRecordRef<'_>) -> Result<(), DumpError> {
+        use std::io::Write as _;
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(b"{\"topic\":");
+        write_json_string(line, record.topic);
+        let _ = write!(
+            line,
+            ",\"partition\":{},\"offset\":{},\"tstype\":\"create\",\"ts\":{},\"broker\":-1",
+            record.partition, record.offset, record.timestamp_ms
+        );
+        if !record.headers.is_empty() {
+            line.extend_from_slice(b",\"headers\":[");
+            for (i, (name, value)) in record.headers.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                write_json_string(line, name);
+                line.push(b',');
+                match value {
+                    Some(v) => write_json_string(line, v),
+                    None => line.extend_from_slice(b"null"),
+                }
+            }
+            line.push(b']');
+        }
+        line.extend_from_slice(b",\"key\":");
+        match record.key {
+            Some(key) => write_json_string(line, key),
+            None => line.extend_from_slice(b"null"),
+        }
+        line.extend_from_slice(b",\"payload\":");
+        match record.payload {
+            Some(payload) => write_json_string(line, &String::from_utf8_lossy(payload)),
+            None => line.extend_from_slice(b"null"),
+        }
+        line.extend_from_slice(b"}\n");
+        self.out
+            .write_all(line)
+            .map_err(|source| DumpError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.records_written += 1;
+        Ok(())
+    }
+
+    pub fn records_written(&self) -> u64 {
+        self.records_written
+    }
+
+    /// Flushes (and ends the gzip stream); call once at the end.
+    pub fn finish(mut self) -> Result<(), DumpError> {
+        self.out.flush().map_err(|source| DumpError::Write {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// A record to write, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub struct DumpRecordRef<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: i64,
+    pub key: Option<&'a str>,
+    pub headers: &'a [(String, Option<String>)],
+    /// The value's bytes (UTF-8 JSON); `None` for a tombstone.
+    pub payload: Option<&'a [u8]>,
+}
+
+/// Reads a whole dump into memory (tests and small files).
+pub fn read_all(path: &Path) -> Result<Vec<RawRecord<'static>>, DumpError> {
+    let mut reader = DumpReader::open(path)?;
+    let mut out = Vec::new();
+    while let Some(line) = reader.next_line()? {
+        if let DumpLine::Record(r) = line {
+            out.push(into_owned(r));
+        }
+    }
+    Ok(out)
+}
+
+/// Detaches a record from the line buffer it borrows.
+pub fn into_owned(r: RawRecord<'_>) -> RawRecord<'static> {
+    RawRecord {
+        topic: Cow::Owned(r.topic.into_owned()),
+        partition: r.partition,
+        offset: r.offset,
+        timestamp_ms: r.timestamp_ms,
+        key: r.key.map(|k| Cow::Owned(k.into_owned())),
+        headers: r.headers,
+        payload: r.payload.map(|p| Cow::Owned(p.into_owned())),
+    }
+}
+
+/// A dump held in memory, for tests and the bus.
+pub fn reader_from_bytes(bytes: Vec<u8>) -> Box<dyn BufRead + Send> {
+    Box::new(io::Cursor::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_kcat_line_with_headers_and_string_payload() {
+        let line = r#"{"topic": "customers_locations", "partition": 2, "offset": 42, "tstype": "create", "ts": 1700000000000, "broker": 1, "headers": ["trace", "abc", "empty", null], "key": "u1", "payload": "{\"uid\": \"u1\"}"}"#;
+        let r = parse_record(line).unwrap();
+        assert_eq!(r.topic, "customers_locations");
+        assert_eq!((r.partition, r.offset, r.timestamp_ms), (2, 42, Some(1_700_000_000_000)));
+        assert_eq!(r.key.as_deref(), Some("u1"));
+        assert_eq!(r.payload.as_deref(), Some(r#"{"uid": "u1"}"#));
+        assert_eq!(
+            r.headers,
+            vec![("trace".into(), Some("abc".into())), ("empty".into(), None)]
+        );
+    }
+
+    #[test]
+    fn accepts_a_nested_object_payload_and_nulls() {
+        let r = parse_record(r#"{"topic":"t","ts":5,"key":null,"payload":{"a": 1}}"#).unwrap();
+        assert_eq!(r.payload.as_deref(), Some(r#"{"a": 1}"#));
+        assert_eq!(r.key, None);
+        let r = parse_record(r#"{"topic":"t","payload":null}"#).unwrap();
+        assert_eq!((r.payload, r.timestamp_ms), (None, None));
+    }
+
+    #[test]
+    fn lines_without_a_topic_or_json_are_not_records() {
+        assert!(parse_record(r#"{"ts": 5}"#).is_none());
+        assert!(parse_record("garbage").is_none());
+        assert!(parse_record(r#"{"topic": "t", "payload": "#).is_none());
+    }
+
+    fn write_and_read_back(file_name: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file_name);
+        let mut w = DumpWriter::create(&path).unwrap();
+        let headers = vec![("h".to_owned(), Some("v\"".to_owned()))];
+        w.write_raw(&DumpRecordRef {
+            topic: "stores_products",
+            partition: 1,
+            offset: 7,
+            timestamp_ms: 99,
+            key: Some("k\n"),
+            headers: &headers,
+            payload: Some(br#"{"sku": 1, "segment": "A\"B"}"#),
+        })
+        .unwrap();
+        w.finish().unwrap();
+        let records = read_all(&path).unwrap();
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!(r.topic, "stores_products");
+        assert_eq!((r.partition, r.offset, r.timestamp_ms), (1, 7, Some(99)));
+        assert_eq!(r.key.as_deref(), Some("k\n"));
+        assert_eq!(r.headers, headers);
+        assert_eq!(r.payload.as_deref(), Some(r#"{"sku": 1, "segment": "A\"B"}"#));
+    }
+
+    #[test]
+    fn writer_output_reads_back() {
+        write_and_read_back("plain.jsonl");
+    }
+
+    #[test]
+    fn gzip_is_written_and_detected() {
+        write_and_read_back("packed.jsonl.gz");
+    }
+
+    #[test]
+    fn broken_lines_are_reported_and_blank_lines_skipped() {
+        let text = b"\n{\"topic\":\"t\",\"ts\":1,\"payload\":\"{}\"}\nnot a record\n\xff\xfe\n".to_vec();
+        let mut reader = DumpReader::from_reader(Path::new("mem"), reader_from_bytes(text));
+        assert!(matches!(reader.next_line().unwrap(), Some(DumpLine::Record(_))));
+        assert!(matches!(
+            reader.next_line().unwrap(),
+            Some(DumpLine::Broken { line_number: 3, .. })
+        ));
+        assert!(matches!(
+            reader.next_line().unwrap(),
+            Some(DumpLine::Broken { line_number: 4, .. })
+        ));
+        assert!(reader.next_line().unwrap().is_none());
+    }
+}

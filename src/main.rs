@@ -1,0 +1,25 @@
+//! `instore`: the command line. See `instore --help`.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, Parser as _};
+use instore::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(Command::Run(args)) => instore::cli::run::run(args),
+        None => {
+            // The console is the default once it exists; until then, show what there is.
+            let _ = Cli::command().print_help();
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("instore: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
