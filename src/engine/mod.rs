@@ -10,6 +10,10 @@ pub mod nearby_join;
 pub mod output;
 pub mod params;
 pub mod pipeline;
+#[cfg(test)]
+mod pipeline_tests;
+#[cfg(test)]
+mod equivalence_tests;
 pub mod promotion_join;
 pub mod record;
 pub mod reference;

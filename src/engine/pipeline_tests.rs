@@ -1,0 +1,387 @@
+//! Every clause of the join semantics (issue 2), one test each, through the public facade.
+
+use std::borrow::Cow;
+
+use super::output::Output;
+use super::params::{PipelineParams, PromotionMatchKey};
+use super::pipeline::Pipeline;
+use super::reject::RejectReason;
+use super::topic::{RawRecord, Topic};
+
+const HOUR: i64 = 3_600_000;
+const MIN: i64 = 60_000;
+/// A base time away from zero so windows can reach back.
+const T0: i64 = 1_764_144_000_000;
+
+fn rec(topic: Topic, ts_ms: i64, payload: &str) -> RawRecord<'static> {
+    RawRecord {
+        topic: Cow::Borrowed(topic.name()),
+        timestamp_ms: Some(ts_ms),
+        payload: Some(Cow::Owned(payload.to_owned())),
+        ..RawRecord::default()
+    }
+}
+
+fn product(ts_ms: i64, sku: i64, segment: &str, lat: &str, lon: &str) -> RawRecord<'static> {
+    rec(
+        Topic::StoresProducts,
+        ts_ms,
+        &format!(
+            r#"{{"sku": {sku}, "segment": "{segment}", "variant": "V1", "latitude": {lat}, "longitude": {lon}, "country": "USA"}}"#
+        ),
+    )
+}
+
+fn promotion(ts_ms: i64, pid: &str, sku: i64, segment: &str) -> RawRecord<'static> {
+    rec(
+        Topic::ProductsPromotions,
+        ts_ms,
+        &format!(r#"{{"pid": "{pid}", "sku": {sku}, "segment": "{segment}"}}"#),
+    )
+}
+
+fn ping(ts_ms: i64, uid: &str, lat: &str, lon: &str) -> RawRecord<'static> {
+    rec(
+        Topic::CustomersLocations,
+        ts_ms,
+        &format!(r#"{{"uid": "{uid}", "latitude": {lat}, "longitude": {lon}, "country": "USA"}}"#),
+    )
+}
+
+/// Runs records in order; returns (VALID_PROMOTIONS timestamps, NEARBY (uid, pid, ts)) and the
+/// pipeline.
+struct Run {
+    pipeline: Pipeline,
+    outputs: Vec<Output>,
+}
+
+impl Run {
+    fn new(params: PipelineParams) -> Self {
+        Self {
+            pipeline: Pipeline::new(params),
+            outputs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, records: &[RawRecord<'_>]) -> &mut Self {
+        for r in records {
+            self.pipeline.push(r, &mut self.outputs);
+        }
+        self
+    }
+
+    fn valid_ts(&self) -> Vec<i64> {
+        self.outputs
+            .iter()
+            .filter(|o| o.topic() == Topic::ValidPromotions)
+            .map(Output::timestamp_ms)
+            .collect()
+    }
+
+    fn nearby(&self) -> Vec<(String, String, i64)> {
+        self.outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::NearbyCustomer(n) => Some((
+                    n.customer.uid.as_deref().unwrap_or("").to_owned(),
+                    n.valid.promotion.pid.as_deref().unwrap_or("").to_owned(),
+                    n.timestamp_ms,
+                )),
+                Output::ValidPromotion(_) => None,
+            })
+            .collect()
+    }
+
+    fn late(&self, topic: Topic) -> u64 {
+        self.pipeline.stats().topic(topic).late
+    }
+}
+
+fn default_run() -> Run {
+    Run::new(PipelineParams::default())
+}
+
+#[test]
+fn promotion_window_is_one_hour_inclusive_on_both_sides() {
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        promotion(T0 + HOUR, "in-after", 1, "A"),
+        promotion(T0 + HOUR + 1, "out-after", 1, "A"),
+        promotion(T0 - HOUR, "in-before", 1, "A"),
+        promotion(T0 - HOUR - 1, "out-before", 1, "A"),
+    ]);
+    // Output timestamp is max(s.ts, p.ts).
+    assert_eq!(run.valid_ts(), [T0 + HOUR, T0]);
+}
+
+#[test]
+fn promotion_arriving_first_joins_products_arriving_later() {
+    let mut run = default_run();
+    run.push(&[
+        promotion(T0, "p", 1, "A"),
+        product(T0 + HOUR, 1, "A", "41.88696", "-87.59927"),
+        product(T0 + HOUR + 1, 2, "A", "41.88696", "-87.59927"),
+    ]);
+    assert_eq!(run.valid_ts(), [T0 + HOUR]);
+}
+
+#[test]
+fn customer_window_is_thirty_minutes_inclusive_on_both_sides() {
+    let mut run = default_run();
+    run.push(&[
+        ping(T0 - 30 * MIN - 1, "out-before", "41.88696", "-87.59927"),
+        ping(T0 - 30 * MIN, "in-before", "41.88696", "-87.59927"),
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        promotion(T0, "p", 1, "A"),
+        ping(T0 + 30 * MIN, "in-after", "41.88696", "-87.59927"),
+        ping(T0 + 30 * MIN + 1, "out-after", "41.88696", "-87.59927"),
+    ]);
+    assert_eq!(
+        run.nearby(),
+        [
+            ("in-before".to_owned(), "p".to_owned(), T0),
+            ("in-after".to_owned(), "p".to_owned(), T0 + 30 * MIN),
+        ]
+    );
+}
+
+#[test]
+fn geofence_is_radius_ft_inclusive_by_distance() {
+    // 0.00027° of latitude ≈ 98.5 ft; 0.00028° ≈ 102.2 ft.
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        promotion(T0, "p", 1, "A"),
+        ping(T0, "inside", "41.88723", "-87.59927"),
+        ping(T0, "outside", "41.88724", "-87.59927"),
+        ping(T0, "south-inside", "41.88669", "-87.59927"),
+    ]);
+    let uids: Vec<_> = run.nearby().into_iter().map(|(u, _, _)| u).collect();
+    assert_eq!(uids, ["inside", "south-inside"]);
+    let Output::NearbyCustomer(n) = run.outputs.last().unwrap() else {
+        panic!("last output is not NEARBY_CUSTOMERS")
+    };
+    assert!((n.dist_to_store_ft - 98.5).abs() < 0.1, "{}", n.dist_to_store_ft);
+}
+
+#[test]
+fn radius_parameter_changes_the_geofence() {
+    let params = PipelineParams {
+        radius_ft: 50.0,
+        ..PipelineParams::default()
+    };
+    let mut run = Run::new(params);
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        promotion(T0, "p", 1, "A"),
+        ping(T0, "at-36ft", "41.88706", "-87.59927"),
+        ping(T0, "at-73ft", "41.88716", "-87.59927"),
+    ]);
+    let uids: Vec<_> = run.nearby().into_iter().map(|(u, _, _)| u).collect();
+    assert_eq!(uids, ["at-36ft"]);
+}
+
+#[test]
+fn late_records_are_counted_not_joined() {
+    // Default retention of join 1 is 2·1 h + 22 h = 24 h.
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        product(T0 + 24 * HOUR, 2, "B", "41.88696", "-87.59927"),
+        // Exactly at the cutoff: not late, joins the product at T0 (1 h apart).
+        promotion(T0, "edge", 1, "A"),
+        // One ms older than the cutoff: late.
+        promotion(T0 - 1, "late", 1, "A"),
+    ]);
+    assert_eq!(run.valid_ts(), [T0]);
+    assert_eq!(run.late(Topic::ProductsPromotions), 1);
+    assert_eq!(run.late(Topic::StoresProducts), 0);
+}
+
+#[test]
+fn buffered_records_expire_once_stream_time_passes_retention() {
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        product(T0 + 24 * HOUR + 1, 2, "B", "41.88696", "-87.59927"),
+        // Not late (≥ stream time − 24 h) and within 1 h of the first product, but that
+        // product expired when stream time passed T0 + 24 h.
+        promotion(T0 + 1, "p", 1, "A"),
+    ]);
+    assert!(run.valid_ts().is_empty());
+    assert_eq!(run.late(Topic::ProductsPromotions), 0);
+}
+
+#[test]
+fn grace_is_configurable() {
+    let params = PipelineParams {
+        promotion_grace_ms: Some(0),
+        ..PipelineParams::default()
+    };
+    let mut run = Run::new(params);
+    run.push(&[
+        product(T0 + 2 * HOUR, 2, "B", "41.88696", "-87.59927"),
+        promotion(T0, "edge", 1, "A"),
+        promotion(T0 - 1, "late", 1, "A"),
+    ]);
+    assert_eq!(run.late(Topic::ProductsPromotions), 1);
+}
+
+#[test]
+fn stream_time_is_per_join() {
+    // A ping a day ahead moves join 2's stream time, not join 1's.
+    let mut run = default_run();
+    run.push(&[
+        ping(T0 + 48 * HOUR, "future", "41.88696", "-87.59927"),
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        promotion(T0, "p", 1, "A"),
+    ]);
+    assert_eq!(run.valid_ts(), [T0]);
+    // ... but the VALID_PROMOTIONS record it makes is late for join 2.
+    assert_eq!(run.late(Topic::ValidPromotions), 1);
+    assert_eq!(run.late(Topic::StoresProducts), 0);
+}
+
+#[test]
+fn null_keys_never_match() {
+    let mut run = default_run();
+    run.push(&[
+        rec(Topic::StoresProducts, T0, r#"{"sku": 1, "segment": null, "latitude": 41.88696, "longitude": -87.59927, "country": "USA"}"#),
+        rec(Topic::ProductsPromotions, T0, r#"{"pid": "p-null", "sku": 1, "segment": null}"#),
+        rec(Topic::ProductsPromotions, T0, r#"{"pid": "p-missing", "sku": 1}"#),
+    ]);
+    assert!(run.valid_ts().is_empty());
+
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        promotion(T0, "p", 1, "A"),
+        rec(Topic::CustomersLocations, T0, r#"{"uid": "no-country", "latitude": 41.88696, "longitude": -87.59927}"#),
+        rec(Topic::CustomersLocations, T0, r#"{"uid": "no-lat", "latitude": null, "longitude": -87.59927, "country": "USA"}"#),
+        rec(Topic::CustomersLocations, T0, r#"{"uid": "other-country", "latitude": 41.88696, "longitude": -87.59927, "country": "usa"}"#),
+    ]);
+    assert_eq!(run.valid_ts().len(), 1);
+    assert!(run.nearby().is_empty());
+}
+
+#[test]
+fn segment_equality_is_case_sensitive() {
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "SegmentA", "41.88696", "-87.59927"),
+        promotion(T0, "p", 1, "segmenta"),
+    ]);
+    assert!(run.valid_ts().is_empty());
+}
+
+#[test]
+fn duplicates_join_once_per_pair_of_records() {
+    let mut run = default_run();
+    let p = product(T0, 1, "A", "41.88696", "-87.59927");
+    let c = ping(T0, "u", "41.88696", "-87.59927");
+    run.push(&[p.clone(), p, promotion(T0, "p", 1, "A"), c.clone(), c]);
+    assert_eq!(run.valid_ts().len(), 2);
+    // 2 valid promotions × 2 identical pings.
+    assert_eq!(run.nearby().len(), 4);
+}
+
+#[test]
+fn outputs_are_keyed_and_named_like_ksqldb() {
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1006, "SegmentA", "41.88696", "-87.59927"),
+        rec(Topic::ProductsPromotions, T0 + 5, r#"{"pid": "p1", "sku": 1064, "segment": "SegmentA", "discount_pct": 15, "title": "Fall"}"#),
+        ping(T0 + 10, "u1", "41.88700", "-87.59927"),
+    ]);
+    let valid = &run.outputs[0];
+    assert_eq!(valid.key(), Some("p1"));
+    assert_eq!(
+        valid.payload_json(),
+        r#"{"LATITUDE":41.88696,"LONGITUDE":-87.59927,"COUNTRY":"USA","SEGMENT":"SegmentA","PID":"p1","SKU":1006,"VARIANT":"V1","DISCOUNT_PCT":15,"TITLE":"Fall"}"#
+    );
+    let nearby = &run.outputs[1];
+    assert_eq!(nearby.topic(), Topic::NearbyCustomers);
+    assert_eq!(nearby.key(), Some("u1"));
+    assert_eq!(nearby.timestamp_ms(), T0 + 10);
+    let value: serde_json::Value = serde_json::from_str(&nearby.payload_json()).unwrap();
+    assert_eq!(value["UID"], "u1");
+    assert_eq!(value["PID"], "p1");
+    assert_eq!(value["SKU"], 1006);
+    assert_eq!(value["SEGMENT"], "SegmentA");
+    assert_eq!(value["LATITUDE"].to_string(), "41.887");
+    assert_eq!(value["PRODUCT_LATITUDE"].to_string(), "41.88696");
+    let dist = value["DIST_TO_STORE"].as_f64().unwrap();
+    assert!((dist - 14.59).abs() < 0.01, "{dist}");
+}
+
+#[test]
+fn match_key_sku_promotes_only_that_product() {
+    let params = PipelineParams {
+        match_key: PromotionMatchKey::Sku,
+        ..PipelineParams::default()
+    };
+    let mut run = Run::new(params);
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        product(T0, 2, "A", "41.88696", "-87.59927"),
+        promotion(T0, "p", 2, "B"),
+    ]);
+    assert_eq!(run.valid_ts().len(), 1);
+    let Output::ValidPromotion(v) = &run.outputs[0] else {
+        panic!("not a valid promotion")
+    };
+    assert_eq!(v.product.sku, Some(2));
+}
+
+#[test]
+fn match_key_sku_or_segment_falls_back_to_the_segment() {
+    let params = PipelineParams {
+        match_key: PromotionMatchKey::SkuOrSegment,
+        ..PipelineParams::default()
+    };
+    let mut run = Run::new(params);
+    run.push(&[
+        product(T0, 1, "A", "41.88696", "-87.59927"),
+        product(T0, 2, "A", "41.88696", "-87.59927"),
+        // SKU 2 exists: only that product.
+        promotion(T0, "by-sku", 2, "A"),
+        // SKU 99 does not: the whole segment.
+        promotion(T0, "by-segment", 99, "A"),
+    ]);
+    assert_eq!(run.valid_ts().len(), 3);
+    // A product arriving later joins each promotion the way it was decided.
+    run.push(&[product(T0 + 1, 2, "A", "41.88696", "-87.59927")]);
+    assert_eq!(run.valid_ts().len(), 5);
+}
+
+#[test]
+fn envelope_problems_are_counted_by_reason() {
+    let mut run = default_run();
+    let mut no_ts = product(T0, 1, "A", "1", "1");
+    no_ts.timestamp_ms = None;
+    let mut negative_ts = product(T0, 1, "A", "1", "1");
+    negative_ts.timestamp_ms = Some(-1);
+    let mut tombstone = product(T0, 1, "A", "1", "1");
+    tombstone.payload = None;
+    let mut unknown = product(T0, 1, "A", "1", "1");
+    unknown.topic = Cow::Borrowed("NEARBY_CUSTOMERS");
+    run.push(&[no_ts, negative_ts, tombstone, unknown]);
+    let rejects = &run.pipeline.stats().rejects;
+    assert_eq!(rejects.count("stores_products", RejectReason::NoTimestamp), 2);
+    assert_eq!(rejects.count("stores_products", RejectReason::NullValue), 1);
+    assert_eq!(rejects.count("NEARBY_CUSTOMERS", RejectReason::NotAnInputTopic), 1);
+    assert_eq!(run.pipeline.stats().topic(Topic::StoresProducts).rejected, 3);
+    assert!(run.outputs.is_empty());
+}
+
+#[test]
+fn matches_across_the_antimeridian() {
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "A", "10.00000", "179.99999"),
+        promotion(T0, "p", 1, "A"),
+        ping(T0, "u", "10.00000", "-179.99999"),
+    ]);
+    assert_eq!(run.nearby().len(), 1);
+}

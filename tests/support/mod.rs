@@ -1,0 +1,107 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use instore::engine::{Output, Pipeline, PipelineParams};
+use instore::io::dump::{DumpLine, DumpReader};
+
+/// A file under `tests/data/`.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// One NEARBY_CUSTOMERS row as the parity files list it: UID, PID, SKU, output ts, and the
+/// distance in hundredths of a foot.
+#[derive(Clone, Debug, PartialEq, PartialOrd)]
+pub struct NearbyRow {
+    pub uid: String,
+    pub pid: String,
+    pub sku: String,
+    pub ts_ms: i64,
+    pub dist_ft: f64,
+}
+
+/// Runs a dump through the engine and returns every output with the final pipeline.
+pub fn run_dump(path: &Path, params: PipelineParams) -> (Vec<Output>, Pipeline) {
+    let mut reader = DumpReader::open(path).expect("open dump");
+    let mut pipeline = Pipeline::new(params);
+    let mut outputs = Vec::new();
+    while let Some(line) = reader.next_line().expect("read dump") {
+        match line {
+            DumpLine::Record(r) => pipeline.push(&r, &mut outputs),
+            DumpLine::Broken { line_number, text } => pipeline.count_broken_line(line_number, &text),
+        }
+    }
+    (outputs, pipeline)
+}
+
+/// The NEARBY_CUSTOMERS rows of `outputs`, sorted.
+pub fn nearby_rows(outputs: &[Output]) -> Vec<NearbyRow> {
+    let mut rows: Vec<NearbyRow> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::NearbyCustomer(n) => Some(NearbyRow {
+                uid: n.customer.uid.as_deref().unwrap_or("").to_owned(),
+                pid: n.valid.promotion.pid.as_deref().unwrap_or("").to_owned(),
+                sku: n.valid.product.sku.map(|s| s.to_string()).unwrap_or_default(),
+                ts_ms: n.timestamp_ms,
+                dist_ft: n.dist_to_store_ft,
+            }),
+            Output::ValidPromotion(_) => None,
+        })
+        .collect();
+    sort_rows(&mut rows);
+    rows
+}
+
+/// Reads an expected TSV (`UID PID SKU ts dist`).
+pub fn expected_rows(path: &Path) -> Vec<NearbyRow> {
+    let text = std::fs::read_to_string(path).expect("read expected rows");
+    let mut rows: Vec<NearbyRow> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 5, "bad expected line {line:?}");
+            NearbyRow {
+                uid: f[0].to_owned(),
+                pid: f[1].to_owned(),
+                sku: f[2].to_owned(),
+                ts_ms: f[3].parse().expect("ts"),
+                dist_ft: f[4].parse().expect("dist"),
+            }
+        })
+        .collect();
+    sort_rows(&mut rows);
+    rows
+}
+
+fn sort_rows(rows: &mut [NearbyRow]) {
+    rows.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+}
+
+/// Asserts two row multisets are equal, distances within `tolerance_ft`.
+pub fn assert_same_rows(got: &[NearbyRow], expected: &[NearbyRow], tolerance_ft: f64) {
+    let key = |r: &NearbyRow| (r.uid.clone(), r.pid.clone(), r.sku.clone(), r.ts_ms);
+    let mut missing = Vec::new();
+    let mut used = vec![false; got.len()];
+    for e in expected {
+        let found = got.iter().enumerate().position(|(i, g)| {
+            !used[i] && key(g) == key(e) && (g.dist_ft - e.dist_ft).abs() <= tolerance_ft
+        });
+        match found {
+            Some(i) => used[i] = true,
+            None => missing.push(e),
+        }
+    }
+    let extra: Vec<_> = got.iter().zip(&used).filter(|(_, u)| !**u).map(|(g, _)| g).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} expected rows missing (first: {:?}), {} unexpected rows (first: {:?})",
+        missing.len(),
+        missing.first(),
+        extra.len(),
+        extra.first()
+    );
+}
