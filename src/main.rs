@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Run(args)) => instore::cli::run::run(args),
+        Some(Command::Simulate(args)) => instore::cli::simulate::simulate(args),
         None => {
             // The console is the default once it exists; until then, show what there is.
             let _ = Cli::command().print_help();

@@ -3,6 +3,7 @@
 pub mod duration;
 pub mod params;
 pub mod run;
+pub mod simulate;
 pub mod summary;
 
 use clap::{Parser, Subcommand};
@@ -19,4 +20,6 @@ pub struct Cli {
 pub enum Command {
     /// Run the streaming join headless over recorded dumps and write its outputs.
     Run(run::RunArgs),
+    /// Generate topic data into a dump.
+    Simulate(simulate::SimulateArgs),
 }

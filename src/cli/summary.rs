@@ -45,8 +45,8 @@ pub fn format_summary(report: &RunReport) -> String {
     let state = report.pipeline.state_size();
     let _ = writeln!(
         s,
-        "state at end: {} products+promotions, {} pings, {} valid promotions buffered",
-        state.promotion_join, state.customers, state.valid_promotions
+        "state at end: {} products+promotions, {} pings, {} valid-promotion cell entries buffered",
+        state.promotion_join, state.customers, state.valid_promotion_entries
     );
     let secs = report.wall_time.as_secs_f64();
     let rate = if secs > 0.0 { report.lines_read as f64 / secs } else { 0.0 };

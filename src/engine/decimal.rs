@@ -91,6 +91,9 @@ impl Decimal5 {
 
     /// Parses a JSON number literal (or the text of a JSON string holding one).
     pub fn parse(literal: &str, policy: DecimalPolicy) -> Result<Self, DecimalError> {
+        if let Some(units) = parse_plain_units(literal) {
+            return Ok(Self { units });
+        }
         let decimal = parse_decimal_literal(literal, policy)?;
         let fitted = if decimal.scale() > SCALE {
             match policy {
@@ -112,6 +115,40 @@ impl Decimal5 {
             .and_then(Self::from_units)
             .ok_or(DecimalError::OutOfRange)
     }
+}
+
+/// The fast path for the literals producers actually send (`-87.59927`, `41.5`, `3`): at most
+/// 5 integer and 5 fractional digits, no exponent. Exact, and the same under both policies;
+/// anything else goes the general way.
+fn parse_plain_units(literal: &str) -> Option<i64> {
+    let bytes = literal.as_bytes();
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let (int_part, frac_part) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+        None => (digits, &[][..]),
+    };
+    let leading_zero = int_part.len() > 1 && int_part[0] == b'0';
+    let has_dot = int_part.len() < digits.len();
+    if int_part.is_empty()
+        || int_part.len() > 5
+        || leading_zero
+        || frac_part.len() > SCALE as usize
+        || (has_dot && frac_part.is_empty())
+    {
+        return None;
+    }
+    let mut units: i64 = 0;
+    for &b in int_part.iter().chain(frac_part) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        units = units * 10 + i64::from(b - b'0');
+    }
+    units *= 10i64.pow(SCALE - frac_part.len() as u32);
+    Some(if negative { -units } else { units })
 }
 
 /// Reads a JSON number literal exactly. Literals with more digits than `rust_decimal` holds
@@ -294,6 +331,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The fast path and the general path agree wherever the fast path answers.
+        #[test]
+        fn fast_path_agrees_with_rust_decimal(text in "-?(0|[1-9][0-9]{0,5})(\\.[0-9]{0,6})?") {
+            let slow = parse_decimal_literal(&text, DecimalPolicy::Strict);
+            match parse_plain_units(&text) {
+                Some(units) => {
+                    let mut d = slow.unwrap();
+                    d.rescale(SCALE);
+                    proptest::prop_assert_eq!(i64::try_from(d.mantissa()).unwrap(), units);
+                }
+                None => proptest::prop_assert!(
+                    text.ends_with('.')
+                        || text.trim_start_matches('-').split('.').next().unwrap().len() > 5
+                        || text.split('.').nth(1).is_some_and(|f| f.len() > 5)
+                ),
+            }
+        }
+
         #[test]
         fn widening_matches_std_parse(units in -9_999_999_999_i64..=9_999_999_999) {
             let d = Decimal5::from_units(units).unwrap();

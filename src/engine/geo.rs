@@ -37,14 +37,66 @@ pub fn geo_distance_km(a: &LatLon, b: &LatLon) -> f64 {
 
 /// [`geo_distance_km`] on plain degrees.
 pub fn geo_distance_km_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    haversine_km(lat1, lon1, lat1.to_radians().cos(), lat2, lon2, lat2.to_radians().cos())
+}
+
+/// The formula with cos φ supplied, so a join can compute it once per record. Every caller
+/// gets bit-identical results: the same operations in the same order.
+fn haversine_km(lat1: f64, lon1: f64, cos_lat1: f64, lat2: f64, lon2: f64, cos_lat2: f64) -> f64 {
     let d_lat = (lat2 - lat1).to_radians();
     let d_lon = (lon2 - lon1).to_radians();
     let half_lat = (d_lat / 2.0).sin();
     let half_lon = (d_lon / 2.0).sin();
-    let a = half_lat * half_lat
-        + half_lon * half_lon * lat1.to_radians().cos() * lat2.to_radians().cos();
+    let a = half_lat * half_lat + half_lon * half_lon * cos_lat1 * cos_lat2;
     // Rounding can push `a` a hair above 1 for antipodal points; asin would give NaN.
     2.0 * a.sqrt().min(1.0).asin() * EARTH_RADIUS_KM
+}
+
+/// A position with what the distance formula and the spatial index need, computed once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GeoPoint {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    cos_lat: f64,
+    /// The point on the unit sphere.
+    pub unit: [f64; 3],
+}
+
+impl From<LatLon> for GeoPoint {
+    fn from(p: LatLon) -> Self {
+        let (lat_deg, lon_deg) = (p.lat_deg(), p.lon_deg());
+        Self {
+            lat_deg,
+            lon_deg,
+            cos_lat: lat_deg.to_radians().cos(),
+            unit: p.unit_vector(),
+        }
+    }
+}
+
+impl GeoPoint {
+    /// [`geo_distance_km`] from `self` to `other`, bit for bit.
+    pub fn distance_km(&self, other: &GeoPoint) -> f64 {
+        haversine_km(
+            self.lat_deg,
+            self.lon_deg,
+            self.cos_lat,
+            other.lat_deg,
+            other.lon_deg,
+            other.cos_lat,
+        )
+    }
+
+    /// The squared straight-line distance on the unit sphere: a cheap, monotone stand-in for
+    /// the great-circle distance, used to skip pairs far outside a geofence.
+    pub fn chord_squared(&self, other: &GeoPoint) -> f64 {
+        let d = [
+            self.unit[0] - other.unit[0],
+            self.unit[1] - other.unit[1],
+            self.unit[2] - other.unit[2],
+        ];
+        d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +141,15 @@ mod tests {
         let west = at("10", "-179.99999");
         let feet = geo_distance_km(&east, &west) * 3281.0;
         assert!(feet < 8.0, "{feet}");
+    }
+
+    #[test]
+    fn geo_point_distance_is_bit_identical() {
+        let a = at("41.88696", "-87.59927");
+        let b = at("41.88713", "-87.59911");
+        let (pa, pb) = (GeoPoint::from(a), GeoPoint::from(b));
+        assert_eq!(pa.distance_km(&pb).to_bits(), geo_distance_km(&a, &b).to_bits());
+        assert!(pa.chord_squared(&pb) > 0.0);
     }
 
     #[test]

@@ -37,6 +37,20 @@ impl<'a> JsonStr<'a> {
         }
     }
 
+    /// Writes the value into `out` (cleared first), reusing its allocation.
+    pub fn decode_into(&self, out: &mut String) {
+        out.clear();
+        if self.has_escapes {
+            unescape_into(self.raw, out);
+        } else {
+            out.push_str(self.raw);
+        }
+    }
+
+    pub fn has_escapes(&self) -> bool {
+        self.has_escapes
+    }
+
     /// The text between the quotes, escapes untouched.
     pub fn raw(&self) -> &'a str {
         self.raw
@@ -237,6 +251,15 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let mut has_escapes = false;
         loop {
+            // Skip plain bytes in one tight loop; only quotes, backslashes and control
+            // characters need a closer look.
+            let rest = &self.bytes[self.pos..];
+            let plain = memchr::memchr2(b'"', b'\\', rest).ok_or(JsonError::Syntax)?;
+            // A branch-free pass the compiler vectorises: raw control characters are invalid.
+            if rest[..plain].iter().fold(false, |bad, &b| bad | (b < 0x20)) {
+                return Err(JsonError::Syntax);
+            }
+            self.pos += plain;
             match self.next_byte() {
                 Some(b'"') => {
                     return Ok(JsonStr {
@@ -258,8 +281,7 @@ impl<'a> Reader<'a> {
                         _ => return Err(JsonError::Syntax),
                     }
                 }
-                Some(0x00..=0x1f) | None => return Err(JsonError::Syntax),
-                Some(_) => {}
+                _ => return Err(JsonError::Syntax),
             }
         }
     }
@@ -309,12 +331,17 @@ impl<'a> Reader<'a> {
 /// Resolves the escapes of a string already validated by [`Reader::string`].
 fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
+    unescape_into(raw, &mut out);
+    out
+}
+
+/// Appends the value of the validated string body `raw` to `out`.
+fn unescape_into(raw: &str, out: &mut String) {
+    let mut rest = raw;
+    // Copy the runs between escapes whole; kcat payloads are mostly runs.
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let mut chars = rest[at + 1..].chars();
         match chars.next() {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
@@ -324,11 +351,11 @@ fn unescape(raw: &str) -> String {
             Some('u') => {
                 let high = hex4(&mut chars);
                 let code = if (0xD800..0xDC00).contains(&high) {
-                    // A surrogate pair is two escapes; a lone half becomes U+FFFD like serde_json's
-                    // lossy mode, rather than rejecting text Kafka clients happily produce.
-                    let rest = chars.as_str();
-                    if rest.starts_with("\\u") {
-                        let mut ahead = rest[2..].chars();
+                    // A surrogate pair is two escapes; a lone half becomes U+FFFD like
+                    // serde_json's lossy mode, rather than rejecting text Kafka clients produce.
+                    let after = chars.as_str();
+                    if let Some(low_text) = after.strip_prefix("\\u") {
+                        let mut ahead = low_text.chars();
                         let low = hex4(&mut ahead);
                         if (0xDC00..0xE000).contains(&low) {
                             chars = ahead;
@@ -347,8 +374,9 @@ fn unescape(raw: &str) -> String {
             Some(other) => out.push(other),
             None => {}
         }
+        rest = chars.as_str();
     }
-    out
+    out.push_str(rest);
 }
 
 fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
@@ -362,27 +390,28 @@ fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
 /// Appends `value` to `out` as a JSON string literal, quotes included.
 pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
-    let bytes = value.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
-        } else {
-            out.extend_from_slice(escape);
+    let mut rest = value.as_bytes();
+    while let Some(at) = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    {
+        out.extend_from_slice(&rest[..at]);
+        match rest[at] {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            control => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(control >> 4)]);
+                out.push(HEX[usize::from(control & 0xf)]);
+            }
         }
-        start = i + 1;
+        rest = &rest[at + 1..];
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::geo::geo_distance_km_deg;
+use super::geo::GeoPoint;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, ValidPromotion};
 use super::record::Customer;
@@ -32,8 +32,17 @@ pub struct NearbyCustomer {
 #[derive(Debug)]
 struct Located<T> {
     item: Arc<T>,
-    lat_deg: f64,
-    lon_deg: f64,
+    point: GeoPoint,
+}
+
+// Not derived: the derive would demand `T: Clone`, but only the `Arc` is cloned.
+impl<T> Clone for Located<T> {
+    fn clone(&self) -> Self {
+        Self {
+            item: Arc::clone(&self.item),
+            point: self.point,
+        }
+    }
 }
 
 /// The NEARBY_CUSTOMERS join.
@@ -42,6 +51,8 @@ pub struct NearbyJoin {
     clock: JoinClock,
     radius_ft: f64,
     km_to_ft: f64,
+    /// The spatial grid's reach, squared (chord units).
+    reach_squared: f64,
     countries: FxHashMap<Box<str>, u32>,
     customers: SpatialIndex<Located<Customer>>,
     promotions: SpatialIndex<Located<ValidPromotion>>,
@@ -54,6 +65,7 @@ impl NearbyJoin {
             clock: JoinClock::new(params.customer_window()),
             radius_ft: params.radius_ft,
             km_to_ft: params.km_to_ft,
+            reach_squared: grid.reach() * grid.reach(),
             countries: FxHashMap::default(),
             customers: SpatialIndex::new(grid),
             promotions: SpatialIndex::new(grid),
@@ -84,13 +96,12 @@ impl NearbyJoin {
         };
         let country = self.country_id(country);
         let located = Located {
-            lat_deg: position.lat_deg(),
-            lon_deg: position.lon_deg(),
+            point: GeoPoint::from(position),
             item: customer,
         };
-        let v = position.unit_vector();
+        let v = located.point.unit;
         self.promotions
-            .for_each_candidate(country, v, from_ms, to_ms, |v_ts, valid| {
+            .for_each_in_cell(country, v, from_ms, to_ms, |v_ts, valid| {
                 if let Some(dist_to_store_ft) = self.within_radius_ft(&located, valid) {
                     out.push(NearbyCustomer {
                         timestamp_ms: ts_ms.max(v_ts),
@@ -127,13 +138,12 @@ impl NearbyJoin {
         };
         let country = self.country_id(country);
         let located = Located {
-            lat_deg: position.lat_deg(),
-            lon_deg: position.lon_deg(),
+            point: GeoPoint::from(position),
             item: valid,
         };
-        let v = position.unit_vector();
+        let v = located.point.unit;
         self.customers
-            .for_each_candidate(country, v, from_ms, to_ms, |c_ts, customer| {
+            .for_each_near(country, v, from_ms, to_ms, |c_ts, customer| {
                 if let Some(dist_to_store_ft) = self.within_radius_ft(customer, &located) {
                     out.push(NearbyCustomer {
                         timestamp_ms: ts_ms.max(c_ts),
@@ -143,11 +153,13 @@ impl NearbyJoin {
                     });
                 }
             });
-        self.promotions.insert(country, v, ts_ms, located, cutoff_ms);
+        self.promotions
+            .insert_around(country, v, ts_ms, located, cutoff_ms);
         Arrival::Accepted
     }
 
-    /// Buffered (pings, valid promotions).
+    /// Buffered (pings, valid-promotion entries). A valid promotion is stored once in every
+    /// cell its geofence reaches, so the second number counts up to 8 entries per record.
     pub fn buffered(&self) -> (usize, usize) {
         (self.customers.len(), self.promotions.len())
     }
@@ -163,13 +175,12 @@ impl NearbyJoin {
         customer: &Located<Customer>,
         valid: &Located<ValidPromotion>,
     ) -> Option<f64> {
-        let km = geo_distance_km_deg(
-            customer.lat_deg,
-            customer.lon_deg,
-            valid.lat_deg,
-            valid.lon_deg,
-        );
-        let ft = km * self.km_to_ft;
+        // Most candidates in neighbouring cells are far outside the geofence: skip the
+        // trigonometry for them. The reach has a margin, so this never drops a true match.
+        if customer.point.chord_squared(&valid.point) > self.reach_squared {
+            return None;
+        }
+        let ft = customer.point.distance_km(&valid.point) * self.km_to_ft;
         (ft <= self.radius_ft).then_some(ft)
     }
 

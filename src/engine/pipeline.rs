@@ -45,8 +45,9 @@ pub struct StateSize {
     pub promotion_join: usize,
     /// Pings buffered by join 2.
     pub customers: usize,
-    /// Valid promotions buffered by join 2.
-    pub valid_promotions: usize,
+    /// Valid-promotion entries buffered by join 2 (each record sits in every cell its
+    /// geofence reaches: up to 8 entries).
+    pub valid_promotion_entries: usize,
 }
 
 /// The two joins of the original pipeline, chained.
@@ -82,11 +83,11 @@ impl Pipeline {
     }
 
     pub fn state_size(&self) -> StateSize {
-        let (customers, valid_promotions) = self.nearby_join.buffered();
+        let (customers, valid_promotion_entries) = self.nearby_join.buffered();
         StateSize {
             promotion_join: self.promotion_join.buffered(),
             customers,
-            valid_promotions,
+            valid_promotion_entries,
         }
     }
 

@@ -26,6 +26,10 @@ pub struct CellKey {
     pub z: i64,
 }
 
+/// Cell edge over query reach. At 2 every query spans 8 cells; larger cells mean fewer hash
+/// look-ups per query but more candidates per cell to filter. Measured in BENCHMARKS.md.
+const EDGE_PER_REACH: f64 = 3.0;
+
 /// The grid geometry for one geofence radius.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CellGrid {
@@ -44,8 +48,14 @@ impl CellGrid {
         let chord = 2.0 * half_angle.sin();
         let reach = chord * (1.0 + 1e-9) + 1e-12;
         // A lower bound on the edge keeps cell coordinates small integers for tiny radii.
-        let edge = (2.0 * reach).max(1e-9);
+        let edge = (EDGE_PER_REACH * reach).max(1e-9);
         Self { reach, edge }
+    }
+
+    /// The chord (unit sphere) a query reaches, margin included: pairs farther apart than
+    /// this are certainly outside the radius.
+    pub fn reach(&self) -> f64 {
+        self.reach
     }
 
     pub fn cell_of(&self, country: u32, v: [f64; 3]) -> CellKey {
@@ -89,19 +99,49 @@ impl<T> SpatialIndex<T> {
         }
     }
 
-    /// Buffers `value` in its cell, dropping that cell's entries older than `cutoff_ms` first.
+    pub fn grid(&self) -> &CellGrid {
+        &self.grid
+    }
+
+    /// Buffers `value` in its own cell, dropping that cell's entries older than `cutoff_ms`
+    /// first. Found by [`Self::for_each_near`].
     pub fn insert(&mut self, country: u32, v: [f64; 3], ts_ms: i64, value: T, cutoff_ms: i64) {
-        let buffer = self
-            .cells
-            .entry(self.grid.cell_of(country, v))
-            .or_default();
+        Self::insert_in(&mut self.cells, self.grid.cell_of(country, v), ts_ms, value, cutoff_ms);
+    }
+
+    /// Buffers `value` in every cell its geofence reaches (1 to 8 copies). Found by
+    /// [`Self::for_each_in_cell`] with one look-up: the side that is queried most (the valid
+    /// promotions every ping asks about) is stored spread, so the busy side reads one cell.
+    pub fn insert_around(
+        &mut self,
+        country: u32,
+        v: [f64; 3],
+        ts_ms: i64,
+        value: T,
+        cutoff_ms: i64,
+    ) where
+        T: Clone,
+    {
+        for key in self.grid.neighborhood(country, v) {
+            Self::insert_in(&mut self.cells, key, ts_ms, value.clone(), cutoff_ms);
+        }
+    }
+
+    fn insert_in(
+        cells: &mut HashMap<CellKey, TimeBuffer<T>, FxBuildHasher>,
+        key: CellKey,
+        ts_ms: i64,
+        value: T,
+        cutoff_ms: i64,
+    ) {
+        let buffer = cells.entry(key).or_default();
         buffer.evict_before(cutoff_ms);
         buffer.insert(ts_ms, value);
     }
 
-    /// Calls `visit` for every buffered entry with `from_ms ≤ ts ≤ to_ms` in the cells the
-    /// radius around `v` can reach (a superset of the entries within the radius).
-    pub fn for_each_candidate(
+    /// Calls `visit` for every entry with `from_ms ≤ ts ≤ to_ms` stored by [`Self::insert`]
+    /// in the cells the radius around `v` can reach: a superset of those within the radius.
+    pub fn for_each_near(
         &self,
         country: u32,
         v: [f64; 3],
@@ -113,10 +153,29 @@ impl<T> SpatialIndex<T> {
             return;
         }
         for key in self.grid.neighborhood(country, v) {
-            if let Some(buffer) = self.cells.get(&key) {
-                for (ts, value) in buffer.range(from_ms, to_ms) {
-                    visit(*ts, value);
-                }
+            self.visit_cell(key, from_ms, to_ms, &mut visit);
+        }
+    }
+
+    /// Calls `visit` for every entry with `from_ms ≤ ts ≤ to_ms` stored by
+    /// [`Self::insert_around`] whose geofence reaches `v`'s cell: a superset of those within
+    /// the radius (a point within reach of an entry lies in a cell of the entry's
+    /// neighbourhood).
+    pub fn for_each_in_cell(
+        &self,
+        country: u32,
+        v: [f64; 3],
+        from_ms: i64,
+        to_ms: i64,
+        mut visit: impl FnMut(i64, &T),
+    ) {
+        self.visit_cell(self.grid.cell_of(country, v), from_ms, to_ms, &mut visit);
+    }
+
+    fn visit_cell(&self, key: CellKey, from_ms: i64, to_ms: i64, visit: &mut impl FnMut(i64, &T)) {
+        if let Some(buffer) = self.cells.get(&key) {
+            for (ts, value) in buffer.range(from_ms, to_ms) {
+                visit(*ts, value);
             }
         }
     }
@@ -188,6 +247,20 @@ mod tests {
     }
 
     #[test]
+    fn spread_entries_are_found_from_any_point_within_reach() {
+        let grid = CellGrid::new(100.0 / 3281.0);
+        let mut index = SpatialIndex::new(grid);
+        index.insert_around(1, unit(41.88696, -87.59927), 10, 'v', i64::MIN);
+        assert!((1..=8).contains(&index.len()));
+        let mut seen = Vec::new();
+        // ~98 ft north and ~98 ft south-east: both within reach.
+        for (lat, lon) in [(41.88723, -87.59927), (41.88676, -87.59902)] {
+            index.for_each_in_cell(1, unit(lat, lon), 0, 100, |_, x| seen.push(*x));
+        }
+        assert_eq!(seen, ['v', 'v']);
+    }
+
+    #[test]
     fn countries_never_share_cells() {
         let grid = CellGrid::new(0.03);
         let mut index = SpatialIndex::new(grid);
@@ -195,7 +268,7 @@ mod tests {
         index.insert(1, v, 10, "usa", i64::MIN);
         index.insert(2, v, 10, "other", i64::MIN);
         let mut seen = Vec::new();
-        index.for_each_candidate(1, v, 0, 100, |_, x| seen.push(*x));
+        index.for_each_near(1, v, 0, 100, |_, x| seen.push(*x));
         assert_eq!(seen, ["usa"]);
         assert_eq!(index.len(), 2);
         index.sweep(11);

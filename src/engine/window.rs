@@ -115,6 +115,11 @@ impl<T> TimeBuffer<T> {
 
     /// Drops entries with a timestamp below `cutoff_ms`; returns how many.
     pub fn evict_before(&mut self, cutoff_ms: i64) -> usize {
+        // Usually nothing has expired: answer that without a search.
+        match self.entries.front() {
+            Some((t, _)) if *t < cutoff_ms => {}
+            _ => return 0,
+        }
         let n = self.entries.partition_point(|(t, _)| *t < cutoff_ms);
         self.entries.drain(..n);
         n
@@ -122,7 +127,11 @@ impl<T> TimeBuffer<T> {
 
     /// Entries with `from_ms ≤ ts ≤ to_ms`, in timestamp order.
     pub fn range(&self, from_ms: i64, to_ms: i64) -> impl Iterator<Item = &(i64, T)> {
-        let start = self.entries.partition_point(|(t, _)| *t < from_ms);
+        let start = match self.entries.front() {
+            // The whole buffer is inside the window in the common case.
+            Some((t, _)) if *t >= from_ms => 0,
+            _ => self.entries.partition_point(|(t, _)| *t < from_ms),
+        };
         self.entries
             .range(start..)
             .take_while(move |(t, _)| *t <= to_ms)

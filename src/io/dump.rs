@@ -50,6 +50,8 @@ pub struct DumpReader {
     path: PathBuf,
     input: Box<dyn BufRead + Send>,
     line: Vec<u8>,
+    /// The decoded payload of the current line.
+    payload: String,
     line_number: u64,
 }
 
@@ -80,6 +82,7 @@ impl DumpReader {
             path: path.to_owned(),
             input,
             line: Vec::with_capacity(4096),
+            payload: String::with_capacity(4096),
             line_number: 0,
         }
     }
@@ -120,7 +123,7 @@ impl DumpReader {
             }));
         };
         let text = text.trim_end_matches(['\n', '\r']);
-        Ok(Some(match parse_record(text) {
+        Ok(Some(match parse_record_with(text, &mut self.payload) {
             Some(record) => DumpLine::Record(record),
             None => DumpLine::Broken {
                 line_number,
@@ -132,9 +135,20 @@ impl DumpReader {
 
 /// Reads one kcat -J line; `None` when it is not a record (no JSON object, no topic).
 pub fn parse_record(line: &str) -> Option<RawRecord<'_>> {
+    parse_envelope(line, None)
+}
+
+/// Like [`parse_record`], but an escaped payload is decoded into `scratch` (reused from line
+/// to line) instead of a fresh allocation.
+pub fn parse_record_with<'a>(line: &'a str, scratch: &'a mut String) -> Option<RawRecord<'a>> {
+    parse_envelope(line, Some(scratch))
+}
+
+fn parse_envelope<'a>(line: &'a str, scratch: Option<&'a mut String>) -> Option<RawRecord<'a>> {
     let mut record = RawRecord::default();
     let mut topic = None;
     let mut headers_text = None;
+    let mut escaped_payload = None;
     for_each_member(line, |key, value| match (key.raw(), value) {
         ("topic", JsonValue::String(s)) => topic = Some(s.decode()),
         ("partition", JsonValue::Number(n)) => record.partition = n.parse().unwrap_or(-1),
@@ -142,20 +156,41 @@ pub fn parse_record(line: &str) -> Option<RawRecord<'_>> {
         ("ts", JsonValue::Number(n)) => record.timestamp_ms = n.parse().ok(),
         ("key", JsonValue::String(s)) => record.key = Some(s.decode()),
         ("key", JsonValue::Number(n)) => record.key = Some(Cow::Borrowed(n)),
-        ("payload", JsonValue::String(s)) => record.payload = Some(s.decode()),
-        ("payload", JsonValue::Null) => record.payload = None,
+        ("payload", JsonValue::String(s)) if s.has_escapes() => {
+            record.payload = None;
+            escaped_payload = Some(s);
+        }
+        ("payload", JsonValue::String(s)) => {
+            escaped_payload = None;
+            record.payload = Some(Cow::Borrowed(s.raw()));
+        }
+        ("payload", JsonValue::Null) => {
+            escaped_payload = None;
+            record.payload = None;
+        }
         // AKHQ-style exports nest the value as JSON rather than a string.
         ("payload", JsonValue::Object(raw) | JsonValue::Array(raw) | JsonValue::Number(raw)) => {
-            record.payload = Some(Cow::Borrowed(raw))
+            escaped_payload = None;
+            record.payload = Some(Cow::Borrowed(raw));
         }
         ("payload", JsonValue::Bool(b)) => {
-            record.payload = Some(Cow::Borrowed(if b { "true" } else { "false" }))
+            escaped_payload = None;
+            record.payload = Some(Cow::Borrowed(if b { "true" } else { "false" }));
         }
         ("headers", JsonValue::Array(raw)) => headers_text = Some(raw),
         _ => {}
     })
     .ok()?;
     record.topic = topic?;
+    if let Some(escaped) = escaped_payload {
+        record.payload = Some(match scratch {
+            Some(buffer) => {
+                escaped.decode_into(buffer);
+                Cow::Borrowed(buffer.as_str())
+            }
+            None => escaped.decode(),
+        });
+    }
     if let Some(raw) = headers_text {
         record.headers = parse_headers(raw);
     }

@@ -2,3 +2,4 @@
 //! bus and Kafka as they land.
 
 pub mod dump;
+pub mod workload;
