@@ -145,6 +145,19 @@ pub fn for_each_member<'a>(
     }
 }
 
+/// Bytes that end a run of plain string content: quote, backslash, control characters.
+const STRING_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// Deep nesting is valid JSON but a stack hazard; serde_json stops at 128 as well.
 const MAX_DEPTH: usize = 128;
 
@@ -253,12 +266,12 @@ impl<'a> Reader<'a> {
         loop {
             // Skip plain bytes in one tight loop; only quotes, backslashes and control
             // characters need a closer look.
-            let rest = &self.bytes[self.pos..];
-            let plain = memchr::memchr2(b'"', b'\\', rest).ok_or(JsonError::Syntax)?;
-            // A branch-free pass the compiler vectorises: raw control characters are invalid.
-            if rest[..plain].iter().fold(false, |bad, &b| bad | (b < 0x20)) {
-                return Err(JsonError::Syntax);
-            }
+            // A table look-up per byte: kcat payloads have an escape every few bytes, which
+            // makes a plain loop beat memchr-style searches that restart at every `\"`.
+            let plain = self.bytes[self.pos..]
+                .iter()
+                .position(|&b| STRING_SPECIAL[usize::from(b)])
+                .ok_or(JsonError::Syntax)?;
             self.pos += plain;
             match self.next_byte() {
                 Some(b'"') => {
@@ -337,32 +350,38 @@ fn unescape(raw: &str) -> String {
 
 /// Appends the value of the validated string body `raw` to `out`.
 fn unescape_into(raw: &str, out: &mut String) {
-    let mut rest = raw;
-    // Copy the runs between escapes whole; kcat payloads are mostly runs.
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        let mut chars = rest[at + 1..].chars();
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let high = hex4(&mut chars);
+    let bytes = raw.as_bytes();
+    let mut run_start = 0;
+    let mut i = 0;
+    // Escapes are ASCII, so cutting the text at a backslash never splits a character.
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&raw[run_start..i]);
+        let escaped = bytes.get(i + 1).copied().unwrap_or(b'\\');
+        i += 2;
+        match escaped {
+            b'n' => out.push('\n'),
+            b't' => out.push('\t'),
+            b'r' => out.push('\r'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'u' => {
+                let high = hex4(bytes, i);
+                i += 4;
                 let code = if (0xD800..0xDC00).contains(&high) {
                     // A surrogate pair is two escapes; a lone half becomes U+FFFD like
                     // serde_json's lossy mode, rather than rejecting text Kafka clients produce.
-                    let after = chars.as_str();
-                    if let Some(low_text) = after.strip_prefix("\\u") {
-                        let mut ahead = low_text.chars();
-                        let low = hex4(&mut ahead);
-                        if (0xDC00..0xE000).contains(&low) {
-                            chars = ahead;
-                            0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            0xFFFD
-                        }
+                    let low = if bytes.get(i..i + 2) == Some(b"\\u") {
+                        hex4(bytes, i + 2)
+                    } else {
+                        0
+                    };
+                    if (0xDC00..0xE000).contains(&low) {
+                        i += 6;
+                        0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
                     } else {
                         0xFFFD
                     }
@@ -371,18 +390,22 @@ fn unescape_into(raw: &str, out: &mut String) {
                 };
                 out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
             }
-            Some(other) => out.push(other),
-            None => {}
+            other => out.push(char::from(other)),
         }
-        rest = chars.as_str();
+        run_start = i.min(bytes.len());
     }
-    out.push_str(rest);
+    out.push_str(&raw[run_start.min(raw.len())..]);
 }
 
-fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
+/// The value of the four hex digits at `at` (validated by the reader; 0 past the end).
+fn hex4(bytes: &[u8], at: usize) -> u32 {
     let mut code = 0;
-    for _ in 0..4 {
-        code = code * 16 + chars.next().and_then(|c| c.to_digit(16)).unwrap_or(0);
+    for k in 0..4 {
+        let digit = bytes
+            .get(at + k)
+            .and_then(|b| char::from(*b).to_digit(16))
+            .unwrap_or(0);
+        code = code * 16 + digit;
     }
     code
 }

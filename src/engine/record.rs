@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::decimal::{Decimal5, DecimalPolicy};
 use super::geo::LatLon;
-use super::json::{for_each_member, JsonError, JsonValue};
+use super::json::{for_each_member, JsonError, JsonStr, JsonValue};
 use super::reject::{Column, RejectReason};
 use super::topic::Topic;
 
@@ -159,7 +159,7 @@ impl<'a> Fields<'a> {
     ) -> Result<Self, RejectReason> {
         let mut values = [None; MAX_COLUMNS];
         for_each_member(payload, |key, value| {
-            if let Some(i) = column_index(columns, key.raw(), key.decode().as_ref()) {
+            if let Some(i) = column_index(columns, &key) {
                 values[i] = Some(value);
             }
         })
@@ -289,16 +289,21 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Which column a field name means, case-insensitively. `raw` is the key as written (fast ASCII
-/// path); `decoded` has escapes resolved. Non-ASCII names are upper-cased the way Java's
-/// `toUpperCase` does (`ſku` is `SKU`).
-fn column_index(columns: &[Column], raw: &str, decoded: &str) -> Option<usize> {
-    if raw.is_ascii() && !raw.contains('\\') {
-        return columns
-            .iter()
-            .position(|c| c.name().eq_ignore_ascii_case(raw));
+/// Which column a field name means, case-insensitively. Plain ASCII names (all real ones)
+/// compare in place; others are upper-cased the way Java's `toUpperCase` does (`ſku` is `SKU`).
+fn column_index(columns: &[Column], key: &JsonStr<'_>) -> Option<usize> {
+    let raw = key.raw();
+    if !key.has_escapes() && raw.is_ascii() {
+        // Length and first letter rule out almost every column before a full comparison.
+        let first = raw.as_bytes().first()?.to_ascii_uppercase();
+        return columns.iter().position(|c| {
+            let name = c.name();
+            name.len() == raw.len()
+                && name.as_bytes()[0] == first
+                && name.eq_ignore_ascii_case(raw)
+        });
     }
-    let upper = decoded.to_uppercase();
+    let upper = key.decode().to_uppercase();
     columns.iter().position(|c| c.name() == upper)
 }
 
