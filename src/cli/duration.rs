@@ -12,7 +12,9 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
         return Err("empty duration".into());
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!("bad duration {text:?} (try 90s, 30m, 1h, 1500ms)"));
         }
@@ -20,14 +22,20 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
             .parse()
             .map_err(|_| format!("bad duration {text:?}"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit_ms = match &rest[..unit_len] {
             "ms" => 1,
             "s" => 1_000,
             "m" | "min" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            other => return Err(format!("unknown unit {other:?} in {text:?} (ms, s, m, h, d)")),
+            other => {
+                return Err(format!(
+                    "unknown unit {other:?} in {text:?} (ms, s, m, h, d)"
+                ))
+            }
         };
         rest = &rest[unit_len..];
         total = value

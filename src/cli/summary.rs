@@ -17,7 +17,11 @@ pub fn format_summary(report: &RunReport) -> String {
         params.radius_ft,
         params.match_key.name()
     );
-    let _ = writeln!(s, "{:<22}{:>12}{:>10}{:>10}", "input topic", "records", "rejected", "late");
+    let _ = writeln!(
+        s,
+        "{:<22}{:>12}{:>10}{:>10}",
+        "input topic", "records", "rejected", "late"
+    );
     let mut total_in = 0;
     for topic in Topic::INPUTS {
         let c = stats.topic(topic);
@@ -49,7 +53,11 @@ pub fn format_summary(report: &RunReport) -> String {
         state.promotion_join, state.customers, state.valid_promotion_entries
     );
     let secs = report.wall_time.as_secs_f64();
-    let rate = if secs > 0.0 { report.lines_read as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        report.lines_read as f64 / secs
+    } else {
+        0.0
+    };
     let _ = writeln!(
         s,
         "{} lines ({} input records) in {:.3} s: {:.0} records/s",

@@ -47,7 +47,9 @@ impl FromStr for DecimalPolicy {
         match s {
             "strict" => Ok(DecimalPolicy::Strict),
             "round" => Ok(DecimalPolicy::Round),
-            other => Err(format!("unknown decimal policy {other:?} (strict or round)")),
+            other => Err(format!(
+                "unknown decimal policy {other:?} (strict or round)"
+            )),
         }
     }
 }
@@ -305,7 +307,10 @@ mod tests {
         assert_eq!(strict("-100000.0"), Err(DecimalError::OutOfRange));
         assert_eq!(round("99999.999995"), Err(DecimalError::OutOfRange));
         assert_eq!(strict("1e30"), Err(DecimalError::OutOfRange));
-        assert_eq!(round("123456789012345678901234567890"), Err(DecimalError::OutOfRange));
+        assert_eq!(
+            round("123456789012345678901234567890"),
+            Err(DecimalError::OutOfRange)
+        );
     }
 
     #[test]
@@ -317,7 +322,9 @@ mod tests {
 
     #[test]
     fn non_numbers_are_refused() {
-        for bad in ["north", "", "-", "1.", ".5", "1e", "0x10", " 1", "1 ", "+1", "NaN", "01"] {
+        for bad in [
+            "north", "", "-", "1.", ".5", "1e", "0x10", " 1", "1 ", "+1", "NaN", "01",
+        ] {
             assert_eq!(round(bad), Err(DecimalError::NotANumber), "{bad:?}");
         }
     }

@@ -130,8 +130,11 @@ fn params() -> impl Strategy<Value = PipelineParams> {
 
 /// Records with timestamps over 20 s, in arbitrary arrival order.
 fn records() -> impl Strategy<Value = Vec<(i64, Topic, InputValue)>> {
-    proptest::collection::vec((0i64..20_000, input_value()), 0..120)
-        .prop_map(|v| v.into_iter().map(|(ts, (t, value))| (ts, t, value)).collect())
+    proptest::collection::vec((0i64..20_000, input_value()), 0..120).prop_map(|v| {
+        v.into_iter()
+            .map(|(ts, (t, value))| (ts, t, value))
+            .collect()
+    })
 }
 
 /// A comparable form of an output.
@@ -223,7 +226,10 @@ fn generated_inputs_exercise_matches_and_lateness() {
         let stats = pipeline.stats();
         nearby += stats.topic(Topic::NearbyCustomers).records;
         valid += stats.topic(Topic::ValidPromotions).records;
-        late += Topic::INPUTS.iter().map(|t| stats.topic(*t).late).sum::<u64>();
+        late += Topic::INPUTS
+            .iter()
+            .map(|t| stats.topic(*t).late)
+            .sum::<u64>();
     }
     assert!(valid > 500, "valid promotions: {valid}");
     assert!(nearby > 200, "nearby customers: {nearby}");

@@ -37,7 +37,14 @@ pub fn geo_distance_km(a: &LatLon, b: &LatLon) -> f64 {
 
 /// [`geo_distance_km`] on plain degrees.
 pub fn geo_distance_km_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    haversine_km(lat1, lon1, lat1.to_radians().cos(), lat2, lon2, lat2.to_radians().cos())
+    haversine_km(
+        lat1,
+        lon1,
+        lat1.to_radians().cos(),
+        lat2,
+        lon2,
+        lat2.to_radians().cos(),
+    )
 }
 
 /// The formula with cos φ supplied, so a join can compute it once per record. Every caller
@@ -132,7 +139,10 @@ mod tests {
         assert!((geo_distance_km(&london, &new_york) - 5574.840456848555).abs() < 1e-6);
         let chicago = at("41.88696", "-87.59927");
         let antipode = at("-41.88696", "92.40073");
-        assert!((geo_distance_km(&chicago, &antipode) - EARTH_RADIUS_KM * std::f64::consts::PI).abs() < 1e-6);
+        assert!(
+            (geo_distance_km(&chicago, &antipode) - EARTH_RADIUS_KM * std::f64::consts::PI).abs()
+                < 1e-6
+        );
     }
 
     #[test]
@@ -148,7 +158,10 @@ mod tests {
         let a = at("41.88696", "-87.59927");
         let b = at("41.88713", "-87.59911");
         let (pa, pb) = (GeoPoint::from(a), GeoPoint::from(b));
-        assert_eq!(pa.distance_km(&pb).to_bits(), geo_distance_km(&a, &b).to_bits());
+        assert_eq!(
+            pa.distance_km(&pb).to_bits(),
+            geo_distance_km(&a, &b).to_bits()
+        );
         assert!(pa.chord_squared(&pb) > 0.0);
     }
 

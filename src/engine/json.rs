@@ -450,8 +450,10 @@ mod tests {
 
     #[test]
     fn reads_scalar_members_with_literal_numbers() {
-        let got = members(r#" {"a": 41.886925, "B":"x\"y", "c": null, "d": true, "e": [1, {"f": 2}], "g": {}} "#)
-            .unwrap();
+        let got = members(
+            r#" {"a": 41.886925, "B":"x\"y", "c": null, "d": true, "e": [1, {"f": 2}], "g": {}} "#,
+        )
+        .unwrap();
         assert_eq!(got[0], ("a".into(), JsonValue::Number("41.886925")));
         assert!(matches!(got[1].1, JsonValue::String(s) if s.decode() == "x\"y"));
         assert_eq!(got[2].1, JsonValue::Null);
@@ -466,7 +468,10 @@ mod tests {
         assert_eq!(members("42").unwrap_err(), JsonError::NotAnObject);
         assert_eq!(members("\"s\"").unwrap_err(), JsonError::NotAnObject);
         assert_eq!(members("not json at all").unwrap_err(), JsonError::Syntax);
-        assert_eq!(members(r#"{"uid": "x", "latitude": "#).unwrap_err(), JsonError::Syntax);
+        assert_eq!(
+            members(r#"{"uid": "x", "latitude": "#).unwrap_err(),
+            JsonError::Syntax
+        );
         assert_eq!(members("").unwrap_err(), JsonError::Syntax);
         assert_eq!(members("{} x").unwrap_err(), JsonError::Syntax);
         assert_eq!(members("[1] x").unwrap_err(), JsonError::Syntax);

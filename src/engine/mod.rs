@@ -4,6 +4,8 @@
 //! [`crate::io`] feed it from dumps, the simulator or Kafka; the console draws what it emits.
 
 pub mod decimal;
+#[cfg(test)]
+mod equivalence_tests;
 pub mod geo;
 pub mod json;
 pub mod nearby_join;
@@ -12,8 +14,6 @@ pub mod params;
 pub mod pipeline;
 #[cfg(test)]
 mod pipeline_tests;
-#[cfg(test)]
-mod equivalence_tests;
 pub mod promotion_join;
 pub mod record;
 pub mod reference;

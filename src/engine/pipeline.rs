@@ -127,7 +127,13 @@ impl Pipeline {
     }
 
     /// Feeds a value already decoded (the simulator and the bus skip JSON entirely).
-    pub fn push_value(&mut self, topic: Topic, ts_ms: i64, value: InputValue, out: &mut Vec<Output>) {
+    pub fn push_value(
+        &mut self,
+        topic: Topic,
+        ts_ms: i64,
+        value: InputValue,
+        out: &mut Vec<Output>,
+    ) {
         let mut valid = std::mem::take(&mut self.valid_scratch);
         let mut nearby = std::mem::take(&mut self.nearby_scratch);
         let arrival = match value {
@@ -186,12 +192,14 @@ impl Pipeline {
         if let Some(topic) = topic {
             self.stats.topic_mut(topic).rejected += 1;
         }
-        self.stats.rejects.record(topic_name, reason, || RejectedSample {
-            partition: record.partition,
-            offset: record.offset,
-            timestamp_ms: record.timestamp_ms,
-            raw: record.payload.as_deref().unwrap_or("null").to_owned(),
-        });
+        self.stats
+            .rejects
+            .record(topic_name, reason, || RejectedSample {
+                partition: record.partition,
+                offset: record.offset,
+                timestamp_ms: record.timestamp_ms,
+                raw: record.payload.as_deref().unwrap_or("null").to_owned(),
+            });
     }
 
     /// Counts a line a source could not even read as a record (a broken dump line).

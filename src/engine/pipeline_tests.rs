@@ -162,7 +162,11 @@ fn geofence_is_radius_ft_inclusive_by_distance() {
     let Output::NearbyCustomer(n) = run.outputs.last().unwrap() else {
         panic!("last output is not NEARBY_CUSTOMERS")
     };
-    assert!((n.dist_to_store_ft - 98.5).abs() < 0.1, "{}", n.dist_to_store_ft);
+    assert!(
+        (n.dist_to_store_ft - 98.5).abs() < 0.1,
+        "{}",
+        n.dist_to_store_ft
+    );
 }
 
 #[test]
@@ -368,10 +372,19 @@ fn envelope_problems_are_counted_by_reason() {
     unknown.topic = Cow::Borrowed("NEARBY_CUSTOMERS");
     run.push(&[no_ts, negative_ts, tombstone, unknown]);
     let rejects = &run.pipeline.stats().rejects;
-    assert_eq!(rejects.count("stores_products", RejectReason::NoTimestamp), 2);
+    assert_eq!(
+        rejects.count("stores_products", RejectReason::NoTimestamp),
+        2
+    );
     assert_eq!(rejects.count("stores_products", RejectReason::NullValue), 1);
-    assert_eq!(rejects.count("NEARBY_CUSTOMERS", RejectReason::NotAnInputTopic), 1);
-    assert_eq!(run.pipeline.stats().topic(Topic::StoresProducts).rejected, 3);
+    assert_eq!(
+        rejects.count("NEARBY_CUSTOMERS", RejectReason::NotAnInputTopic),
+        1
+    );
+    assert_eq!(
+        run.pipeline.stats().topic(Topic::StoresProducts).rejected,
+        3
+    );
     assert!(run.outputs.is_empty());
 }
 

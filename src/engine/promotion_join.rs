@@ -171,9 +171,7 @@ impl PromotionJoin {
                 .is_some_and(|sku| self.known_skus.contains(&sku)),
         };
         let buffer = if use_sku {
-            promotion
-                .sku
-                .and_then(|sku| self.products.by_sku.get(&sku))
+            promotion.sku.and_then(|sku| self.products.by_sku.get(&sku))
         } else {
             promotion
                 .segment
@@ -194,12 +192,10 @@ impl PromotionJoin {
                 self.promotions
                     .insert_sku(sku, ts_ms, Arc::clone(&promotion), cutoff_ms)
             }
-            (false, _, Some(segment)) => self.promotions.insert_segment(
-                segment,
-                ts_ms,
-                Arc::clone(&promotion),
-                cutoff_ms,
-            ),
+            (false, _, Some(segment)) => {
+                self.promotions
+                    .insert_segment(segment, ts_ms, Arc::clone(&promotion), cutoff_ms)
+            }
             // A NULL key never matches: nothing to buffer.
             _ => {}
         }

@@ -298,9 +298,7 @@ fn column_index(columns: &[Column], key: &JsonStr<'_>) -> Option<usize> {
         let first = raw.as_bytes().first()?.to_ascii_uppercase();
         return columns.iter().position(|c| {
             let name = c.name();
-            name.len() == raw.len()
-                && name.as_bytes()[0] == first
-                && name.eq_ignore_ascii_case(raw)
+            name.len() == raw.len() && name.as_bytes()[0] == first && name.eq_ignore_ascii_case(raw)
         });
     }
     let upper = key.decode().to_uppercase();
@@ -378,7 +376,10 @@ mod tests {
     #[test]
     fn every_rejection_reason() {
         let sp = |s: &str| product(s, DecimalPolicy::Strict).unwrap_err();
-        assert_eq!(sp(r#"{"uid": "x", "latitude": "#), RejectReason::InvalidJson);
+        assert_eq!(
+            sp(r#"{"uid": "x", "latitude": "#),
+            RejectReason::InvalidJson
+        );
         assert_eq!(sp("not json at all"), RejectReason::InvalidJson);
         assert_eq!(sp("[1,2,3]"), RejectReason::NotAnObject);
         assert_eq!(sp("42"), RejectReason::NotAnObject);
@@ -424,11 +425,19 @@ mod tests {
         );
         assert_eq!(
             sp(r#"{"SKU": 99999999999999999999}"#),
-            RejectReason::NumberOutOfRange { column: Column::Sku }
+            RejectReason::NumberOutOfRange {
+                column: Column::Sku
+            }
         );
-        assert_eq!(sp(r#"{"latitude": 90.00001}"#), RejectReason::LatitudeOutOfRange);
+        assert_eq!(
+            sp(r#"{"latitude": 90.00001}"#),
+            RejectReason::LatitudeOutOfRange
+        );
         assert_eq!(sp(r#"{"latitude": -91}"#), RejectReason::LatitudeOutOfRange);
-        assert_eq!(sp(r#"{"longitude": 180.00001}"#), RejectReason::LongitudeOutOfRange);
+        assert_eq!(
+            sp(r#"{"longitude": 180.00001}"#),
+            RejectReason::LongitudeOutOfRange
+        );
         assert_eq!(
             decode_value(Topic::NearbyCustomers, "{}", DecimalPolicy::Round).unwrap_err(),
             RejectReason::NotAnInputTopic
@@ -466,7 +475,12 @@ mod tests {
         assert_eq!(p.latitude, d5("41.5"));
         assert_eq!(p.segment.as_deref(), Some("12"));
         assert_eq!(p.variant.as_deref(), Some("true"));
-        assert_eq!(product(r#"{"sku": "-7"}"#, DecimalPolicy::Strict).unwrap().sku, Some(-7));
+        assert_eq!(
+            product(r#"{"sku": "-7"}"#, DecimalPolicy::Strict)
+                .unwrap()
+                .sku,
+            Some(-7)
+        );
         assert!(product(r#"{"sku": "1.5"}"#, DecimalPolicy::Strict).is_err());
     }
 

@@ -73,9 +73,13 @@ pub enum RejectReason {
         found: &'static str,
     },
     /// A DECIMAL column with more than 5 fractional digits under the `strict` policy.
-    DecimalScale { column: Column },
+    DecimalScale {
+        column: Column,
+    },
     /// A number outside its column's range (|DECIMAL(10,5)| ≥ 100000, BIGINT overflow).
-    NumberOutOfRange { column: Column },
+    NumberOutOfRange {
+        column: Column,
+    },
     LatitudeOutOfRange,
     LongitudeOutOfRange,
 }
@@ -216,11 +220,19 @@ mod tests {
                 sample(&format!("bad {i}"))
             });
         }
-        ledger.record("customers_locations", RejectReason::InvalidJson, || sample("x"));
+        ledger.record("customers_locations", RejectReason::InvalidJson, || {
+            sample("x")
+        });
         assert_eq!(ledger.total(), 9);
-        assert_eq!(ledger.count("stores_products", RejectReason::InvalidJson), 8);
+        assert_eq!(
+            ledger.count("stores_products", RejectReason::InvalidJson),
+            8
+        );
         assert_eq!(ledger.total_for_topic("customers_locations"), 1);
-        let (_, _, entry) = ledger.iter().find(|(t, _, _)| *t == "stores_products").unwrap();
+        let (_, _, entry) = ledger
+            .iter()
+            .find(|(t, _, _)| *t == "stores_products")
+            .unwrap();
         assert_eq!(entry.samples.len(), SAMPLES_PER_REASON);
         assert_eq!(entry.samples[0].raw, "bad 0");
     }

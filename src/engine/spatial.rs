@@ -43,7 +43,11 @@ pub struct CellGrid {
 impl CellGrid {
     /// A grid for matching within `radius_km` (negative or NaN radii match nothing).
     pub fn new(radius_km: f64) -> Self {
-        let radius_km = if radius_km.is_nan() { 0.0 } else { radius_km.max(0.0) };
+        let radius_km = if radius_km.is_nan() {
+            0.0
+        } else {
+            radius_km.max(0.0)
+        };
         let half_angle = (radius_km / (2.0 * EARTH_RADIUS_KM)).min(std::f64::consts::FRAC_PI_2);
         let chord = 2.0 * half_angle.sin();
         let reach = chord * (1.0 + 1e-9) + 1e-12;
@@ -106,20 +110,20 @@ impl<T> SpatialIndex<T> {
     /// Buffers `value` in its own cell, dropping that cell's entries older than `cutoff_ms`
     /// first. Found by [`Self::for_each_near`].
     pub fn insert(&mut self, country: u32, v: [f64; 3], ts_ms: i64, value: T, cutoff_ms: i64) {
-        Self::insert_in(&mut self.cells, self.grid.cell_of(country, v), ts_ms, value, cutoff_ms);
+        Self::insert_in(
+            &mut self.cells,
+            self.grid.cell_of(country, v),
+            ts_ms,
+            value,
+            cutoff_ms,
+        );
     }
 
     /// Buffers `value` in every cell its geofence reaches (1 to 8 copies). Found by
     /// [`Self::for_each_in_cell`] with one look-up: the side that is queried most (the valid
     /// promotions every ping asks about) is stored spread, so the busy side reads one cell.
-    pub fn insert_around(
-        &mut self,
-        country: u32,
-        v: [f64; 3],
-        ts_ms: i64,
-        value: T,
-        cutoff_ms: i64,
-    ) where
+    pub fn insert_around(&mut self, country: u32, v: [f64; 3], ts_ms: i64, value: T, cutoff_ms: i64)
+    where
         T: Clone,
     {
         for key in self.grid.neighborhood(country, v) {
@@ -211,7 +215,12 @@ mod tests {
     #[test]
     fn neighborhood_has_one_to_eight_distinct_cells() {
         let grid = CellGrid::new(100.0 / 3281.0);
-        for (lat, lon) in [(41.88696, -87.59927), (0.0, 0.0), (90.0, 0.0), (-33.9, 151.2)] {
+        for (lat, lon) in [
+            (41.88696, -87.59927),
+            (0.0, 0.0),
+            (90.0, 0.0),
+            (-33.9, 151.2),
+        ] {
             let cells: Vec<_> = grid.neighborhood(1, unit(lat, lon)).collect();
             assert!((1..=8).contains(&cells.len()), "{cells:?}");
             let own = grid.cell_of(1, unit(lat, lon));

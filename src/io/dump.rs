@@ -38,7 +38,10 @@ pub enum DumpError {
 pub enum DumpLine<'a> {
     Record(RawRecord<'a>),
     /// Not a kcat record (not JSON, no topic, …): count it and go on.
-    Broken { line_number: u64, text: Cow<'a, str> },
+    Broken {
+        line_number: u64,
+        text: Cow<'a, str>,
+    },
 }
 
 /// Gzip's first two bytes.
@@ -381,7 +384,10 @@ mod tests {
         let line = r#"{"topic": "customers_locations", "partition": 2, "offset": 42, "tstype": "create", "ts": 1700000000000, "broker": 1, "headers": ["trace", "abc", "empty", null], "key": "u1", "payload": "{\"uid\": \"u1\"}"}"#;
         let r = parse_record(line).unwrap();
         assert_eq!(r.topic, "customers_locations");
-        assert_eq!((r.partition, r.offset, r.timestamp_ms), (2, 42, Some(1_700_000_000_000)));
+        assert_eq!(
+            (r.partition, r.offset, r.timestamp_ms),
+            (2, 42, Some(1_700_000_000_000))
+        );
         assert_eq!(r.key.as_deref(), Some("u1"));
         assert_eq!(r.payload.as_deref(), Some(r#"{"uid": "u1"}"#));
         assert_eq!(
@@ -429,7 +435,10 @@ mod tests {
         assert_eq!((r.partition, r.offset, r.timestamp_ms), (1, 7, Some(99)));
         assert_eq!(r.key.as_deref(), Some("k\n"));
         assert_eq!(r.headers, headers);
-        assert_eq!(r.payload.as_deref(), Some(r#"{"sku": 1, "segment": "A\"B"}"#));
+        assert_eq!(
+            r.payload.as_deref(),
+            Some(r#"{"sku": 1, "segment": "A\"B"}"#)
+        );
     }
 
     #[test]
@@ -444,9 +453,13 @@ mod tests {
 
     #[test]
     fn broken_lines_are_reported_and_blank_lines_skipped() {
-        let text = b"\n{\"topic\":\"t\",\"ts\":1,\"payload\":\"{}\"}\nnot a record\n\xff\xfe\n".to_vec();
+        let text =
+            b"\n{\"topic\":\"t\",\"ts\":1,\"payload\":\"{}\"}\nnot a record\n\xff\xfe\n".to_vec();
         let mut reader = DumpReader::from_reader(Path::new("mem"), reader_from_bytes(text));
-        assert!(matches!(reader.next_line().unwrap(), Some(DumpLine::Record(_))));
+        assert!(matches!(
+            reader.next_line().unwrap(),
+            Some(DumpLine::Record(_))
+        ));
         assert!(matches!(
             reader.next_line().unwrap(),
             Some(DumpLine::Broken { line_number: 3, .. })

@@ -8,7 +8,9 @@ use instore::io::dump::{DumpLine, DumpReader};
 
 /// A file under `tests/data/`.
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// One NEARBY_CUSTOMERS row as the parity files list it: UID, PID, SKU, output ts, and the
@@ -30,7 +32,9 @@ pub fn run_dump(path: &Path, params: PipelineParams) -> (Vec<Output>, Pipeline) 
     while let Some(line) = reader.next_line().expect("read dump") {
         match line {
             DumpLine::Record(r) => pipeline.push(&r, &mut outputs),
-            DumpLine::Broken { line_number, text } => pipeline.count_broken_line(line_number, &text),
+            DumpLine::Broken { line_number, text } => {
+                pipeline.count_broken_line(line_number, &text)
+            }
         }
     }
     (outputs, pipeline)
@@ -44,7 +48,12 @@ pub fn nearby_rows(outputs: &[Output]) -> Vec<NearbyRow> {
             Output::NearbyCustomer(n) => Some(NearbyRow {
                 uid: n.customer.uid.as_deref().unwrap_or("").to_owned(),
                 pid: n.valid.promotion.pid.as_deref().unwrap_or("").to_owned(),
-                sku: n.valid.product.sku.map(|s| s.to_string()).unwrap_or_default(),
+                sku: n
+                    .valid
+                    .product
+                    .sku
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
                 ts_ms: n.timestamp_ms,
                 dist_ft: n.dist_to_store_ft,
             }),
@@ -95,7 +104,12 @@ pub fn assert_same_rows(got: &[NearbyRow], expected: &[NearbyRow], tolerance_ft:
             None => missing.push(e),
         }
     }
-    let extra: Vec<_> = got.iter().zip(&used).filter(|(_, u)| !**u).map(|(g, _)| g).collect();
+    let extra: Vec<_> = got
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(g, _)| g)
+        .collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
         "{} expected rows missing (first: {:?}), {} unexpected rows (first: {:?})",

@@ -1,0 +1,180 @@
+//! The real `instore` binary: `run` over dumps (golden outputs), its summary and exit codes,
+//! and `simulate`.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::data;
+
+fn instore(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(args)
+        .output()
+        .expect("run instore")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Compares `actual` with the golden file; `INSTORE_BLESS=1` rewrites the golden file.
+fn assert_golden(actual: &str, golden: &Path) {
+    if std::env::var_os("INSTORE_BLESS").is_some() {
+        std::fs::write(golden, actual).expect("bless golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(golden).expect("read golden file");
+    assert!(
+        actual == expected,
+        "output differs from {}; rerun with INSTORE_BLESS=1 after checking the change",
+        golden.display()
+    );
+}
+
+fn run_to_string(input: &Path, extra: &[&str]) -> (String, Output) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_path = dir.path().join("out.jsonl");
+    let mut args = vec![
+        "run",
+        "--input",
+        input.to_str().expect("utf-8 path"),
+        "--output",
+        out_path.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    let out = instore(&args);
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    (text, out)
+}
+
+#[test]
+fn run_over_the_edge_cases_matches_the_golden_output() {
+    let (text, out) = run_to_string(&data("golden/edges.jsonl"), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_golden(&text, &data("golden/edges.out.jsonl"));
+    // What the golden file says, spelled out: one valid promotion, three customers nearby.
+    let uids: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("\"topic\":\"NEARBY_CUSTOMERS\""))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("kcat line");
+            let payload: serde_json::Value =
+                serde_json::from_str(v["payload"].as_str().expect("payload")).expect("payload");
+            assert_eq!(v["key"], payload["UID"]);
+            payload["UID"].as_str().expect("uid").to_owned()
+        })
+        .collect();
+    assert_eq!(uids, ["in-98ft", "mixed-case", "nested-payload"]);
+    let err = stderr(&out);
+    assert!(err.contains("no timestamp"), "{err}");
+    assert!(err.contains("broken dump line"), "{err}");
+}
+
+#[test]
+fn strict_decimals_reject_the_six_digit_ping() {
+    let (text, out) = run_to_string(&data("golden/edges.jsonl"), &["--decimals", "strict"]);
+    assert!(out.status.success());
+    assert!(!text.contains("mixed-case"));
+    assert!(stderr(&out).contains("decimal scale > 5: LATITUDE"));
+}
+
+#[test]
+fn run_over_the_parity_sample_matches_the_golden_output_and_reports_counts() {
+    let (text, out) = run_to_string(&data("parity/sample-1.jsonl"), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_golden(&text, &data("golden/sample-1.out.jsonl"));
+    let nearby = text
+        .lines()
+        .filter(|l| l.contains("\"NEARBY_CUSTOMERS\""))
+        .count();
+    assert_eq!(nearby, 1123);
+    let err = stderr(&out);
+    assert!(err.contains("NEARBY_CUSTOMERS            1123"), "{err}");
+    assert!(
+        err.contains("wrong type: SKU is BIGINT, got string"),
+        "{err}"
+    );
+    assert!(err.contains("records/s"), "{err}");
+}
+
+#[test]
+fn gzip_input_gives_the_same_output() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gz = dir.path().join("sample.jsonl.gz");
+    let plain = std::fs::read(data("golden/edges.jsonl")).expect("read");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).expect("create"),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&plain).expect("write");
+    enc.finish().expect("finish");
+    let (from_gz, out) = run_to_string(&gz, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (from_plain, _) = run_to_string(&data("golden/edges.jsonl"), &[]);
+    assert_eq!(from_gz, from_plain);
+}
+
+#[test]
+fn an_unreadable_input_is_a_clear_error() {
+    let out = instore(&["run", "--input", "/nonexistent/dump.jsonl"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot open dump /nonexistent/dump.jsonl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    let out = instore(&["run", "--input", "x", "--radius-ft=-5"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("radius"), "{}", stderr(&out));
+    let out = instore(&["run", "--input", "x", "--decimals", "loose"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn parameters_change_the_result() {
+    let (wide, _) = run_to_string(&data("golden/edges.jsonl"), &["--radius-ft", "150"]);
+    assert!(wide.contains("out-102ft"));
+    let (short, _) = run_to_string(&data("golden/edges.jsonl"), &["--customer-window", "29m"]);
+    assert!(!short.contains("in-98ft"));
+}
+
+#[test]
+fn simulate_is_deterministic_for_a_seed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.jsonl");
+    let b = dir.path().join("b.jsonl");
+    for path in [&a, &b] {
+        let out = instore(&[
+            "simulate",
+            "--output",
+            path.to_str().expect("path"),
+            "--stores",
+            "3",
+            "--products",
+            "60",
+            "--pings",
+            "500",
+            "--seed",
+            "9",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let bytes = std::fs::read(&a).expect("read");
+    assert_eq!(bytes, std::fs::read(&b).expect("read"));
+    assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 60 + 4 + 500);
+    // And the engine reads every record it wrote.
+    let out = instore(&["run", "--input", a.to_str().expect("path")]);
+    assert!(out.status.success());
+    assert!(
+        !stderr(&out).contains("rejected by reason"),
+        "{}",
+        stderr(&out)
+    );
+}
