@@ -58,7 +58,7 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
             timestamp_ms: r.timestamp_ms,
             key: r.key.as_deref(),
             headers: &[],
-            payload: Some(r.payload.as_bytes()),
+            payload: Some(&r.payload),
         })?;
         *offset += 1;
     }

@@ -241,6 +241,26 @@ fn is_json_number(text: &str) -> bool {
     i == bytes.len()
 }
 
+impl Decimal5 {
+    /// Appends the value with five fractional digits (the hot path of output writing).
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        if self.units < 0 {
+            out.push(b'-');
+        }
+        let abs = self.units.unsigned_abs();
+        let one = UNITS_PER_ONE as u64;
+        out.extend_from_slice(itoa::Buffer::new().format(abs / one).as_bytes());
+        out.push(b'.');
+        let mut frac = abs % one;
+        let mut digits = [b'0'; SCALE as usize];
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        out.extend_from_slice(&digits);
+    }
+}
+
 impl fmt::Display for Decimal5 {
     /// Always five fractional digits, like ksqlDB prints a DECIMAL(10,5).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -359,6 +379,9 @@ mod tests {
         #[test]
         fn widening_matches_std_parse(units in -9_999_999_999_i64..=9_999_999_999) {
             let d = Decimal5::from_units(units).unwrap();
+            let mut written = Vec::new();
+            d.write_to(&mut written);
+            proptest::prop_assert_eq!(String::from_utf8(written).unwrap(), d.to_string());
             proptest::prop_assert_eq!(d.to_f64(), d.to_string().parse::<f64>().unwrap());
             proptest::prop_assert_eq!(Decimal5::parse(&d.to_string(), DecimalPolicy::Strict), Ok(d));
         }

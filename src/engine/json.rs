@@ -413,11 +413,14 @@ fn hex4(bytes: &[u8], at: usize) -> u32 {
 /// Appends `value` to `out` as a JSON string literal, quotes included.
 pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
-    let mut rest = value.as_bytes();
-    while let Some(at) = rest
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-    {
+    write_escaped(out, value.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends `bytes` (UTF-8) with JSON string escapes, no quotes.
+pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut rest = bytes;
+    while let Some(at) = rest.iter().position(|&b| STRING_SPECIAL[usize::from(b)]) {
         out.extend_from_slice(&rest[..at]);
         match rest[at] {
             b'"' => out.extend_from_slice(b"\\\""),
@@ -435,7 +438,6 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
         rest = &rest[at + 1..];
     }
     out.extend_from_slice(rest);
-    out.push(b'"');
 }
 
 #[cfg(test)]

@@ -1,11 +1,10 @@
 //! The two output streams as records: topic, key, timestamp and the JSON value ksqlDB writes
 //! (upper-case field names).
 
-use std::io::Write as _;
 use std::sync::Arc;
 
 use super::decimal::Decimal5;
-use super::json::write_json_string;
+use super::json::{write_escaped, write_json_string};
 use super::nearby_join::NearbyCustomer;
 use super::promotion_join::ValidPromotion;
 use super::record::Promotion;
@@ -45,7 +44,17 @@ impl Output {
 
     /// Appends the JSON value to `out`.
     pub fn write_payload(&self, out: &mut Vec<u8>) {
-        let mut obj = ObjectWriter::new(out);
+        self.write_value(out, Embedding::Plain);
+    }
+
+    /// Appends the JSON value as the body of a JSON string (quotes and backslashes escaped):
+    /// what a kcat -J `payload` holds, written in one pass instead of build-then-escape.
+    pub fn write_payload_escaped(&self, out: &mut Vec<u8>) {
+        self.write_value(out, Embedding::InString);
+    }
+
+    fn write_value(&self, out: &mut Vec<u8>, embedding: Embedding) {
+        let mut obj = ObjectWriter::new(out, embedding);
         match self {
             Output::ValidPromotion(v) => {
                 let p = &v.product;
@@ -76,7 +85,8 @@ impl Output {
         obj.finish();
     }
 
-    /// The JSON value as a string (tests and the UI; the dump writer uses `write_payload`).
+    /// The JSON value as a string (tests and the UI; the dump writer uses
+    /// `write_payload_escaped`).
     pub fn payload_json(&self) -> String {
         let mut out = Vec::with_capacity(256);
         self.write_payload(&mut out);
@@ -84,53 +94,85 @@ impl Output {
     }
 }
 
+/// Where the object goes: as JSON, or inside a JSON string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Embedding {
+    Plain,
+    InString,
+}
+
 /// Writes one flat JSON object member by member.
 struct ObjectWriter<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
+    embedding: Embedding,
 }
 
 impl<'a> ObjectWriter<'a> {
-    fn new(out: &'a mut Vec<u8>) -> Self {
+    fn new(out: &'a mut Vec<u8>, embedding: Embedding) -> Self {
         out.push(b'{');
-        Self { out, first: true }
+        Self {
+            out,
+            first: true,
+            embedding,
+        }
     }
 
+    /// A quote as this embedding writes it.
+    fn quote(&mut self) {
+        match self.embedding {
+            Embedding::Plain => self.out.push(b'"'),
+            Embedding::InString => self.out.extend_from_slice(b"\\\""),
+        }
+    }
+
+    /// `"NAME":` (names are plain upper-case ASCII).
     fn name(&mut self, name: &str) {
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
-        self.out.push(b'"');
+        self.quote();
         self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.quote();
+        self.out.push(b':');
+    }
+
+    fn null(&mut self) {
+        self.out.extend_from_slice(b"null");
     }
 
     fn string(&mut self, name: &str, value: Option<&str>) {
         self.name(name);
-        match value {
-            Some(s) => write_json_string(self.out, s),
-            None => self.out.extend_from_slice(b"null"),
+        let Some(s) = value else {
+            return self.null();
+        };
+        match self.embedding {
+            Embedding::Plain => write_json_string(self.out, s),
+            Embedding::InString => {
+                // Escape the JSON literal once more; short values, so a small buffer is fine.
+                let mut literal = Vec::with_capacity(s.len() + 2);
+                write_json_string(&mut literal, s);
+                write_escaped(self.out, &literal);
+            }
         }
     }
 
     fn decimal(&mut self, name: &str, value: Option<Decimal5>) {
         self.name(name);
         match value {
-            Some(d) => {
-                let _ = write!(self.out, "{d}");
-            }
-            None => self.out.extend_from_slice(b"null"),
+            Some(d) => d.write_to(self.out),
+            None => self.null(),
         }
     }
 
     fn bigint(&mut self, name: &str, value: Option<i64>) {
         self.name(name);
         match value {
-            Some(n) => {
-                let _ = write!(self.out, "{n}");
-            }
-            None => self.out.extend_from_slice(b"null"),
+            Some(n) => self
+                .out
+                .extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+            None => self.null(),
         }
     }
 
@@ -139,9 +181,10 @@ impl<'a> ObjectWriter<'a> {
     fn float(&mut self, name: &str, value: f64) {
         self.name(name);
         if value.is_finite() {
-            let _ = write!(self.out, "{value:?}");
+            self.out
+                .extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
         } else {
-            self.out.extend_from_slice(b"null");
+            self.null();
         }
     }
 
@@ -149,7 +192,7 @@ impl<'a> ObjectWriter<'a> {
     fn extras(&mut self, promotion: &Promotion) {
         if let Some(pct) = promotion.discount_pct {
             self.name("DISCOUNT_PCT");
-            let _ = write!(self.out, "{pct}");
+            self.out.extend_from_slice(pct.to_string().as_bytes());
         }
         if let Some(title) = promotion.title.as_deref() {
             self.string("TITLE", Some(title));
@@ -161,5 +204,76 @@ impl<'a> ObjectWriter<'a> {
 
     fn finish(self) {
         self.out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::decimal::DecimalPolicy;
+    use crate::engine::record::{Customer, Product};
+
+    fn nearby() -> Output {
+        let d = |s: &str| Some(Decimal5::parse(s, DecimalPolicy::Strict).unwrap());
+        let product = Product {
+            sku: Some(7),
+            segment: Some("Seg \"A\"".into()),
+            variant: None,
+            latitude: d("41.88696"),
+            longitude: d("-87.59927"),
+            country: Some("USA".into()),
+        };
+        let promotion = Promotion {
+            pid: Some("p\\1".into()),
+            discount_pct: Some(rust_decimal::Decimal::new(125, 1)),
+            title: Some("Tab\there ✓".into()),
+            ..Promotion::default()
+        };
+        let valid = Arc::new(ValidPromotion {
+            timestamp_ms: 5,
+            product: Arc::new(product),
+            promotion: Arc::new(promotion),
+        });
+        let customer = Customer {
+            uid: Some("u1".into()),
+            latitude: d("41.887"),
+            longitude: d("-87.59927"),
+            country: Some("USA".into()),
+        };
+        Output::NearbyCustomer(NearbyCustomer {
+            timestamp_ms: 9,
+            customer: Arc::new(customer),
+            valid,
+            dist_to_store_ft: 14.594,
+        })
+    }
+
+    #[test]
+    fn escaped_payload_is_the_plain_payload_as_a_json_string() {
+        let output = nearby();
+        let plain = output.payload_json();
+        let mut escaped = b"\"".to_vec();
+        output.write_payload_escaped(&mut escaped);
+        escaped.push(b'"');
+        let decoded: String = serde_json::from_slice(&escaped).unwrap();
+        assert_eq!(decoded, plain);
+        let value: serde_json::Value = serde_json::from_str(&plain).unwrap();
+        assert_eq!(value["SEGMENT"], "Seg \"A\"");
+        assert_eq!(value["PID"], "p\\1");
+        assert_eq!(value["TITLE"], "Tab\there ✓");
+        assert_eq!(value["DISCOUNT_PCT"].to_string(), "12.5");
+        assert_eq!(value["LATITUDE"].to_string(), "41.887");
+        assert_eq!(value["DIST_TO_STORE"].as_f64(), Some(14.594));
+    }
+
+    #[test]
+    fn whole_distances_keep_a_decimal_point() {
+        let Output::NearbyCustomer(mut n) = nearby() else {
+            unreachable!()
+        };
+        n.dist_to_store_ft = 0.0;
+        assert!(Output::NearbyCustomer(n)
+            .payload_json()
+            .contains(r#""DIST_TO_STORE":0.0"#));
     }
 }

@@ -218,7 +218,6 @@ pub struct DumpWriter {
     path: PathBuf,
     out: Box<dyn Write + Send>,
     line: Vec<u8>,
-    payload: Vec<u8>,
     next_offset: [i64; Topic::ALL.len()],
     records_written: u64,
 }
@@ -244,7 +243,6 @@ impl DumpWriter {
             path: path.to_owned(),
             out,
             line: Vec::with_capacity(1024),
-            payload: Vec::with_capacity(512),
             next_offset: [0; Topic::ALL.len()],
             records_written: 0,
         }
@@ -255,62 +253,41 @@ impl DumpWriter {
         let topic = output.topic();
         let offset = self.next_offset[topic.index()];
         self.next_offset[topic.index()] += 1;
-        let mut payload = std::mem::take(&mut self.payload);
-        payload.clear();
-        output.write_payload(&mut payload);
-        let result = self.write_raw(&DumpRecordRef {
-            topic: topic.name(),
-            partition: 0,
-            offset,
-            timestamp_ms: output.timestamp_ms(),
-            key: output.key(),
-            headers: &[],
-            payload: Some(&payload),
-        });
-        self.payload = payload;
-        result
+        let line = &mut self.line;
+        line.clear();
+        write_envelope_head(line, topic.name(), 0, offset, output.timestamp_ms(), &[]);
+        write_key(line, output.key());
+        line.extend_from_slice(b",\"payload\":\"");
+        output.write_payload_escaped(line);
+        line.extend_from_slice(b"\"}\n");
+        self.flush_line()
     }
 
     /// Writes one record as given.
     pub fn write_raw(&mut self, record: &DumpRecordRef<'_>) -> Result<(), DumpError> {
-        use std::io::Write as _;
         let line = &mut self.line;
         line.clear();
-        line.extend_from_slice(b"{\"topic\":");
-        write_json_string(line, record.topic);
-        let _ = write!(
+        write_envelope_head(
             line,
-            ",\"partition\":{},\"offset\":{},\"tstype\":\"create\",\"ts\":{},\"broker\":-1",
-            record.partition, record.offset, record.timestamp_ms
+            record.topic,
+            record.partition,
+            record.offset,
+            record.timestamp_ms,
+            record.headers,
         );
-        if !record.headers.is_empty() {
-            line.extend_from_slice(b",\"headers\":[");
-            for (i, (name, value)) in record.headers.iter().enumerate() {
-                if i > 0 {
-                    line.push(b',');
-                }
-                write_json_string(line, name);
-                line.push(b',');
-                match value {
-                    Some(v) => write_json_string(line, v),
-                    None => line.extend_from_slice(b"null"),
-                }
-            }
-            line.push(b']');
-        }
-        line.extend_from_slice(b",\"key\":");
-        match record.key {
-            Some(key) => write_json_string(line, key),
-            None => line.extend_from_slice(b"null"),
-        }
+        write_key(line, record.key);
         line.extend_from_slice(b",\"payload\":");
         match record.payload {
-            Some(payload) => write_json_string(line, &String::from_utf8_lossy(payload)),
+            Some(payload) => write_json_string(line, payload),
             None => line.extend_from_slice(b"null"),
         }
         line.extend_from_slice(b"}\n");
+        self.flush_line()
+    }
+
+    fn flush_line(&mut self) -> Result<(), DumpError> {
         self.out
-            .write_all(line)
+            .write_all(&self.line)
             .map_err(|source| DumpError::Write {
                 path: self.path.clone(),
                 source,
@@ -332,6 +309,51 @@ impl DumpWriter {
     }
 }
 
+/// `{"topic":…,"partition":…,"offset":…,"tstype":"create","ts":…,"broker":-1[,"headers":[…]]`
+fn write_envelope_head(
+    line: &mut Vec<u8>,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    timestamp_ms: i64,
+    headers: &[(String, Option<String>)],
+) {
+    let mut number = itoa::Buffer::new();
+    line.extend_from_slice(b"{\"topic\":");
+    write_json_string(line, topic);
+    line.extend_from_slice(b",\"partition\":");
+    line.extend_from_slice(number.format(partition).as_bytes());
+    line.extend_from_slice(b",\"offset\":");
+    line.extend_from_slice(number.format(offset).as_bytes());
+    line.extend_from_slice(b",\"tstype\":\"create\",\"ts\":");
+    line.extend_from_slice(number.format(timestamp_ms).as_bytes());
+    line.extend_from_slice(b",\"broker\":-1");
+    if !headers.is_empty() {
+        line.extend_from_slice(b",\"headers\":[");
+        for (i, (name, value)) in headers.iter().enumerate() {
+            if i > 0 {
+                line.push(b',');
+            }
+            write_json_string(line, name);
+            line.push(b',');
+            match value {
+                Some(v) => write_json_string(line, v),
+                None => line.extend_from_slice(b"null"),
+            }
+        }
+        line.push(b']');
+    }
+}
+
+/// `,"key":…`
+fn write_key(line: &mut Vec<u8>, key: Option<&str>) {
+    line.extend_from_slice(b",\"key\":");
+    match key {
+        Some(key) => write_json_string(line, key),
+        None => line.extend_from_slice(b"null"),
+    }
+}
+
 /// A record to write, borrowed.
 #[derive(Clone, Copy, Debug)]
 pub struct DumpRecordRef<'a> {
@@ -341,8 +363,8 @@ pub struct DumpRecordRef<'a> {
     pub timestamp_ms: i64,
     pub key: Option<&'a str>,
     pub headers: &'a [(String, Option<String>)],
-    /// The value's bytes (UTF-8 JSON); `None` for a tombstone.
-    pub payload: Option<&'a [u8]>,
+    /// The value (JSON text); `None` for a tombstone.
+    pub payload: Option<&'a str>,
 }
 
 /// Reads a whole dump into memory (tests and small files).
@@ -424,7 +446,7 @@ mod tests {
             timestamp_ms: 99,
             key: Some("k\n"),
             headers: &headers,
-            payload: Some(br#"{"sku": 1, "segment": "A\"B"}"#),
+            payload: Some(r#"{"sku": 1, "segment": "A\"B"}"#),
         })
         .unwrap();
         w.finish().unwrap();
