@@ -118,6 +118,30 @@ fn gzip_input_gives_the_same_output() {
 }
 
 #[test]
+fn stdin_to_stdout_like_a_kcat_pipe() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(["run", "--input", "-", "--output", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn instore");
+    let input = std::fs::read(data("golden/edges.jsonl")).expect("read");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = std::fs::read(data("golden/edges.out.jsonl")).expect("read golden");
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
 fn an_unreadable_input_is_a_clear_error() {
     let out = instore(&["run", "--input", "/nonexistent/dump.jsonl"]);
     assert!(!out.status.success());

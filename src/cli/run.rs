@@ -9,10 +9,12 @@ use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// kcat -J dump(s) to read (plain or gzip), fed in the order given, records in file order.
+    /// kcat -J dump(s) to read (plain or gzip; `-` is stdin), fed in the order given, records
+    /// in file order.
     #[arg(long, short, required = true, value_name = "DUMP")]
     pub input: Vec<PathBuf>,
-    /// Where to write VALID_PROMOTIONS and NEARBY_CUSTOMERS as a kcat -J dump (`.gz` packs it).
+    /// Where to write VALID_PROMOTIONS and NEARBY_CUSTOMERS as a kcat -J dump (`.gz` packs
+    /// it; `-` is stdout).
     #[arg(long, short, value_name = "OUT")]
     pub output: Option<PathBuf>,
     #[command(flatten)]

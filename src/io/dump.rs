@@ -65,8 +65,13 @@ impl DumpReader {
             path: path.to_owned(),
             source,
         };
-        let file = File::open(path).map_err(open_error)?;
-        let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, file);
+        // `-` is standard input, so `kcat -C -J … | instore run --input -` works.
+        let source: Box<dyn std::io::Read + Send> = if path == Path::new("-") {
+            Box::new(io::stdin())
+        } else {
+            Box::new(File::open(path).map_err(open_error)?)
+        };
+        let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
         let head = buffered.fill_buf().map_err(open_error)?;
         let input: Box<dyn BufRead + Send> = if head.starts_with(&GZIP_MAGIC) {
             Box::new(BufReader::with_capacity(
@@ -223,12 +228,17 @@ pub struct DumpWriter {
 }
 
 impl DumpWriter {
+    /// Creates `path` (`-` is standard output).
     pub fn create(path: &Path) -> Result<Self, DumpError> {
-        let file = File::create(path).map_err(|source| DumpError::Create {
-            path: path.to_owned(),
-            source,
-        })?;
-        let buffered = BufWriter::with_capacity(READ_BUFFER_BYTES, file);
+        let sink: Box<dyn Write + Send> = if path == Path::new("-") {
+            Box::new(io::stdout())
+        } else {
+            Box::new(File::create(path).map_err(|source| DumpError::Create {
+                path: path.to_owned(),
+                source,
+            })?)
+        };
+        let buffered = BufWriter::with_capacity(READ_BUFFER_BYTES, sink);
         let out: Box<dyn Write + Send> = if path.extension().is_some_and(|e| e == "gz") {
             Box::new(GzEncoder::new(buffered, Compression::fast()))
         } else {
