@@ -177,6 +177,8 @@ fn simulate_is_deterministic_for_a_seed() {
     for path in [&a, &b] {
         let out = instore(&[
             "simulate",
+            "--profile",
+            "bench",
             "--output",
             path.to_str().expect("path"),
             "--stores",
@@ -201,4 +203,72 @@ fn simulate_is_deterministic_for_a_seed() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn the_store_simulator_makes_matches_and_every_record_decodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("store.jsonl.gz");
+    let out = instore(&[
+        "simulate",
+        "--output",
+        dump.to_str().expect("path"),
+        "--duration",
+        "10m",
+        "--stores",
+        "2",
+        "--seed",
+        "4",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for policy in ["strict", "round"] {
+        let out = instore(&[
+            "run",
+            "--input",
+            dump.to_str().expect("path"),
+            "--decimals",
+            policy,
+        ]);
+        let summary = stderr(&out);
+        assert!(out.status.success(), "{summary}");
+        assert!(!summary.contains("rejected by reason"), "{summary}");
+        assert!(summary.contains("products_promotions"), "{summary}");
+        let nearby = summary_count(&summary, "NEARBY_CUSTOMERS");
+        assert!(nearby > 1_000, "{summary}");
+    }
+}
+
+#[test]
+fn run_on_the_simulator_without_files_prints_the_summary() {
+    let out = instore(&[
+        "run",
+        "--simulate",
+        "--speed",
+        "max",
+        "--duration",
+        "5m",
+        "--stores",
+        "1",
+    ]);
+    let summary = stderr(&out);
+    assert!(out.status.success(), "{summary}");
+    assert!(summary.contains("simulator Finished"), "{summary}");
+    assert!(
+        summary_count(&summary, "customers_locations") > 500,
+        "{summary}"
+    );
+    assert!(summary_count(&summary, "NEARBY_CUSTOMERS") > 0, "{summary}");
+    // --simulate and --input exclude each other.
+    let out = instore(&["run", "--simulate", "--input", "x.jsonl"]);
+    assert!(!out.status.success());
+}
+
+/// The first number after `name` on its summary line.
+fn summary_count(summary: &str, name: &str) -> u64 {
+    summary
+        .lines()
+        .find(|l| l.trim_start().starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} line in {summary}"))
 }

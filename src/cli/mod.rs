@@ -3,6 +3,8 @@
 pub mod duration;
 pub mod params;
 pub mod run;
+pub mod run_simulated;
+pub mod sim_args;
 pub mod simulate;
 pub mod summary;
 
@@ -18,7 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the streaming join headless over recorded dumps and write its outputs.
+    /// Run the streaming join headless over recorded dumps (or the simulator) and write its
+    /// outputs.
     Run(run::RunArgs),
     /// Generate topic data into a dump.
     Simulate(simulate::SimulateArgs),

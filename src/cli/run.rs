@@ -1,18 +1,39 @@
-//! `instore run`: the engine headless over dumps, as fast as the disk allows.
+//! `instore run`: the engine headless over dumps (as fast as the disk allows) or on the
+//! built-in simulator (no broker, no files).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::duration::parse_duration_ms;
 use super::params::ParamArgs;
+use super::sim_args::SimArgs;
 use crate::engine::{Pipeline, PipelineParams};
 use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
+use crate::io::sim_feed::Speed;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// kcat -J dump(s) to read (plain or gzip; `-` is stdin), fed in the order given, records
     /// in file order.
-    #[arg(long, short, required = true, value_name = "DUMP")]
+    #[arg(
+        long,
+        short,
+        value_name = "DUMP",
+        required_unless_present = "simulate",
+        conflicts_with = "simulate"
+    )]
     pub input: Vec<PathBuf>,
+    /// Run on the built-in store simulator over the in-process bus instead of dumps.
+    #[arg(long)]
+    pub simulate: bool,
+    /// With --simulate: simulated time to run (default: until Ctrl-C).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms, requires = "simulate")]
+    pub duration: Option<i64>,
+    /// With --simulate: `max`, or simulated seconds per wall second (1 = real time, 60x).
+    #[arg(long, default_value = "1", requires = "simulate")]
+    pub speed: Speed,
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Where to write VALID_PROMOTIONS and NEARBY_CUSTOMERS as a kcat -J dump (`.gz` packs
     /// it; `-` is stdout).
     #[arg(long, short, value_name = "OUT")]
@@ -75,7 +96,11 @@ pub fn run_dumps(
 /// The `run` subcommand: runs and prints the summary to stderr.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let params = args.params.resolve()?;
-    let report = run_dumps(&args.input, args.output.as_deref(), params)?;
+    let report = if args.simulate {
+        super::run_simulated::run_simulated(args, params)?
+    } else {
+        run_dumps(&args.input, args.output.as_deref(), params)?
+    };
     eprint!("{}", super::summary::format_summary(&report));
     // The process ends here: freeing millions of buffered records one by one would only add
     // teardown time to every run.

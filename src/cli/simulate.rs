@@ -1,73 +1,119 @@
-//! `instore simulate`: generate topic data into a kcat -J dump.
+//! `instore simulate`: generate topic data into a kcat -J dump, as fast as possible.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::duration::parse_duration_ms;
+use super::sim_args::SimArgs;
 use crate::engine::Topic;
 use crate::io::dump::{DumpRecordRef, DumpWriter};
+use crate::io::simulator::{SimProfile, SimRecord};
 use crate::io::workload::{generate, WorkloadSpec};
 
 /// Which generator to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
-    /// Stores on a grid, products on shelves, pings clustered around stores: the benchmark
-    /// workload of BENCHMARKS.md.
+    /// The chain's stores: shoppers walk the aisles past promoted products.
+    Store,
+    /// The original Python scripts: everyone at random points on the globe (never matches).
+    Original,
+    /// The benchmark workload of BENCHMARKS.md (`--products`, `--promotions`, `--pings`).
     Bench,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
-    /// Where to write the dump (`.gz` packs it).
+    /// Where to write the dump (`.gz` packs it; `-` is stdout).
     #[arg(long, short, value_name = "DUMP")]
     pub output: PathBuf,
-    #[arg(long, value_enum, default_value = "bench")]
+    #[arg(long, value_enum, default_value = "store")]
     pub profile: Profile,
-    #[arg(long, default_value_t = WorkloadSpec::default().stores)]
-    pub stores: usize,
+    /// Simulated time to cover.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms, default_value = "30m")]
+    pub duration: i64,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Bench profile: products.
     #[arg(long, default_value_t = WorkloadSpec::default().products)]
     pub products: usize,
+    /// Bench profile: promotions.
     #[arg(long, default_value_t = WorkloadSpec::default().promotions)]
     pub promotions: usize,
+    /// Bench profile: pings.
     #[arg(long, default_value_t = WorkloadSpec::default().pings)]
     pub pings: usize,
-    #[arg(long, default_value_t = WorkloadSpec::default().seed)]
-    pub seed: u64,
 }
 
 pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let spec = WorkloadSpec {
-        stores: args.stores,
-        products: args.products,
-        promotions: args.promotions,
-        pings: args.pings,
-        seed: args.seed,
-        ..WorkloadSpec::default()
-    };
-    let records = match args.profile {
-        Profile::Bench => generate(&spec),
-    };
     let mut writer = DumpWriter::create(&args.output)?;
     let mut offsets = [0i64; Topic::ALL.len()];
-    for r in &records {
-        let offset = &mut offsets[r.topic.index()];
-        writer.write_raw(&DumpRecordRef {
-            topic: r.topic.name(),
+    let mut write = |writer: &mut DumpWriter, topic: Topic, ts: i64, key: &str, payload: &str| {
+        let offset = &mut offsets[topic.index()];
+        let result = writer.write_raw(&DumpRecordRef {
+            topic: topic.name(),
             partition: 0,
             offset: *offset,
-            timestamp_ms: r.timestamp_ms,
-            key: r.key.as_deref(),
+            timestamp_ms: ts,
+            key: Some(key),
             headers: &[],
-            payload: Some(&r.payload),
-        })?;
+            payload: Some(payload),
+        });
         *offset += 1;
+        result
+    };
+    match args.profile {
+        Profile::Bench => {
+            let spec = WorkloadSpec {
+                stores: args.sim.stores.unwrap_or(WorkloadSpec::default().stores),
+                products: args.products,
+                promotions: args.promotions,
+                pings: args.pings,
+                seed: args.sim.seed,
+                ..WorkloadSpec::default()
+            };
+            for r in &generate(&spec) {
+                write(
+                    &mut writer,
+                    r.topic,
+                    r.timestamp_ms,
+                    r.key.as_deref().unwrap_or_default(),
+                    &r.payload,
+                )?;
+            }
+        }
+        Profile::Store | Profile::Original => {
+            let profile = if args.profile == Profile::Store {
+                SimProfile::Store
+            } else {
+                SimProfile::Original
+            };
+            let mut sim = args.sim.simulator(profile)?;
+            let end_ms = sim.config().start_ms.saturating_add(args.duration);
+            let mut record = SimRecord::default();
+            while sim.next_time_ms().is_some_and(|t| t < end_ms) && sim.next_into(&mut record) {
+                if record.timestamp_ms >= end_ms {
+                    break;
+                }
+                if let Some(topic) = record.topic {
+                    write(
+                        &mut writer,
+                        topic,
+                        record.timestamp_ms,
+                        &record.key,
+                        record.payload_str(),
+                    )?;
+                }
+            }
+        }
     }
     let written = writer.records_written();
     writer.finish()?;
+    let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "instore simulate: {written} records to {} in {:.2} s",
+        "instore simulate: {written} records to {} in {secs:.2} s ({:.0} records/s)",
         args.output.display(),
-        started.elapsed().as_secs_f64()
+        written as f64 / secs.max(1e-9)
     );
     Ok(())
 }

@@ -49,8 +49,8 @@ fn maybe<T: Clone + std::fmt::Debug + 'static>(
     (0..=values.len()).prop_map(move |i| values.get(i).cloned())
 }
 
-fn text(values: &'static [&'static str]) -> impl Strategy<Value = Option<Box<str>>> {
-    maybe(values).prop_map(|v| v.map(Box::from))
+fn text(values: &'static [&'static str]) -> impl Strategy<Value = Option<std::sync::Arc<str>>> {
+    maybe(values).prop_map(|v| v.map(std::sync::Arc::from))
 }
 
 fn input_value() -> impl Strategy<Value = (Topic, InputValue)> {

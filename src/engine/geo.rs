@@ -29,6 +29,73 @@ impl LatLon {
     }
 }
 
+/// A position in plain degrees, for geometry (store layouts, map drawing, the simulator).
+/// Topic values use [`LatLon`], which is exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LatLonDeg {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+}
+
+/// A flat east/north frame in metres around an origin: good to well under a centimetre over a
+/// store and its parking lot, which is all it is used for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LocalFrame {
+    origin: LatLonDeg,
+    m_per_deg_lat: f64,
+    m_per_deg_lon: f64,
+}
+
+/// A point in a [`LocalFrame`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Meters {
+    pub east_m: f64,
+    pub north_m: f64,
+}
+
+impl Meters {
+    pub fn new(east_m: f64, north_m: f64) -> Self {
+        Self { east_m, north_m }
+    }
+
+    pub fn distance_m(self, other: Meters) -> f64 {
+        (self.east_m - other.east_m).hypot(self.north_m - other.north_m)
+    }
+
+    /// The point `t` (0..=1) of the way to `other`.
+    pub fn lerp(self, other: Meters, t: f64) -> Meters {
+        Meters {
+            east_m: self.east_m + (other.east_m - self.east_m) * t,
+            north_m: self.north_m + (other.north_m - self.north_m) * t,
+        }
+    }
+}
+
+impl LocalFrame {
+    pub fn new(origin: LatLonDeg) -> Self {
+        let m_per_deg_lat = EARTH_RADIUS_KM * 1000.0 * std::f64::consts::PI / 180.0;
+        Self {
+            origin,
+            m_per_deg_lat,
+            m_per_deg_lon: m_per_deg_lat * origin.lat_deg.to_radians().cos(),
+        }
+    }
+
+    pub fn to_local(&self, p: LatLonDeg) -> Meters {
+        Meters {
+            east_m: (p.lon_deg - self.origin.lon_deg) * self.m_per_deg_lon,
+            north_m: (p.lat_deg - self.origin.lat_deg) * self.m_per_deg_lat,
+        }
+    }
+
+    pub fn to_geo(&self, m: Meters) -> LatLonDeg {
+        LatLonDeg {
+            lat_deg: self.origin.lat_deg + m.north_m / self.m_per_deg_lat,
+            lon_deg: self.origin.lon_deg + m.east_m / self.m_per_deg_lon,
+        }
+    }
+}
+
 /// ksqlDB's GEO_DISTANCE in km: the haversine formula on the DECIMALs widened to f64,
 /// a = sin²(Δφ/2) + sin²(Δλ/2)·cos φ1·cos φ2, d = 2·asin(√a)·6371.
 pub fn geo_distance_km(a: &LatLon, b: &LatLon) -> f64 {
@@ -151,6 +218,24 @@ mod tests {
         let west = at("10", "-179.99999");
         let feet = geo_distance_km(&east, &west) * 3281.0;
         assert!(feet < 8.0, "{feet}");
+    }
+
+    #[test]
+    fn local_frame_round_trips_and_matches_haversine() {
+        let origin = LatLonDeg {
+            lat_deg: 41.8801,
+            lon_deg: -87.62775,
+        };
+        let frame = LocalFrame::new(origin);
+        let m = Meters::new(30.0, -24.0);
+        let p = frame.to_geo(m);
+        let back = frame.to_local(p);
+        assert!((back.east_m - 30.0).abs() < 1e-9 && (back.north_m + 24.0).abs() < 1e-9);
+        let km = geo_distance_km_deg(origin.lat_deg, origin.lon_deg, p.lat_deg, p.lon_deg);
+        assert!(
+            (km * 1000.0 - m.distance_m(Meters::default())).abs() < 0.01,
+            "{km}"
+        );
     }
 
     #[test]

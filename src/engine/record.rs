@@ -6,6 +6,8 @@
 //! number or a string holding one, and VARCHAR takes any scalar as its text; a value of a type
 //! the column cannot take refuses the whole record.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use super::decimal::{Decimal5, DecimalPolicy};
@@ -17,32 +19,32 @@ use super::topic::Topic;
 /// A shopper's phone position (`customers_locations`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Customer {
-    pub uid: Option<Box<str>>,
+    pub uid: Option<Arc<str>>,
     pub latitude: Option<Decimal5>,
     pub longitude: Option<Decimal5>,
-    pub country: Option<Box<str>>,
+    pub country: Option<Arc<str>>,
 }
 
 /// Where a product sits in a store (`stores_products`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Product {
     pub sku: Option<i64>,
-    pub segment: Option<Box<str>>,
-    pub variant: Option<Box<str>>,
+    pub segment: Option<Arc<str>>,
+    pub variant: Option<Arc<str>>,
     pub latitude: Option<Decimal5>,
     pub longitude: Option<Decimal5>,
-    pub country: Option<Box<str>>,
+    pub country: Option<Arc<str>>,
 }
 
 /// A current promotion (`products_promotions`), with the optional extras we carry through.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Promotion {
-    pub pid: Option<Box<str>>,
+    pub pid: Option<Arc<str>>,
     pub sku: Option<i64>,
-    pub segment: Option<Box<str>>,
+    pub segment: Option<Arc<str>>,
     pub discount_pct: Option<Decimal>,
-    pub title: Option<Box<str>>,
-    pub valid_until: Option<Box<str>>,
+    pub title: Option<Arc<str>>,
+    pub valid_until: Option<Arc<str>>,
 }
 
 impl Customer {
@@ -186,7 +188,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn varchar(&self, i: usize) -> Result<Option<Box<str>>, RejectReason> {
+    fn varchar(&self, i: usize) -> Result<Option<Arc<str>>, RejectReason> {
         Ok(self.get(i).map(|value| match value {
             JsonValue::String(s) => s.decode().into(),
             JsonValue::Number(text) => text.into(),

@@ -55,8 +55,8 @@ pub struct ReferencePipeline {
     /// With whether the promotion matches by SKU (decided on arrival).
     promotions: Vec<(i64, Arc<Promotion>, bool)>,
     known_skus: Vec<i64>,
-    customers: HashMap<Box<str>, Vec<(i64, Arc<Customer>)>>,
-    valid: HashMap<Box<str>, Vec<Arc<ValidPromotion>>>,
+    customers: HashMap<Arc<str>, Vec<(i64, Arc<Customer>)>>,
+    valid: HashMap<Arc<str>, Vec<Arc<ValidPromotion>>>,
 }
 
 impl ReferencePipeline {

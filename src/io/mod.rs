@@ -1,5 +1,10 @@
-//! Adapters between the engine and the world: dump files now; the simulator, the in-process
-//! bus and Kafka as they land.
+//! Adapters between the engine and the world: dump files, the store simulator and its chain
+//! file, the in-process bus; Kafka as it lands.
 
+pub mod bus;
+pub mod chain;
 pub mod dump;
+pub mod rfc3339;
+pub mod sim_feed;
+pub mod simulator;
 pub mod workload;

@@ -1,0 +1,374 @@
+//! The retail chain: stores with footprints, entrances, aisles, checkouts, parking lots and
+//! sidewalks, kept as a GeoJSON file (`assets/chain.geojson`) that the simulator, the map and
+//! the tests all read.
+//!
+//! GeoJSON so that a retailer can draw their own layouts in any GIS tool: each feature has a
+//! `kind` property (`store`, `aisle`, `checkout`, `parking`, `sidewalk`); everything but a store
+//! names its store by `store` id. Chain-wide settings live in a `chain` member of the
+//! FeatureCollection (a foreign member, which RFC 7946 allows).
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::geo::LatLonDeg;
+
+/// The chain file that ships with instore.
+pub const DEFAULT_CHAIN_PATH: &str = "assets/chain.geojson";
+/// The same file, built in, so the binary works from any directory.
+pub const DEFAULT_CHAIN_GEOJSON: &str = include_str!("../../assets/chain.geojson");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("cannot read chain file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("chain file is not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("chain file: {0}")]
+    Invalid(String),
+}
+
+/// A whole chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chain {
+    pub name: String,
+    /// Segments products belong to (the join key of the original pipeline).
+    pub segments: Vec<String>,
+    /// How many products the simulator puts along each aisle (both sides).
+    pub products_per_aisle: usize,
+    pub stores: Vec<Store>,
+}
+
+/// One store and what surrounds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Store {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    pub city: String,
+    /// The country key the joins match on.
+    pub country: String,
+    /// The outline, first point repeated last.
+    pub footprint: Vec<LatLonDeg>,
+    pub entrance: LatLonDeg,
+    pub aisles: Vec<Aisle>,
+    /// The checkout line (shoppers pause there before leaving).
+    pub checkout: Vec<LatLonDeg>,
+    /// Where shoppers park; empty when the store has none.
+    pub parking: Vec<LatLonDeg>,
+    /// Where passers-by walk past the entrance; empty when none.
+    pub sidewalk: Vec<LatLonDeg>,
+}
+
+/// An aisle: shelves on both sides of a walking line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aisle {
+    pub name: String,
+    pub segment: String,
+    pub path: Vec<LatLonDeg>,
+}
+
+impl Store {
+    /// The mean of the footprint's corners: where the map centres on this store.
+    pub fn center(&self) -> LatLonDeg {
+        let corners = match self.footprint.split_last() {
+            Some((last, rest)) if Some(last) == rest.first() => rest,
+            _ => &self.footprint[..],
+        };
+        let n = corners.len().max(1) as f64;
+        LatLonDeg {
+            lat_deg: corners.iter().map(|p| p.lat_deg).sum::<f64>() / n,
+            lon_deg: corners.iter().map(|p| p.lon_deg).sum::<f64>() / n,
+        }
+    }
+}
+
+impl Chain {
+    /// The chain that ships with instore.
+    pub fn builtin() -> Result<Chain, ChainError> {
+        Chain::from_geojson(DEFAULT_CHAIN_GEOJSON)
+    }
+
+    pub fn load(path: &Path) -> Result<Chain, ChainError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ChainError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Chain::from_geojson(&text)
+    }
+
+    pub fn from_geojson(text: &str) -> Result<Chain, ChainError> {
+        let doc: Value = serde_json::from_str(text)?;
+        let chain = doc.get("chain").cloned().unwrap_or(Value::Null);
+        let features = doc
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid("no \"features\" array"))?;
+        let mut stores = Vec::new();
+        let mut parts = Vec::new();
+        for (i, feature) in features.iter().enumerate() {
+            let props = feature
+                .get("properties")
+                .and_then(Value::as_object)
+                .ok_or_else(|| invalid(format!("feature {i} has no properties")))?;
+            let geometry = feature
+                .get("geometry")
+                .ok_or_else(|| invalid(format!("feature {i} has no geometry")))?;
+            match text_prop(props, "kind") {
+                "store" => stores.push(store_from(i, props, geometry)?),
+                "" => return Err(invalid(format!("feature {i} has no \"kind\""))),
+                _ => parts.push((i, props, geometry)),
+            }
+        }
+        for (i, props, geometry) in parts {
+            let store_id = text_prop(props, "store");
+            let store = stores
+                .iter_mut()
+                .find(|s| s.id == store_id)
+                .ok_or_else(|| invalid(format!("feature {i} names unknown store {store_id:?}")))?;
+            match text_prop(props, "kind") {
+                "aisle" => store.aisles.push(Aisle {
+                    name: text_prop(props, "name").to_owned(),
+                    segment: text_prop(props, "segment").to_owned(),
+                    path: line_string(i, geometry)?,
+                }),
+                "checkout" => store.checkout = line_string(i, geometry)?,
+                "parking" => store.parking = polygon(i, geometry)?,
+                "sidewalk" => store.sidewalk = line_string(i, geometry)?,
+                other => return Err(invalid(format!("feature {i} has unknown kind {other:?}"))),
+            }
+        }
+        if stores.is_empty() {
+            return Err(invalid("no store features"));
+        }
+        let mut segments: Vec<String> = chain
+            .get("segments")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for aisle in stores.iter().flat_map(|s| &s.aisles) {
+            if !segments.contains(&aisle.segment) {
+                segments.push(aisle.segment.clone());
+            }
+        }
+        Ok(Chain {
+            name: chain
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("Unnamed chain")
+                .to_owned(),
+            segments,
+            products_per_aisle: chain
+                .get("products_per_aisle")
+                .and_then(Value::as_u64)
+                .map_or(12, |n| n as usize),
+            stores,
+        })
+    }
+
+    /// The chain as GeoJSON, one feature per line (diff-friendly).
+    pub fn to_geojson(&self) -> String {
+        let mut features = Vec::new();
+        for s in &self.stores {
+            features.push(feature(
+                json!({"kind": "store", "id": s.id, "name": s.name, "address": s.address,
+                       "city": s.city, "country": s.country, "entrance": position(s.entrance)}),
+                json!({"type": "Polygon", "coordinates": [positions(&s.footprint)]}),
+            ));
+            for a in &s.aisles {
+                features.push(feature(
+                    json!({"kind": "aisle", "store": s.id, "name": a.name, "segment": a.segment}),
+                    json!({"type": "LineString", "coordinates": positions(&a.path)}),
+                ));
+            }
+            let extras = [
+                ("checkout", "LineString", &s.checkout),
+                ("parking", "Polygon", &s.parking),
+                ("sidewalk", "LineString", &s.sidewalk),
+            ];
+            for (kind, geometry_type, points) in extras {
+                if points.is_empty() {
+                    continue;
+                }
+                let coordinates = match geometry_type {
+                    "Polygon" => json!([positions(points)]),
+                    _ => positions(points),
+                };
+                features.push(feature(
+                    json!({"kind": kind, "store": s.id}),
+                    json!({"type": geometry_type, "coordinates": coordinates}),
+                ));
+            }
+        }
+        let chain = json!({"name": self.name, "segments": self.segments,
+                           "products_per_aisle": self.products_per_aisle});
+        let body: Vec<String> = features.iter().map(|f| format!("  {f}")).collect();
+        format!(
+            "{{\"type\": \"FeatureCollection\",\n \"chain\": {chain},\n \"features\": [\n{}\n ]\n}}\n",
+            body.join(",\n")
+        )
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ChainError {
+    ChainError::Invalid(message.into())
+}
+
+fn text_prop<'a>(props: &'a Map<String, Value>, name: &str) -> &'a str {
+    props.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+fn store_from(i: usize, props: &Map<String, Value>, geometry: &Value) -> Result<Store, ChainError> {
+    let id = text_prop(props, "id");
+    if id.is_empty() {
+        return Err(invalid(format!("store feature {i} has no \"id\"")));
+    }
+    let country = text_prop(props, "country");
+    if country.is_empty() {
+        return Err(invalid(format!("store {id} has no \"country\"")));
+    }
+    let footprint = polygon(i, geometry)?;
+    let entrance = match props.get("entrance") {
+        Some(v) => point(i, v)?,
+        None => footprint[0],
+    };
+    Ok(Store {
+        id: id.to_owned(),
+        name: text_prop(props, "name").to_owned(),
+        address: text_prop(props, "address").to_owned(),
+        city: text_prop(props, "city").to_owned(),
+        country: country.to_owned(),
+        footprint,
+        entrance,
+        aisles: Vec::new(),
+        checkout: Vec::new(),
+        parking: Vec::new(),
+        sidewalk: Vec::new(),
+    })
+}
+
+/// A GeoJSON position `[lon, lat]`.
+fn point(i: usize, v: &Value) -> Result<LatLonDeg, ChainError> {
+    let pair = v.as_array().filter(|a| a.len() >= 2);
+    let coordinate = |k: usize| pair.and_then(|a| a[k].as_f64());
+    match (coordinate(1), coordinate(0)) {
+        (Some(lat_deg), Some(lon_deg))
+            if (-90.0..=90.0).contains(&lat_deg) && (-180.0..=180.0).contains(&lon_deg) =>
+        {
+            Ok(LatLonDeg { lat_deg, lon_deg })
+        }
+        _ => Err(invalid(format!("feature {i}: bad position {v}"))),
+    }
+}
+
+fn line_string(i: usize, geometry: &Value) -> Result<Vec<LatLonDeg>, ChainError> {
+    expect_type(i, geometry, "LineString")?;
+    let points = coordinates(i, geometry)?
+        .iter()
+        .map(|p| point(i, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if points.len() < 2 {
+        return Err(invalid(format!("feature {i}: a line needs two points")));
+    }
+    Ok(points)
+}
+
+fn polygon(i: usize, geometry: &Value) -> Result<Vec<LatLonDeg>, ChainError> {
+    expect_type(i, geometry, "Polygon")?;
+    let ring = coordinates(i, geometry)?
+        .first()
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid(format!("feature {i}: polygon without a ring")))?;
+    let points = ring
+        .iter()
+        .map(|p| point(i, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if points.len() < 4 {
+        return Err(invalid(format!("feature {i}: a ring needs four points")));
+    }
+    Ok(points)
+}
+
+fn expect_type(i: usize, geometry: &Value, expected: &str) -> Result<(), ChainError> {
+    let found = geometry.get("type").and_then(Value::as_str).unwrap_or("?");
+    if found == expected {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "feature {i}: expected a {expected}, found {found}"
+        )))
+    }
+}
+
+fn coordinates(i: usize, geometry: &Value) -> Result<&Vec<Value>, ChainError> {
+    geometry
+        .get("coordinates")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid(format!("feature {i}: no coordinates")))
+}
+
+fn position(p: LatLonDeg) -> Value {
+    json!([p.lon_deg, p.lat_deg])
+}
+
+fn positions(points: &[LatLonDeg]) -> Value {
+    Value::Array(points.iter().map(|p| position(*p)).collect())
+}
+
+fn feature(properties: Value, geometry: Value) -> Value {
+    json!({"type": "Feature", "properties": properties, "geometry": geometry})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_chain_loads() {
+        let chain = Chain::builtin().unwrap();
+        assert_eq!(chain.name, "Northwind Market");
+        assert_eq!(chain.segments, ["SegmentA", "SegmentB", "SegmentC"]);
+        assert_eq!(chain.stores.len(), 6);
+        let countries: Vec<&str> = chain.stores.iter().map(|s| s.country.as_str()).collect();
+        assert!(countries.contains(&"USA") && countries.contains(&"CAN"));
+        for store in &chain.stores {
+            assert_eq!(store.aisles.len(), 8, "{}", store.id);
+            assert!(!store.parking.is_empty() && !store.sidewalk.is_empty());
+            assert_eq!(store.checkout.len(), 2);
+        }
+        // The file on disk is the one built in.
+        let on_disk = Chain::load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(DEFAULT_CHAIN_PATH)
+                .as_path(),
+        );
+        assert_eq!(on_disk.unwrap(), chain);
+    }
+
+    #[test]
+    fn round_trips_through_geojson() {
+        let chain = Chain::builtin().unwrap();
+        let text = chain.to_geojson();
+        assert_eq!(Chain::from_geojson(&text).unwrap(), chain);
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        let err = |text: &str| Chain::from_geojson(text).unwrap_err().to_string();
+        assert!(err("nope").contains("not JSON"));
+        assert!(err(r#"{"type": "FeatureCollection", "features": []}"#).contains("no store"));
+        let orphan = r#"{"features": [{"type": "Feature", "properties": {"kind": "aisle", "store": "X"},
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [0, 1]]}}]}"#;
+        assert!(err(orphan).contains("unknown store \"X\""));
+        let bad = r#"{"features": [{"type": "Feature", "properties": {"kind": "store", "id": "S", "country": "USA"},
+            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [0, 95], [1, 1], [0, 0]]]}}]}"#;
+        assert!(err(bad).contains("bad position"));
+    }
+}
