@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory as _, Parser as _};
+use clap::Parser as _;
 use instore::cli::{Cli, Command};
 
 fn main() -> ExitCode {
@@ -10,11 +10,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Run(args)) => instore::cli::run::run(args),
         Some(Command::Simulate(args)) => instore::cli::simulate::simulate(args),
-        None => {
-            // The console is the default once it exists; until then, show what there is.
-            let _ = Cli::command().print_help();
-            return ExitCode::from(2);
-        }
+        None => instore::cli::console::console(&cli.console),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

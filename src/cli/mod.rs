@@ -1,5 +1,6 @@
 //! The command line: what `instore` does with its arguments.
 
+pub mod console;
 pub mod duration;
 pub mod params;
 pub mod run;
@@ -13,9 +14,13 @@ use clap::{Parser, Subcommand};
 /// In-store personalization: shoppers within a geofence of a promoted product.
 #[derive(Debug, Parser)]
 #[command(name = "instore", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: the console, on the built-in simulator.
+    #[command(flatten)]
+    pub console: console::ConsoleArgs,
 }
 
 #[derive(Debug, Subcommand)]

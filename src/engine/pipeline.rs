@@ -100,6 +100,18 @@ impl Pipeline {
 
     /// Feeds one record; appends what it causes to `out`, in emission order.
     pub fn push(&mut self, record: &RawRecord<'_>, out: &mut Vec<Output>) {
+        self.push_observed(record, out, |_, _, _| {});
+    }
+
+    /// [`Pipeline::push`], showing `observe` each value the engine accepts (topic, timestamp,
+    /// decoded value) before it joins: the console draws from what the engine decoded, so the
+    /// map never shows a record the engine refused.
+    pub fn push_observed(
+        &mut self,
+        record: &RawRecord<'_>,
+        out: &mut Vec<Output>,
+        observe: impl FnOnce(Topic, i64, &InputValue),
+    ) {
         let topic = match Topic::from_name(&record.topic) {
             Some(topic) if topic.is_input() => topic,
             _ => {
@@ -123,7 +135,27 @@ impl Pipeline {
                 return;
             }
         };
+        observe(topic, ts_ms, &value);
         self.push_value(topic, ts_ms, value, out);
+    }
+
+    /// Changes the parameters of a running pipeline: new joins built with `params`, primed with
+    /// `replay` (the recent inputs the caller kept) so they hold what they would hold had they
+    /// run from the start. The counters go on from where they were; the replayed records are
+    /// not counted again. What the replay emits goes to `out` (a console takes the
+    /// VALID_PROMOTIONS to redraw rings and leaves the NEARBY_CUSTOMERS already shown).
+    pub fn reconfigure(
+        &mut self,
+        params: PipelineParams,
+        replay: impl IntoIterator<Item = (Topic, i64, InputValue)>,
+        out: &mut Vec<Output>,
+    ) {
+        let stats = std::mem::take(&mut self.stats);
+        *self = Pipeline::new(params);
+        for (topic, ts_ms, value) in replay {
+            self.push_value(topic, ts_ms, value, out);
+        }
+        self.stats = stats;
     }
 
     /// Feeds a value already decoded (the simulator and the bus skip JSON entirely).

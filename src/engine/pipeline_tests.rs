@@ -398,3 +398,56 @@ fn matches_across_the_antimeridian() {
     ]);
     assert_eq!(run.nearby().len(), 1);
 }
+
+/// A radius change mid-run, primed with the kept inputs, behaves like a pipeline that had the
+/// new radius from the start; the counters carry on.
+#[test]
+fn reconfigure_primes_new_joins_and_keeps_counters() {
+    use super::record::InputValue;
+    let early = [
+        product(T0, 1, "A", "41.88000", "-87.62000"),
+        promotion(T0 + MIN, "p1", 1, "A"),
+    ];
+    // 95 ft away: matches at 100 ft, not at 50 ft.
+    let late_ping = ping(T0 + 2 * MIN, "u1", "41.88026", "-87.62000");
+    let mut kept: Vec<(Topic, i64, InputValue)> = Vec::new();
+    let mut live = Pipeline::new(PipelineParams::default());
+    let mut out = Vec::new();
+    for r in &early {
+        live.push_observed(r, &mut out, |topic, ts, value| {
+            kept.push((topic, ts, value.clone()))
+        });
+    }
+    assert!(kept
+        .iter()
+        .all(|(_, _, v)| !matches!(v, InputValue::Customer(_))));
+    let narrow = PipelineParams {
+        radius_ft: 50.0,
+        ..PipelineParams::default()
+    };
+    let mut replayed = Vec::new();
+    live.reconfigure(narrow.clone(), kept.clone(), &mut replayed);
+    assert_eq!(live.params().radius_ft, 50.0);
+    assert_eq!(
+        replayed
+            .iter()
+            .filter(|o| o.topic() == Topic::ValidPromotions)
+            .count(),
+        1,
+        "the replay rebuilt the valid promotion"
+    );
+    assert_eq!(
+        live.stats().topic(Topic::StoresProducts).records,
+        1,
+        "not counted twice"
+    );
+    assert_eq!(live.stats().topic(Topic::ValidPromotions).records, 1);
+    out.clear();
+    live.push(&late_ping, &mut out);
+    assert!(out.is_empty(), "95 ft is outside 50 ft");
+    // Widening again brings the match back for the next ping.
+    live.reconfigure(PipelineParams::default(), kept, &mut replayed);
+    live.push(&ping(T0 + 3 * MIN, "u1", "41.88026", "-87.62000"), &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(live.stats().topic(Topic::CustomersLocations).records, 2);
+}

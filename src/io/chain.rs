@@ -92,6 +92,22 @@ impl Chain {
         Chain::from_geojson(DEFAULT_CHAIN_GEOJSON)
     }
 
+    /// The store whose centre is nearest `p`, if within `max_m` metres.
+    pub fn store_near(&self, p: LatLonDeg, max_m: f64) -> Option<&Store> {
+        self.stores
+            .iter()
+            .map(|s| {
+                let c = s.center();
+                let m = crate::engine::geo::geo_distance_km_deg(
+                    p.lat_deg, p.lon_deg, c.lat_deg, c.lon_deg,
+                ) * 1000.0;
+                (s, m)
+            })
+            .filter(|(_, m)| *m <= max_m)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(s, _)| s)
+    }
+
     pub fn load(path: &Path) -> Result<Chain, ChainError> {
         let text = std::fs::read_to_string(path).map_err(|source| ChainError::Read {
             path: path.display().to_string(),

@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod chain;
 pub mod dump;
+pub mod live;
 pub mod rfc3339;
 pub mod sim_feed;
 pub mod simulator;

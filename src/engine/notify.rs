@@ -1,0 +1,194 @@
+//! Notification rules: which NEARBY_CUSTOMERS records a shopper would actually receive.
+//!
+//! The join emits one record per (ping, valid promotion) pair — a shopper standing by a
+//! promoted shelf for a minute yields dozens. A push service must not buzz the phone for each,
+//! so a (customer, promotion) pair notifies at most once per cooldown, by record time (so a
+//! replay gives the same feed as the live run).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::nearby_join::NearbyCustomer;
+
+/// Default cooldown per (customer, promotion): 10 minutes.
+pub const DEFAULT_COOLDOWN_MS: i64 = 10 * 60_000;
+
+/// What the shopper receives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    pub timestamp_ms: i64,
+    pub uid: Arc<str>,
+    pub pid: Arc<str>,
+    pub sku: Option<i64>,
+    pub segment: Option<Arc<str>>,
+    pub title: Option<Arc<str>>,
+    pub dist_to_store_ft: f64,
+    /// NEARBY_CUSTOMERS records for this pair that the cooldown held back since the last
+    /// notification.
+    pub suppressed_before: u64,
+}
+
+/// A (customer uid, promotion pid) pair.
+type PairKey = (Arc<str>, Arc<str>);
+
+/// Applies the cooldown.
+#[derive(Debug)]
+pub struct Notifier {
+    cooldown_ms: i64,
+    /// Last notification time and suppressed count per (uid, pid).
+    last: FxHashMap<PairKey, (i64, u64)>,
+    /// Pairs in the order they notified, for expiry.
+    expiry: VecDeque<(i64, PairKey)>,
+    raw: u64,
+    notified: u64,
+}
+
+impl Notifier {
+    pub fn new(cooldown_ms: i64) -> Self {
+        Self {
+            cooldown_ms: cooldown_ms.max(0),
+            last: FxHashMap::default(),
+            expiry: VecDeque::new(),
+            raw: 0,
+            notified: 0,
+        }
+    }
+
+    pub fn cooldown_ms(&self) -> i64 {
+        self.cooldown_ms
+    }
+
+    /// NEARBY_CUSTOMERS records seen.
+    pub fn raw_count(&self) -> u64 {
+        self.raw
+    }
+
+    /// Notifications sent.
+    pub fn notified_count(&self) -> u64 {
+        self.notified
+    }
+
+    /// Offers one NEARBY_CUSTOMERS record; `Some` when it notifies. Records without a uid or
+    /// pid cannot be routed to a phone or a promotion and never notify.
+    pub fn offer(&mut self, nearby: &NearbyCustomer) -> Option<Notification> {
+        self.raw += 1;
+        let uid = nearby.customer.uid.clone()?;
+        let pid = nearby.valid.promotion.pid.clone()?;
+        let ts = nearby.timestamp_ms;
+        self.expire(ts);
+        let key = (uid, pid);
+        let suppressed_before = match self.last.get_mut(&key) {
+            Some((last_ms, suppressed)) if (ts - *last_ms).abs() < self.cooldown_ms => {
+                *suppressed += 1;
+                return None;
+            }
+            Some((_, suppressed)) => std::mem::take(suppressed),
+            None => 0,
+        };
+        self.last.insert(key.clone(), (ts, 0));
+        self.expiry.push_back((ts, key.clone()));
+        self.notified += 1;
+        let (uid, pid) = key;
+        Some(Notification {
+            timestamp_ms: ts,
+            uid,
+            pid,
+            sku: nearby.valid.product.sku,
+            segment: nearby.valid.product.segment.clone(),
+            title: nearby.valid.promotion.title.clone(),
+            dist_to_store_ft: nearby.dist_to_store_ft,
+            suppressed_before,
+        })
+    }
+
+    /// Forgets pairs whose cooldown ended well before `now_ms` (records arrive roughly in
+    /// time order; a pair re-notified later is simply re-added).
+    fn expire(&mut self, now_ms: i64) {
+        while let Some((ts, _)) = self.expiry.front() {
+            if now_ms - ts <= 2 * self.cooldown_ms {
+                break;
+            }
+            if let Some((ts, key)) = self.expiry.pop_front() {
+                if self.last.get(&key).is_some_and(|(last, _)| *last == ts) {
+                    self.last.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::promotion_join::ValidPromotion;
+    use crate::engine::record::{Customer, Product, Promotion};
+
+    fn nearby(uid: &str, pid: &str, ts: i64) -> NearbyCustomer {
+        NearbyCustomer {
+            timestamp_ms: ts,
+            customer: Arc::new(Customer {
+                uid: Some(uid.into()),
+                ..Customer::default()
+            }),
+            valid: Arc::new(ValidPromotion {
+                timestamp_ms: ts,
+                product: Arc::new(Product {
+                    sku: Some(7),
+                    ..Product::default()
+                }),
+                promotion: Arc::new(Promotion {
+                    pid: Some(pid.into()),
+                    ..Promotion::default()
+                }),
+            }),
+            dist_to_store_ft: 42.0,
+        }
+    }
+
+    #[test]
+    fn one_notification_per_pair_per_cooldown() {
+        let mut n = Notifier::new(600_000);
+        assert!(n.offer(&nearby("u1", "p1", 0)).is_some());
+        assert!(
+            n.offer(&nearby("u1", "p1", 599_999)).is_none(),
+            "inside the cooldown"
+        );
+        assert!(
+            n.offer(&nearby("u1", "p2", 1_000)).is_some(),
+            "another promotion"
+        );
+        assert!(
+            n.offer(&nearby("u2", "p1", 1_000)).is_some(),
+            "another customer"
+        );
+        let again = n
+            .offer(&nearby("u1", "p1", 600_000))
+            .expect("cooldown over at exactly 10 min");
+        assert_eq!(again.suppressed_before, 1);
+        assert_eq!((n.raw_count(), n.notified_count()), (5, 4));
+    }
+
+    #[test]
+    fn records_without_uid_or_pid_never_notify() {
+        let mut n = Notifier::new(1);
+        let mut no_uid = nearby("u", "p", 0);
+        Arc::make_mut(&mut no_uid.customer).uid = None;
+        assert!(n.offer(&no_uid).is_none());
+        assert_eq!(n.raw_count(), 1);
+    }
+
+    #[test]
+    fn zero_cooldown_notifies_every_record_and_memory_stays_bounded() {
+        let mut n = Notifier::new(0);
+        for i in 0..1_000 {
+            assert!(n.offer(&nearby("u", "p", i)).is_some());
+        }
+        let mut n = Notifier::new(10);
+        for i in 0..10_000 {
+            n.offer(&nearby(&format!("u{i}"), "p", i));
+        }
+        assert!(n.last.len() < 100, "{}", n.last.len());
+    }
+}

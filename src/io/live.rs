@@ -1,0 +1,448 @@
+//! The engine on its own thread, for the console: reads the bus, runs the pipeline, applies the
+//! notification rules and sends the UI what it draws, in batches the UI drains on a time
+//! budget. Parameter changes are applied live: the pipeline is rebuilt and primed with the
+//! inputs it kept, so the map shows the new radius at once.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::engine::nearby_join::NearbyCustomer;
+use crate::engine::notify::{Notification, Notifier};
+use crate::engine::promotion_join::ValidPromotion;
+use crate::engine::record::{Customer, Product, Promotion};
+use crate::engine::{
+    InputValue, Output, Pipeline, PipelineParams, PipelineStats, StateSize, Topic,
+};
+use crate::io::bus::{BusConsumer, Received};
+
+/// Settings the console can change while the engine runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveSettings {
+    pub params: PipelineParams,
+    pub cooldown_ms: i64,
+}
+
+/// What the console asks of the engine thread.
+#[derive(Debug)]
+pub enum LiveCommand {
+    Apply(LiveSettings),
+    Stop,
+}
+
+/// The nearest match of one ping (a ping may match many valid promotions; the map draws one
+/// line, the counters count all).
+#[derive(Clone, Debug)]
+pub struct PingMatch {
+    pub timestamp_ms: i64,
+    pub customer: Arc<Customer>,
+    pub nearest: Arc<ValidPromotion>,
+    pub dist_to_store_ft: f64,
+    /// NEARBY_CUSTOMERS records this ping produced.
+    pub records: u64,
+}
+
+/// Counters and state the status panels show.
+#[derive(Clone, Debug, Default)]
+pub struct LiveStats {
+    pub pipeline: PipelineStats,
+    pub state: StateSize,
+    pub stream_time_ms: Option<i64>,
+    pub nearby_records: u64,
+    pub notifications: u64,
+    /// Inputs kept to prime the joins after a parameter change.
+    pub kept_inputs: usize,
+}
+
+/// One thing the UI should know.
+#[derive(Clone, Debug)]
+pub enum LiveEvent {
+    Product {
+        timestamp_ms: i64,
+        product: Arc<Product>,
+    },
+    Promotion {
+        timestamp_ms: i64,
+        offset: i64,
+        promotion: Arc<Promotion>,
+    },
+    Ping {
+        timestamp_ms: i64,
+        customer: Arc<Customer>,
+    },
+    ValidPromotion(Arc<ValidPromotion>),
+    Match(PingMatch),
+    Notification(Notification),
+    /// NEARBY_CUSTOMERS records per (minute start, segment) since the last batch.
+    MatchesPerMinute(BTreeMap<(i64, Arc<str>), u64>),
+    Stats(Box<LiveStats>),
+    /// The engine runs with these settings now (after priming with `replayed` inputs).
+    Applied {
+        settings: LiveSettings,
+        replayed: usize,
+    },
+    /// The source closed: nothing more will come.
+    SourceClosed,
+}
+
+/// The console's handle on the engine thread.
+pub struct LiveEngine {
+    pub events: Receiver<Vec<LiveEvent>>,
+    commands: Sender<LiveCommand>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Largest batch, and longest the thread collects before sending one.
+const BATCH_RECORDS: usize = 2_000;
+const BATCH_TIME: Duration = Duration::from_millis(30);
+const STATS_EVERY: Duration = Duration::from_millis(250);
+
+impl LiveEngine {
+    pub fn start(consumer: BusConsumer, settings: LiveSettings) -> std::io::Result<LiveEngine> {
+        let (event_tx, events) = mpsc::channel();
+        let (commands, command_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("instore-engine".into())
+            .spawn(move || EngineLoop::new(settings).run(&consumer, &command_rx, &event_tx))?;
+        Ok(LiveEngine {
+            events,
+            commands,
+            thread: Some(thread),
+        })
+    }
+
+    /// Applies new settings; the engine answers with [`LiveEvent::Applied`].
+    pub fn apply(&self, settings: LiveSettings) {
+        let _ = self.commands.send(LiveCommand::Apply(settings));
+    }
+}
+
+impl Drop for LiveEngine {
+    fn drop(&mut self) {
+        let _ = self.commands.send(LiveCommand::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct EngineLoop {
+    pipeline: Pipeline,
+    notifier: Notifier,
+    settings: LiveSettings,
+    /// Recent inputs, oldest first, for priming after a parameter change.
+    kept: VecDeque<(Topic, i64, InputValue)>,
+    outputs: Vec<Output>,
+    per_minute: BTreeMap<(i64, Arc<str>), u64>,
+}
+
+impl EngineLoop {
+    fn new(settings: LiveSettings) -> Self {
+        Self {
+            pipeline: Pipeline::new(settings.params.clone()),
+            notifier: Notifier::new(settings.cooldown_ms),
+            settings,
+            kept: VecDeque::new(),
+            outputs: Vec::new(),
+            per_minute: BTreeMap::new(),
+        }
+    }
+
+    /// How far back inputs are kept: any future output of in-order data involves inputs no
+    /// older than 2·promotion window + 2·customer window before stream time.
+    fn keep_ms(&self) -> i64 {
+        let p = &self.settings.params;
+        2 * (p.promotion_window_ms + p.customer_window_ms)
+    }
+
+    fn run(
+        mut self,
+        consumer: &BusConsumer,
+        commands: &Receiver<LiveCommand>,
+        events: &Sender<Vec<LiveEvent>>,
+    ) {
+        let mut last_stats = Instant::now();
+        loop {
+            let mut batch = Vec::new();
+            // A slider sends a change per frame: only the newest settings are worth a rebuild.
+            let mut newest = None;
+            while let Ok(command) = commands.try_recv() {
+                match command {
+                    LiveCommand::Stop => return,
+                    LiveCommand::Apply(settings) => newest = Some(settings),
+                }
+            }
+            if let Some(settings) = newest {
+                self.apply(settings, &mut batch);
+            }
+            let started = Instant::now();
+            let mut closed = false;
+            let mut taken = 0;
+            while taken < BATCH_RECORDS && started.elapsed() < BATCH_TIME {
+                let wait = BATCH_TIME.saturating_sub(started.elapsed());
+                match consumer.recv_timeout(wait) {
+                    Received::Record(record) => {
+                        self.push(&record, &mut batch);
+                        taken += 1;
+                    }
+                    Received::Idle => break,
+                    Received::Closed => {
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+            if !self.per_minute.is_empty() {
+                batch.push(LiveEvent::MatchesPerMinute(std::mem::take(
+                    &mut self.per_minute,
+                )));
+            }
+            if closed || last_stats.elapsed() >= STATS_EVERY {
+                last_stats = Instant::now();
+                batch.push(LiveEvent::Stats(Box::new(self.stats())));
+            }
+            if closed {
+                batch.push(LiveEvent::SourceClosed);
+            }
+            if !batch.is_empty() && events.send(batch).is_err() {
+                return;
+            }
+            if closed {
+                // Keep answering parameter changes until the console lets go.
+                match commands.recv() {
+                    Ok(LiveCommand::Apply(settings)) => {
+                        let mut batch = Vec::new();
+                        self.apply(settings, &mut batch);
+                        batch.push(LiveEvent::Stats(Box::new(self.stats())));
+                        if events.send(batch).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    Ok(LiveCommand::Stop) | Err(_) => return,
+                }
+            }
+        }
+    }
+
+    fn stats(&self) -> LiveStats {
+        LiveStats {
+            pipeline: self.pipeline.stats().clone(),
+            state: self.pipeline.state_size(),
+            stream_time_ms: self.pipeline.stream_time_ms(),
+            nearby_records: self.notifier.raw_count(),
+            notifications: self.notifier.notified_count(),
+            kept_inputs: self.kept.len(),
+        }
+    }
+
+    fn push(&mut self, record: &crate::engine::RawRecord<'_>, batch: &mut Vec<LiveEvent>) {
+        let kept = &mut self.kept;
+        let offset = record.offset;
+        self.pipeline
+            .push_observed(record, &mut self.outputs, |topic, ts, value| {
+                kept.push_back((topic, ts, value.clone()));
+                batch.push(match value {
+                    InputValue::Customer(c) => LiveEvent::Ping {
+                        timestamp_ms: ts,
+                        customer: Arc::new(c.clone()),
+                    },
+                    InputValue::Product(p) => LiveEvent::Product {
+                        timestamp_ms: ts,
+                        product: Arc::new(p.clone()),
+                    },
+                    InputValue::Promotion(p) => LiveEvent::Promotion {
+                        timestamp_ms: ts,
+                        offset,
+                        promotion: Arc::new(p.clone()),
+                    },
+                });
+            });
+        if let Some(now) = self.pipeline.stream_time_ms() {
+            let horizon = now - self.keep_ms();
+            while self.kept.front().is_some_and(|(_, ts, _)| *ts < horizon) {
+                self.kept.pop_front();
+            }
+        }
+        let mut nearest: Option<PingMatch> = None;
+        for output in self.outputs.drain(..) {
+            match output {
+                Output::ValidPromotion(v) => batch.push(LiveEvent::ValidPromotion(v)),
+                Output::NearbyCustomer(n) => {
+                    count_minute(&mut self.per_minute, &n);
+                    if let Some(notification) = self.notifier.offer(&n) {
+                        batch.push(LiveEvent::Notification(notification));
+                    }
+                    nearest = Some(match nearest.take() {
+                        None => PingMatch {
+                            timestamp_ms: n.timestamp_ms,
+                            dist_to_store_ft: n.dist_to_store_ft,
+                            customer: n.customer,
+                            nearest: n.valid,
+                            records: 1,
+                        },
+                        Some(mut m) => {
+                            m.records += 1;
+                            if n.dist_to_store_ft < m.dist_to_store_ft {
+                                m.dist_to_store_ft = n.dist_to_store_ft;
+                                m.nearest = n.valid;
+                                m.customer = n.customer;
+                                m.timestamp_ms = n.timestamp_ms;
+                            }
+                            m
+                        }
+                    });
+                }
+            }
+        }
+        if let Some(m) = nearest {
+            batch.push(LiveEvent::Match(m));
+        }
+    }
+
+    fn apply(&mut self, settings: LiveSettings, batch: &mut Vec<LiveEvent>) {
+        if settings.cooldown_ms != self.settings.cooldown_ms {
+            self.notifier = Notifier::new(settings.cooldown_ms);
+        }
+        let replayed = self.kept.len();
+        if settings.params != self.settings.params {
+            let replay = self.kept.iter().cloned();
+            self.pipeline
+                .reconfigure(settings.params.clone(), replay, &mut self.outputs);
+            for output in self.outputs.drain(..) {
+                if let Output::ValidPromotion(v) = output {
+                    batch.push(LiveEvent::ValidPromotion(v));
+                }
+            }
+        }
+        self.settings = settings.clone();
+        batch.push(LiveEvent::Applied { settings, replayed });
+    }
+}
+
+fn count_minute(per_minute: &mut BTreeMap<(i64, Arc<str>), u64>, n: &NearbyCustomer) {
+    let minute = n.timestamp_ms - n.timestamp_ms.rem_euclid(60_000);
+    let segment = n
+        .valid
+        .product
+        .segment
+        .clone()
+        .unwrap_or_else(|| Arc::from("(none)"));
+    *per_minute.entry((minute, segment)).or_insert(0) += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RawRecord;
+    use crate::io::bus::bus;
+
+    fn record(topic: Topic, ts: i64, payload: &str) -> RawRecord<'static> {
+        RawRecord {
+            timestamp_ms: Some(ts),
+            payload: Some(payload.to_owned().into()),
+            topic: topic.name().into(),
+            ..RawRecord::default()
+        }
+    }
+
+    fn drain_until(
+        engine: &LiveEngine,
+        mut done: impl FnMut(&LiveEvent) -> bool,
+    ) -> Vec<LiveEvent> {
+        let mut all = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(batch) = engine.events.recv_timeout(Duration::from_millis(100)) {
+                let finished = batch.iter().any(&mut done);
+                all.extend(batch);
+                if finished {
+                    return all;
+                }
+            }
+        }
+        panic!("no final event within 20 s; got {} events", all.len());
+    }
+
+    #[test]
+    fn records_become_events_matches_notify_once_and_a_narrower_radius_applies() {
+        let (producer, consumer) = bus(64);
+        let settings = LiveSettings {
+            params: PipelineParams::default(),
+            cooldown_ms: 600_000,
+        };
+        let engine = LiveEngine::start(consumer, settings.clone()).unwrap();
+        let t0 = 1_764_147_600_000;
+        let product = r#"{"sku": 5, "segment": "A", "latitude": 41.88, "longitude": -87.62, "country": "USA"}"#;
+        producer
+            .publish(
+                Topic::StoresProducts,
+                record(Topic::StoresProducts, t0, product),
+            )
+            .unwrap();
+        let promo = r#"{"pid": "p1", "SKU": 5, "segment": "A"}"#;
+        producer
+            .publish(
+                Topic::ProductsPromotions,
+                record(Topic::ProductsPromotions, t0, promo),
+            )
+            .unwrap();
+        let near = r#"{"uid": "u1", "latitude": 41.88020, "longitude": -87.62, "country": "USA"}"#;
+        for i in 0..3 {
+            producer
+                .publish(
+                    Topic::CustomersLocations,
+                    record(Topic::CustomersLocations, t0 + i * 5_000, near),
+                )
+                .unwrap();
+        }
+        producer
+            .publish(
+                Topic::CustomersLocations,
+                record(Topic::CustomersLocations, t0, "oops"),
+            )
+            .unwrap();
+        drop(producer);
+        let events = drain_until(&engine, |e| matches!(e, LiveEvent::SourceClosed));
+        let count = |f: &dyn Fn(&LiveEvent) -> bool| events.iter().filter(|e| f(e)).count();
+        assert_eq!(
+            count(&|e| matches!(e, LiveEvent::Ping { .. })),
+            3,
+            "the refused ping is not drawn"
+        );
+        assert_eq!(count(&|e| matches!(e, LiveEvent::Match(_))), 3);
+        assert_eq!(
+            count(&|e| matches!(e, LiveEvent::Notification(_))),
+            1,
+            "cooldown"
+        );
+        let stats = events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                LiveEvent::Stats(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(stats.pipeline.topic(Topic::CustomersLocations).rejected, 1);
+        assert_eq!(stats.nearby_records, 3);
+        assert_eq!(stats.kept_inputs, 5);
+
+        engine.apply(LiveSettings {
+            params: PipelineParams {
+                radius_ft: 10.0,
+                ..PipelineParams::default()
+            },
+            ..settings
+        });
+        let events = drain_until(&engine, |e| matches!(e, LiveEvent::Applied { .. }));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, LiveEvent::ValidPromotion(_))));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, LiveEvent::Applied { settings, replayed: 5 } if settings.params.radius_ft == 10.0)));
+    }
+}

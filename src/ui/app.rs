@@ -1,0 +1,453 @@
+//! The console: map in the middle, authoring and engine panels on the left, the notification
+//! feed and chart on the right, the source line on top.
+
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Ui};
+
+use super::map::tiles::TileChoice;
+use super::map::{MapView, Selection};
+use super::model::LiveModel;
+use super::outbox::Outbox;
+use super::panels::details::{details, DetailsAction};
+use super::panels::engine::RateMeter;
+use super::panels::feed::FeedFilter;
+use super::panels::promotions::{pick_product, PromotionForm};
+use super::panels::{engine, feed, params, promotions, status};
+use super::session::Session;
+use super::settings::{ConsoleSettings, STORAGE_KEY};
+use crate::io::chain::Chain;
+use crate::io::live::LiveSettings;
+use crate::io::sim_feed::Speed;
+use crate::io::simulator::SimConfig;
+
+/// How the console starts.
+#[derive(Clone, Debug)]
+pub struct ConsoleOptions {
+    pub chain: Chain,
+    pub sim: SimConfig,
+    /// Start the simulator at once (tests may start without a source).
+    pub start_simulator: bool,
+}
+
+/// Time the UI spends per frame moving engine events into the model; the rest waits.
+const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+/// Matches stay in the model this long (event time) for lines and pulses.
+const KEEP_MATCHES_MS: i64 = 10_000;
+
+/// Event time on screen: runs with the wall clock at the source's speed between records, so
+/// dots glide, and never runs ahead of the data by more than a second.
+#[derive(Debug, Default)]
+pub struct DisplayClock {
+    anchor: Option<(Instant, i64)>,
+}
+
+impl DisplayClock {
+    /// `speed` in event seconds per wall second (`None` = as fast as records come).
+    pub fn now(
+        &mut self,
+        latest_ms: Option<i64>,
+        speed: Option<f64>,
+        wall: Instant,
+    ) -> Option<i64> {
+        let latest = latest_ms?;
+        let Some(speed) = speed else {
+            self.anchor = Some((wall, latest));
+            return Some(latest);
+        };
+        let (at, base) = *self.anchor.get_or_insert((wall, latest));
+        let predicted = base + ((wall - at).as_secs_f64() * speed * 1000.0) as i64;
+        let now = if predicted > latest + 1_000 || predicted < latest - 5_000 {
+            // Ahead of the data (source paused or slow) or far behind (speed raised): re-anchor.
+            let t = predicted.clamp(latest - 5_000, latest + 1_000);
+            self.anchor = Some((wall, t));
+            t
+        } else {
+            predicted
+        };
+        Some(now)
+    }
+}
+
+pub struct ConsoleApp {
+    chain: Chain,
+    sim: SimConfig,
+    pub settings: ConsoleSettings,
+    session: Option<Session>,
+    session_error: Option<String>,
+    pub model: LiveModel,
+    pub map: MapView,
+    clock: DisplayClock,
+    /// Dots are drawn this far behind the newest event so they glide between pings.
+    display_lag_ms: i64,
+    pub outbox: Outbox,
+    form: PromotionForm,
+    feed_filter: FeedFilter,
+    rates: RateMeter,
+    /// Frame CPU times (ms) as eframe reports them, newest last.
+    pub frame_cpu_ms: Vec<f32>,
+}
+
+impl ConsoleApp {
+    pub fn new(options: ConsoleOptions, storage: Option<&dyn eframe::Storage>) -> Self {
+        let mut settings: ConsoleSettings = storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default();
+        if !settings
+            .store_id
+            .as_ref()
+            .is_some_and(|id| options.chain.stores.iter().any(|s| &s.id == id))
+        {
+            settings.store_id = options.chain.stores.first().map(|s| s.id.clone());
+        }
+        let home = settings
+            .store_id
+            .as_ref()
+            .and_then(|id| options.chain.stores.iter().find(|s| &s.id == id))
+            .or(options.chain.stores.first())
+            .map(|s| s.center())
+            .unwrap_or_default();
+        let mut app = Self {
+            display_lag_ms: options.sim.ping_interval_ms,
+            chain: options.chain,
+            sim: options.sim,
+            settings,
+            session: None,
+            session_error: None,
+            model: LiveModel::default(),
+            map: MapView::new(home),
+            clock: DisplayClock::default(),
+            outbox: Outbox::default(),
+            form: PromotionForm::default(),
+            feed_filter: FeedFilter::default(),
+            rates: RateMeter::default(),
+            frame_cpu_ms: Vec::new(),
+        };
+        if options.start_simulator {
+            app.start_simulator();
+        }
+        app
+    }
+
+    fn live_settings(&self) -> LiveSettings {
+        LiveSettings {
+            params: self.settings.params.clone(),
+            cooldown_ms: self.settings.cooldown_ms,
+        }
+    }
+
+    pub fn start_simulator(&mut self) {
+        self.session = None;
+        self.model = LiveModel::default();
+        self.clock = DisplayClock::default();
+        let speed = if self.settings.sim_speed.is_finite() && self.settings.sim_speed > 0.0 {
+            Speed::Times(self.settings.sim_speed)
+        } else {
+            Speed::Max
+        };
+        match Session::simulator(&self.chain, self.sim.clone(), speed, self.live_settings()) {
+            Ok(session) => {
+                self.session = Some(session);
+                self.session_error = None;
+            }
+            Err(e) => self.session_error = Some(format!("cannot start the simulator: {e}")),
+        }
+    }
+
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// Event time for records the operator publishes: the source's time (simulated for the
+    /// simulator), so promotions join with what is on the map.
+    pub fn now_event_ms(&self) -> i64 {
+        self.model.latest_event_ms.unwrap_or(self.sim.start_ms)
+    }
+
+    /// Moves engine events into the model (bounded by `budget`) and sends pending promotions.
+    pub fn pump(&mut self, budget: Duration) {
+        if let Some(session) = &self.session {
+            session.drain(&mut self.model, budget);
+            self.outbox.pump(session.producer());
+        }
+        self.rates.update(&self.model.stats, Instant::now());
+    }
+
+    fn display_ms(&mut self) -> i64 {
+        let speed = self.session.as_ref().and_then(|s| s.feed()).map(|f| {
+            if f.is_paused() {
+                Some(0.0)
+            } else {
+                match f.speed() {
+                    Speed::Max => None,
+                    Speed::Times(n) => Some(n),
+                }
+            }
+        });
+        let speed = speed.unwrap_or(None);
+        let now = self
+            .clock
+            .now(self.model.latest_event_ms, speed, Instant::now())
+            .unwrap_or(self.sim.start_ms);
+        let lag = if speed.is_none() {
+            0
+        } else {
+            self.display_lag_ms
+        };
+        now - lag
+    }
+
+    /// The whole UI for one frame (eframe calls it through [`eframe::App::ui`]; UI tests call it
+    /// directly).
+    pub fn show(&mut self, ui: &mut Ui) {
+        self.pump(DRAIN_BUDGET);
+        let display_ms = self.display_ms();
+        self.model.expire(display_ms, KEEP_MATCHES_MS);
+
+        egui::Panel::top("top").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| self.top_bar(ui, display_ms));
+        });
+        if self.settings.show_left_panel {
+            egui::Panel::left("left")
+                .default_size(360.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("left-scroll")
+                        .show(ui, |ui| self.left_panel(ui));
+                });
+        }
+        if self.settings.show_right_panel {
+            egui::Panel::right("right")
+                .default_size(380.0)
+                .show(ui, |ui| self.right_panel(ui, display_ms));
+        }
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            self.map.show(
+                ui,
+                &self.model,
+                &self.chain,
+                self.settings.layers,
+                display_ms,
+                &self.settings.tiles,
+            );
+        });
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.feed().is_some_and(|f| !f.is_paused()))
+        {
+            ui.ctx().request_repaint_after(Duration::from_millis(33));
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut Ui, display_ms: i64) {
+        ui.label(RichText::new("instore").strong());
+        ui.separator();
+        if let Some(s) = status::source_line(ui, self.session.as_ref(), &self.model, display_ms) {
+            self.settings.sim_speed = s;
+        }
+        if self.session.is_none() && ui.button("Start simulator").clicked() {
+            self.start_simulator();
+        }
+        if let Some(e) = &self.session_error {
+            ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+        }
+        ui.separator();
+        let current = self
+            .settings
+            .store_id
+            .as_ref()
+            .and_then(|id| self.chain.stores.iter().find(|s| &s.id == id))
+            .map_or("Store…".to_owned(), |s| s.name.clone());
+        let mut jump = None;
+        egui::ComboBox::from_id_salt("store-picker")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for (i, s) in self.chain.stores.iter().enumerate() {
+                    if ui
+                        .selectable_label(false, format!("{} — {}, {}", s.name, s.address, s.city))
+                        .clicked()
+                    {
+                        jump = Some(i);
+                    }
+                }
+            });
+        if let Some(i) = jump {
+            let store = &self.chain.stores[i];
+            self.settings.store_id = Some(store.id.clone());
+            self.map.focus_store(store);
+        }
+        if ui.button("Whole chain").clicked() {
+            self.map.show_chain(&self.chain);
+        }
+        ui.menu_button("Layers", |ui| {
+            let l = &mut self.settings.layers;
+            ui.checkbox(&mut l.footprints, "Store footprints");
+            ui.checkbox(&mut l.products, "Products");
+            ui.checkbox(&mut l.rings, "Geofence rings");
+            ui.checkbox(&mut l.customers, "Customers");
+            ui.checkbox(&mut l.trails, "Trails");
+            ui.checkbox(&mut l.matches, "Matches");
+        });
+        ui.menu_button("Tiles", |ui| self.tiles_menu(ui));
+        ui.toggle_value(&mut self.settings.show_left_panel, "Panels");
+        ui.toggle_value(&mut self.settings.show_right_panel, "Feed");
+    }
+
+    fn tiles_menu(&mut self, ui: &mut Ui) {
+        let tiles = &mut self.settings.tiles;
+        if ui
+            .radio(
+                matches!(tiles, TileChoice::None),
+                "None (store vectors only)",
+            )
+            .clicked()
+        {
+            *tiles = TileChoice::None;
+        }
+        if ui
+            .radio(matches!(tiles, TileChoice::Http { .. }), "HTTP tile server")
+            .clicked()
+            && !matches!(tiles, TileChoice::Http { .. })
+        {
+            *tiles = TileChoice::Http {
+                url_template: TileChoice::OSM_TEMPLATE.into(),
+                attribution: "© OpenStreetMap contributors".into(),
+            };
+        }
+        if let TileChoice::Http {
+            url_template,
+            attribution,
+        } = tiles
+        {
+            ui.add(egui::TextEdit::singleline(url_template).hint_text("https://…/{z}/{x}/{y}.png"));
+            ui.add(egui::TextEdit::singleline(attribution).hint_text("attribution"));
+        }
+        if ui.button("Tile folder…").clicked() {
+            if let Some(path) = rfd::FileDialog::new().pick_folder() {
+                *tiles = TileChoice::Folder {
+                    path,
+                    attribution: String::new(),
+                };
+            }
+        }
+        if ui.button("PMTiles file…").clicked() {
+            if let Some(path) = rfd::FileDialog::new()
+                .add_filter("PMTiles", &["pmtiles"])
+                .pick_file()
+            {
+                *tiles = TileChoice::PmTiles {
+                    path,
+                    attribution: String::new(),
+                };
+            }
+        }
+        if let TileChoice::Folder { path, attribution }
+        | TileChoice::PmTiles { path, attribution } = tiles
+        {
+            ui.weak(path.display().to_string());
+            ui.add(egui::TextEdit::singleline(attribution).hint_text("attribution"));
+        }
+    }
+
+    fn left_panel(&mut self, ui: &mut Ui) {
+        let now_ms = self.now_event_ms();
+        egui::CollapsingHeader::new(RichText::new("New promotion").strong())
+            .default_open(true)
+            .show(ui, |ui| {
+                promotions::form(
+                    ui,
+                    &mut self.settings.draft,
+                    &mut self.form,
+                    &self.model,
+                    &self.chain.segments,
+                    &mut self.outbox,
+                    now_ms,
+                );
+            });
+        let pending = self.outbox.pending();
+        let title = if pending > 0 {
+            format!("Published ({pending} pending)")
+        } else {
+            "Published".to_owned()
+        };
+        egui::CollapsingHeader::new(RichText::new(title).strong())
+            .id_salt("published")
+            .default_open(true)
+            .show(ui, |ui| promotions::published(ui, &mut self.outbox, now_ms));
+        egui::CollapsingHeader::new(RichText::new("Pipeline parameters").strong())
+            .default_open(true)
+            .show(ui, |ui| {
+                if params::editor(
+                    ui,
+                    &mut self.settings.params,
+                    &mut self.settings.cooldown_ms,
+                ) {
+                    if let Some(s) = &self.session {
+                        s.apply(self.live_settings());
+                    }
+                }
+                if self
+                    .model
+                    .settings
+                    .as_ref()
+                    .is_some_and(|s| s.params != self.settings.params)
+                {
+                    ui.weak("applying…");
+                }
+            });
+        egui::CollapsingHeader::new(RichText::new("Engine").strong())
+            .default_open(true)
+            .show(ui, |ui| {
+                engine::counters(ui, &self.model.stats, &self.rates)
+            });
+        let rejected = self.model.stats.pipeline.rejects.total();
+        egui::CollapsingHeader::new(
+            RichText::new(format!("Rejected records ({rejected})")).strong(),
+        )
+        .id_salt("rejected")
+        .default_open(rejected > 0)
+        .show(ui, |ui| engine::rejected(ui, &self.model.stats));
+    }
+
+    fn right_panel(&mut self, ui: &mut Ui, display_ms: i64) {
+        if let Some(selection) = self.map.selection.clone() {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                match details(ui, &selection, &self.model, display_ms) {
+                    DetailsAction::None => {}
+                    DetailsAction::Close => self.map.selection = None,
+                    DetailsAction::PromoteProduct(sku) => {
+                        pick_product(&mut self.settings.draft, &self.model, sku);
+                        self.settings.show_left_panel = true;
+                    }
+                }
+            });
+            ui.add_space(6.0);
+        }
+        ui.heading("Notifications");
+        feed::feed(ui, &self.model, &self.chain, &mut self.feed_filter);
+        ui.separator();
+        feed::chart(ui, &self.model, &self.chain);
+    }
+
+    /// Selects what the map would select on a click (tests and the details panel).
+    pub fn select(&mut self, selection: Option<Selection>) {
+        self.map.selection = selection;
+    }
+}
+
+impl eframe::App for ConsoleApp {
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
+        if let Some(cpu) = frame.info().cpu_usage {
+            self.frame_cpu_ms.push(cpu * 1000.0);
+            if self.frame_cpu_ms.len() > 10_000 {
+                self.frame_cpu_ms.drain(..5_000);
+            }
+        }
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.settings);
+    }
+}

@@ -1,0 +1,124 @@
+//! The chain drawn as vectors: parking lots, sidewalks, store footprints, aisles, checkouts and
+//! entrances, with store names when zoomed out. This is the map when there are no tiles.
+
+use egui::{Align2, FontId, Painter, Pos2, Shape, Stroke};
+use walkers::{lat_lon, Projector};
+
+use super::palette;
+use crate::engine::geo::LatLonDeg;
+use crate::io::chain::Chain;
+
+fn screen(projector: &Projector, p: LatLonDeg) -> Pos2 {
+    projector.project(lat_lon(p.lat_deg, p.lon_deg)).to_pos2()
+}
+
+fn polygon(projector: &Projector, ring: &[LatLonDeg]) -> Vec<Pos2> {
+    let mut points: Vec<Pos2> = ring.iter().map(|p| screen(projector, *p)).collect();
+    if points.len() > 1 && points.first() == points.last() {
+        points.pop();
+    }
+    points
+}
+
+/// Metres in one screen pixel at `p`.
+pub fn pixels_per_metre(projector: &Projector, p: LatLonDeg) -> f32 {
+    projector.scale_pixel_per_meter(lat_lon(p.lat_deg, p.lon_deg))
+}
+
+pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain, with_background: bool) {
+    let clip = painter.clip_rect();
+    if with_background {
+        painter.rect_filled(clip, 0.0, palette::BACKGROUND);
+    }
+    for store in &chain.stores {
+        let centre = store.center();
+        let px_per_m = pixels_per_metre(projector, centre);
+        let at = screen(projector, centre);
+        // Far away or tiny: a dot and a name is all that reads.
+        if px_per_m < 0.4 {
+            if clip.expand(100.0).contains(at) {
+                painter.circle_filled(at, 5.0, palette::FOOTPRINT_EDGE);
+                painter.text(
+                    at + egui::vec2(8.0, 0.0),
+                    Align2::LEFT_CENTER,
+                    &store.name,
+                    FontId::proportional(12.0),
+                    palette::TEXT,
+                );
+            }
+            continue;
+        }
+        if !clip.expand(300.0 * px_per_m).contains(at) {
+            continue;
+        }
+        if store.parking.len() >= 3 {
+            painter.add(Shape::convex_polygon(
+                polygon(projector, &store.parking),
+                palette::PARKING,
+                Stroke::NONE,
+            ));
+        }
+        if store.sidewalk.len() >= 2 {
+            let line: Vec<Pos2> = store
+                .sidewalk
+                .iter()
+                .map(|p| screen(projector, *p))
+                .collect();
+            painter.add(Shape::line(
+                line,
+                Stroke::new((3.0 * px_per_m).max(1.0), palette::STREET),
+            ));
+        }
+        let footprint = polygon(projector, &store.footprint);
+        if footprint.len() >= 3 {
+            painter.add(Shape::convex_polygon(
+                footprint,
+                palette::FOOTPRINT_FILL,
+                Stroke::new(1.5, palette::FOOTPRINT_EDGE),
+            ));
+        }
+        for aisle in &store.aisles {
+            let line: Vec<Pos2> = aisle.path.iter().map(|p| screen(projector, *p)).collect();
+            painter.add(Shape::line(
+                line,
+                Stroke::new((2.0 * px_per_m).max(1.0), palette::AISLE),
+            ));
+        }
+        if store.checkout.len() >= 2 {
+            let line: Vec<Pos2> = store
+                .checkout
+                .iter()
+                .map(|p| screen(projector, *p))
+                .collect();
+            painter.add(Shape::line(
+                line,
+                Stroke::new((1.2 * px_per_m).max(1.0), palette::CHECKOUT),
+            ));
+        }
+        // The entrance: where shoppers come in (and where the sidewalk's passers-by glance in).
+        let door = screen(projector, store.entrance);
+        painter.circle(
+            door,
+            (0.8 * px_per_m).clamp(3.0, 7.0),
+            palette::FOOTPRINT_EDGE,
+            Stroke::new(1.5, palette::FOOTPRINT_FILL),
+        );
+        if px_per_m < 6.0 {
+            let top = footprint_top(projector, &store.footprint);
+            painter.text(
+                top,
+                Align2::CENTER_BOTTOM,
+                &store.name,
+                FontId::proportional(13.0),
+                palette::TEXT,
+            );
+        }
+    }
+}
+
+fn footprint_top(projector: &Projector, ring: &[LatLonDeg]) -> Pos2 {
+    let points = polygon(projector, ring);
+    let x = points.iter().map(|p| p.x).sum::<f32>() / points.len().max(1) as f32;
+    let y = points.iter().map(|p| p.y).fold(f32::INFINITY, f32::min);
+    Pos2::new(x, y - 4.0)
+}

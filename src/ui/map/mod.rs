@@ -1,0 +1,242 @@
+//! The map: walkers underneath (tiles when there are any), our vectors and live layers on top,
+//! hover tooltips and click selection.
+
+pub mod chain_layer;
+pub mod live_layers;
+pub mod overlays;
+pub mod palette;
+pub mod tiles;
+
+use std::sync::Arc;
+
+use egui::{Pos2, Ui};
+use walkers::{lat_lon, Map, MapMemory, Position, Projector, Tiles};
+
+use crate::engine::geo::{geo_distance_km_deg, LatLonDeg};
+use crate::io::chain::{Chain, Store};
+use crate::ui::model::LiveModel;
+use crate::ui::settings::Layers;
+use live_layers::{screen, LayerContext};
+use tiles::TileChoice;
+
+/// What the operator picked on the map.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Selection {
+    Customer(Arc<str>),
+    Product(i64),
+}
+
+/// Zoom at which one store fills the view.
+pub const STORE_ZOOM: f64 = 19.6;
+/// Zoom that shows the whole chain (two continents).
+pub const CHAIN_ZOOM: f64 = 2.6;
+/// How near (pixels) the pointer must be to hover something.
+const HOVER_PX: f32 = 9.0;
+
+pub struct MapView {
+    pub memory: MapMemory,
+    tiles: Option<Box<dyn Tiles + Send>>,
+    tiles_for: Option<TileChoice>,
+    home: Position,
+    pub selection: Option<Selection>,
+}
+
+impl MapView {
+    pub fn new(home: LatLonDeg) -> Self {
+        let mut memory = MapMemory::default();
+        let _ = memory.set_zoom(STORE_ZOOM);
+        let home = lat_lon(home.lat_deg, home.lon_deg);
+        memory.center_at(home);
+        Self {
+            memory,
+            tiles: None,
+            tiles_for: None,
+            home,
+            selection: None,
+        }
+    }
+
+    pub fn focus_store(&mut self, store: &Store) {
+        let c = store.center();
+        self.home = lat_lon(c.lat_deg, c.lon_deg);
+        self.memory.center_at(self.home);
+        let _ = self.memory.set_zoom(STORE_ZOOM);
+    }
+
+    pub fn show_chain(&mut self, chain: &Chain) {
+        let n = chain.stores.len().max(1) as f64;
+        let lat = chain.stores.iter().map(|s| s.center().lat_deg).sum::<f64>() / n;
+        let lon = chain.stores.iter().map(|s| s.center().lon_deg).sum::<f64>() / n;
+        self.memory.center_at(lat_lon(lat, lon));
+        let _ = self.memory.set_zoom(CHAIN_ZOOM);
+    }
+
+    pub fn zoom(&self) -> f64 {
+        self.memory.zoom()
+    }
+
+    /// Draws the map and handles hover and clicks. `display_ms` is the event time shown.
+    #[allow(clippy::too_many_arguments)]
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        model: &LiveModel,
+        chain: &Chain,
+        layers: Layers,
+        display_ms: i64,
+        tile_choice: &TileChoice,
+    ) {
+        if self.tiles_for.as_ref() != Some(tile_choice) {
+            self.tiles = tile_choice.build(ui.ctx());
+            self.tiles_for = Some(tile_choice.clone());
+        }
+        let has_tiles = self.tiles.is_some();
+        let attribution = tile_choice.attribution().unwrap_or_default().to_owned();
+        let (selected_uid, selected_sku) = match &self.selection {
+            Some(Selection::Customer(uid)) => (Some(Arc::clone(uid)), None),
+            Some(Selection::Product(sku)) => (None, Some(*sku)),
+            None => (None, None),
+        };
+        let cx = LayerContext {
+            model,
+            chain,
+            layers,
+            display_ms,
+            selected_uid: selected_uid.as_deref(),
+            selected_sku,
+        };
+        let tiles = self.tiles.as_deref_mut().map(|t| t as &mut dyn Tiles);
+        let map = Map::new(tiles, &mut self.memory, self.home)
+            .double_click_to_zoom(true)
+            .zoom_with_ctrl(false);
+        let inner = map.show(ui, |ui, response, projector, _memory| {
+            let painter = ui.painter().with_clip_rect(response.rect);
+            if layers.footprints {
+                chain_layer::draw(&painter, projector, chain, !has_tiles);
+            } else if !has_tiles {
+                painter.rect_filled(response.rect, 0.0, palette::BACKGROUND);
+            }
+            live_layers::draw_products(&painter, projector, &cx);
+            live_layers::draw_customers(&painter, projector, &cx);
+            live_layers::draw_matches(&painter, projector, &cx);
+            overlays::draw_scale_bar(&painter, projector);
+            overlays::draw_attribution(&painter, &attribution);
+            let hovered = response
+                .hover_pos()
+                .and_then(|pointer| pick(projector, &cx, pointer));
+            if let Some(h) = &hovered {
+                response.show_tooltip_ui(|ui| tooltip(ui, &cx, h));
+            }
+            (hovered, response.clicked())
+        });
+        let (hovered, clicked) = inner.inner;
+        if clicked {
+            self.selection = hovered;
+        }
+    }
+}
+
+/// The customer or product under the pointer (customers first: they are on top).
+fn pick(projector: &Projector, cx: &LayerContext<'_>, pointer: Pos2) -> Option<Selection> {
+    let near = |at: Pos2| at.distance(pointer) <= HOVER_PX;
+    if cx.layers.customers {
+        let best = cx
+            .model
+            .customers
+            .values()
+            .filter_map(|c| {
+                let at = screen(projector, c.position_at(cx.display_ms)?);
+                near(at).then(|| (at.distance(pointer), &c.uid))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, uid)) = best {
+            return Some(Selection::Customer(Arc::clone(uid)));
+        }
+    }
+    if cx.layers.products {
+        let best = cx
+            .model
+            .products
+            .iter()
+            .filter_map(|p| {
+                let at = screen(projector, p.position);
+                near(at).then(|| (at.distance(pointer), p.sku))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, sku)) = best {
+            return Some(Selection::Product(sku));
+        }
+    }
+    None
+}
+
+/// Distance in feet from a shopper to the nearest product with an active ring.
+pub fn nearest_promoted_ft(model: &LiveModel, at: LatLonDeg, now_ms: i64) -> Option<(i64, f64)> {
+    model
+        .products
+        .iter()
+        .filter(|p| model.ring_active(p.sku, now_ms))
+        .map(|p| {
+            let km = geo_distance_km_deg(
+                at.lat_deg,
+                at.lon_deg,
+                p.position.lat_deg,
+                p.position.lon_deg,
+            );
+            (p.sku, km * 3281.0)
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+fn tooltip(ui: &mut Ui, cx: &LayerContext<'_>, hovered: &Selection) {
+    match hovered {
+        Selection::Customer(uid) => {
+            let Some(c) = cx.model.customers.get(uid) else {
+                return;
+            };
+            ui.strong(format!("Customer {uid}"));
+            ui.label(format!(
+                "last ping {}",
+                crate::io::rfc3339::format_rfc3339_ms(c.last_ping_ms())
+            ));
+            let now = cx.model.latest_event_ms.unwrap_or(cx.display_ms);
+            match c
+                .position_at(cx.display_ms)
+                .and_then(|at| nearest_promoted_ft(cx.model, at, now))
+            {
+                Some((sku, ft)) => {
+                    ui.label(format!("nearest promoted product: SKU {sku} at {ft:.0} ft"))
+                }
+                None => ui.label("no promoted product in this country"),
+            };
+        }
+        Selection::Product(sku) => {
+            let Some(p) = cx.model.product(*sku) else {
+                return;
+            };
+            ui.strong(format!("SKU {sku}"));
+            ui.label(format!(
+                "segment {} · variant {}",
+                p.product.segment.as_deref().unwrap_or("—"),
+                p.product.variant.as_deref().unwrap_or("—")
+            ));
+            let now = cx.model.latest_event_ms.unwrap_or(cx.display_ms);
+            match cx.model.valid_by_sku.get(sku) {
+                Some(mark) if cx.model.ring_active(*sku, now) => {
+                    for (pid, title) in &mark.promotions {
+                        ui.label(format!(
+                            "promotion {pid}{}",
+                            title
+                                .as_deref()
+                                .map(|t| format!(" — {t}"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                }
+                _ => {
+                    ui.label("no active promotion");
+                }
+            }
+        }
+    }
+}

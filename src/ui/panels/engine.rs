@@ -1,0 +1,99 @@
+//! Per-topic counters and rates, engine state size, and the rejected records with their
+//! reasons and raw samples (the original pipeline hid these in a processing log).
+
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText, Ui};
+
+use crate::engine::Topic;
+use crate::io::live::LiveStats;
+
+/// Records per second per topic, over about a second of wall time.
+#[derive(Debug, Default)]
+pub struct RateMeter {
+    last: Option<(Instant, [u64; Topic::ALL.len()])>,
+    pub per_second: [f64; Topic::ALL.len()],
+}
+
+impl RateMeter {
+    pub fn update(&mut self, stats: &LiveStats, now: Instant) {
+        let counts = Topic::ALL.map(|t| stats.pipeline.topic(t).records);
+        match self.last {
+            Some((then, before)) if now - then >= Duration::from_secs(1) => {
+                let dt = (now - then).as_secs_f64();
+                for i in 0..counts.len() {
+                    self.per_second[i] = counts[i].saturating_sub(before[i]) as f64 / dt;
+                }
+                self.last = Some((now, counts));
+            }
+            Some(_) => {}
+            None => self.last = Some((now, counts)),
+        }
+    }
+}
+
+pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter) {
+    egui::Grid::new("topic-counters")
+        .striped(true)
+        .num_columns(5)
+        .show(ui, |ui| {
+            ui.strong("topic");
+            ui.strong("in");
+            ui.strong("/s");
+            ui.strong("rejected");
+            ui.strong("late");
+            ui.end_row();
+            for topic in Topic::ALL {
+                let c = stats.pipeline.topic(topic);
+                let name = if topic.is_input() {
+                    RichText::new(topic.name())
+                } else {
+                    RichText::new(topic.name()).italics()
+                };
+                ui.label(name);
+                ui.monospace(c.records.to_string());
+                ui.monospace(format!("{:.0}", rates.per_second[topic.index()]));
+                let rejected = RichText::new(c.rejected.to_string()).monospace();
+                ui.label(if c.rejected > 0 {
+                    rejected.color(Color32::from_rgb(200, 40, 40))
+                } else {
+                    rejected
+                });
+                ui.monospace(c.late.to_string());
+                ui.end_row();
+            }
+        });
+    ui.add_space(4.0);
+    ui.label(format!(
+        "state: {} products+promotions, {} pings, {} ring-cell entries · {} inputs kept for re-tuning",
+        stats.state.promotion_join, stats.state.customers, stats.state.valid_promotion_entries, stats.kept_inputs
+    ));
+    ui.label(format!(
+        "NEARBY_CUSTOMERS records: {}, notifications after cooldown: {}",
+        stats.nearby_records, stats.notifications
+    ));
+}
+
+pub fn rejected(ui: &mut Ui, stats: &LiveStats) {
+    let total = stats.pipeline.rejects.total();
+    if total == 0 {
+        ui.label("No rejected records.");
+        return;
+    }
+    ui.label(
+        RichText::new(format!("{total} rejected records")).color(Color32::from_rgb(200, 40, 40)),
+    );
+    for (topic, reason, entry) in stats.pipeline.rejects.iter() {
+        egui::CollapsingHeader::new(format!("{topic} · {reason} · {}", entry.count))
+            .id_salt(("rejected", topic, reason.to_string()))
+            .show(ui, |ui| {
+                for sample in &entry.samples {
+                    ui.label(format!(
+                        "partition {} offset {}",
+                        sample.partition, sample.offset
+                    ));
+                    ui.add(egui::Label::new(RichText::new(&sample.raw).monospace().small()).wrap());
+                }
+            });
+    }
+}

@@ -1,0 +1,168 @@
+//! The notification feed (newest first, filterable) and the matches-per-minute chart.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use egui::{RichText, Ui};
+use egui_plot::{Bar, BarChart, Legend, Plot};
+
+use crate::engine::notify::Notification;
+use crate::io::chain::Chain;
+use crate::io::rfc3339::format_rfc3339_ms;
+use crate::ui::map::palette::segment_colour;
+use crate::ui::model::LiveModel;
+
+/// Filters of the feed (not persisted: they are for the moment).
+#[derive(Debug, Default)]
+pub struct FeedFilter {
+    pub uid: String,
+    pub pid: String,
+    pub segment: String,
+    /// Store id; empty for all.
+    pub store: String,
+}
+
+impl FeedFilter {
+    pub fn accepts(&self, n: &Notification, store_of: impl Fn(i64) -> Option<String>) -> bool {
+        let contains = |hay: &str, needle: &str| {
+            needle.is_empty() || hay.to_lowercase().contains(&needle.to_lowercase())
+        };
+        contains(&n.uid, &self.uid)
+            && contains(&n.pid, &self.pid)
+            && (self.segment.is_empty() || n.segment.as_deref() == Some(self.segment.as_str()))
+            && (self.store.is_empty()
+                || n.sku.and_then(&store_of).as_deref() == Some(self.store.as_str()))
+    }
+}
+
+/// Rows shown at most (the model keeps more).
+const FEED_ROWS: usize = 300;
+
+pub fn feed(ui: &mut Ui, model: &LiveModel, chain: &Chain, filter: &mut FeedFilter) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("{} notifications", model.stats.notifications)).strong());
+        ui.label(format!(
+            "from {} NEARBY_CUSTOMERS records",
+            model.stats.nearby_records
+        ));
+    });
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut filter.uid)
+                .hint_text("uid")
+                .desired_width(80.0),
+        );
+        ui.add(
+            egui::TextEdit::singleline(&mut filter.pid)
+                .hint_text("pid")
+                .desired_width(80.0),
+        );
+    });
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("feed-segment")
+            .selected_text(if filter.segment.is_empty() {
+                "all segments"
+            } else {
+                &filter.segment
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut filter.segment, String::new(), "all segments");
+                for s in &chain.segments {
+                    ui.selectable_value(&mut filter.segment, s.clone(), s);
+                }
+            });
+        egui::ComboBox::from_id_salt("feed-store")
+            .selected_text(if filter.store.is_empty() {
+                "all stores"
+            } else {
+                &filter.store
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut filter.store, String::new(), "all stores");
+                for s in &chain.stores {
+                    ui.selectable_value(&mut filter.store, s.id.clone(), &s.name);
+                }
+            });
+    });
+    let store_of = |sku: i64| {
+        let p = model.product(sku)?;
+        chain.store_near(p.position, 200.0).map(|s| s.id.clone())
+    };
+    egui::ScrollArea::vertical()
+        .id_salt("feed-scroll")
+        .max_height(ui.available_height() - 170.0)
+        .show(ui, |ui| {
+            let mut shown = 0;
+            for n in model
+                .notifications
+                .iter()
+                .filter(|n| filter.accepts(n, store_of))
+            {
+                if shown == FEED_ROWS {
+                    ui.label("…");
+                    break;
+                }
+                shown += 1;
+                let time = format_rfc3339_ms(n.timestamp_ms);
+                let clock = time.get(11..19).unwrap_or(&time);
+                let sku = n.sku.map_or("—".to_owned(), |s| s.to_string());
+                ui.horizontal_wrapped(|ui| {
+                    ui.monospace(clock);
+                    ui.label(format!(
+                        "customer {} gets promotion {} for SKU {sku} at {:.0} ft",
+                        short(&n.uid),
+                        short(&n.pid),
+                        n.dist_to_store_ft
+                    ));
+                    if n.suppressed_before > 0 {
+                        ui.weak(format!("(+{} held back)", n.suppressed_before));
+                    }
+                });
+            }
+            if shown == 0 {
+                ui.weak("No notifications yet.");
+            }
+        });
+}
+
+/// The first 8 characters of a UUID are enough to tell shoppers apart on screen.
+fn short(id: &Arc<str>) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+pub fn chart(ui: &mut Ui, model: &LiveModel, chain: &Chain) {
+    let mut by_segment: BTreeMap<Arc<str>, Vec<Bar>> = BTreeMap::new();
+    let last_minute = model.per_minute.keys().map(|(m, _)| *m).max().unwrap_or(0);
+    for ((minute, segment), n) in model
+        .per_minute
+        .range((last_minute - 29 * 60_000, Arc::from(""))..)
+    {
+        let x = ((minute - last_minute) / 60_000) as f64;
+        by_segment
+            .entry(Arc::clone(segment))
+            .or_default()
+            .push(Bar::new(x, *n as f64).width(0.8));
+    }
+    let mut charts: Vec<BarChart> = Vec::new();
+    for (segment, bars) in by_segment {
+        let colour = segment_colour(&chain.segments, Some(&segment));
+        let refs: Vec<&BarChart> = charts.iter().collect();
+        let chart = BarChart::new(segment.to_string(), bars)
+            .color(colour)
+            .stack_on(&refs);
+        charts.push(chart);
+    }
+    ui.label("NEARBY_CUSTOMERS per minute (last 30 min)");
+    Plot::new("matches-per-minute")
+        .height(140.0)
+        .legend(Legend::default())
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .x_axis_label("minutes ago")
+        .show(ui, |plot| {
+            for c in charts {
+                plot.bar_chart(c);
+            }
+        });
+}

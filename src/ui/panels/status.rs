@@ -1,0 +1,76 @@
+//! The source line: what feeds the engine, running or paused, event time against wall time,
+//! and the speed.
+
+use egui::{Color32, RichText, Ui};
+
+use crate::io::rfc3339::format_rfc3339_ms;
+use crate::io::sim_feed::Speed;
+use crate::ui::model::LiveModel;
+use crate::ui::session::Session;
+
+/// Speeds offered for the simulator.
+const SPEEDS: [f64; 7] = [0.5, 1.0, 2.0, 5.0, 10.0, 60.0, f64::INFINITY];
+
+/// Returns the speed the operator picked, if they changed it.
+pub fn source_line(
+    ui: &mut Ui,
+    session: Option<&Session>,
+    model: &LiveModel,
+    display_ms: i64,
+) -> Option<f64> {
+    let mut picked = None;
+    let Some(session) = session else {
+        ui.label(RichText::new("no source").color(Color32::GRAY));
+        return None;
+    };
+    let (state, colour) = match session.feed() {
+        _ if model.source_closed => ("ended", Color32::GRAY),
+        Some(feed) if feed.is_paused() => ("paused", Color32::from_rgb(200, 140, 0)),
+        _ => ("running", Color32::from_rgb(0, 150, 60)),
+    };
+    ui.label(RichText::new(state.to_uppercase()).color(colour).strong());
+    ui.label(session.label());
+    if let Some(feed) = session.feed() {
+        let label = if feed.is_paused() { "Resume" } else { "Pause" };
+        if ui.button(label).clicked() {
+            feed.set_paused(!feed.is_paused());
+        }
+        let current = feed.speed();
+        egui::ComboBox::from_id_salt("speed")
+            .selected_text(speed_label(current))
+            .width(60.0)
+            .show_ui(ui, |ui| {
+                for s in SPEEDS {
+                    let speed = if s.is_finite() {
+                        Speed::Times(s)
+                    } else {
+                        Speed::Max
+                    };
+                    if ui
+                        .selectable_label(speed == current, speed_label(speed))
+                        .clicked()
+                    {
+                        feed.set_speed(speed);
+                        picked = Some(s);
+                    }
+                }
+            });
+    }
+    ui.separator();
+    let event = format_rfc3339_ms(display_ms);
+    ui.label(format!("event time {}", event.get(..19).unwrap_or(&event).replace('T', " ")))
+        .on_hover_text("Simulated record time on the map (the newest record may be a few seconds ahead; dots glide between pings).");
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let wall = format_rfc3339_ms(wall - wall.rem_euclid(1000));
+    ui.weak(format!("wall {}", wall.get(11..19).unwrap_or(&wall)));
+    picked
+}
+
+fn speed_label(speed: Speed) -> String {
+    match speed {
+        Speed::Max => "max".into(),
+        Speed::Times(n) => format!("{n}×"),
+    }
+}

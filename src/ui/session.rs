@@ -1,0 +1,114 @@
+//! The running source and engine behind the console: today the built-in simulator on the
+//! in-process bus (dumps and Kafka plug in the same way: they publish on the bus).
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::io::bus::{bus, BusProducer};
+use crate::io::chain::Chain;
+use crate::io::live::{LiveEngine, LiveSettings};
+use crate::io::sim_feed::{spawn_simulator_feed, FeedControl, FeedEnd, Speed};
+use crate::io::simulator::{SimConfig, Simulator};
+
+use super::model::LiveModel;
+
+/// Records the bus holds before the source waits for the engine.
+const BUS_CAPACITY: usize = 16_384;
+
+/// What feeds the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceKind {
+    Simulator {
+        stores: usize,
+        customers_per_store: usize,
+    },
+}
+
+pub struct Session {
+    pub kind: SourceKind,
+    producer: BusProducer,
+    engine: LiveEngine,
+    feed: Option<(Arc<FeedControl>, JoinHandle<FeedEnd>)>,
+}
+
+impl Session {
+    /// The simulator at `speed`, feeding a fresh engine.
+    pub fn simulator(
+        chain: &Chain,
+        config: SimConfig,
+        speed: Speed,
+        settings: LiveSettings,
+    ) -> std::io::Result<Session> {
+        let (producer, consumer) = bus(BUS_CAPACITY);
+        let engine = LiveEngine::start(consumer, settings)?;
+        let kind = SourceKind::Simulator {
+            stores: config
+                .stores
+                .unwrap_or(chain.stores.len())
+                .min(chain.stores.len()),
+            customers_per_store: config.customers_per_store,
+        };
+        let control = FeedControl::new(speed);
+        let thread = spawn_simulator_feed(
+            Simulator::new(chain, config),
+            producer.clone(),
+            Arc::clone(&control),
+            None,
+        )?;
+        Ok(Session {
+            kind,
+            producer,
+            engine,
+            feed: Some((control, thread)),
+        })
+    }
+
+    pub fn producer(&self) -> &BusProducer {
+        &self.producer
+    }
+
+    pub fn feed(&self) -> Option<&FeedControl> {
+        self.feed.as_ref().map(|(c, _)| c.as_ref())
+    }
+
+    pub fn apply(&self, settings: LiveSettings) {
+        self.engine.apply(settings);
+    }
+
+    /// Moves engine events into the model until `budget` is spent; what is left waits for
+    /// the next frame. Returns the number of batches applied.
+    pub fn drain(&self, model: &mut LiveModel, budget: Duration) -> usize {
+        let started = Instant::now();
+        let mut batches = 0;
+        while started.elapsed() < budget {
+            match self.engine.events.try_recv() {
+                Ok(batch) => {
+                    model.apply_batch(batch);
+                    batches += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        batches
+    }
+
+    /// Label for the status line.
+    pub fn label(&self) -> String {
+        match &self.kind {
+            SourceKind::Simulator {
+                stores,
+                customers_per_store,
+            } => format!("Simulator · {stores} stores · {customers_per_store} people per store"),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some((control, thread)) = self.feed.take() {
+            control.stop();
+            let _ = thread.join();
+        }
+    }
+}

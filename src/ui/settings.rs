@@ -1,0 +1,96 @@
+//! What the console remembers between runs (eframe storage): layout choices, the last store,
+//! layers, pipeline parameters, the cooldown, the simulator speed, the tile source and
+//! promotion drafts. Never secrets: Kafka credentials stay in their profile files.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::notify::DEFAULT_COOLDOWN_MS;
+use crate::engine::PipelineParams;
+
+use super::map::tiles::TileChoice;
+use super::promotion_editor::PromotionDraft;
+
+/// Which map layers are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Layers {
+    pub footprints: bool,
+    pub products: bool,
+    pub rings: bool,
+    pub customers: bool,
+    pub trails: bool,
+    pub matches: bool,
+}
+
+impl Default for Layers {
+    fn default() -> Self {
+        Self {
+            footprints: true,
+            products: true,
+            rings: true,
+            customers: true,
+            trails: true,
+            matches: true,
+        }
+    }
+}
+
+/// The persisted part of the console.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsoleSettings {
+    pub params: PipelineParams,
+    pub cooldown_ms: i64,
+    pub layers: Layers,
+    /// Store id the map was last on.
+    pub store_id: Option<String>,
+    /// Simulator speed (simulated seconds per wall second).
+    pub sim_speed: f64,
+    pub tiles: TileChoice,
+    pub draft: PromotionDraft,
+    pub show_left_panel: bool,
+    pub show_right_panel: bool,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            params: PipelineParams::default(),
+            cooldown_ms: DEFAULT_COOLDOWN_MS,
+            layers: Layers::default(),
+            store_id: None,
+            sim_speed: 1.0,
+            tiles: TileChoice::default(),
+            draft: PromotionDraft::default(),
+            show_left_panel: true,
+            show_right_panel: true,
+        }
+    }
+}
+
+/// The eframe storage key.
+pub const STORAGE_KEY: &str = "instore.console";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_old_files_fill_in_defaults() {
+        let mut s = ConsoleSettings::default();
+        s.params.radius_ft = 50.0;
+        s.layers.trails = false;
+        s.store_id = Some("NYC-CHELSEA".into());
+        let text = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<ConsoleSettings>(&text).unwrap(), s);
+        let partial: ConsoleSettings = serde_json::from_str(r#"{"cooldown_ms": 5}"#).unwrap();
+        assert_eq!(partial.cooldown_ms, 5);
+        assert_eq!(partial.layers, Layers::default());
+        let text = serde_json::to_string(&ConsoleSettings::default())
+            .unwrap()
+            .to_lowercase();
+        for secret in ["password", "secret", "sasl"] {
+            assert!(!text.contains(secret), "{secret} in persisted settings");
+        }
+    }
+}
