@@ -164,6 +164,13 @@ impl EngineLoop {
         events: &Sender<Vec<LiveEvent>>,
     ) {
         let mut last_stats = Instant::now();
+        let started = vec![LiveEvent::Applied {
+            settings: self.settings.clone(),
+            replayed: 0,
+        }];
+        if events.send(started).is_err() {
+            return;
+        }
         loop {
             let mut batch = Vec::new();
             // A slider sends a change per frame: only the newest settings are worth a rebuild.

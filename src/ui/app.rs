@@ -154,6 +154,16 @@ impl ConsoleApp {
         }
     }
 
+    /// Runs on an engine with an empty bus (tests; later dumps and Kafka publish on it).
+    pub fn start_bus_only(&mut self) {
+        self.session = None;
+        self.model = LiveModel::default();
+        match Session::bus_only(self.live_settings()) {
+            Ok(session) => self.session = Some(session),
+            Err(e) => self.session_error = Some(format!("cannot start the engine: {e}")),
+        }
+    }
+
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
     }
@@ -260,7 +270,7 @@ impl ConsoleApp {
             .and_then(|id| self.chain.stores.iter().find(|s| &s.id == id))
             .map_or("Store…".to_owned(), |s| s.name.clone());
         let mut jump = None;
-        egui::ComboBox::from_id_salt("store-picker")
+        egui::ComboBox::new("store-picker", "store")
             .selected_text(current)
             .show_ui(ui, |ui| {
                 for (i, s) in self.chain.stores.iter().enumerate() {
@@ -405,7 +415,8 @@ impl ConsoleApp {
         egui::CollapsingHeader::new(
             RichText::new(format!("Rejected records ({rejected})")).strong(),
         )
-        .id_salt("rejected")
+        // A separate header state once there is something to see, so it opens by itself.
+        .id_salt(("rejected", rejected > 0))
         .default_open(rejected > 0)
         .show(ui, |ui| engine::rejected(ui, &self.model.stats));
     }

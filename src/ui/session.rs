@@ -23,6 +23,9 @@ pub enum SourceKind {
         stores: usize,
         customers_per_store: usize,
     },
+    /// Only what is published on the bus (promotions from this console, records a test
+    /// publishes).
+    BusOnly,
 }
 
 pub struct Session {
@@ -64,6 +67,18 @@ impl Session {
         })
     }
 
+    /// An engine on an empty bus: nothing comes in but what is published on it.
+    pub fn bus_only(settings: LiveSettings) -> std::io::Result<Session> {
+        let (producer, consumer) = bus(BUS_CAPACITY);
+        let engine = LiveEngine::start(consumer, settings)?;
+        Ok(Session {
+            kind: SourceKind::BusOnly,
+            producer,
+            engine,
+            feed: None,
+        })
+    }
+
     pub fn producer(&self) -> &BusProducer {
         &self.producer
     }
@@ -100,6 +115,7 @@ impl Session {
                 stores,
                 customers_per_store,
             } => format!("Simulator · {stores} stores · {customers_per_store} people per store"),
+            SourceKind::BusOnly => "In-process bus (no source)".to_owned(),
         }
     }
 }

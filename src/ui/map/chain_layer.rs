@@ -25,7 +25,14 @@ pub fn pixels_per_metre(projector: &Projector, p: LatLonDeg) -> f32 {
     projector.scale_pixel_per_meter(lat_lon(p.lat_deg, p.lon_deg))
 }
 
-pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain, with_background: bool) {
+/// Draws the chain; returns how many store footprints were drawn.
+pub fn draw(
+    painter: &Painter,
+    projector: &Projector,
+    chain: &Chain,
+    with_background: bool,
+) -> usize {
+    let mut drawn = 0;
     let clip = painter.clip_rect();
     if with_background {
         painter.rect_filled(clip, 0.0, palette::BACKGROUND);
@@ -71,6 +78,7 @@ pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain, with_backgr
         }
         let footprint = polygon(projector, &store.footprint);
         if footprint.len() >= 3 {
+            drawn += 1;
             painter.add(Shape::convex_polygon(
                 footprint,
                 palette::FOOTPRINT_FILL,
@@ -114,6 +122,7 @@ pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain, with_backgr
             );
         }
     }
+    drawn
 }
 
 fn footprint_top(projector: &Projector, ring: &[LatLonDeg]) -> Pos2 {

@@ -32,7 +32,24 @@ pub struct LayerContext<'a> {
     pub selected_sku: Option<i64>,
 }
 
-pub fn draw_products(painter: &Painter, projector: &Projector, cx: &LayerContext<'_>) {
+/// What one frame drew (UI tests and the frame benchmark read it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrawStats {
+    pub footprints: usize,
+    pub rings: usize,
+    pub active_rings: usize,
+    pub pins: usize,
+    pub customers: usize,
+    pub trails: usize,
+    pub match_lines: usize,
+}
+
+pub fn draw_products(
+    painter: &Painter,
+    projector: &Projector,
+    cx: &LayerContext<'_>,
+    stats: &mut DrawStats,
+) {
     let clip = painter.clip_rect();
     let radius_m = cx.model.radius_ft() * M_PER_FT;
     let now = cx.model.latest_event_ms.unwrap_or(cx.display_ms);
@@ -55,7 +72,9 @@ pub fn draw_products(painter: &Painter, projector: &Projector, cx: &LayerContext
         let colour = palette::segment_colour(&cx.chain.segments, p.product.segment.as_deref());
         let active = cx.model.ring_active(p.sku, now);
         if cx.layers.rings && ring_px >= 3.0 {
+            stats.rings += 1;
             if active {
+                stats.active_rings += 1;
                 active_fill.push(Shape::circle_filled(
                     at,
                     ring_px,
@@ -75,6 +94,7 @@ pub fn draw_products(painter: &Painter, projector: &Projector, cx: &LayerContext
             }
         }
         if cx.layers.products && pins {
+            stats.pins += 1;
             let r = if cx.selected_sku == Some(p.sku) {
                 6.0
             } else {
@@ -94,7 +114,12 @@ pub fn draw_products(painter: &Painter, projector: &Projector, cx: &LayerContext
     painter.extend(dots);
 }
 
-pub fn draw_customers(painter: &Painter, projector: &Projector, cx: &LayerContext<'_>) {
+pub fn draw_customers(
+    painter: &Painter,
+    projector: &Projector,
+    cx: &LayerContext<'_>,
+    stats: &mut DrawStats,
+) {
     let clip = painter.clip_rect().expand(20.0);
     let mut trails = Vec::new();
     let mut dots = Vec::new();
@@ -115,6 +140,7 @@ pub fn draw_customers(painter: &Painter, projector: &Projector, cx: &LayerContex
                 .collect();
             line.push(at);
             if line.len() >= 2 {
+                stats.trails += 1;
                 trails.push(Shape::line(
                     line,
                     Stroke::new(1.2, palette::CUSTOMER.gamma_multiply(0.25)),
@@ -130,6 +156,7 @@ pub fn draw_customers(painter: &Painter, projector: &Projector, cx: &LayerContex
             } else {
                 palette::CUSTOMER
             };
+            stats.customers += 1;
             let selected = cx.selected_uid == Some(&*c.uid);
             let r = if selected { 6.5 } else { 4.0 };
             dots.push(Shape::circle_filled(at, r, colour));
@@ -147,7 +174,12 @@ pub fn draw_customers(painter: &Painter, projector: &Projector, cx: &LayerContex
     painter.extend(dots);
 }
 
-pub fn draw_matches(painter: &Painter, projector: &Projector, cx: &LayerContext<'_>) {
+pub fn draw_matches(
+    painter: &Painter,
+    projector: &Projector,
+    cx: &LayerContext<'_>,
+    stats: &mut DrawStats,
+) {
     if !cx.layers.matches {
         return;
     }
@@ -176,6 +208,7 @@ pub fn draw_matches(painter: &Painter, projector: &Projector, cx: &LayerContext<
                 lon_deg: p.lon.to_f64(),
             },
         );
+        stats.match_lines += 1;
         let fade = 1.0 - age as f32 / MATCH_SHOW_MS as f32;
         painter.add(Shape::dashed_line(
             &[from, to],

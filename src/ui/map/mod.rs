@@ -16,7 +16,7 @@ use crate::engine::geo::{geo_distance_km_deg, LatLonDeg};
 use crate::io::chain::{Chain, Store};
 use crate::ui::model::LiveModel;
 use crate::ui::settings::Layers;
-use live_layers::{screen, LayerContext};
+use live_layers::{screen, DrawStats, LayerContext};
 use tiles::TileChoice;
 
 /// What the operator picked on the map.
@@ -39,6 +39,8 @@ pub struct MapView {
     tiles_for: Option<TileChoice>,
     home: Position,
     pub selection: Option<Selection>,
+    /// What the last frame drew.
+    pub drawn: DrawStats,
 }
 
 impl MapView {
@@ -53,6 +55,7 @@ impl MapView {
             tiles_for: None,
             home,
             selection: None,
+            drawn: DrawStats::default(),
         }
     }
 
@@ -111,14 +114,15 @@ impl MapView {
             .zoom_with_ctrl(false);
         let inner = map.show(ui, |ui, response, projector, _memory| {
             let painter = ui.painter().with_clip_rect(response.rect);
+            let mut drawn = DrawStats::default();
             if layers.footprints {
-                chain_layer::draw(&painter, projector, chain, !has_tiles);
+                drawn.footprints = chain_layer::draw(&painter, projector, chain, !has_tiles);
             } else if !has_tiles {
                 painter.rect_filled(response.rect, 0.0, palette::BACKGROUND);
             }
-            live_layers::draw_products(&painter, projector, &cx);
-            live_layers::draw_customers(&painter, projector, &cx);
-            live_layers::draw_matches(&painter, projector, &cx);
+            live_layers::draw_products(&painter, projector, &cx, &mut drawn);
+            live_layers::draw_customers(&painter, projector, &cx, &mut drawn);
+            live_layers::draw_matches(&painter, projector, &cx, &mut drawn);
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
             let hovered = response
@@ -127,9 +131,10 @@ impl MapView {
             if let Some(h) = &hovered {
                 response.show_tooltip_ui(|ui| tooltip(ui, &cx, h));
             }
-            (hovered, response.clicked())
+            (hovered, response.clicked(), drawn)
         });
-        let (hovered, clicked) = inner.inner;
+        let (hovered, clicked, drawn) = inner.inner;
+        self.drawn = drawn;
         if clicked {
             self.selection = hovered;
         }

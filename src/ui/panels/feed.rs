@@ -59,7 +59,7 @@ pub fn feed(ui: &mut Ui, model: &LiveModel, chain: &Chain, filter: &mut FeedFilt
         );
     });
     ui.horizontal(|ui| {
-        egui::ComboBox::from_id_salt("feed-segment")
+        egui::ComboBox::new("feed-segment", "segment filter")
             .selected_text(if filter.segment.is_empty() {
                 "all segments"
             } else {
@@ -71,7 +71,7 @@ pub fn feed(ui: &mut Ui, model: &LiveModel, chain: &Chain, filter: &mut FeedFilt
                     ui.selectable_value(&mut filter.segment, s.clone(), s);
                 }
             });
-        egui::ComboBox::from_id_salt("feed-store")
+        egui::ComboBox::new("feed-store", "store filter")
             .selected_text(if filter.store.is_empty() {
                 "all stores"
             } else {

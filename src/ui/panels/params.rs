@@ -11,12 +11,13 @@ const MIN_MS: i64 = 60_000;
 pub fn editor(ui: &mut Ui, params: &mut PipelineParams, cooldown_ms: &mut i64) -> bool {
     let before = (params.clone(), *cooldown_ms);
     egui::Grid::new("params").num_columns(2).show(ui, |ui| {
-        ui.label("geofence radius");
+        let label = ui.label("geofence radius");
         ui.add(
             egui::Slider::new(&mut params.radius_ft, 5.0..=500.0)
                 .suffix(" ft")
                 .logarithmic(true),
-        );
+        )
+        .labelled_by(label.id);
         ui.end_row();
 
         ui.label("promotion window");
@@ -35,7 +36,7 @@ pub fn editor(ui: &mut Ui, params: &mut PipelineParams, cooldown_ms: &mut i64) -
         grace(ui, "customer-grace", &mut params.customer_grace_ms);
         ui.end_row();
 
-        ui.label("match key");
+        let label = ui.label("match key");
         egui::ComboBox::from_id_salt("match-key")
             .selected_text(params.match_key.name())
             .show_ui(ui, |ui| {
@@ -46,17 +47,21 @@ pub fn editor(ui: &mut Ui, params: &mut PipelineParams, cooldown_ms: &mut i64) -
                 ] {
                     ui.selectable_value(&mut params.match_key, key, key.name());
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.end_row();
 
-        ui.label("decimals");
+        let label = ui.label("decimals");
         egui::ComboBox::from_id_salt("decimals")
             .selected_text(params.decimal_policy.name())
             .show_ui(ui, |ui| {
                 for policy in [DecimalPolicy::Round, DecimalPolicy::Strict] {
                     ui.selectable_value(&mut params.decimal_policy, policy, policy.name());
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.end_row();
 
         ui.label("notification cooldown");

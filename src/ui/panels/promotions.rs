@@ -63,13 +63,14 @@ pub fn form(
     egui::Grid::new("promotion-form")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("pid");
+            let label = ui.label("pid");
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut draft.pid)
                         .desired_width(200.0)
                         .id_salt("pid"),
-                );
+                )
+                .labelled_by(label.id);
                 if ui.small_button("new").clicked() {
                     draft.pid = form.new_pid();
                 }
@@ -84,13 +85,14 @@ pub fn form(
             ui.end_row();
 
             if !draft.whole_segment {
-                ui.label("SKU");
+                let label = ui.label("SKU");
                 ui.horizontal(|ui| {
                     ui.add(
                         egui::TextEdit::singleline(&mut draft.sku)
                             .desired_width(80.0)
                             .id_salt("sku"),
-                    );
+                    )
+                    .labelled_by(label.id);
                     let known = draft
                         .sku
                         .trim()
@@ -114,7 +116,7 @@ pub fn form(
                 ui.end_row();
             }
 
-            ui.label("segment");
+            let label = ui.label("segment");
             egui::ComboBox::from_id_salt("promotion-segment")
                 .selected_text(if draft.segment.is_empty() {
                     "choose…"
@@ -125,33 +127,38 @@ pub fn form(
                     for s in segments {
                         ui.selectable_value(&mut draft.segment, s.clone(), s);
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             ui.end_row();
 
-            ui.label("title");
+            let label = ui.label("title");
             ui.add(
                 egui::TextEdit::singleline(&mut draft.title)
                     .hint_text("optional")
                     .id_salt("title"),
-            );
+            )
+            .labelled_by(label.id);
             ui.end_row();
 
-            ui.label("discount %");
+            let label = ui.label("discount %");
             ui.add(
                 egui::TextEdit::singleline(&mut draft.discount_pct)
                     .hint_text("0–100, optional")
                     .desired_width(80.0)
                     .id_salt("discount"),
-            );
+            )
+            .labelled_by(label.id);
             ui.end_row();
 
-            ui.label("valid until");
+            let label = ui.label("valid until");
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut draft.valid_until)
                         .hint_text("RFC 3339, optional")
                         .id_salt("valid-until"),
-                );
+                )
+                .labelled_by(label.id);
                 if ui.small_button("+2h").clicked() {
                     draft.valid_until = format_rfc3339_ms(now_ms + 2 * 3_600_000);
                 }

@@ -36,7 +36,7 @@ pub fn source_line(
             feed.set_paused(!feed.is_paused());
         }
         let current = feed.speed();
-        egui::ComboBox::from_id_salt("speed")
+        egui::ComboBox::new("speed", "speed")
             .selected_text(speed_label(current))
             .width(60.0)
             .show_ui(ui, |ui| {

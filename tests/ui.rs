@@ -1,0 +1,280 @@
+//! The console driven through egui_kittest: real widgets, a real engine thread and bus.
+//! Waits are on conditions (bounded), never on time.
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable as _;
+use egui_kittest::Harness;
+use instore::engine::{RawRecord, Topic};
+use instore::io::chain::Chain;
+use instore::io::simulator::SimConfig;
+use instore::ui::outbox::DeliveryState;
+use instore::ui::{ConsoleApp, ConsoleOptions};
+
+const T0: i64 = 1_764_147_600_000;
+
+fn app_on_empty_bus() -> ConsoleApp {
+    let options = ConsoleOptions {
+        chain: Chain::builtin().expect("built-in chain"),
+        sim: SimConfig::default(),
+        start_simulator: false,
+    };
+    let mut app = ConsoleApp::new(options, None);
+    app.start_bus_only();
+    app
+}
+
+fn harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
+    Harness::builder()
+        .with_size([1500.0, 950.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
+}
+
+/// Steps frames until `done` holds (the engine runs on its own thread).
+fn run_until(h: &mut Harness<'_, ConsoleApp>, what: &str, done: impl Fn(&ConsoleApp) -> bool) {
+    for _ in 0..1_000 {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let a = h.state();
+    panic!(
+        "gave up waiting for {what}: drawn {:?}, {} products, {} customers, latest event {:?}",
+        a.map.drawn,
+        a.model.products.len(),
+        a.model.customers.len(),
+        a.model.latest_event_ms
+    );
+}
+
+fn publish(app: &ConsoleApp, topic: Topic, ts: i64, payload: &str) {
+    let record = RawRecord {
+        timestamp_ms: Some(ts),
+        payload: Some(payload.to_owned().into()),
+        ..RawRecord::default()
+    };
+    app.session()
+        .expect("session")
+        .producer()
+        .publish(topic, record)
+        .expect("bus open");
+}
+
+/// A product in the middle of the first store, and a shopper 60 ft from it.
+fn seed_store(app: &ConsoleApp) {
+    let store = &Chain::builtin().expect("chain").stores[0];
+    let c = store.center();
+    let product = format!(
+        r#"{{"sku": 1000, "segment": "SegmentA", "variant": "Variant1", "latitude": {:.5}, "longitude": {:.5}, "country": "USA"}}"#,
+        c.lat_deg, c.lon_deg
+    );
+    publish(app, Topic::StoresProducts, T0, &product);
+    let ping = format!(
+        r#"{{"uid": "shopper-1", "latitude": {:.5}, "longitude": {:.5}, "country": "USA"}}"#,
+        c.lat_deg + 0.00016,
+        c.lon_deg
+    );
+    for i in 0..3 {
+        publish(
+            app,
+            Topic::CustomersLocations,
+            T0 + 60_000 + i * 5_000,
+            &ping,
+        );
+    }
+}
+
+#[test]
+fn a_promotion_typed_into_the_form_reaches_the_bus_and_lights_the_ring() {
+    let app = app_on_empty_bus();
+    seed_store(&app);
+    let mut h = harness(app);
+    run_until(&mut h, "the product", |a| a.model.product(1000).is_some());
+    assert_eq!(h.state().map.drawn.active_rings, 0);
+
+    // A bad discount is refused with a message, nothing is sent.
+    h.get_by_label("SKU").focus();
+    h.get_by_label("SKU").type_text("1000");
+    h.get_by_label("discount %").focus();
+    h.get_by_label("discount %").type_text("120");
+    h.get_by_label("title").focus();
+    h.get_by_label("title").type_text("Coffee week");
+    h.run_steps(2);
+    h.get_by_label("Publish to products_promotions").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("from 0 to 100").is_some());
+    assert!(h.state().outbox.items.is_empty());
+
+    // Fix it, pick the segment from the combo box, publish.
+    h.state_mut().settings.draft.discount_pct = "20".into();
+    h.get_by_label("segment").click();
+    h.run_steps(2);
+    h.get_by_label("SegmentA").click();
+    h.run_steps(2);
+    assert_eq!(h.state().settings.draft.segment, "SegmentA");
+    let pid = h.state().settings.draft.pid.clone();
+    h.get_by_label("Publish to products_promotions").click();
+    run_until(&mut h, "delivery", |a| {
+        a.outbox
+            .items
+            .first()
+            .is_some_and(|i| matches!(i.state, DeliveryState::Delivered { .. }))
+    });
+    assert!(h.query_by_label_contains("delivered p0@0").is_some());
+    // The engine decoded it from the bus: it is in the model with the form's fields ...
+    run_until(&mut h, "the engine to see the promotion", |a| {
+        a.model
+            .promotions
+            .iter()
+            .any(|p| p.promotion.pid.as_deref() == Some(pid.as_str()))
+    });
+    let seen = h
+        .state()
+        .model
+        .promotions
+        .iter()
+        .find(|p| p.promotion.pid.as_deref() == Some(pid.as_str()))
+        .expect("promotion")
+        .clone();
+    assert_eq!(seen.promotion.sku, Some(1000));
+    assert_eq!(seen.promotion.title.as_deref(), Some("Coffee week"));
+    // ... its ring lights up and the shopper 58 ft away gets a notification.
+    run_until(&mut h, "the ring to light up", |a| {
+        a.map.drawn.active_rings == 1
+    });
+    let ping = {
+        let c = Chain::builtin().expect("chain").stores[0].center();
+        format!(
+            r#"{{"uid": "shopper-1", "latitude": {:.5}, "longitude": {:.5}, "country": "USA"}}"#,
+            c.lat_deg + 0.00016,
+            c.lon_deg
+        )
+    };
+    publish(h.state(), Topic::CustomersLocations, T0 + 120_000, &ping);
+    run_until(&mut h, "a notification", |a| {
+        !a.model.notifications.is_empty()
+    });
+    h.run_steps(2);
+    assert!(h
+        .query_by_label_contains("customer shopper- gets promotion")
+        .is_some());
+}
+
+#[test]
+fn a_bad_record_shows_in_the_rejected_panel_with_its_reason_and_sample() {
+    let app = app_on_empty_bus();
+    publish(
+        &app,
+        Topic::CustomersLocations,
+        T0,
+        r#"{"uid": "u", "latitude": "north"}"#,
+    );
+    publish(&app, Topic::StoresProducts, T0, "not json at all");
+    let mut h = harness(app);
+    run_until(&mut h, "two rejects", |a| {
+        a.model.stats.pipeline.rejects.total() == 2
+    });
+    h.run_steps(3);
+    assert!(h.query_by_label("Rejected records (2)").is_some());
+    let header = h.get_by_label_contains("stores_products · value is not JSON · 1");
+    header.click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("not json at all").is_some());
+    assert!(h
+        .query_by_label_contains("customers_locations · wrong type")
+        .is_some());
+}
+
+#[test]
+fn layer_toggles_change_what_the_map_draws() {
+    let app = app_on_empty_bus();
+    seed_store(&app);
+    let mut h = harness(app);
+    run_until(&mut h, "the shopper on the map", |a| {
+        a.map.drawn.customers == 1 && a.map.drawn.pins == 1
+    });
+    let before = h.state().map.drawn;
+    assert_eq!(before.rings, 1);
+    assert!(before.footprints >= 1);
+    assert_eq!(before.trails, 1);
+
+    for layer in ["Geofence rings", "Customers"] {
+        h.get_by_label("Layers").click();
+        h.run_steps(2);
+        h.get_by_label(layer).click();
+        h.run_steps(2);
+    }
+    let after = h.state().map.drawn;
+    assert!(!h.state().settings.layers.rings && !h.state().settings.layers.customers);
+    assert_eq!((after.rings, after.customers), (0, 0));
+    assert_eq!(after.pins, 1, "products stay");
+    assert_eq!(after.trails, 1, "trails are their own layer");
+}
+
+#[test]
+fn the_radius_slider_changes_the_radius_the_engine_uses() {
+    let app = app_on_empty_bus();
+    let mut h = harness(app);
+    run_until(&mut h, "the engine's settings", |a| {
+        a.model.settings.is_some()
+    });
+    assert_eq!(h.state().model.radius_ft(), 100.0);
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "geofence radius")
+        .set_value_accesskit(50.0);
+    run_until(&mut h, "the engine to apply 50 ft", |a| {
+        a.model.radius_ft() == 50.0
+    });
+    assert_eq!(h.state().settings.params.radius_ft, 50.0);
+    // And the engine matches with it: a ping 58 ft from a promoted product no longer matches.
+    seed_store(h.state());
+    let store = Chain::builtin().expect("chain").stores[0].clone();
+    let promo = r#"{"pid": "p-50", "SKU": 1000, "segment": "SegmentA"}"#;
+    publish(h.state(), Topic::ProductsPromotions, T0 + 1_000, promo);
+    let c = store.center();
+    let ping = format!(
+        r#"{{"uid": "shopper-2", "latitude": {:.5}, "longitude": {:.5}, "country": "USA"}}"#,
+        c.lat_deg + 0.00016,
+        c.lon_deg
+    );
+    publish(h.state(), Topic::CustomersLocations, T0 + 130_000, &ping);
+    run_until(&mut h, "the last ping", |a| {
+        a.model
+            .stats
+            .pipeline
+            .topic(Topic::CustomersLocations)
+            .records
+            == 4
+    });
+    assert_eq!(h.state().model.stats.nearby_records, 0, "58 ft > 50 ft");
+}
+
+/// Rendered on the CPU (wgpu on Mesa's lavapipe): with no tile server the map is the plain
+/// background with the store drawn as vectors, not a checkerboard of failed tiles.
+#[test]
+fn without_tiles_the_map_renders_the_store_as_vectors() {
+    use instore::ui::map::palette;
+    let app = app_on_empty_bus();
+    seed_store(&app);
+    let mut h = Harness::builder()
+        .with_size([1500.0, 950.0])
+        .wgpu()
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+    run_until(&mut h, "the shopper", |a| a.map.drawn.customers == 1);
+    let image = h.render().expect("render");
+    let count = |c: egui::Color32| {
+        image
+            .pixels()
+            .filter(|p| p.0[..3] == [c.r(), c.g(), c.b()])
+            .count()
+    };
+    let (background, footprint) = (count(palette::BACKGROUND), count(palette::FOOTPRINT_FILL));
+    assert!(background > 10_000, "background pixels: {background}");
+    assert!(footprint > 10_000, "footprint pixels: {footprint}");
+    if let Ok(dir) = std::env::var("INSTORE_SCREENSHOTS") {
+        image
+            .save(format!("{dir}/console-no-tiles.png"))
+            .expect("save");
+    }
+}
