@@ -18,6 +18,8 @@ fn app_on_empty_bus() -> ConsoleApp {
         chain: Chain::builtin().expect("built-in chain"),
         sim: SimConfig::default(),
         start_simulator: false,
+        bench: None,
+        zoom: None,
     };
     let mut app = ConsoleApp::new(options, None);
     app.start_bus_only();

@@ -1,20 +1,44 @@
 //! `instore` with no subcommand: the console on the built-in simulator.
 
+use std::time::Duration;
+
 use super::sim_args::SimArgs;
 use crate::io::simulator::SimProfile;
+use crate::ui::bench::{bench_chain, bench_sim_config, HALL_ZOOM};
 use crate::ui::{run_console, ConsoleOptions};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct ConsoleArgs {
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Measure frame CPU time with 5 000 customers and 2 000 rings on screen, print it, exit.
+    #[arg(long)]
+    pub bench_ui: bool,
+    /// With --bench-ui: seconds to measure (after 10 s of warm-up).
+    #[arg(long, default_value_t = 20, requires = "bench_ui")]
+    pub bench_seconds: u64,
 }
 
 pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
-    let options = ConsoleOptions {
-        chain: args.sim.chain()?,
-        sim: args.sim.config(SimProfile::Store)?,
-        start_simulator: true,
+    let options = if args.bench_ui {
+        ConsoleOptions {
+            chain: bench_chain(),
+            sim: bench_sim_config(),
+            start_simulator: true,
+            bench: Some((
+                Duration::from_secs(10),
+                Duration::from_secs(args.bench_seconds),
+            )),
+            zoom: Some(HALL_ZOOM),
+        }
+    } else {
+        ConsoleOptions {
+            chain: args.sim.chain()?,
+            sim: args.sim.config(SimProfile::Store)?,
+            start_simulator: true,
+            bench: None,
+            zoom: None,
+        }
     };
     run_console(options)
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
 
+use super::bench::FrameBench;
 use super::map::tiles::TileChoice;
 use super::map::{MapView, Selection};
 use super::model::LiveModel;
@@ -28,6 +29,10 @@ pub struct ConsoleOptions {
     pub sim: SimConfig,
     /// Start the simulator at once (tests may start without a source).
     pub start_simulator: bool,
+    /// `--bench-ui`: measure frame CPU time for this long after this warm-up, then close.
+    pub bench: Option<(Duration, Duration)>,
+    /// Map zoom to start at instead of the store view.
+    pub zoom: Option<f64>,
 }
 
 /// Time the UI spends per frame moving engine events into the model; the rest waits.
@@ -84,12 +89,17 @@ pub struct ConsoleApp {
     form: PromotionForm,
     feed_filter: FeedFilter,
     rates: RateMeter,
-    /// Frame CPU times (ms) as eframe reports them, newest last.
-    pub frame_cpu_ms: Vec<f32>,
+    bench: Option<FrameBench>,
 }
 
 impl ConsoleApp {
     pub fn new(options: ConsoleOptions, storage: Option<&dyn eframe::Storage>) -> Self {
+        // The benchmark runs on defaults, whatever the operator's last session left.
+        let storage = if options.bench.is_some() {
+            None
+        } else {
+            storage
+        };
         let mut settings: ConsoleSettings = storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
@@ -121,8 +131,36 @@ impl ConsoleApp {
             form: PromotionForm::default(),
             feed_filter: FeedFilter::default(),
             rates: RateMeter::default(),
-            frame_cpu_ms: Vec::new(),
+            bench: options
+                .bench
+                .map(|(warmup, duration)| FrameBench::new(warmup, duration)),
         };
+        // Bench-only knob to find what a frame spends its time on, e.g.
+        // INSTORE_BENCH_OFF=rings,trails instore --bench-ui.
+        let bench_off = std::env::var("INSTORE_BENCH_OFF")
+            .ok()
+            .filter(|_| app.bench.is_some());
+        if let Some(off) = bench_off {
+            let l = &mut app.settings.layers;
+            for layer in off.split(',') {
+                match layer {
+                    "trails" => l.trails = false,
+                    "customers" => l.customers = false,
+                    "rings" => l.rings = false,
+                    "products" => l.products = false,
+                    "footprints" => l.footprints = false,
+                    "matches" => l.matches = false,
+                    "panels" => {
+                        app.settings.show_left_panel = false;
+                        app.settings.show_right_panel = false;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(zoom) = options.zoom {
+            let _ = app.map.memory.set_zoom(zoom);
+        }
         if options.start_simulator {
             app.start_simulator();
         }
@@ -449,16 +487,28 @@ impl ConsoleApp {
 
 impl eframe::App for ConsoleApp {
     fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
-        if let Some(cpu) = frame.info().cpu_usage {
-            self.frame_cpu_ms.push(cpu * 1000.0);
-            if self.frame_cpu_ms.len() > 10_000 {
-                self.frame_cpu_ms.drain(..5_000);
-            }
-        }
+        let started = Instant::now();
         self.show(ui);
+        let update_s = started.elapsed().as_secs_f32();
+        let drawn = self.map.drawn;
+        if let Some(bench) = self.bench.as_mut() {
+            if bench.record(
+                frame.info().cpu_usage,
+                update_s,
+                drawn.customers,
+                drawn.rings,
+            ) {
+                println!("{}", bench.report());
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            ui.ctx().request_repaint();
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.bench.is_some() {
+            return;
+        }
         eframe::set_value(storage, STORAGE_KEY, &self.settings);
     }
 }

@@ -2,12 +2,13 @@
 //! radius), shoppers with trails, and matches as a line to the product plus a pulse.
 
 use egui::{Color32, Painter, Pos2, Shape, Stroke};
-use walkers::{lat_lon, Projector};
 
-use super::palette;
+use super::mesh::MeshPool;
+use super::screen::ScreenMap;
+use super::{mesh, palette};
 use crate::engine::geo::LatLonDeg;
 use crate::io::chain::Chain;
-use crate::ui::model::LiveModel;
+use crate::ui::model::{LiveModel, TRAIL_PINGS};
 use crate::ui::settings::Layers;
 
 /// Feet to metres.
@@ -16,10 +17,6 @@ pub const M_PER_FT: f64 = 0.3048;
 pub const MATCH_SHOW_MS: i64 = 4_000;
 /// A shopper counts as "matched" (red) this long after a match.
 const MATCHED_FOR_MS: i64 = 30_000;
-
-pub fn screen(projector: &Projector, p: LatLonDeg) -> Pos2 {
-    projector.project(lat_lon(p.lat_deg, p.lon_deg)).to_pos2()
-}
 
 /// What the layers need besides the model.
 pub struct LayerContext<'a> {
@@ -30,6 +27,18 @@ pub struct LayerContext<'a> {
     pub display_ms: i64,
     pub selected_uid: Option<&'a str>,
     pub selected_sku: Option<i64>,
+    /// The sprite texture of dots and pins ([`mesh::dot_texture`]).
+    pub dot_texture: egui::TextureId,
+    /// The ring sprite for this frame's radius, when rings are small enough for one.
+    pub ring_sprite: Option<RingSprite>,
+}
+
+/// A ring texture ([`mesh::ring_texture`]) and the radius it was drawn for.
+#[derive(Clone, Copy, Debug)]
+pub struct RingSprite {
+    pub texture: egui::TextureId,
+    pub radius_px: f32,
+    pub side_px: f32,
 }
 
 /// What one frame drew (UI tests and the frame benchmark read it).
@@ -46,51 +55,50 @@ pub struct DrawStats {
 
 pub fn draw_products(
     painter: &Painter,
-    projector: &Projector,
+    map: &ScreenMap<'_>,
     cx: &LayerContext<'_>,
     stats: &mut DrawStats,
+    pool: &mut MeshPool,
 ) {
     let clip = painter.clip_rect();
     let radius_m = cx.model.radius_ft() * M_PER_FT;
     let now = cx.model.latest_event_ms.unwrap_or(cx.display_ms);
     // Culling margin and pin visibility from the view centre's scale.
-    let centre = projector.unproject(clip.center().to_vec2());
-    let view_px_per_m = projector.scale_pixel_per_meter(centre);
+    let centre = map.projector().unproject(clip.center().to_vec2());
+    let view_px_per_m = map.projector().scale_pixel_per_meter(centre);
     let margin = (radius_m as f32 * view_px_per_m * 1.5).max(8.0);
     let pins = view_px_per_m > 0.6;
-    let mut active_fill = Vec::new();
-    let mut strokes = Vec::new();
-    let mut dots = Vec::new();
+    let [fills, strokes, ring_sprites, dots] = pool.slots::<4>(SLOT_FILLS);
+    dots.texture_id = cx.dot_texture;
+    if let Some(sprite) = cx.ring_sprite {
+        ring_sprites.texture_id = sprite.texture;
+    }
+    let mut active_on_screen = Vec::new();
     for p in &cx.model.products {
-        let at = screen(projector, p.position);
+        let at = map.to_screen(p.position);
         if !clip.expand(margin).contains(at) {
             continue;
         }
         // Each ring at its own latitude's scale: true metres on a Mercator map.
-        let ring_px = radius_m as f32
-            * projector.scale_pixel_per_meter(lat_lon(p.position.lat_deg, p.position.lon_deg));
+        let ring_px = radius_m as f32 * map.px_per_m(p.position);
         let colour = palette::segment_colour(&cx.chain.segments, p.product.segment.as_deref());
         let active = cx.model.ring_active(p.sku, now);
         if cx.layers.rings && ring_px >= 3.0 {
             stats.rings += 1;
-            if active {
+            let tint = if active {
                 stats.active_rings += 1;
-                active_fill.push(Shape::circle_filled(
-                    at,
-                    ring_px,
-                    colour.gamma_multiply(0.04),
-                ));
-                strokes.push(Shape::circle_stroke(
-                    at,
-                    ring_px,
-                    Stroke::new(1.4, colour.gamma_multiply(0.7)),
-                ));
+                active_on_screen.push((at, ring_px, colour));
+                colour.gamma_multiply(0.7)
             } else {
-                strokes.push(Shape::circle_stroke(
-                    at,
-                    ring_px,
-                    Stroke::new(0.8, colour.gamma_multiply(0.18)),
-                ));
+                colour.gamma_multiply(0.18)
+            };
+            match cx.ring_sprite {
+                // The sprite was drawn for the view centre's latitude; within half a pixel
+                // of this ring's own radius it is exact enough.
+                Some(sprite) if (sprite.radius_px - ring_px).abs() < 0.5 => {
+                    mesh::ring_sprite(ring_sprites, at, sprite.side_px, tint)
+                }
+                _ => mesh::ring(strokes, at, ring_px, mesh::RING_STROKE_PX, tint),
             }
         }
         if cx.layers.products && pins {
@@ -105,46 +113,74 @@ pub fn draw_products(
             } else {
                 Color32::WHITE
             };
-            dots.push(Shape::circle_filled(at, r, colour));
-            dots.push(Shape::circle_stroke(at, r, Stroke::new(1.0, edge)));
+            mesh::sprite(dots, at, r + 1.0, edge);
+            mesh::sprite(dots, at, r, colour);
         }
     }
-    painter.extend(active_fill);
-    painter.extend(strokes);
-    painter.extend(dots);
+    // A light wash inside active rings reads well for a store's worth of rings; hundreds of
+    // overlapping washes only muddy the map (and cost fill rate), so then the outlines carry it.
+    if active_on_screen.len() <= MAX_RING_FILLS {
+        for (at, r, colour) in active_on_screen {
+            mesh::disc(fills, at, r, colour.gamma_multiply(0.04));
+        }
+    }
+    for slot in SLOT_FILLS..SLOT_FILLS + 4 {
+        pool.paint(painter, slot);
+    }
 }
+
+/// Mesh pool slots of the layers.
+const SLOT_FILLS: usize = 0;
+const SLOT_TRAILS: usize = 4;
+
+/// Shoppers on the map above which the customer layer simplifies.
+const CROWD: usize = 1_500;
+
+/// Above this many active rings on screen, rings are outlines only.
+const MAX_RING_FILLS: usize = 150;
 
 pub fn draw_customers(
     painter: &Painter,
-    projector: &Projector,
+    map: &ScreenMap<'_>,
     cx: &LayerContext<'_>,
     stats: &mut DrawStats,
+    pool: &mut MeshPool,
 ) {
     let clip = painter.clip_rect().expand(20.0);
-    let mut trails = Vec::new();
-    let mut dots = Vec::new();
+    // A crowd reads as dots and short tails: past this many shoppers, no outlines and only
+    // the last three pings of the trail, which keeps a 5 000-shopper frame within budget.
+    let crowded = cx.model.customers.len() > CROWD;
+    let trail_points = if crowded {
+        TRAIL_PINGS / 4
+    } else {
+        TRAIL_PINGS
+    };
+    let n = cx.model.customers.len();
+    let [trails, dots] = pool.slots::<2>(SLOT_TRAILS);
+    dots.texture_id = cx.dot_texture;
+    trails.vertices.reserve(n * (trail_points + 1) * 2);
+    trails.indices.reserve(n * trail_points * 6);
+    dots.vertices.reserve(n * 8);
+    dots.indices.reserve(n * 12);
+    let mut line: Vec<Pos2> = Vec::with_capacity(16);
+    let trail_colour = palette::CUSTOMER.gamma_multiply(0.25);
     for c in cx.model.customers.values() {
         let Some(now_at) = c.position_at(cx.display_ms) else {
             continue;
         };
-        let at = screen(projector, now_at);
+        let at = map.to_screen(now_at);
         if !clip.contains(at) {
             continue;
         }
         if cx.layers.trails {
-            let mut line: Vec<Pos2> = c
-                .trail
-                .iter()
-                .filter(|(t, _)| *t <= cx.display_ms)
-                .map(|(_, p)| screen(projector, *p))
-                .collect();
+            line.clear();
+            let shown = c.trail.iter().filter(|(t, _)| *t <= cx.display_ms);
+            let skip = shown.clone().count().saturating_sub(trail_points);
+            line.extend(shown.skip(skip).map(|(_, p)| map.to_screen(*p)));
             line.push(at);
             if line.len() >= 2 {
                 stats.trails += 1;
-                trails.push(Shape::line(
-                    line,
-                    Stroke::new(1.2, palette::CUSTOMER.gamma_multiply(0.25)),
-                ));
+                mesh::polyline(trails, &line, 1.2, trail_colour);
             }
         }
         if cx.layers.customers {
@@ -159,24 +195,22 @@ pub fn draw_customers(
             stats.customers += 1;
             let selected = cx.selected_uid == Some(&*c.uid);
             let r = if selected { 6.5 } else { 4.0 };
-            dots.push(Shape::circle_filled(at, r, colour));
-            dots.push(Shape::circle_stroke(
-                at,
-                r,
-                Stroke::new(1.0, Color32::WHITE),
-            ));
             if selected {
-                dots.push(Shape::circle_stroke(at, r + 4.0, Stroke::new(2.0, colour)));
+                painter.circle_stroke(at, r + 4.0, Stroke::new(2.0, colour));
             }
+            if !crowded || selected {
+                mesh::sprite(dots, at, r + 1.2, Color32::WHITE);
+            }
+            mesh::sprite(dots, at, r, colour);
         }
     }
-    painter.extend(trails);
-    painter.extend(dots);
+    pool.paint(painter, SLOT_TRAILS);
+    pool.paint(painter, SLOT_TRAILS + 1);
 }
 
 pub fn draw_matches(
     painter: &Painter,
-    projector: &Projector,
+    map: &ScreenMap<'_>,
     cx: &LayerContext<'_>,
     stats: &mut DrawStats,
 ) {
@@ -194,20 +228,14 @@ pub fn draw_matches(
         let (Some(c), Some(p)) = (m.customer.position(), m.nearest.product.position()) else {
             continue;
         };
-        let from = screen(
-            projector,
-            LatLonDeg {
-                lat_deg: c.lat.to_f64(),
-                lon_deg: c.lon.to_f64(),
-            },
-        );
-        let to = screen(
-            projector,
-            LatLonDeg {
-                lat_deg: p.lat.to_f64(),
-                lon_deg: p.lon.to_f64(),
-            },
-        );
+        let from = map.to_screen(LatLonDeg {
+            lat_deg: c.lat.to_f64(),
+            lon_deg: c.lon.to_f64(),
+        });
+        let to = map.to_screen(LatLonDeg {
+            lat_deg: p.lat.to_f64(),
+            lon_deg: p.lon.to_f64(),
+        });
         stats.match_lines += 1;
         let fade = 1.0 - age as f32 / MATCH_SHOW_MS as f32;
         painter.add(Shape::dashed_line(

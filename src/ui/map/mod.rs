@@ -3,20 +3,23 @@
 
 pub mod chain_layer;
 pub mod live_layers;
+pub mod mesh;
 pub mod overlays;
 pub mod palette;
+pub mod screen;
 pub mod tiles;
 
 use std::sync::Arc;
 
 use egui::{Pos2, Ui};
-use walkers::{lat_lon, Map, MapMemory, Position, Projector, Tiles};
+use walkers::{lat_lon, Map, MapMemory, Position, Tiles};
 
 use crate::engine::geo::{geo_distance_km_deg, LatLonDeg};
 use crate::io::chain::{Chain, Store};
 use crate::ui::model::LiveModel;
 use crate::ui::settings::Layers;
-use live_layers::{screen, DrawStats, LayerContext};
+use live_layers::{DrawStats, LayerContext};
+use screen::ScreenMap;
 use tiles::TileChoice;
 
 /// What the operator picked on the map.
@@ -41,6 +44,10 @@ pub struct MapView {
     pub selection: Option<Selection>,
     /// What the last frame drew.
     pub drawn: DrawStats,
+    meshes: mesh::MeshPool,
+    dot_texture: Option<egui::TextureHandle>,
+    /// The ring sprite and the radius (pixels) it was drawn for.
+    ring_texture: Option<(f32, egui::TextureHandle)>,
 }
 
 impl MapView {
@@ -56,6 +63,9 @@ impl MapView {
             home,
             selection: None,
             drawn: DrawStats::default(),
+            meshes: mesh::MeshPool::default(),
+            dot_texture: None,
+            ring_texture: None,
         }
     }
 
@@ -100,7 +110,13 @@ impl MapView {
             Some(Selection::Product(sku)) => (None, Some(*sku)),
             None => (None, None),
         };
+        let dot_texture = self
+            .dot_texture
+            .get_or_insert_with(|| mesh::dot_texture(ui.ctx()))
+            .id();
         let cx = LayerContext {
+            ring_sprite: None,
+            dot_texture,
             model,
             chain,
             layers,
@@ -108,6 +124,8 @@ impl MapView {
             selected_uid: selected_uid.as_deref(),
             selected_sku,
         };
+        let meshes = &mut self.meshes;
+        let ring_texture = &mut self.ring_texture;
         let tiles = self.tiles.as_deref_mut().map(|t| t as &mut dyn Tiles);
         let map = Map::new(tiles, &mut self.memory, self.home)
             .double_click_to_zoom(true)
@@ -120,14 +138,22 @@ impl MapView {
             } else if !has_tiles {
                 painter.rect_filled(response.rect, 0.0, palette::BACKGROUND);
             }
-            live_layers::draw_products(&painter, projector, &cx, &mut drawn);
-            live_layers::draw_customers(&painter, projector, &cx, &mut drawn);
-            live_layers::draw_matches(&painter, projector, &cx, &mut drawn);
+            let screen_map = ScreenMap::new(projector, response.rect);
+            let centre = projector.unproject(response.rect.center().to_vec2());
+            let radius_px = (model.radius_ft() * live_layers::M_PER_FT) as f32
+                * projector.scale_pixel_per_meter(centre);
+            let cx = LayerContext {
+                ring_sprite: ring_sprite(ui.ctx(), ring_texture, radius_px),
+                ..cx
+            };
+            live_layers::draw_products(&painter, &screen_map, &cx, &mut drawn, meshes);
+            live_layers::draw_customers(&painter, &screen_map, &cx, &mut drawn, meshes);
+            live_layers::draw_matches(&painter, &screen_map, &cx, &mut drawn);
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
             let hovered = response
                 .hover_pos()
-                .and_then(|pointer| pick(projector, &cx, pointer));
+                .and_then(|pointer| pick(&screen_map, &cx, pointer));
             if let Some(h) = &hovered {
                 response.show_tooltip_ui(|ui| tooltip(ui, &cx, h));
             }
@@ -141,8 +167,31 @@ impl MapView {
     }
 }
 
+/// The ring texture for `radius_px`, rebuilt when the radius moved by more than a quarter pixel.
+fn ring_sprite(
+    ctx: &egui::Context,
+    cache: &mut Option<(f32, egui::TextureHandle)>,
+    radius_px: f32,
+) -> Option<live_layers::RingSprite> {
+    if !(3.0..=mesh::MAX_SPRITE_RING_PX).contains(&radius_px) {
+        return None;
+    }
+    if !cache
+        .as_ref()
+        .is_some_and(|(r, _)| (r - radius_px).abs() <= 0.25)
+    {
+        *cache = Some((radius_px, mesh::ring_texture(ctx, radius_px)));
+    }
+    cache.as_ref().map(|(r, texture)| live_layers::RingSprite {
+        texture: texture.id(),
+        radius_px: *r,
+        // Built at one texel per point.
+        side_px: texture.size()[0] as f32,
+    })
+}
+
 /// The customer or product under the pointer (customers first: they are on top).
-fn pick(projector: &Projector, cx: &LayerContext<'_>, pointer: Pos2) -> Option<Selection> {
+fn pick(map: &ScreenMap<'_>, cx: &LayerContext<'_>, pointer: Pos2) -> Option<Selection> {
     let near = |at: Pos2| at.distance(pointer) <= HOVER_PX;
     if cx.layers.customers {
         let best = cx
@@ -150,7 +199,7 @@ fn pick(projector: &Projector, cx: &LayerContext<'_>, pointer: Pos2) -> Option<S
             .customers
             .values()
             .filter_map(|c| {
-                let at = screen(projector, c.position_at(cx.display_ms)?);
+                let at = map.to_screen(c.position_at(cx.display_ms)?);
                 near(at).then(|| (at.distance(pointer), &c.uid))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0));
@@ -164,7 +213,7 @@ fn pick(projector: &Projector, cx: &LayerContext<'_>, pointer: Pos2) -> Option<S
             .products
             .iter()
             .filter_map(|p| {
-                let at = screen(projector, p.position);
+                let at = map.to_screen(p.position);
                 near(at).then(|| (at.distance(pointer), p.sku))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0));

@@ -36,6 +36,7 @@ pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter) {
     egui::Grid::new("topic-counters")
         .striped(true)
         .num_columns(5)
+        .min_col_width(56.0)
         .show(ui, |ui| {
             ui.strong("topic");
             ui.strong("in");
