@@ -167,20 +167,31 @@ pub fn disc(mesh: &mut Mesh, centre: Pos2, r: f32, color: Color32) {
     }
 }
 
-/// Adds a ring of `width` pixels centred on radius `r`.
+/// Adds a ring of `width` pixels centred on radius `r`, with a one-pixel fade on both edges
+/// (as egui feathers its own strokes), so thin rings do not break up into dashes.
 pub fn ring(mesh: &mut Mesh, centre: Pos2, r: f32, width: f32, color: Color32) {
     let circle = unit_circle(segments_for(r));
     let base = mesh.vertices.len() as u32;
-    let (inner, outer) = ((r - width / 2.0).max(0.0), r + width / 2.0);
+    let half = width / 2.0;
+    let radii = [
+        (r - half - 0.5).max(0.0),
+        (r - half + 0.5).max(0.0),
+        r + half - 0.5,
+        r + half + 0.5,
+    ];
+    let colours = [Color32::TRANSPARENT, color, color, Color32::TRANSPARENT];
     for d in circle {
-        mesh.vertices.push(vertex(centre + *d * inner, color));
-        mesh.vertices.push(vertex(centre + *d * outer, color));
+        for (radius, c) in radii.iter().zip(colours) {
+            mesh.vertices.push(vertex(centre + *d * *radius, c));
+        }
     }
     let n = circle.len() as u32;
     for i in 0..n {
-        let (a, b) = (base + 2 * i, base + 2 * ((i + 1) % n));
-        mesh.indices
-            .extend_from_slice(&[a, a + 1, b, b, a + 1, b + 1]);
+        let (a, b) = (base + 4 * i, base + 4 * ((i + 1) % n));
+        for k in 0..3 {
+            mesh.indices
+                .extend_from_slice(&[a + k, a + k + 1, b + k, b + k, a + k + 1, b + k + 1]);
+        }
     }
 }
 
@@ -245,7 +256,7 @@ mod tests {
             Color32::RED,
         );
         assert!(m.is_valid());
-        assert_eq!(m.indices.len(), 8 * 3 + 24 * 6 + 3 * 6);
+        assert_eq!(m.indices.len(), 8 * 3 + 24 * 18 + 3 * 6);
         assert!(m
             .vertices
             .iter()
