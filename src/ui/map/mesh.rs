@@ -260,6 +260,6 @@ mod tests {
         assert!(m
             .vertices
             .iter()
-            .all(|v| (v.pos - Pos2::new(10.0, 10.0)).length() <= 31.0 || v.pos.x <= 6.0));
+            .all(|v| (v.pos - Pos2::new(10.0, 10.0)).length() <= 32.0 || v.pos.x <= 6.0));
     }
 }
