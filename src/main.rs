@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Run(args)) => instore::cli::run::run(args),
         Some(Command::Simulate(args)) => instore::cli::simulate::simulate(args),
+        Some(Command::Record(args)) => instore::cli::record::record(args),
         None => instore::cli::console::console(&cli.console),
     };
     match result {

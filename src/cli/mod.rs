@@ -2,11 +2,15 @@
 
 pub mod console;
 pub mod duration;
+pub mod kafka_args;
 pub mod params;
+pub mod record;
 pub mod run;
+pub mod run_kafka;
 pub mod run_simulated;
 pub mod sim_args;
 pub mod simulate;
+pub mod simulate_kafka;
 pub mod summary;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +32,8 @@ pub enum Command {
     /// Run the streaming join headless over recorded dumps (or the simulator) and write its
     /// outputs.
     Run(run::RunArgs),
-    /// Generate topic data into a dump.
+    /// Generate topic data into a dump, or produce it to Kafka.
     Simulate(simulate::SimulateArgs),
+    /// Record Kafka topics to a kcat -J dump.
+    Record(record::RecordArgs),
 }

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::duration::parse_duration_ms;
+use super::kafka_args::KafkaArgs;
 use super::params::ParamArgs;
 use super::sim_args::SimArgs;
 use crate::engine::{Pipeline, PipelineParams};
 use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
+use crate::io::kafka::client::StartAt;
 use crate::io::sim_feed::Speed;
 
 #[derive(Debug, clap::Args)]
@@ -19,15 +21,28 @@ pub struct RunArgs {
         long,
         short,
         value_name = "DUMP",
-        required_unless_present = "simulate",
-        conflicts_with = "simulate"
+        required_unless_present_any = ["simulate", "bootstrap", "kafka_profile"],
+        conflicts_with_all = ["simulate", "bootstrap", "kafka_profile"]
     )]
     pub input: Vec<PathBuf>,
+    /// Read the input topics from this Kafka cluster and write the outputs back.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// With Kafka: where reading starts (earliest, latest — ksqlDB's default — or an RFC 3339
+    /// time).
+    #[arg(long, default_value = "latest")]
+    pub from: StartAt,
+    /// With Kafka: do not write the outputs back.
+    #[arg(long)]
+    pub no_produce: bool,
+    /// With Kafka: stop once no record came for this long.
+    #[arg(long, value_parser = parse_duration_ms)]
+    pub idle: Option<i64>,
     /// Run on the built-in store simulator over the in-process bus instead of dumps.
     #[arg(long)]
     pub simulate: bool,
-    /// With --simulate: simulated time to run (default: until Ctrl-C).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms, requires = "simulate")]
+    /// With --simulate: simulated time to run; with Kafka: wall time (default: until Ctrl-C).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
     pub duration: Option<i64>,
     /// With --simulate: `max`, or simulated seconds per wall second (1 = real time, 60x).
     #[arg(long, default_value = "1", requires = "simulate")]
@@ -98,6 +113,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let params = args.params.resolve()?;
     let report = if args.simulate {
         super::run_simulated::run_simulated(args, params)?
+    } else if args.kafka.wanted() {
+        super::run_kafka::run_kafka(args, params)?
     } else {
         run_dumps(&args.input, args.output.as_deref(), params)?
     };

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::duration::parse_duration_ms;
+use super::kafka_args::KafkaArgs;
 use super::sim_args::SimArgs;
 use crate::engine::Topic;
 use crate::io::dump::{DumpRecordRef, DumpWriter};
+use crate::io::sim_feed::Speed;
 use crate::io::simulator::{SimProfile, SimRecord};
 use crate::io::workload::{generate, WorkloadSpec};
 
@@ -24,8 +26,18 @@ pub enum Profile {
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
     /// Where to write the dump (`.gz` packs it; `-` is stdout).
-    #[arg(long, short, value_name = "DUMP")]
-    pub output: PathBuf,
+    #[arg(long, short, value_name = "DUMP", required_unless_present_any = ["bootstrap", "kafka_profile"])]
+    pub output: Option<PathBuf>,
+    /// Produce to the three input topics of this Kafka cluster instead (missing topics are
+    /// created), replacing the original Python scripts.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// With Kafka: `max`, or simulated seconds per wall second (1 = real time).
+    #[arg(long, default_value = "max")]
+    pub speed: Speed,
+    /// With Kafka: partitions of topics it creates.
+    #[arg(long, default_value_t = 1)]
+    pub partitions: i32,
     #[arg(long, value_enum, default_value = "store")]
     pub profile: Profile,
     /// Simulated time to cover.
@@ -45,8 +57,18 @@ pub struct SimulateArgs {
 }
 
 pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
+    if args.kafka.wanted() {
+        anyhow::ensure!(
+            args.output.is_none(),
+            "give either --output or a Kafka cluster, not both"
+        );
+        return super::simulate_kafka::simulate_to_kafka(args);
+    }
+    let Some(output) = args.output.as_ref() else {
+        anyhow::bail!("--output DUMP or -b HOST:PORT is required");
+    };
     let started = Instant::now();
-    let mut writer = DumpWriter::create(&args.output)?;
+    let mut writer = DumpWriter::create(output)?;
     let mut offsets = [0i64; Topic::ALL.len()];
     let mut write = |writer: &mut DumpWriter, topic: Topic, ts: i64, key: &str, payload: &str| {
         let offset = &mut offsets[topic.index()];
@@ -112,7 +134,7 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "instore simulate: {written} records to {} in {secs:.2} s ({:.0} records/s)",
-        args.output.display(),
+        output.display(),
         written as f64 / secs.max(1e-9)
     );
     Ok(())

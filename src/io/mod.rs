@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod chain;
 pub mod dump;
+pub mod kafka;
 pub mod live;
 pub mod rfc3339;
 pub mod sim_feed;

@@ -1,0 +1,324 @@
+//! rdkafka clients for instore: a producer that counts every delivery report, a reader that
+//! assigns whole topics from a start position, and topic creation.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{DeliveryResult, Headers, Message};
+use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use super::config::KafkaConfig;
+use crate::engine::RawRecord;
+use crate::io::rfc3339::parse_rfc3339_ms;
+
+/// Where reading starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    Earliest,
+    /// ksqlDB's default: only what arrives from now on.
+    Latest,
+    /// The first record at or after this time (ms), e.g. "the last hour".
+    Time(i64),
+}
+
+impl FromStr for StartAt {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<StartAt, String> {
+        match s.trim() {
+            "earliest" | "beginning" => Ok(StartAt::Earliest),
+            "latest" | "end" => Ok(StartAt::Latest),
+            t => parse_rfc3339_ms(t)
+                .map(StartAt::Time)
+                .map_err(|e| format!("--from takes earliest, latest or an RFC 3339 time: {e}")),
+        }
+    }
+}
+
+fn client_config(config: &KafkaConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    for (k, v) in config.properties() {
+        c.set(k, v);
+    }
+    c.set_log_level(RDKafkaLogLevel::Warning);
+    c
+}
+
+/// Counts delivery reports (the broker's acknowledgements).
+#[derive(Debug, Default)]
+pub struct DeliveryCounter {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for DeliveryCounter {}
+
+impl ProducerContext for DeliveryCounter {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => {
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut last) = self.last_error.lock() {
+                    *last = Some(e.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// An idempotent producer (acks=all) whose every record ends delivered or counted as failed.
+pub struct KafkaProducer {
+    inner: ThreadedProducer<DeliveryCounter>,
+    sent: u64,
+}
+
+impl KafkaProducer {
+    pub fn new(config: &KafkaConfig) -> Result<KafkaProducer, KafkaError> {
+        let mut c = client_config(config);
+        if config.get("enable.idempotence").is_none() {
+            c.set("enable.idempotence", "true");
+        }
+        if config.get("linger.ms").is_none() {
+            c.set("linger.ms", "20");
+        }
+        let inner = c.create_with_context(DeliveryCounter::default())?;
+        Ok(KafkaProducer { inner, sent: 0 })
+    }
+
+    /// Queues one record, waiting while librdkafka's queue is full.
+    pub fn send(
+        &mut self,
+        topic: &str,
+        key: Option<&str>,
+        payload: Option<&str>,
+        timestamp_ms: i64,
+    ) -> Result<(), KafkaError> {
+        loop {
+            let mut record: BaseRecord<'_, str, str> =
+                BaseRecord::to(topic).timestamp(timestamp_ms);
+            if let Some(k) = key {
+                record = record.key(k);
+            }
+            if let Some(p) = payload {
+                record = record.payload(p);
+            }
+            match self.inner.send(record) {
+                Ok(()) => {
+                    self.sent += 1;
+                    return Ok(());
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+    }
+
+    /// Waits until every queued record is acknowledged or failed.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.inner.flush(timeout)
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    pub fn delivered(&self) -> u64 {
+        self.inner.context().delivered.load(Ordering::Relaxed)
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.inner.context().failed.load(Ordering::Relaxed)
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.inner
+            .context()
+            .last_error
+            .lock()
+            .ok()
+            .and_then(|e| e.clone())
+    }
+}
+
+/// Creates those of `topics` the cluster lacks; returns the ones created.
+pub fn ensure_topics(
+    config: &KafkaConfig,
+    topics: &[&str],
+    partitions: i32,
+    timeout: Duration,
+) -> Result<Vec<String>, KafkaError> {
+    let probe: BaseConsumer = client_config(config).create()?;
+    let metadata = probe.fetch_metadata(None, timeout)?;
+    let existing: Vec<&str> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .map(|t| t.name())
+        .collect();
+    let missing: Vec<&str> = topics
+        .iter()
+        .copied()
+        .filter(|t| !existing.contains(t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let admin: AdminClient<DefaultClientContext> = client_config(config).create()?;
+    let new: Vec<NewTopic<'_>> = missing
+        .iter()
+        .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(-1)))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| KafkaError::AdminOpCreation(e.to_string()))?;
+    let options = AdminOptions::new().operation_timeout(Some(timeout));
+    let results = runtime.block_on(admin.create_topics(new.iter(), &options))?;
+    let mut created = Vec::new();
+    for r in results {
+        match r {
+            Ok(name) => created.push(name),
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => {
+                return Err(KafkaError::AdminOp(code))
+                    .map_err(|e| KafkaError::AdminOpCreation(format!("creating {name}: {e}")))
+            }
+        }
+    }
+    Ok(created)
+}
+
+/// Reads whole topics (every partition, assigned, no consumer group) from a start position.
+pub struct TopicReader {
+    consumer: BaseConsumer,
+}
+
+impl TopicReader {
+    pub fn open(
+        config: &KafkaConfig,
+        topics: &[&str],
+        start: StartAt,
+        timeout: Duration,
+    ) -> Result<TopicReader, KafkaError> {
+        let mut c = client_config(config);
+        c.set("enable.auto.commit", "false");
+        if config.get("group.id").is_none() {
+            c.set("group.id", "instore-reader");
+        }
+        let consumer: BaseConsumer = c.create()?;
+        let mut assignment = TopicPartitionList::new();
+        for topic in topics {
+            let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+            for t in metadata.topics() {
+                if let Some(e) = t.error() {
+                    return Err(KafkaError::MetadataFetch(e.into()));
+                }
+                for p in t.partitions() {
+                    let offset = match start {
+                        StartAt::Earliest => Offset::Beginning,
+                        StartAt::Latest => Offset::End,
+                        StartAt::Time(ms) => Offset::Offset(ms),
+                    };
+                    assignment.add_partition_offset(t.name(), p.id(), offset)?;
+                }
+            }
+        }
+        if let StartAt::Time(_) = start {
+            assignment = consumer.offsets_for_times(assignment, timeout)?;
+        }
+        consumer.assign(&assignment)?;
+        Ok(TopicReader { consumer })
+    }
+
+    /// The next record, waiting up to `timeout`; `None` when nothing came.
+    pub fn poll(&self, timeout: Duration) -> Option<Result<RawRecord<'static>, KafkaError>> {
+        let message = match self.consumer.poll(timeout)? {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|hd| {
+                        (
+                            hd.key.to_owned(),
+                            hd.value.map(|v| String::from_utf8_lossy(v).into_owned()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Ok(RawRecord {
+            topic: message.topic().to_owned().into(),
+            partition: message.partition(),
+            offset: message.offset(),
+            timestamp_ms: message.timestamp().to_millis(),
+            key: message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned().into()),
+            headers,
+            payload: message
+                .payload()
+                .map(|p| String::from_utf8_lossy(p).into_owned().into()),
+        }))
+    }
+}
+
+/// Reads until `idle` passes without a record or `deadline` is reached (tests, `record`).
+pub fn drain_until_idle(
+    reader: &TopicReader,
+    idle: Duration,
+    deadline: Instant,
+    mut each: impl FnMut(RawRecord<'static>),
+) -> Result<u64, KafkaError> {
+    let mut n = 0;
+    let mut last = Instant::now();
+    while Instant::now() < deadline && last.elapsed() < idle {
+        match reader.poll(Duration::from_millis(100)) {
+            Some(Ok(r)) => {
+                each(r);
+                n += 1;
+                last = Instant::now();
+            }
+            Some(Err(e)) => return Err(e),
+            None => {}
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_positions_parse() {
+        assert_eq!("earliest".parse::<StartAt>(), Ok(StartAt::Earliest));
+        assert_eq!("latest".parse::<StartAt>(), Ok(StartAt::Latest));
+        assert_eq!(
+            "2025-11-26T09:00:00Z".parse::<StartAt>(),
+            Ok(StartAt::Time(1_764_147_600_000))
+        );
+        assert!("yesterday"
+            .parse::<StartAt>()
+            .unwrap_err()
+            .contains("--from"));
+    }
+}

@@ -1,0 +1,5 @@
+//! Kafka through rdkafka (librdkafka 2.12): connection settings and profiles, a producer with
+//! delivery accounting, whole-topic readers and topic creation.
+
+pub mod client;
+pub mod config;
