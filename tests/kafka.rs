@@ -162,3 +162,124 @@ fn a_broker_that_is_not_there_is_a_clear_error() {
     let text = stderr(&out);
     assert!(text.contains("instore: error"), "{text}");
 }
+
+/// The first number after `name` on its summary line.
+fn summary_count(summary: &str, name: &str) -> u64 {
+    summary
+        .lines()
+        .find(|l| l.trim_start().starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} line in {summary}"))
+}
+
+#[test]
+fn two_instances_in_a_group_share_the_pings_and_write_each_output_once() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sim = ["--duration", "3m", "--stores", "2", "--seed", "8"];
+    let reference = dir.path().join("reference.jsonl");
+    let mut write = vec!["simulate", "--output", reference.to_str().expect("path")];
+    write.extend(sim);
+    assert!(instore(&write).status.success());
+    let (want_out, _) = support::run_dump(&reference, PipelineParams::default());
+    let want_rows = support::nearby_rows(&want_out);
+    let want_valid = want_out
+        .iter()
+        .filter(|o| o.topic() == instore::engine::Topic::ValidPromotions)
+        .count();
+
+    // Topics first (two partitions), then both members join, then the data arrives.
+    let mut create = vec![
+        "simulate",
+        "-b",
+        &broker.bootstrap,
+        "--partitions",
+        "2",
+        "--duration",
+        "0s",
+    ];
+    create.extend(["--stores", "1"]);
+    assert!(instore(&create).status.success());
+    let member = || {
+        Command::new(env!("CARGO_BIN_EXE_instore"))
+            .args([
+                "run",
+                "-b",
+                &broker.bootstrap,
+                "--group",
+                "instore-test",
+                "--from",
+                "earliest",
+            ])
+            .args(["--idle", "12s", "--duration", "120s"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start member")
+    };
+    let (a, b) = (member(), member());
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let mut produce = vec!["simulate", "-b", &broker.bootstrap];
+    produce.extend(sim);
+    let out = instore(&produce);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (a, b) = (
+        a.wait_with_output().expect("a"),
+        b.wait_with_output().expect("b"),
+    );
+    let (sa, sb) = (stderr(&a), stderr(&b));
+    assert!(a.status.success() && b.status.success(), "{sa}\n{sb}");
+    let pings = |s: &str| summary_count(s, "customers_locations");
+    assert!(
+        pings(&sa) > 0 && pings(&sb) > 0,
+        "both members got partitions:\n{sa}\n{sb}"
+    );
+
+    let outputs = dir.path().join("outputs.jsonl");
+    let out = instore(&[
+        "record",
+        "-b",
+        &broker.bootstrap,
+        "--from",
+        "earliest",
+        "--idle",
+        "3s",
+        "--duration",
+        "60s",
+        "--topics",
+        "NEARBY_CUSTOMERS,VALID_PROMOTIONS",
+        "--output",
+        outputs.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let produced = read_all(&outputs).expect("read outputs");
+    let nearby: Vec<(String, i64)> = {
+        let mut v: Vec<(String, i64)> = produced
+            .iter()
+            .filter(|r| r.topic == "NEARBY_CUSTOMERS")
+            .map(|r| {
+                (
+                    r.key.as_deref().unwrap_or("").to_owned(),
+                    r.timestamp_ms.unwrap_or(-1),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let mut expected: Vec<(String, i64)> =
+        want_rows.iter().map(|r| (r.uid.clone(), r.ts_ms)).collect();
+    expected.sort();
+    assert_eq!(
+        nearby, expected,
+        "the union of both members' NEARBY_CUSTOMERS is one instance's"
+    );
+    let valid = produced
+        .iter()
+        .filter(|r| r.topic == "VALID_PROMOTIONS")
+        .count();
+    assert_eq!(
+        valid, want_valid,
+        "VALID_PROMOTIONS written once, by the holder of partition 0"
+    );
+}

@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// time).
     #[arg(long, default_value = "latest")]
     pub from: StartAt,
+    /// With Kafka: share `customers_locations` with the other instances of this consumer group
+    /// (scale-out); each instance still reads the two small topics whole.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
     /// With Kafka: do not write the outputs back.
     #[arg(long)]
     pub no_produce: bool,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::kafka_args::KAFKA_TIMEOUT;
 use super::run::{RunArgs, RunReport};
 use crate::engine::{Pipeline, PipelineParams, Topic};
-use crate::io::kafka::client::{ensure_topics, KafkaProducer, TopicReader};
+use crate::io::kafka::client::{ensure_topics, GroupReader, KafkaProducer, TopicReader};
 
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
@@ -28,8 +28,33 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         }
         Some(KafkaProducer::new(&config)?)
     };
-    let inputs = Topic::INPUTS.map(Topic::name);
-    let reader = TopicReader::open(&config, &inputs, args.from, KAFKA_TIMEOUT)?;
+    let inputs = match args.group.as_deref() {
+        None => Inputs::Whole(TopicReader::open(
+            &config,
+            &Topic::INPUTS.map(Topic::name),
+            args.from,
+            KAFKA_TIMEOUT,
+        )?),
+        Some(group) => Inputs::Group {
+            pings: GroupReader::join(
+                &config,
+                group,
+                &[Topic::CustomersLocations.name()],
+                args.from,
+            )?,
+            broadcast: TopicReader::open(
+                &config,
+                &[
+                    Topic::StoresProducts.name(),
+                    Topic::ProductsPromotions.name(),
+                ],
+                args.from,
+                KAFKA_TIMEOUT,
+            )?,
+        },
+    };
+    let mut writes_valid = inputs.writes_valid_promotions();
+    let mut last_ownership_check = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);
     let _ = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed));
@@ -47,13 +72,20 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         && deadline.is_none_or(|d| Instant::now() < d)
         && idle.is_none_or(|i| last_record.elapsed() < i)
     {
-        if let Some(result) = reader.poll(Duration::from_millis(100)) {
+        if last_ownership_check.elapsed() >= Duration::from_millis(200) {
+            last_ownership_check = Instant::now();
+            writes_valid = inputs.writes_valid_promotions();
+        }
+        if let Some(result) = inputs.poll() {
             let record = result?;
             pipeline.push(&record, &mut outputs);
             consumed += 1;
             last_record = Instant::now();
             if let Some(p) = producer.as_mut() {
                 for output in &outputs {
+                    if output.topic() == Topic::ValidPromotions && !writes_valid {
+                        continue;
+                    }
                     payload.clear();
                     output.write_payload(&mut payload);
                     let text = std::str::from_utf8(&payload)?;
@@ -70,7 +102,8 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
             eprintln!(
-                "  {consumed} records in, {} NEARBY_CUSTOMERS{}",
+                "  {consumed} records in{}, {} NEARBY_CUSTOMERS{}",
+                inputs.describe(),
                 pipeline.stats().topic(Topic::NearbyCustomers).records,
                 producer
                     .as_ref()
@@ -98,4 +131,45 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         lines_read: consumed,
         wall_time: started.elapsed(),
     })
+}
+
+/// Where the input records come from.
+enum Inputs {
+    /// One instance reads all three topics whole.
+    Whole(TopicReader),
+    /// Scale-out: `customers_locations` shared by a consumer group, the two small topics read
+    /// whole by every member (every member needs every valid promotion).
+    Group {
+        pings: GroupReader,
+        broadcast: TopicReader,
+    },
+}
+
+impl Inputs {
+    fn poll(
+        &self,
+    ) -> Option<Result<crate::engine::RawRecord<'static>, rdkafka::error::KafkaError>> {
+        match self {
+            Inputs::Whole(reader) => reader.poll(Duration::from_millis(100)),
+            Inputs::Group { pings, broadcast } => broadcast
+                .poll(Duration::ZERO)
+                .or_else(|| pings.poll(Duration::from_millis(100))),
+        }
+    }
+
+    /// Every member computes VALID_PROMOTIONS (it needs them for its own pings) but only the
+    /// holder of partition 0 of `customers_locations` writes them, so each is written once.
+    fn writes_valid_promotions(&self) -> bool {
+        match self {
+            Inputs::Whole(_) => true,
+            Inputs::Group { pings, .. } => pings.owns(Topic::CustomersLocations.name(), 0),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Inputs::Whole(_) => String::new(),
+            Inputs::Group { pings, .. } => format!(" (holding {})", pings.assignment()),
+        }
+    }
 }

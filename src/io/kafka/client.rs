@@ -252,32 +252,95 @@ impl TopicReader {
             Ok(m) => m,
             Err(e) => return Some(Err(e)),
         };
-        let headers = message
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|hd| {
-                        (
-                            hd.key.to_owned(),
-                            hd.value.map(|v| String::from_utf8_lossy(v).into_owned()),
-                        )
-                    })
-                    .collect()
+        Some(Ok(to_raw(&message)))
+    }
+}
+
+/// Reads topics as a member of a consumer group: partitions are spread over the group's
+/// members and move on rebalance (scale-out of `customers_locations`).
+pub struct GroupReader {
+    consumer: BaseConsumer,
+}
+
+impl GroupReader {
+    pub fn join(
+        config: &KafkaConfig,
+        group: &str,
+        topics: &[&str],
+        start: StartAt,
+    ) -> Result<GroupReader, KafkaError> {
+        let mut c = client_config(config);
+        c.set("group.id", group);
+        c.set("enable.auto.commit", "true");
+        c.set(
+            "auto.offset.reset",
+            match start {
+                StartAt::Earliest | StartAt::Time(_) => "earliest",
+                StartAt::Latest => "latest",
+            },
+        );
+        let consumer: BaseConsumer = c.create()?;
+        consumer.subscribe(topics)?;
+        Ok(GroupReader { consumer })
+    }
+
+    pub fn poll(&self, timeout: Duration) -> Option<Result<RawRecord<'static>, KafkaError>> {
+        let message = match self.consumer.poll(timeout)? {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(to_raw(&message)))
+    }
+
+    /// Whether this member currently holds `partition` of `topic`.
+    pub fn owns(&self, topic: &str, partition: i32) -> bool {
+        self.consumer
+            .assignment()
+            .map(|a| a.find_partition(topic, partition).is_some())
+            .unwrap_or(false)
+    }
+
+    /// Partitions this member holds, as `topic/partition` text.
+    pub fn assignment(&self) -> String {
+        self.consumer
+            .assignment()
+            .map(|a| {
+                a.elements()
+                    .iter()
+                    .map(|e| format!("{}/{}", e.topic(), e.partition()))
+                    .collect::<Vec<_>>()
+                    .join(",")
             })
-            .unwrap_or_default();
-        Some(Ok(RawRecord {
-            topic: message.topic().to_owned().into(),
-            partition: message.partition(),
-            offset: message.offset(),
-            timestamp_ms: message.timestamp().to_millis(),
-            key: message
-                .key()
-                .map(|k| String::from_utf8_lossy(k).into_owned().into()),
-            headers,
-            payload: message
-                .payload()
-                .map(|p| String::from_utf8_lossy(p).into_owned().into()),
-        }))
+            .unwrap_or_default()
+    }
+}
+
+fn to_raw(message: &rdkafka::message::BorrowedMessage<'_>) -> RawRecord<'static> {
+    let headers = message
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|hd| {
+                    (
+                        hd.key.to_owned(),
+                        hd.value.map(|v| String::from_utf8_lossy(v).into_owned()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RawRecord {
+        topic: message.topic().to_owned().into(),
+        partition: message.partition(),
+        offset: message.offset(),
+        timestamp_ms: message.timestamp().to_millis(),
+        key: message
+            .key()
+            .map(|k| String::from_utf8_lossy(k).into_owned().into()),
+        headers,
+        payload: message
+            .payload()
+            .map(|p| String::from_utf8_lossy(p).into_owned().into()),
     }
 }
 
