@@ -283,3 +283,103 @@ fn two_instances_in_a_group_share_the_pings_and_write_each_output_once() {
         "VALID_PROMOTIONS written once, by the holder of partition 0"
     );
 }
+
+#[test]
+fn kafka_check_reports_topics_and_rejects_go_to_the_dead_letter_topic_with_their_reason() {
+    use instore::io::kafka::client::KafkaProducer;
+    use instore::io::kafka::config::KafkaConfig;
+    let broker = Broker::start();
+    let out = instore(&["kafka-check", "-b", &broker.bootstrap]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("customers_locations") && text.contains("missing"),
+        "{text}"
+    );
+    let out = instore(&[
+        "kafka-check",
+        "-b",
+        &broker.bootstrap,
+        "--create",
+        "--partitions",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = instore(&["kafka-check", "-b", &broker.bootstrap]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("3 partitions") && !text.contains("missing"),
+        "{text}"
+    );
+
+    let config = KafkaConfig::resolve(None, Some(&broker.bootstrap), &[]).expect("config");
+    let mut producer = KafkaProducer::new(&config).expect("producer");
+    let t0 = 1_764_147_600_000;
+    producer
+        .send("customers_locations", Some("u1"), Some("not json"), t0)
+        .expect("send");
+    producer
+        .send(
+            "customers_locations",
+            Some("u2"),
+            Some(r#"{"uid": "u2", "latitude": 41.88, "longitude": -87.62, "country": "USA"}"#),
+            t0,
+        )
+        .expect("send");
+    producer
+        .flush(std::time::Duration::from_secs(10))
+        .expect("flush");
+    assert_eq!(producer.delivered(), 2);
+
+    let out = instore(&[
+        "run",
+        "-b",
+        &broker.bootstrap,
+        "--from",
+        "earliest",
+        "--idle",
+        "3s",
+        "--duration",
+        "60s",
+        "--dead-letter",
+        "instore.rejected",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dlq = tempfile::tempdir().expect("tempdir");
+    let path = dlq.path().join("dlq.jsonl");
+    let out = instore(&[
+        "record",
+        "-b",
+        &broker.bootstrap,
+        "--from",
+        "earliest",
+        "--idle",
+        "3s",
+        "--duration",
+        "60s",
+        "--topics",
+        "instore.rejected",
+        "--output",
+        path.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records = read_all(&path).expect("read");
+    assert_eq!(records.len(), 1, "only the bad record");
+    let r = &records[0];
+    assert_eq!(r.payload.as_deref(), Some("not json"));
+    assert_eq!(r.key.as_deref(), Some("u1"));
+    let header = |k: &str| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        header("instore.reason").as_deref(),
+        Some("value is not JSON")
+    );
+    assert_eq!(
+        header("instore.topic").as_deref(),
+        Some("customers_locations")
+    );
+}

@@ -3,6 +3,7 @@
 pub mod console;
 pub mod duration;
 pub mod kafka_args;
+pub mod kafka_check;
 pub mod params;
 pub mod record;
 pub mod run;
@@ -36,4 +37,6 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Record Kafka topics to a kcat -J dump.
     Record(record::RecordArgs),
+    /// Test a Kafka connection: brokers, authentication, the five topics and their partitions.
+    KafkaCheck(kafka_check::KafkaCheckArgs),
 }

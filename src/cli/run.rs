@@ -36,6 +36,10 @@ pub struct RunArgs {
     /// (scale-out); each instance still reads the two small topics whole.
     #[arg(long, value_name = "GROUP")]
     pub group: Option<String>,
+    /// With Kafka: also produce every rejected input record to this topic, its reason, source
+    /// topic, partition and offset in `instore.*` headers.
+    #[arg(long, value_name = "TOPIC")]
+    pub dead_letter: Option<String>,
     /// With Kafka: do not write the outputs back.
     #[arg(long)]
     pub no_produce: bool,

@@ -21,7 +21,8 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
     let mut producer = if args.no_produce {
         None
     } else {
-        let outputs = Topic::OUTPUTS.map(Topic::name);
+        let mut outputs: Vec<&str> = Topic::OUTPUTS.map(Topic::name).to_vec();
+        outputs.extend(args.dead_letter.as_deref());
         let created = ensure_topics(&config, &outputs, 1, KAFKA_TIMEOUT)?;
         if !created.is_empty() {
             eprintln!("instore run: created topics {}", created.join(", "));
@@ -78,7 +79,32 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         }
         if let Some(result) = inputs.poll() {
             let record = result?;
+            let rejected_before = pipeline.stats().rejects.total();
             pipeline.push(&record, &mut outputs);
+            if pipeline.stats().rejects.total() > rejected_before {
+                if let (Some(topic), Some(p)) = (args.dead_letter.as_deref(), producer.as_mut()) {
+                    let reason = pipeline
+                        .last_rejection()
+                        .map(|r| r.to_string())
+                        .unwrap_or_default();
+                    let (partition, offset) =
+                        (record.partition.to_string(), record.offset.to_string());
+                    let headers = [
+                        ("instore.reason", reason.as_str()),
+                        ("instore.topic", &*record.topic),
+                        ("instore.partition", partition.as_str()),
+                        ("instore.offset", offset.as_str()),
+                    ];
+                    let ts = record.timestamp_ms.unwrap_or(0);
+                    p.send_with_headers(
+                        topic,
+                        record.key.as_deref(),
+                        record.payload.as_deref(),
+                        ts,
+                        &headers,
+                    )?;
+                }
+            }
             consumed += 1;
             last_record = Instant::now();
             if let Some(p) = producer.as_mut() {

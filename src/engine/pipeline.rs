@@ -57,6 +57,8 @@ pub struct Pipeline {
     promotion_join: PromotionJoin,
     nearby_join: NearbyJoin,
     stats: PipelineStats,
+    /// Why the last refused record was refused (a dead-letter queue labels records with it).
+    last_rejection: Option<RejectReason>,
     /// Reused per record so the hot path does not allocate output vectors.
     valid_scratch: Vec<ValidPromotion>,
     nearby_scratch: Vec<NearbyCustomer>,
@@ -69,6 +71,7 @@ impl Pipeline {
             nearby_join: NearbyJoin::new(&params),
             params,
             stats: PipelineStats::default(),
+            last_rejection: None,
             valid_scratch: Vec::new(),
             nearby_scratch: Vec::new(),
         }
@@ -89,6 +92,11 @@ impl Pipeline {
             customers,
             valid_promotion_entries,
         }
+    }
+
+    /// Why the most recently refused record was refused.
+    pub fn last_rejection(&self) -> Option<RejectReason> {
+        self.last_rejection
     }
 
     /// The highest input timestamp either join has seen.
@@ -221,6 +229,7 @@ impl Pipeline {
         record: &RawRecord<'_>,
         reason: RejectReason,
     ) {
+        self.last_rejection = Some(reason);
         if let Some(topic) = topic {
             self.stats.topic_mut(topic).rejected += 1;
         }

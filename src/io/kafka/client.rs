@@ -11,7 +11,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{DeliveryResult, Headers, Message};
+use rdkafka::message::{DeliveryResult, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
@@ -107,9 +107,31 @@ impl KafkaProducer {
         payload: Option<&str>,
         timestamp_ms: i64,
     ) -> Result<(), KafkaError> {
+        self.send_with_headers(topic, key, payload, timestamp_ms, &[])
+    }
+
+    /// [`KafkaProducer::send`] with headers.
+    pub fn send_with_headers(
+        &mut self,
+        topic: &str,
+        key: Option<&str>,
+        payload: Option<&str>,
+        timestamp_ms: i64,
+        headers: &[(&str, &str)],
+    ) -> Result<(), KafkaError> {
         loop {
             let mut record: BaseRecord<'_, str, str> =
                 BaseRecord::to(topic).timestamp(timestamp_ms);
+            if !headers.is_empty() {
+                let mut owned = OwnedHeaders::new_with_capacity(headers.len());
+                for (k, v) in headers {
+                    owned = owned.insert(Header {
+                        key: k,
+                        value: Some(*v),
+                    });
+                }
+                record = record.headers(owned);
+            }
             if let Some(k) = key {
                 record = record.key(k);
             }
@@ -202,6 +224,41 @@ pub fn ensure_topics(
         }
     }
     Ok(created)
+}
+
+/// What "test connection" found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterCheck {
+    pub brokers: Vec<String>,
+    /// Each asked topic and its partition count (`None`: missing).
+    pub topics: Vec<(String, Option<usize>)>,
+}
+
+/// Connects, authenticates (metadata needs both) and looks for `topics`.
+pub fn check_cluster(
+    config: &KafkaConfig,
+    topics: &[&str],
+    timeout: Duration,
+) -> Result<ClusterCheck, KafkaError> {
+    let probe: BaseConsumer = client_config(config).create()?;
+    let metadata = probe.fetch_metadata(None, timeout)?;
+    let brokers = metadata
+        .brokers()
+        .iter()
+        .map(|b| format!("{}:{} (id {})", b.host(), b.port(), b.id()))
+        .collect();
+    let topics = topics
+        .iter()
+        .map(|name| {
+            let found = metadata
+                .topics()
+                .iter()
+                .find(|t| t.name() == *name && t.error().is_none())
+                .map(|t| t.partitions().len());
+            ((*name).to_owned(), found)
+        })
+        .collect();
+    Ok(ClusterCheck { brokers, topics })
 }
 
 /// Reads whole topics (every partition, assigned, no consumer group) from a start position.
