@@ -20,6 +20,8 @@ fn app_on_empty_bus() -> ConsoleApp {
         start_simulator: false,
         bench: None,
         zoom: None,
+        kafka: None,
+        outbox_path: None,
     };
     let mut app = ConsoleApp::new(options, None);
     app.start_bus_only();

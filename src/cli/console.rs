@@ -2,15 +2,24 @@
 
 use std::time::Duration;
 
+use super::kafka_args::KafkaArgs;
 use super::sim_args::SimArgs;
+use crate::io::kafka::client::StartAt;
 use crate::io::simulator::SimProfile;
 use crate::ui::bench::{bench_chain, bench_sim_config, HALL_ZOOM};
+use crate::ui::outbox::Outbox;
 use crate::ui::{run_console, ConsoleOptions};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct ConsoleArgs {
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Read this Kafka cluster's topics instead of the simulator; promotions go to it.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// With Kafka: where reading starts (earliest, latest, or an RFC 3339 time).
+    #[arg(long, default_value = "latest")]
+    pub from: StartAt,
     /// Measure frame CPU time with 5 000 customers and 2 000 rings on screen, print it, exit.
     #[arg(long)]
     pub bench_ui: bool,
@@ -30,6 +39,8 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
                 Duration::from_secs(args.bench_seconds),
             )),
             zoom: Some(HALL_ZOOM),
+            kafka: None,
+            outbox_path: None,
         }
     } else {
         ConsoleOptions {
@@ -38,6 +49,12 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
             start_simulator: true,
             bench: None,
             zoom: None,
+            kafka: if args.kafka.wanted() {
+                Some((args.kafka.config()?, args.from))
+            } else {
+                None
+            },
+            outbox_path: Outbox::default_path(),
         }
     };
     run_console(options)

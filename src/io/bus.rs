@@ -60,6 +60,12 @@ impl BusProducer {
         self.send(topic, record, true)
     }
 
+    /// Passes on a record that already has its place in a log (a Kafka record keeps its topic,
+    /// partition and offset), waiting while the bus is full.
+    pub fn forward(&self, record: BusRecord) -> Result<(), BusError> {
+        self.tx.send(record).map_err(|_| BusError::Closed)
+    }
+
     /// Publishes without waiting: `Full` when the engine is behind (the caller keeps the record).
     pub fn try_publish(&self, topic: Topic, record: BusRecord) -> Result<Delivery, BusError> {
         self.send(topic, record, false)

@@ -9,4 +9,5 @@ pub mod live;
 pub mod rfc3339;
 pub mod sim_feed;
 pub mod simulator;
+pub mod sink;
 pub mod workload;

@@ -18,6 +18,8 @@ use super::panels::{engine, feed, params, promotions, status};
 use super::session::Session;
 use super::settings::{ConsoleSettings, STORAGE_KEY};
 use crate::io::chain::Chain;
+use crate::io::kafka::client::StartAt;
+use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::LiveSettings;
 use crate::io::sim_feed::Speed;
 use crate::io::simulator::SimConfig;
@@ -33,6 +35,10 @@ pub struct ConsoleOptions {
     pub bench: Option<(Duration, Duration)>,
     /// Map zoom to start at instead of the store view.
     pub zoom: Option<f64>,
+    /// Read a Kafka cluster instead of running the simulator.
+    pub kafka: Option<(KafkaConfig, StartAt)>,
+    /// Where the promotion outbox is kept (none: in memory only).
+    pub outbox_path: Option<std::path::PathBuf>,
 }
 
 /// Time the UI spends per frame moving engine events into the model; the rest waits.
@@ -127,7 +133,11 @@ impl ConsoleApp {
             model: LiveModel::default(),
             map: MapView::new(home),
             clock: DisplayClock::default(),
-            outbox: Outbox::default(),
+            outbox: options
+                .outbox_path
+                .clone()
+                .map(Outbox::open)
+                .unwrap_or_default(),
             form: PromotionForm::default(),
             feed_filter: FeedFilter::default(),
             rates: RateMeter::default(),
@@ -161,7 +171,12 @@ impl ConsoleApp {
         if let Some(zoom) = options.zoom {
             let _ = app.map.memory.set_zoom(zoom);
         }
-        if options.start_simulator {
+        if let Some((config, from)) = options.kafka {
+            match Session::kafka(config, from, app.live_settings()) {
+                Ok(session) => app.session = Some(session),
+                Err(e) => app.session_error = Some(e),
+            }
+        } else if options.start_simulator {
             app.start_simulator();
         }
         app
@@ -214,9 +229,9 @@ impl ConsoleApp {
 
     /// Moves engine events into the model (bounded by `budget`) and sends pending promotions.
     pub fn pump(&mut self, budget: Duration) {
-        if let Some(session) = &self.session {
+        if let Some(session) = self.session.as_mut() {
             session.drain(&mut self.model, budget);
-            self.outbox.pump(session.producer());
+            self.outbox.pump(session.sink());
         }
         self.rates.update(&self.model.stats, Instant::now());
     }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod kafka_source;
 pub mod map;
 pub mod model;
 pub mod outbox;

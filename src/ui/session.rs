@@ -11,7 +11,12 @@ use crate::io::live::{LiveEngine, LiveSettings};
 use crate::io::sim_feed::{spawn_simulator_feed, FeedControl, FeedEnd, Speed};
 use crate::io::simulator::{SimConfig, Simulator};
 
+use super::kafka_source::{KafkaSource, KafkaState};
 use super::model::LiveModel;
+use crate::io::kafka::client::StartAt;
+use crate::io::kafka::config::KafkaConfig;
+use crate::io::kafka::sink::KafkaSink;
+use crate::io::sink::RecordSink;
 
 /// Records the bus holds before the source waits for the engine.
 const BUS_CAPACITY: usize = 16_384;
@@ -26,11 +31,15 @@ pub enum SourceKind {
     /// Only what is published on the bus (promotions from this console, records a test
     /// publishes).
     BusOnly,
+    Kafka,
 }
 
 pub struct Session {
     pub kind: SourceKind,
     producer: BusProducer,
+    /// Where promotions go: the bus, or Kafka.
+    sink: Box<dyn RecordSink>,
+    kafka: Option<KafkaSource>,
     engine: LiveEngine,
     feed: Option<(Arc<FeedControl>, JoinHandle<FeedEnd>)>,
 }
@@ -61,6 +70,8 @@ impl Session {
         )?;
         Ok(Session {
             kind,
+            sink: Box::new(producer.clone()),
+            kafka: None,
             producer,
             engine,
             feed: Some((control, thread)),
@@ -73,10 +84,44 @@ impl Session {
         let engine = LiveEngine::start(consumer, settings)?;
         Ok(Session {
             kind: SourceKind::BusOnly,
+            sink: Box::new(producer.clone()),
+            kafka: None,
             producer,
             engine,
             feed: None,
         })
+    }
+
+    /// The three input topics of a Kafka cluster feed the engine; promotions go to Kafka.
+    pub fn kafka(
+        config: KafkaConfig,
+        from: StartAt,
+        settings: LiveSettings,
+    ) -> Result<Session, String> {
+        let (producer, consumer) = bus(BUS_CAPACITY);
+        let engine = LiveEngine::start(consumer, settings).map_err(|e| e.to_string())?;
+        let sink =
+            KafkaSink::new(&config).map_err(|e| format!("cannot create a Kafka producer: {e}"))?;
+        let source =
+            KafkaSource::start(config, from, producer.clone()).map_err(|e| e.to_string())?;
+        Ok(Session {
+            kind: SourceKind::Kafka,
+            sink: Box::new(sink),
+            kafka: Some(source),
+            producer,
+            engine,
+            feed: None,
+        })
+    }
+
+    pub fn sink(&mut self) -> &mut dyn RecordSink {
+        self.sink.as_mut()
+    }
+
+    pub fn kafka_status(&self) -> Option<(String, KafkaState, u64)> {
+        let k = self.kafka.as_ref()?;
+        let s = k.status.lock().ok()?;
+        Some((k.servers.clone(), s.state.clone(), s.records))
     }
 
     pub fn producer(&self) -> &BusProducer {
@@ -116,6 +161,16 @@ impl Session {
                 customers_per_store,
             } => format!("Simulator · {stores} stores · {customers_per_store} people per store"),
             SourceKind::BusOnly => "In-process bus (no source)".to_owned(),
+            SourceKind::Kafka => match self.kafka_status() {
+                Some((servers, KafkaState::Reading, n)) => format!("Kafka {servers} · {n} records"),
+                Some((servers, KafkaState::Connecting, _)) => {
+                    format!("Kafka {servers} · connecting…")
+                }
+                Some((servers, KafkaState::Retrying(e), n)) => {
+                    format!("Kafka {servers} · {n} records · retrying: {e}")
+                }
+                None => "Kafka".to_owned(),
+            },
         }
     }
 }

@@ -36,12 +36,20 @@ fn tansu_binary() -> PathBuf {
     })
 }
 
+/// A port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
 impl Broker {
     pub fn start() -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        Broker::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> Broker {
         let url = format!("tcp://127.0.0.1:{port}");
         // Tansu reads a `.env` from its working directory: give it an empty one.
         let dir = tempfile::tempdir().expect("tempdir");

@@ -20,10 +20,11 @@ use crate::engine::RawRecord;
 use crate::io::rfc3339::parse_rfc3339_ms;
 
 /// Where reading starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StartAt {
     Earliest,
     /// ksqlDB's default: only what arrives from now on.
+    #[default]
     Latest,
     /// The first record at or after this time (ms), e.g. "the last hour".
     Time(i64),

@@ -255,6 +255,12 @@ pub fn published(ui: &mut Ui, outbox: &mut Outbox, now_ms: i64) {
                         ui.weak(format!("({attempts} tries: {e})"));
                     }
                 }
+                DeliveryState::InFlight => {
+                    ui.label(
+                        RichText::new("sent, waiting for the acknowledgement")
+                            .color(Color32::from_rgb(200, 140, 0)),
+                    );
+                }
                 DeliveryState::Delivered { partition, offset } => {
                     ui.label(
                         RichText::new(format!("delivered p{partition}@{offset}"))

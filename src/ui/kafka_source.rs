@@ -1,0 +1,126 @@
+//! Kafka as the console's source: a thread reads the three input topics and forwards every
+//! record (with its partition and offset) to the engine's bus. When the cluster cannot be
+//! reached it says so and tries again, without a restart.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::engine::Topic;
+use crate::io::bus::BusProducer;
+use crate::io::kafka::client::{StartAt, TopicReader};
+use crate::io::kafka::config::KafkaConfig;
+
+/// What the source line shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KafkaState {
+    Connecting,
+    Reading,
+    /// The last attempt failed; retrying.
+    Retrying(String),
+}
+
+#[derive(Debug)]
+pub struct KafkaStatus {
+    pub state: KafkaState,
+    pub records: u64,
+    pub last_record: Option<Instant>,
+}
+
+pub struct KafkaSource {
+    pub servers: String,
+    pub status: Arc<Mutex<KafkaStatus>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+const RETRY_EVERY: Duration = Duration::from_secs(3);
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl KafkaSource {
+    pub fn start(
+        config: KafkaConfig,
+        from: StartAt,
+        bus: BusProducer,
+    ) -> std::io::Result<KafkaSource> {
+        let status = Arc::new(Mutex::new(KafkaStatus {
+            state: KafkaState::Connecting,
+            records: 0,
+            last_record: None,
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_status, thread_stop) = (Arc::clone(&status), Arc::clone(&stop));
+        let servers = config
+            .get("bootstrap.servers")
+            .unwrap_or_default()
+            .to_owned();
+        let thread = std::thread::Builder::new()
+            .name("instore-kafka".into())
+            .spawn(move || read_loop(&config, from, &bus, &thread_status, &thread_stop))?;
+        Ok(KafkaSource {
+            servers,
+            status,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+fn set(status: &Mutex<KafkaStatus>, f: impl FnOnce(&mut KafkaStatus)) {
+    if let Ok(mut s) = status.lock() {
+        f(&mut s);
+    }
+}
+
+fn read_loop(
+    config: &KafkaConfig,
+    from: StartAt,
+    bus: &BusProducer,
+    status: &Mutex<KafkaStatus>,
+    stop: &AtomicBool,
+) {
+    let topics = Topic::INPUTS.map(Topic::name);
+    let mut start = from;
+    while !stop.load(Ordering::Relaxed) {
+        let reader = match TopicReader::open(config, &topics, start, METADATA_TIMEOUT) {
+            Ok(r) => r,
+            Err(e) => {
+                set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
+                std::thread::sleep(RETRY_EVERY);
+                continue;
+            }
+        };
+        set(status, |s| s.state = KafkaState::Reading);
+        while !stop.load(Ordering::Relaxed) {
+            match reader.poll(Duration::from_millis(200)) {
+                Some(Ok(record)) => {
+                    // Where to pick up if the reader has to be opened again.
+                    if let Some(ts) = record.timestamp_ms {
+                        start = StartAt::Time(ts);
+                    }
+                    if bus.forward(record).is_err() {
+                        return;
+                    }
+                    set(status, |s| {
+                        s.records += 1;
+                        s.last_record = Some(Instant::now());
+                        s.state = KafkaState::Reading;
+                    });
+                }
+                // librdkafka reconnects by itself; its errors are reported, not fatal.
+                Some(Err(e)) => set(status, |s| s.state = KafkaState::Retrying(e.to_string())),
+                None => {}
+            }
+        }
+    }
+}
+
+impl Drop for KafkaSource {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

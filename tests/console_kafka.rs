@@ -1,0 +1,163 @@
+//! The console on a real broker: Kafka as the source, promotions produced with delivery
+//! reports, and a promotion published while the broker is away delivered once it is back.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use instore::io::chain::Chain;
+use instore::io::kafka::client::StartAt;
+use instore::io::kafka::config::KafkaConfig;
+use instore::io::simulator::SimConfig;
+use instore::ui::outbox::{Announcement, DeliveryState};
+use instore::ui::promotion_editor::PromotionRecord;
+use instore::ui::{ConsoleApp, ConsoleOptions};
+use support::broker::{free_port, Broker};
+
+fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp {
+    let config = KafkaConfig::resolve(None, Some(bootstrap), &["message.timeout.ms=120000".into()])
+        .expect("config");
+    let options = ConsoleOptions {
+        chain: Chain::builtin().expect("chain"),
+        sim: SimConfig::default(),
+        start_simulator: false,
+        bench: None,
+        zoom: None,
+        kafka: Some((config, StartAt::Earliest)),
+        outbox_path: outbox,
+    };
+    ConsoleApp::new(options, None)
+}
+
+/// Pumps the console (as frames would) until `done` holds.
+fn pump_until(
+    app: &mut ConsoleApp,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&ConsoleApp) -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        app.pump(Duration::from_millis(20));
+        if done(app) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "gave up waiting for {what}: {:?} / {:?}",
+        app.session().map(|s| s.label()),
+        app.outbox
+            .items
+            .iter()
+            .map(|i| &i.state)
+            .collect::<Vec<_>>()
+    );
+}
+
+fn promotion(pid: &str) -> PromotionRecord {
+    PromotionRecord {
+        pid: pid.into(),
+        sku: Some(1000),
+        segment: "SegmentA".into(),
+        title: Some("Coffee week".into()),
+        discount_pct: Some(20),
+        valid_until: None,
+    }
+}
+
+#[test]
+fn the_console_reads_kafka_and_its_promotions_come_back_through_the_topic() {
+    let broker = Broker::start();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args([
+            "simulate",
+            "-b",
+            &broker.bootstrap,
+            "--duration",
+            "2m",
+            "--stores",
+            "1",
+        ])
+        .output()
+        .expect("simulate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut app = console_on(&broker.bootstrap, None);
+    pump_until(
+        &mut app,
+        "the catalog from Kafka",
+        Duration::from_secs(30),
+        |a| a.model.product(1000).is_some(),
+    );
+    assert!(app.session().expect("session").label().contains("Kafka"));
+    let t = app.now_event_ms();
+    app.outbox
+        .submit(promotion("console-p1"), Announcement::New, t);
+    pump_until(
+        &mut app,
+        "the delivery report",
+        Duration::from_secs(30),
+        |a| matches!(a.outbox.items[0].state, DeliveryState::Delivered { .. }),
+    );
+    // The engine sees it because it read it back from products_promotions.
+    pump_until(
+        &mut app,
+        "the promotion read back",
+        Duration::from_secs(30),
+        |a| {
+            a.model
+                .promotions
+                .iter()
+                .any(|p| p.promotion.pid.as_deref() == Some("console-p1"))
+        },
+    );
+}
+
+#[test]
+fn a_promotion_published_while_the_broker_is_down_is_delivered_when_it_comes_back() {
+    let port = free_port();
+    let bootstrap = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outbox = dir.path().join("outbox.json");
+    let mut app = console_on(&bootstrap, Some(outbox.clone()));
+    app.outbox.submit(
+        promotion("offline-p1"),
+        Announcement::New,
+        1_764_147_600_000,
+    );
+    for _ in 0..20 {
+        app.pump(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        matches!(
+            app.outbox.items[0].state,
+            DeliveryState::InFlight | DeliveryState::Pending { .. }
+        ),
+        "{:?}",
+        app.outbox.items[0].state
+    );
+    let saved = std::fs::read_to_string(&outbox).expect("outbox on disk");
+    assert!(saved.contains("offline-p1"));
+
+    let broker = Broker::start_on(port);
+    let created = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(["kafka-check", "-b", &broker.bootstrap, "--create"])
+        .output()
+        .expect("kafka-check");
+    assert!(created.status.success());
+    pump_until(
+        &mut app,
+        "delivery after the outage",
+        Duration::from_secs(90),
+        |a| matches!(a.outbox.items[0].state, DeliveryState::Delivered { .. }),
+    );
+    assert!(std::fs::read_to_string(&outbox)
+        .expect("outbox")
+        .contains("Delivered"));
+}
