@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => instore::cli::run::run(args),
         Some(Command::Simulate(args)) => instore::cli::simulate::simulate(args),
         Some(Command::Record(args)) => instore::cli::record::record(args),
+        Some(Command::Replay(args)) => instore::cli::console::replay(args),
         Some(Command::KafkaCheck(args)) => instore::cli::kafka_check::kafka_check(args),
         None => instore::cli::console::console(&cli.console),
     };

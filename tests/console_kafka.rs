@@ -25,6 +25,7 @@ fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp
         zoom: None,
         kafka: Some((config, StartAt::Earliest)),
         outbox_path: outbox,
+        dumps: Vec::new(),
     };
     ConsoleApp::new(options, None)
 }

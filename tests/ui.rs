@@ -22,6 +22,7 @@ fn app_on_empty_bus() -> ConsoleApp {
         zoom: None,
         kafka: None,
         outbox_path: None,
+        dumps: Vec::new(),
     };
     let mut app = ConsoleApp::new(options, None);
     app.start_bus_only();

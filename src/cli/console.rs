@@ -17,6 +17,9 @@ pub struct ConsoleArgs {
     /// Read this Kafka cluster's topics instead of the simulator; promotions go to it.
     #[command(flatten)]
     pub kafka: KafkaArgs,
+    /// Replay these kcat -J dumps (several merge by timestamp) instead of the simulator.
+    #[arg(long = "dump", value_name = "FILE")]
+    pub dumps: Vec<std::path::PathBuf>,
     /// With Kafka: where reading starts (earliest, latest, or an RFC 3339 time).
     #[arg(long, default_value = "latest")]
     pub from: StartAt,
@@ -41,6 +44,7 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
             zoom: Some(HALL_ZOOM),
             kafka: None,
             outbox_path: None,
+            dumps: Vec::new(),
         }
     } else {
         ConsoleOptions {
@@ -55,7 +59,22 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
                 None
             },
             outbox_path: Outbox::default_path(),
+            dumps: args.dumps.clone(),
         }
     };
     run_console(options)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// kcat -J dumps (plain or gzip); several merge by timestamp.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+}
+
+pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
+    console(&ConsoleArgs {
+        dumps: args.files.clone(),
+        ..ConsoleArgs::default()
+    })
 }

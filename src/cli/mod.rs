@@ -37,6 +37,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Record Kafka topics to a kcat -J dump.
     Record(record::RecordArgs),
+    /// Open the console on recorded dumps, on a timeline (same as `instore --dump FILE…`).
+    Replay(console::ReplayArgs),
     /// Test a Kafka connection: brokers, authentication, the five topics and their partitions.
     KafkaCheck(kafka_check::KafkaCheckArgs),
 }

@@ -29,6 +29,8 @@ pub struct LiveSettings {
 #[derive(Debug)]
 pub enum LiveCommand {
     Apply(LiveSettings),
+    /// Lines of a dump that were not records: counted like `instore run` counts them.
+    BrokenLines(Vec<(u64, String)>),
     Stop,
 }
 
@@ -54,6 +56,8 @@ pub struct LiveStats {
     pub notifications: u64,
     /// Inputs kept to prime the joins after a parameter change.
     pub kept_inputs: usize,
+    /// Records the engine has taken from the bus.
+    pub records_pushed: u64,
 }
 
 /// One thing the UI should know.
@@ -117,6 +121,11 @@ impl LiveEngine {
     pub fn apply(&self, settings: LiveSettings) {
         let _ = self.commands.send(LiveCommand::Apply(settings));
     }
+
+    /// Counts lines of a dump that were not records.
+    pub fn count_broken_lines(&self, lines: Vec<(u64, String)>) {
+        let _ = self.commands.send(LiveCommand::BrokenLines(lines));
+    }
 }
 
 impl Drop for LiveEngine {
@@ -136,6 +145,7 @@ struct EngineLoop {
     kept: VecDeque<(Topic, i64, InputValue)>,
     outputs: Vec<Output>,
     per_minute: BTreeMap<(i64, Arc<str>), u64>,
+    records_pushed: u64,
 }
 
 impl EngineLoop {
@@ -147,6 +157,7 @@ impl EngineLoop {
             kept: VecDeque::new(),
             outputs: Vec::new(),
             per_minute: BTreeMap::new(),
+            records_pushed: 0,
         }
     }
 
@@ -179,6 +190,11 @@ impl EngineLoop {
                 match command {
                     LiveCommand::Stop => return,
                     LiveCommand::Apply(settings) => newest = Some(settings),
+                    LiveCommand::BrokenLines(lines) => {
+                        for (n, text) in lines {
+                            self.pipeline.count_broken_line(n, &text);
+                        }
+                    }
                 }
             }
             if let Some(settings) = newest {
@@ -228,6 +244,12 @@ impl EngineLoop {
                         }
                         continue;
                     }
+                    Ok(LiveCommand::BrokenLines(lines)) => {
+                        for (n, text) in lines {
+                            self.pipeline.count_broken_line(n, &text);
+                        }
+                        continue;
+                    }
                     Ok(LiveCommand::Stop) | Err(_) => return,
                 }
             }
@@ -242,10 +264,12 @@ impl EngineLoop {
             nearby_records: self.notifier.raw_count(),
             notifications: self.notifier.notified_count(),
             kept_inputs: self.kept.len(),
+            records_pushed: self.records_pushed,
         }
     }
 
     fn push(&mut self, record: &crate::engine::RawRecord<'_>, batch: &mut Vec<LiveEvent>) {
+        self.records_pushed += 1;
         let kept = &mut self.kept;
         let offset = record.offset;
         self.pipeline

@@ -6,6 +6,7 @@ pub mod chain;
 pub mod dump;
 pub mod kafka;
 pub mod live;
+pub mod replay;
 pub mod rfc3339;
 pub mod sim_feed;
 pub mod simulator;

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::engine::RawRecord;
-use crate::io::bus::{BusError, BusProducer};
+use crate::io::bus::{BusProducer, BusRecord};
 use crate::io::simulator::{SimRecord, Simulator};
 
 /// How fast simulated time runs against the wall clock.
@@ -159,34 +159,114 @@ impl Pacer {
 /// Longest single sleep, so stop, pause and speed changes take effect promptly.
 const TICK: Duration = Duration::from_millis(25);
 
+/// Something the feed can pace: records in time order.
+pub trait FeedSource: Send + 'static {
+    /// Timestamp of the next record, if any.
+    fn next_time_ms(&self) -> Option<i64>;
+    /// The next record, with its topic, partition and offset set.
+    fn next_record(&mut self) -> Option<BusRecord>;
+    /// The thread's name.
+    fn name(&self) -> &'static str;
+    /// Records before this time are fed at once, whatever the speed (a replay seeking forward).
+    fn fast_until_ms(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// The simulator as a feed source: the bus numbers its records (offset -1 asks for that), the
+/// same counters the console's own promotions get theirs from.
+pub struct SimulatorSource {
+    sim: Simulator,
+    record: SimRecord,
+}
+
+impl SimulatorSource {
+    pub fn new(sim: Simulator) -> Self {
+        Self {
+            sim,
+            record: SimRecord::default(),
+        }
+    }
+}
+
+impl FeedSource for SimulatorSource {
+    fn next_time_ms(&self) -> Option<i64> {
+        self.sim.next_time_ms()
+    }
+
+    fn next_record(&mut self) -> Option<BusRecord> {
+        loop {
+            if !self.sim.next_into(&mut self.record) {
+                return None;
+            }
+            let Some(topic) = self.record.topic else {
+                continue;
+            };
+            return Some(RawRecord {
+                topic: topic.name().into(),
+                partition: 0,
+                offset: -1,
+                timestamp_ms: Some(self.record.timestamp_ms),
+                key: Some(self.record.key.clone().into()),
+                headers: Vec::new(),
+                payload: Some(
+                    String::from_utf8_lossy(&self.record.payload)
+                        .into_owned()
+                        .into(),
+                ),
+            });
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "instore-simulator"
+    }
+}
+
 /// Starts publishing `sim`'s records until simulated time reaches `end_ms` (forever when
 /// `None`), the control says stop, or the bus closes.
 pub fn spawn_simulator_feed(
-    mut sim: Simulator,
+    sim: Simulator,
+    producer: BusProducer,
+    control: Arc<FeedControl>,
+    end_ms: Option<i64>,
+) -> std::io::Result<JoinHandle<FeedEnd>> {
+    spawn_feed(SimulatorSource::new(sim), producer, control, end_ms)
+}
+
+/// Starts publishing `source`'s records at the control's pace until `end_ms`, stop, the end of
+/// the source or a closed bus.
+pub fn spawn_feed<S: FeedSource>(
+    mut source: S,
     producer: BusProducer,
     control: Arc<FeedControl>,
     end_ms: Option<i64>,
 ) -> std::io::Result<JoinHandle<FeedEnd>> {
     std::thread::Builder::new()
-        .name("instore-simulator".into())
+        .name(source.name().into())
         .spawn(move || {
-            let mut record = SimRecord::default();
             let mut pacer = Pacer {
                 wall: Instant::now(),
-                sim_ms: sim.next_time_ms().unwrap_or_default(),
+                sim_ms: source.next_time_ms().unwrap_or_default(),
                 speed: control.speed(),
             };
             loop {
-                let Some(next_ms) = sim.next_time_ms() else {
+                let Some(next_ms) = source.next_time_ms() else {
                     return FeedEnd::Exhausted;
                 };
                 if end_ms.is_some_and(|end| next_ms >= end) {
                     return FeedEnd::Finished;
                 }
+                let catching_up = source.fast_until_ms().is_some_and(|t| next_ms < t);
                 // Wait for the record's moment, minding stop, pause and speed changes.
                 loop {
                     if control.is_stopped() {
                         return FeedEnd::Stopped;
+                    }
+                    if catching_up {
+                        pacer.wall = Instant::now();
+                        pacer.sim_ms = next_ms;
+                        break;
                     }
                     let speed = control.speed();
                     if control.is_paused() || speed != pacer.speed {
@@ -210,30 +290,21 @@ pub fn spawn_simulator_feed(
                     }
                     std::thread::sleep((deadline - now).min(TICK));
                 }
-                if !sim.next_into(&mut record) {
+                let Some(record) = source.next_record() else {
                     return FeedEnd::Exhausted;
-                }
-                let Some(topic) = record.topic else {
-                    continue;
                 };
-                let payload = String::from_utf8_lossy(&record.payload).into_owned();
-                let bus_record = RawRecord {
-                    timestamp_ms: Some(record.timestamp_ms),
-                    key: Some(record.key.clone().into()),
-                    payload: Some(payload.into()),
-                    ..RawRecord::default()
+                let ts = record.timestamp_ms;
+                let sent = match crate::engine::Topic::from_name(&record.topic) {
+                    Some(topic) if record.offset < 0 => producer.publish(topic, record).map(|_| ()),
+                    _ => producer.forward(record),
                 };
-                match producer.publish(topic, bus_record) {
-                    Ok(_) => {
-                        control
-                            .sim_time_ms
-                            .store(record.timestamp_ms, Ordering::Relaxed);
-                        control.published.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(BusError::Closed) => return FeedEnd::BusClosed,
-                    // `publish` waits instead of refusing.
-                    Err(BusError::Full) => {}
+                if sent.is_err() {
+                    return FeedEnd::BusClosed;
                 }
+                if let Some(ts) = ts {
+                    control.sim_time_ms.store(ts, Ordering::Relaxed);
+                }
+                control.published.fetch_add(1, Ordering::Relaxed);
             }
         })
 }

@@ -17,10 +17,13 @@ use super::panels::promotions::{pick_product, PromotionForm};
 use super::panels::{engine, feed, params, promotions, status};
 use super::session::Session;
 use super::settings::{ConsoleSettings, STORAGE_KEY};
+use std::sync::Arc;
+
 use crate::io::chain::Chain;
 use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::LiveSettings;
+use crate::io::replay::{load_dumps, LoadError, LoadProgress, LoadedDump};
 use crate::io::sim_feed::Speed;
 use crate::io::simulator::SimConfig;
 
@@ -39,6 +42,8 @@ pub struct ConsoleOptions {
     pub kafka: Option<(KafkaConfig, StartAt)>,
     /// Where the promotion outbox is kept (none: in memory only).
     pub outbox_path: Option<std::path::PathBuf>,
+    /// Replay these dumps instead of running the simulator.
+    pub dumps: Vec<std::path::PathBuf>,
 }
 
 /// Time the UI spends per frame moving engine events into the model; the rest waits.
@@ -96,6 +101,17 @@ pub struct ConsoleApp {
     feed_filter: FeedFilter,
     rates: RateMeter,
     bench: Option<FrameBench>,
+    /// A dump being loaded.
+    load: Option<DumpLoad>,
+    /// The dump on the timeline, and pings per minute for its histogram.
+    replay: Option<(Arc<LoadedDump>, Vec<u32>)>,
+}
+
+/// A dump loading on its own thread.
+struct DumpLoad {
+    progress: Arc<LoadProgress>,
+    thread: std::thread::JoinHandle<Result<LoadedDump, LoadError>>,
+    started: Instant,
 }
 
 impl ConsoleApp {
@@ -144,6 +160,8 @@ impl ConsoleApp {
             bench: options
                 .bench
                 .map(|(warmup, duration)| FrameBench::new(warmup, duration)),
+            load: None,
+            replay: None,
         };
         // Bench-only knob to find what a frame spends its time on, e.g.
         // INSTORE_BENCH_OFF=rings,trails instore --bench-ui.
@@ -171,7 +189,9 @@ impl ConsoleApp {
         if let Some(zoom) = options.zoom {
             let _ = app.map.memory.set_zoom(zoom);
         }
-        if let Some((config, from)) = options.kafka {
+        if !options.dumps.is_empty() {
+            app.open_dumps(options.dumps);
+        } else if let Some((config, from)) = options.kafka {
             match Session::kafka(config, from, app.live_settings()) {
                 Ok(session) => app.session = Some(session),
                 Err(e) => app.session_error = Some(e),
@@ -207,6 +227,87 @@ impl ConsoleApp {
         }
     }
 
+    /// Starts loading dumps (merged by timestamp); the replay starts when they are in.
+    pub fn open_dumps(&mut self, paths: Vec<std::path::PathBuf>) {
+        if let Some(load) = self.load.take() {
+            load.progress
+                .cancel
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let progress = Arc::new(LoadProgress::default());
+        let thread_progress = Arc::clone(&progress);
+        match std::thread::Builder::new()
+            .name("instore-load".into())
+            .spawn(move || load_dumps(&paths, &thread_progress))
+        {
+            Ok(thread) => {
+                self.load = Some(DumpLoad {
+                    progress,
+                    thread,
+                    started: Instant::now(),
+                })
+            }
+            Err(e) => self.session_error = Some(format!("cannot start loading: {e}")),
+        }
+    }
+
+    /// Takes a finished load and starts its replay.
+    fn poll_loading(&mut self) {
+        if !self.load.as_ref().is_some_and(|l| l.thread.is_finished()) {
+            return;
+        }
+        let Some(load) = self.load.take() else { return };
+        match load.thread.join() {
+            Ok(Ok(dump)) => {
+                let histogram = dump.per_minute(crate::engine::Topic::CustomersLocations.name());
+                self.replay = Some((Arc::new(dump), histogram));
+                self.session_error = None;
+                self.start_replay(None);
+            }
+            Ok(Err(e)) => self.session_error = Some(e.to_string()),
+            Err(_) => self.session_error = Some("loading crashed".into()),
+        }
+    }
+
+    /// (Re)starts the replay from the beginning, fast-forwarded to `seek_ms` when given: the
+    /// engine re-runs the records before it at full speed, so scrubbing back is exact.
+    pub fn start_replay(&mut self, seek_ms: Option<i64>) {
+        let Some((dump, _)) = &self.replay else {
+            return;
+        };
+        let dump = Arc::clone(dump);
+        let paused = self
+            .session
+            .as_ref()
+            .and_then(|s| s.feed())
+            .is_some_and(|f| f.is_paused());
+        self.session = None;
+        self.model = LiveModel::default();
+        self.clock = DisplayClock::default();
+        let speed = if self.settings.sim_speed.is_finite() && self.settings.sim_speed > 0.0 {
+            Speed::Times(self.settings.sim_speed)
+        } else {
+            Speed::Max
+        };
+        match Session::replay(dump, speed, self.live_settings(), seek_ms) {
+            Ok(session) => {
+                if let Some(feed) = session.feed() {
+                    feed.set_paused(paused);
+                }
+                self.session = Some(session);
+            }
+            Err(e) => self.session_error = Some(format!("cannot start the replay: {e}")),
+        }
+    }
+
+    /// Whether a replay has been fed completely and the engine has taken every record.
+    pub fn replay_done(&self) -> bool {
+        let (Some((dump, _)), Some(session)) = (&self.replay, &self.session) else {
+            return false;
+        };
+        session.feed_finished() && self.model.stats.records_pushed == dump.records.len() as u64
+    }
+
     /// Runs on an engine with an empty bus (tests; later dumps and Kafka publish on it).
     pub fn start_bus_only(&mut self) {
         self.session = None;
@@ -229,6 +330,7 @@ impl ConsoleApp {
 
     /// Moves engine events into the model (bounded by `budget`) and sends pending promotions.
     pub fn pump(&mut self, budget: Duration) {
+        self.poll_loading();
         if let Some(session) = self.session.as_mut() {
             session.drain(&mut self.model, budget);
             self.outbox.pump(session.sink());
@@ -263,6 +365,17 @@ impl ConsoleApp {
     /// The whole UI for one frame (eframe calls it through [`eframe::App::ui`]; UI tests call it
     /// directly).
     pub fn show(&mut self, ui: &mut Ui) {
+        let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.open_dumps(dropped);
+        }
         self.pump(DRAIN_BUDGET);
         let display_ms = self.display_ms();
         self.model.expire(display_ms, KEEP_MATCHES_MS);
@@ -278,6 +391,9 @@ impl ConsoleApp {
                         .id_salt("left-scroll")
                         .show(ui, |ui| self.left_panel(ui));
                 });
+        }
+        if self.replay.is_some() {
+            egui::Panel::bottom("timeline").show(ui, |ui| self.timeline(ui, display_ms));
         }
         if self.settings.show_right_panel {
             egui::Panel::right("right")
@@ -309,8 +425,33 @@ impl ConsoleApp {
         if let Some(s) = status::source_line(ui, self.session.as_ref(), &self.model, display_ms) {
             self.settings.sim_speed = s;
         }
-        if self.session.is_none() && ui.button("Start simulator").clicked() {
+        if self.session.is_none() && self.load.is_none() && ui.button("Start simulator").clicked() {
             self.start_simulator();
+        }
+        if let Some(load) = &self.load {
+            let n = load
+                .progress
+                .records
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let secs = load.started.elapsed().as_secs_f64().max(1e-3);
+            ui.add(egui::Spinner::new());
+            ui.label(format!(
+                "loading dump: {n} records ({:.0}/s)",
+                n as f64 / secs
+            ));
+            if ui.button("Cancel").clicked() {
+                load.progress
+                    .cancel
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        if ui.button("Open dump…").clicked() {
+            if let Some(paths) = rfd::FileDialog::new()
+                .add_filter("kcat -J dumps", &["jsonl", "json", "gz", "txt"])
+                .pick_files()
+            {
+                self.open_dumps(paths);
+            }
         }
         if let Some(e) = &self.session_error {
             ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
@@ -492,6 +633,84 @@ impl ConsoleApp {
         feed::feed(ui, &self.model, &self.chain, &mut self.feed_filter);
         ui.separator();
         feed::chart(ui, &self.model, &self.chain);
+    }
+
+    /// The replay timeline: position, restart, and a histogram of pings (grey) and
+    /// NEARBY_CUSTOMERS (red) per minute, so busy moments are visible.
+    fn timeline(&mut self, ui: &mut Ui, display_ms: i64) {
+        let Some((dump, pings)) = &self.replay else {
+            return;
+        };
+        let (Some(first), Some(last)) = (dump.first_ms(), dump.last_ms()) else {
+            ui.label("The dump has no timestamps.");
+            return;
+        };
+        let start_minute = first - first.rem_euclid(60_000);
+        let pings = pings.clone();
+        let mut seek = None;
+        ui.horizontal(|ui| {
+            if ui.button("Restart").clicked() {
+                seek = Some(None);
+            }
+            let mut at = display_ms.clamp(first, last);
+            let label = crate::io::rfc3339::format_rfc3339_ms(at).replace('T', " ");
+            let width = (ui.available_width() - 160.0).max(100.0);
+            ui.spacing_mut().slider_width = width;
+            let slider = egui::Slider::new(&mut at, first..=last)
+                .show_value(false)
+                .text(label);
+            let response = ui.add(slider);
+            if response.drag_stopped() || (response.changed() && !response.dragged()) {
+                seek = Some(Some(at));
+            }
+        });
+        // The histogram under the slider.
+        let (rect, _) =
+            ui.allocate_exact_size(egui::vec2(ui.available_width(), 36.0), egui::Sense::hover());
+        let painter = ui.painter_at(rect);
+        let minutes = pings.len().max(1);
+        let max = pings.iter().copied().max().unwrap_or(1).max(1) as f32;
+        let bar_w = rect.width() / minutes as f32;
+        let mut matches = vec![0u64; minutes];
+        for ((minute, _), n) in &self.model.per_minute {
+            let i = ((minute - start_minute) / 60_000).max(0) as usize;
+            if let Some(m) = matches.get_mut(i) {
+                *m += n;
+            }
+        }
+        let max_matches = matches.iter().copied().max().unwrap_or(1).max(1) as f32;
+        for (i, n) in pings.iter().enumerate() {
+            let x = rect.left() + i as f32 * bar_w;
+            let h = rect.height() * *n as f32 / max;
+            painter.rect_filled(
+                egui::Rect::from_min_max(
+                    egui::pos2(x, rect.bottom() - h),
+                    egui::pos2(x + bar_w * 0.9, rect.bottom()),
+                ),
+                0.0,
+                egui::Color32::from_gray(120),
+            );
+            let m = matches[i] as f32 / max_matches * rect.height() * 0.9;
+            if m > 0.0 {
+                painter.rect_filled(
+                    egui::Rect::from_min_max(
+                        egui::pos2(x + bar_w * 0.3, rect.bottom() - m),
+                        egui::pos2(x + bar_w * 0.6, rect.bottom()),
+                    ),
+                    0.0,
+                    egui::Color32::from_rgb(220, 50, 47),
+                );
+            }
+        }
+        let span = (last - first).max(1) as f32;
+        let x = rect.left() + rect.width() * (display_ms.clamp(first, last) - first) as f32 / span;
+        painter.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+            egui::Stroke::new(1.5, egui::Color32::WHITE),
+        );
+        if let Some(target) = seek {
+            self.start_replay(target);
+        }
     }
 
     /// Selects what the map would select on a click (tests and the details panel).

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use crate::io::bus::{bus, BusProducer};
 use crate::io::chain::Chain;
 use crate::io::live::{LiveEngine, LiveSettings};
-use crate::io::sim_feed::{spawn_simulator_feed, FeedControl, FeedEnd, Speed};
+use crate::io::replay::{LoadedDump, ReplaySource};
+use crate::io::sim_feed::{spawn_feed, spawn_simulator_feed, FeedControl, FeedEnd, Speed};
 use crate::io::simulator::{SimConfig, Simulator};
 
 use super::kafka_source::{KafkaSource, KafkaState};
@@ -32,6 +33,11 @@ pub enum SourceKind {
     /// publishes).
     BusOnly,
     Kafka,
+    /// Recorded dumps on the timeline.
+    Replay {
+        files: usize,
+        records: usize,
+    },
 }
 
 pub struct Session {
@@ -114,6 +120,51 @@ impl Session {
         })
     }
 
+    /// A loaded dump replayed at `speed`, fast-forwarded to `seek_ms` when given.
+    pub fn replay(
+        dump: Arc<LoadedDump>,
+        speed: Speed,
+        settings: LiveSettings,
+        seek_ms: Option<i64>,
+    ) -> std::io::Result<Session> {
+        let (producer, consumer) = bus(BUS_CAPACITY);
+        let engine = LiveEngine::start(consumer, settings)?;
+        let mut broken: Vec<(u64, String)> = dump
+            .broken
+            .iter()
+            .map(|b| (b.line_number, b.text.clone()))
+            .collect();
+        let unsampled = dump.broken_count.saturating_sub(broken.len() as u64);
+        broken.extend((0..unsampled).map(|_| (0, "(not kept)".to_owned())));
+        if !broken.is_empty() {
+            engine.count_broken_lines(broken);
+        }
+        let kind = SourceKind::Replay {
+            files: dump.files.len(),
+            records: dump.records.len(),
+        };
+        let control = FeedControl::new(speed);
+        let thread = spawn_feed(
+            ReplaySource::new(dump, seek_ms),
+            producer.clone(),
+            Arc::clone(&control),
+            None,
+        )?;
+        Ok(Session {
+            kind,
+            sink: Box::new(producer.clone()),
+            kafka: None,
+            producer,
+            engine,
+            feed: Some((control, thread)),
+        })
+    }
+
+    /// Whether a finite source (a replay) has handed over everything.
+    pub fn feed_finished(&self) -> bool {
+        self.feed.as_ref().is_some_and(|(_, t)| t.is_finished())
+    }
+
     pub fn sink(&mut self) -> &mut dyn RecordSink {
         self.sink.as_mut()
     }
@@ -161,6 +212,10 @@ impl Session {
                 customers_per_store,
             } => format!("Simulator · {stores} stores · {customers_per_store} people per store"),
             SourceKind::BusOnly => "In-process bus (no source)".to_owned(),
+            SourceKind::Replay { files, records } => format!(
+                "Replay · {files} file{} · {records} records",
+                if *files == 1 { "" } else { "s" }
+            ),
             SourceKind::Kafka => match self.kafka_status() {
                 Some((servers, KafkaState::Reading, n)) => format!("Kafka {servers} · {n} records"),
                 Some((servers, KafkaState::Connecting, _)) => {
