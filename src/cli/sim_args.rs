@@ -7,7 +7,7 @@ use crate::io::chain::Chain;
 use crate::io::rfc3339::parse_rfc3339_ms;
 use crate::io::simulator::{SimConfig, SimProfile, Simulator};
 
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, clap::Args)]
 pub struct SimArgs {
     /// Seed: the same seed and options give the same records, byte for byte.
     #[arg(long, default_value_t = SimConfig::default().seed)]
@@ -33,6 +33,23 @@ pub struct SimArgs {
     /// Store layouts (GeoJSON; default: the built-in chain, assets/chain.geojson).
     #[arg(long, value_name = "FILE")]
     pub chain: Option<PathBuf>,
+}
+
+/// The same defaults as the flags (for commands that build the options themselves).
+impl Default for SimArgs {
+    fn default() -> Self {
+        let d = SimConfig::default();
+        Self {
+            seed: d.seed,
+            start: None,
+            stores: None,
+            customers: d.customers_per_store,
+            ping_interval: d.ping_interval_ms,
+            promotion_interval: d.promotion_interval_ms,
+            catalog_refresh: d.catalog_refresh_ms,
+            chain: None,
+        }
+    }
 }
 
 impl SimArgs {
@@ -66,5 +83,39 @@ impl SimArgs {
 
     pub fn simulator(&self, profile: SimProfile) -> anyhow::Result<Simulator> {
         Ok(Simulator::new(&self.chain()?, self.config(profile)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        sim: super::SimArgs,
+    }
+
+    #[test]
+    fn default_matches_the_flags_defaults() {
+        let parsed = Wrapper::parse_from(["x"]).sim;
+        let d = super::SimArgs::default();
+        assert_eq!(
+            (
+                parsed.seed,
+                parsed.customers,
+                parsed.ping_interval,
+                parsed.promotion_interval,
+                parsed.catalog_refresh
+            ),
+            (
+                d.seed,
+                d.customers,
+                d.ping_interval,
+                d.promotion_interval,
+                d.catalog_refresh
+            )
+        );
+        assert!(d.config(crate::io::simulator::SimProfile::Store).is_ok());
     }
 }
