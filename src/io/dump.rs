@@ -391,8 +391,13 @@ pub fn read_all(path: &Path) -> Result<Vec<RawRecord<'static>>, DumpError> {
 
 /// Detaches a record from the line buffer it borrows.
 pub fn into_owned(r: RawRecord<'_>) -> RawRecord<'static> {
+    // The five known topic names are shared, not copied into every record.
+    let topic = match Topic::from_name(&r.topic) {
+        Some(t) => Cow::Borrowed(t.name()),
+        None => Cow::Owned(r.topic.into_owned()),
+    };
     RawRecord {
-        topic: Cow::Owned(r.topic.into_owned()),
+        topic,
         partition: r.partition,
         offset: r.offset,
         timestamp_ms: r.timestamp_ms,

@@ -587,7 +587,12 @@ impl ConsoleApp {
                     &mut self.settings.params,
                     &mut self.settings.cooldown_ms,
                 ) {
-                    if let Some(s) = &self.session {
+                    if self.replay.is_some() {
+                        // "What if the radius were 50 ft?": the timeline re-computes from the
+                        // start with the new parameters, back to where it was.
+                        let at = self.model.latest_event_ms;
+                        self.start_replay(at);
+                    } else if let Some(s) = &self.session {
                         s.apply(self.live_settings());
                     }
                 }
