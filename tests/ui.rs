@@ -283,3 +283,44 @@ fn without_tiles_the_map_renders_the_store_as_vectors() {
             .expect("save");
     }
 }
+
+#[test]
+fn a_live_session_is_recorded_to_a_dump_until_its_size_limit() {
+    use instore::io::live::RecordingLimits;
+    let app = app_on_empty_bus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("session.jsonl.gz");
+    app.session()
+        .expect("session")
+        .start_recording(RecordingLimits {
+            path: path.clone(),
+            max_bytes: Some(2_000),
+            max_duration: None,
+        });
+    let mut h = harness(app);
+    h.run_steps(2);
+    seed_store(h.state());
+    run_until(&mut h, "the recording to start", |a| {
+        a.model.stats.recording.as_ref().is_some_and(|r| r.records > 0)
+    });
+    for i in 0..40 {
+        publish(
+            h.state(),
+            Topic::CustomersLocations,
+            T0 + 100_000 + i,
+            r#"{"uid": "u9", "latitude": 41.88, "longitude": -87.62, "country": "USA"}"#,
+        );
+    }
+    run_until(&mut h, "the size limit", |a| {
+        a.model
+            .stats
+            .recording
+            .as_ref()
+            .is_some_and(|r| r.ended.as_deref() == Some("size limit reached"))
+    });
+    let recorded = h.state().model.stats.recording.clone().expect("status");
+    let records = instore::io::dump::read_all(&path).expect("a complete gzip dump");
+    assert_eq!(records.len() as u64, recorded.records);
+    assert!(records.len() > 5 && records.len() < 40, "{}", records.len());
+    assert_eq!(records[0].topic, "stores_products");
+}

@@ -17,6 +17,7 @@ use crate::engine::{
     InputValue, Output, Pipeline, PipelineParams, PipelineStats, StateSize, Topic,
 };
 use crate::io::bus::{BusConsumer, Received};
+use crate::io::dump::{DumpRecordRef, DumpWriter};
 
 /// Settings the console can change while the engine runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +32,9 @@ pub enum LiveCommand {
     Apply(LiveSettings),
     /// Lines of a dump that were not records: counted like `instore run` counts them.
     BrokenLines(Vec<(u64, String)>),
+    /// Write every record the engine takes to a kcat -J dump, until a limit or `StopRecording`.
+    StartRecording(RecordingLimits),
+    StopRecording,
     Stop,
 }
 
@@ -46,6 +50,32 @@ pub struct PingMatch {
     pub records: u64,
 }
 
+/// Where and how much to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordingLimits {
+    pub path: std::path::PathBuf,
+    pub max_bytes: Option<u64>,
+    pub max_duration: Option<Duration>,
+}
+
+/// A recording's progress (shown on the source line).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RecordingStatus {
+    pub path: String,
+    pub records: u64,
+    pub bytes: u64,
+    pub active: bool,
+    /// Why it stopped (limit reached, stopped, or an error).
+    pub ended: Option<String>,
+}
+
+struct Recording {
+    writer: DumpWriter,
+    limits: RecordingLimits,
+    started: Instant,
+    status: RecordingStatus,
+}
+
 /// Counters and state the status panels show.
 #[derive(Clone, Debug, Default)]
 pub struct LiveStats {
@@ -58,6 +88,8 @@ pub struct LiveStats {
     pub kept_inputs: usize,
     /// Records the engine has taken from the bus.
     pub records_pushed: u64,
+    /// The last or current recording.
+    pub recording: Option<RecordingStatus>,
 }
 
 /// One thing the UI should know.
@@ -122,6 +154,14 @@ impl LiveEngine {
         let _ = self.commands.send(LiveCommand::Apply(settings));
     }
 
+    pub fn start_recording(&self, limits: RecordingLimits) {
+        let _ = self.commands.send(LiveCommand::StartRecording(limits));
+    }
+
+    pub fn stop_recording(&self) {
+        let _ = self.commands.send(LiveCommand::StopRecording);
+    }
+
     /// Counts lines of a dump that were not records.
     pub fn count_broken_lines(&self, lines: Vec<(u64, String)>) {
         let _ = self.commands.send(LiveCommand::BrokenLines(lines));
@@ -146,6 +186,8 @@ struct EngineLoop {
     outputs: Vec<Output>,
     per_minute: BTreeMap<(i64, Arc<str>), u64>,
     records_pushed: u64,
+    recording: Option<Recording>,
+    last_recording: Option<RecordingStatus>,
 }
 
 impl EngineLoop {
@@ -158,6 +200,8 @@ impl EngineLoop {
             outputs: Vec::new(),
             per_minute: BTreeMap::new(),
             records_pushed: 0,
+            recording: None,
+            last_recording: None,
         }
     }
 
@@ -195,6 +239,8 @@ impl EngineLoop {
                             self.pipeline.count_broken_line(n, &text);
                         }
                     }
+                    LiveCommand::StartRecording(limits) => self.start_recording(limits),
+                    LiveCommand::StopRecording => self.stop_recording("stopped".into()),
                 }
             }
             if let Some(settings) = newest {
@@ -244,6 +290,14 @@ impl EngineLoop {
                         }
                         continue;
                     }
+                    Ok(LiveCommand::StartRecording(limits)) => {
+                        self.start_recording(limits);
+                        continue;
+                    }
+                    Ok(LiveCommand::StopRecording) => {
+                        self.stop_recording("stopped".into());
+                        continue;
+                    }
                     Ok(LiveCommand::BrokenLines(lines)) => {
                         for (n, text) in lines {
                             self.pipeline.count_broken_line(n, &text);
@@ -265,11 +319,85 @@ impl EngineLoop {
             notifications: self.notifier.notified_count(),
             kept_inputs: self.kept.len(),
             records_pushed: self.records_pushed,
+            recording: self
+                .recording
+                .as_ref()
+                .map(|r| r.status.clone())
+                .or_else(|| self.last_recording.clone()),
+        }
+    }
+
+    fn start_recording(&mut self, limits: RecordingLimits) {
+        self.stop_recording("replaced by a new recording".into());
+        let path = limits.path.display().to_string();
+        match DumpWriter::create(&limits.path) {
+            Ok(writer) => {
+                self.recording = Some(Recording {
+                    writer,
+                    limits,
+                    started: Instant::now(),
+                    status: RecordingStatus {
+                        path,
+                        active: true,
+                        ..RecordingStatus::default()
+                    },
+                })
+            }
+            Err(e) => {
+                self.last_recording = Some(RecordingStatus {
+                    path,
+                    ended: Some(e.to_string()),
+                    ..RecordingStatus::default()
+                })
+            }
+        }
+    }
+
+    fn stop_recording(&mut self, why: String) {
+        let Some(r) = self.recording.take() else {
+            return;
+        };
+        let mut status = r.status;
+        status.active = false;
+        status.ended = Some(match r.writer.finish() {
+            Ok(()) => why,
+            Err(e) => e.to_string(),
+        });
+        self.last_recording = Some(status);
+    }
+
+    fn record(&mut self, record: &crate::engine::RawRecord<'_>) {
+        let Some(r) = self.recording.as_mut() else {
+            return;
+        };
+        let written = r.writer.write_raw(&DumpRecordRef {
+            topic: &record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            timestamp_ms: record.timestamp_ms.unwrap_or(-1),
+            key: record.key.as_deref(),
+            headers: &record.headers,
+            payload: record.payload.as_deref(),
+        });
+        r.status.records += 1;
+        // The line's size: the payload plus the envelope (close enough for a limit).
+        r.status.bytes += record.payload.as_deref().map_or(0, str::len) as u64 + 110;
+        let over_size = r.limits.max_bytes.is_some_and(|m| r.status.bytes >= m);
+        let over_time = r
+            .limits
+            .max_duration
+            .is_some_and(|d| r.started.elapsed() >= d);
+        match written {
+            Err(e) => self.stop_recording(e.to_string()),
+            Ok(()) if over_size => self.stop_recording("size limit reached".into()),
+            Ok(()) if over_time => self.stop_recording("time limit reached".into()),
+            Ok(()) => {}
         }
     }
 
     fn push(&mut self, record: &crate::engine::RawRecord<'_>, batch: &mut Vec<LiveEvent>) {
         self.records_pushed += 1;
+        self.record(record);
         let kept = &mut self.kept;
         let offset = record.offset;
         self.pipeline
@@ -350,6 +478,13 @@ impl EngineLoop {
         }
         self.settings = settings.clone();
         batch.push(LiveEvent::Applied { settings, replayed });
+    }
+}
+
+impl Drop for EngineLoop {
+    /// A recording in progress is finished properly (a gzip dump needs its trailer).
+    fn drop(&mut self) {
+        self.stop_recording("the console closed".into());
     }
 }
 

@@ -23,6 +23,7 @@ use crate::io::chain::Chain;
 use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::LiveSettings;
+use crate::io::live::RecordingLimits;
 use crate::io::replay::{load_dumps, LoadError, LoadProgress, LoadedDump};
 use crate::io::sim_feed::Speed;
 use crate::io::simulator::SimConfig;
@@ -445,6 +446,7 @@ impl ConsoleApp {
                     .store(true, std::sync::atomic::Ordering::Relaxed);
             }
         }
+        self.recording_controls(ui);
         if ui.button("Open dump…").clicked() {
             if let Some(paths) = rfd::FileDialog::new()
                 .add_filter("kcat -J dumps", &["jsonl", "json", "gz", "txt"])
@@ -638,6 +640,102 @@ impl ConsoleApp {
         feed::feed(ui, &self.model, &self.chain, &mut self.feed_filter);
         ui.separator();
         feed::chart(ui, &self.model, &self.chain);
+    }
+
+    /// Record the live session to a dump (with size and time limits), and the exports.
+    fn recording_controls(&mut self, ui: &mut Ui) {
+        let Some(session) = &self.session else { return };
+        match &self.model.stats.recording {
+            Some(r) if r.active => {
+                ui.label(
+                    RichText::new(format!(
+                        "REC {} records · {:.1} MB",
+                        r.records,
+                        r.bytes as f64 / 1e6
+                    ))
+                    .color(egui::Color32::from_rgb(220, 50, 47)),
+                )
+                .on_hover_text(&r.path);
+                if ui.button("Stop recording").clicked() {
+                    session.stop_recording();
+                }
+            }
+            other => {
+                if let Some(ended) = other
+                    .as_ref()
+                    .and_then(|r| r.ended.as_ref().map(|e| (r, e)))
+                {
+                    ui.weak(format!(
+                        "recorded {} records ({})",
+                        ended.0.records, ended.1
+                    ))
+                    .on_hover_text(&ended.0.path);
+                }
+                ui.menu_button("Record…", |ui| {
+                    ui.label("Write every record the engine takes to a kcat -J dump.");
+                    ui.horizontal(|ui| {
+                        ui.label("stop at");
+                        ui.add(
+                            egui::DragValue::new(&mut self.settings.record_max_mb)
+                                .range(1..=100_000)
+                                .suffix(" MB"),
+                        );
+                        ui.label("or after");
+                        ui.add(
+                            egui::DragValue::new(&mut self.settings.record_max_minutes)
+                                .range(1..=24 * 60)
+                                .suffix(" min"),
+                        );
+                    });
+                    if ui.button("Choose file and start").clicked() {
+                        if let Some(path) = rfd::FileDialog::new()
+                            .set_file_name("session.jsonl.gz")
+                            .save_file()
+                        {
+                            session.start_recording(RecordingLimits {
+                                path,
+                                max_bytes: Some(self.settings.record_max_mb * 1_000_000),
+                                max_duration: Some(Duration::from_secs(
+                                    self.settings.record_max_minutes * 60,
+                                )),
+                            });
+                        }
+                        ui.close();
+                    }
+                });
+            }
+        }
+        ui.menu_button("Export…", |ui| {
+            if ui.button("Notification feed as CSV…").clicked() {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_file_name("notifications.csv")
+                    .save_file()
+                {
+                    let result = std::fs::write(&path, super::export::feed_csv(&self.model));
+                    self.session_error = result
+                        .err()
+                        .map(|e| format!("cannot write {}: {e}", path.display()));
+                }
+                ui.close();
+            }
+            if ui
+                .button("Stores, products and rings as GeoJSON…")
+                .clicked()
+            {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_file_name("view.geojson")
+                    .save_file()
+                {
+                    let now = self.model.latest_event_ms.unwrap_or(0);
+                    let text = super::export::view_geojson(&self.chain, &self.model, now);
+                    let result = std::fs::write(&path, text);
+                    self.session_error = result
+                        .err()
+                        .map(|e| format!("cannot write {}: {e}", path.display()));
+                }
+                ui.close();
+            }
+        });
     }
 
     /// The replay timeline: position, restart, and a histogram of pings (grey) and

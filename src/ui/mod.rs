@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod export;
 pub mod kafka_source;
 pub mod map;
 pub mod model;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::io::bus::{bus, BusProducer};
 use crate::io::chain::Chain;
-use crate::io::live::{LiveEngine, LiveSettings};
+use crate::io::live::{LiveEngine, LiveSettings, RecordingLimits};
 use crate::io::replay::{LoadedDump, ReplaySource};
 use crate::io::sim_feed::{spawn_feed, spawn_simulator_feed, FeedControl, FeedEnd, Speed};
 use crate::io::simulator::{SimConfig, Simulator};
@@ -185,6 +185,15 @@ impl Session {
 
     pub fn apply(&self, settings: LiveSettings) {
         self.engine.apply(settings);
+    }
+
+    /// Records every record the engine takes to a dump, within the limits.
+    pub fn start_recording(&self, limits: RecordingLimits) {
+        self.engine.start_recording(limits);
+    }
+
+    pub fn stop_recording(&self) {
+        self.engine.stop_recording();
     }
 
     /// Moves engine events into the model until `budget` is spent; what is left waits for

@@ -50,6 +50,9 @@ pub struct ConsoleSettings {
     pub draft: PromotionDraft,
     pub show_left_panel: bool,
     pub show_right_panel: bool,
+    /// Recording limits last used.
+    pub record_max_mb: u64,
+    pub record_max_minutes: u64,
 }
 
 impl Default for ConsoleSettings {
@@ -64,6 +67,8 @@ impl Default for ConsoleSettings {
             draft: PromotionDraft::default(),
             show_left_panel: true,
             show_right_panel: true,
+            record_max_mb: 500,
+            record_max_minutes: 60,
         }
     }
 }

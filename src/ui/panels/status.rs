@@ -9,7 +9,18 @@ use crate::ui::model::LiveModel;
 use crate::ui::session::Session;
 
 /// Speeds offered for the simulator.
-const SPEEDS: [f64; 7] = [0.5, 1.0, 2.0, 5.0, 10.0, 60.0, f64::INFINITY];
+const SPEEDS: [f64; 10] = [
+    0.25,
+    0.5,
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    60.0,
+    300.0,
+    1000.0,
+    f64::INFINITY,
+];
 
 /// Returns the speed the operator picked, if they changed it.
 pub fn source_line(

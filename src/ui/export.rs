@@ -1,0 +1,142 @@
+//! Exports for analysts: the notification feed as CSV, and the stores, products and geofence
+//! rings in view as GeoJSON (rings as 64-gon polygons at the live radius).
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::engine::geo::{LatLonDeg, LocalFrame, Meters};
+use crate::io::chain::Chain;
+use crate::io::rfc3339::format_rfc3339_ms;
+
+use super::model::LiveModel;
+
+fn csv_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+/// The feed (newest first) as CSV with a header row.
+pub fn feed_csv(model: &LiveModel) -> String {
+    let mut out =
+        String::from("time,uid,pid,sku,segment,title,dist_to_store_ft,held_back_before\n");
+    for n in &model.notifications {
+        let fields = [
+            format_rfc3339_ms(n.timestamp_ms),
+            n.uid.to_string(),
+            n.pid.to_string(),
+            n.sku.map(|s| s.to_string()).unwrap_or_default(),
+            n.segment.as_deref().unwrap_or_default().to_owned(),
+            n.title.as_deref().unwrap_or_default().to_owned(),
+            format!("{:.2}", n.dist_to_store_ft),
+            n.suppressed_before.to_string(),
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            csv_field(&mut out, f);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A circle of `radius_m` around `centre` as a closed GeoJSON ring.
+fn circle(centre: LatLonDeg, radius_m: f64) -> Vec<[f64; 2]> {
+    let frame = LocalFrame::new(centre);
+    let mut ring: Vec<[f64; 2]> = (0..64)
+        .map(|i| {
+            let a = std::f64::consts::TAU * f64::from(i) / 64.0;
+            let p = frame.to_geo(Meters::new(radius_m * a.cos(), radius_m * a.sin()));
+            [p.lon_deg, p.lat_deg]
+        })
+        .collect();
+    if let Some(first) = ring.first().copied() {
+        ring.push(first);
+    }
+    ring
+}
+
+/// The chain's stores and every product the console knows with its ring, as a GeoJSON
+/// FeatureCollection. `now_ms` decides which rings are active.
+pub fn view_geojson(chain: &Chain, model: &LiveModel, now_ms: i64) -> String {
+    let mut features: Vec<Value> = Vec::new();
+    let chain_doc: Value = serde_json::from_str(&chain.to_geojson()).unwrap_or(Value::Null);
+    if let Some(stores) = chain_doc.get("features").and_then(Value::as_array) {
+        features.extend(stores.iter().cloned());
+    }
+    let radius_m = model.radius_ft() * 0.3048;
+    for p in &model.products {
+        let active = model.ring_active(p.sku, now_ms);
+        let props = json!({
+            "kind": "product",
+            "sku": p.sku,
+            "segment": p.product.segment.as_deref(),
+            "variant": p.product.variant.as_deref(),
+            "country": p.product.country.as_deref(),
+            "promotion_active": active,
+        });
+        features.push(json!({
+            "type": "Feature",
+            "properties": props,
+            "geometry": {"type": "Point", "coordinates": [p.position.lon_deg, p.position.lat_deg]},
+        }));
+        features.push(json!({
+            "type": "Feature",
+            "properties": {"kind": "geofence", "sku": p.sku, "radius_ft": model.radius_ft(), "promotion_active": active},
+            "geometry": {"type": "Polygon", "coordinates": [circle(p.position, radius_m)]},
+        }));
+    }
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{}",
+        json!({"type": "FeatureCollection", "features": features})
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::geo::geo_distance_km_deg;
+
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        let mut s = String::new();
+        csv_field(&mut s, r#"20% off, "fresh""#);
+        assert_eq!(s, r#""20% off, ""fresh""""#);
+    }
+
+    #[test]
+    fn rings_are_closed_and_at_the_radius() {
+        let c = LatLonDeg {
+            lat_deg: 51.539,
+            lon_deg: -0.103,
+        };
+        let ring = circle(c, 30.48);
+        assert_eq!(ring.len(), 65);
+        assert_eq!(ring.first(), ring.last());
+        for p in &ring {
+            let m = geo_distance_km_deg(c.lat_deg, c.lon_deg, p[1], p[0]) * 1000.0;
+            assert!((m - 30.48).abs() < 0.05, "{m}");
+        }
+    }
+
+    #[test]
+    fn the_view_export_is_geojson_with_the_chain_and_products() {
+        let chain = Chain::builtin().unwrap();
+        let text = view_geojson(&chain, &LiveModel::default(), 0);
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["type"], "FeatureCollection");
+        let n = doc["features"].as_array().unwrap().len();
+        assert!(n > 6, "{n}");
+        assert_eq!(feed_csv(&LiveModel::default()).lines().count(), 1);
+    }
+}
