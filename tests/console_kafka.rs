@@ -26,6 +26,7 @@ fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp
         kafka: Some((config, StartAt::Earliest)),
         outbox_path: outbox,
         dumps: Vec::new(),
+        values: Default::default(),
     };
     ConsoleApp::new(options, None)
 }

@@ -44,6 +44,7 @@ fn replay_app(dumps: Vec<PathBuf>) -> ConsoleApp {
         kafka: None,
         outbox_path: None,
         dumps,
+        values: Default::default(),
     };
     let mut app = ConsoleApp::new(options, None);
     app.settings.sim_speed = f64::INFINITY;
@@ -144,7 +145,7 @@ fn a_file_that_is_not_a_dump_says_so_and_nothing_crashes() {
     std::fs::write(&notes, "shopping list\nmilk\n").expect("write");
     let mut h = harness(replay_app(vec![notes]));
     let deadline = Instant::now() + Duration::from_secs(20);
-    while h.query_by_label_contains("is it a kcat -J dump").is_none() {
+    while h.query_by_label_contains("is not a dump").is_none() {
         assert!(Instant::now() < deadline, "no explanation shown");
         h.step();
         std::thread::sleep(Duration::from_millis(10));

@@ -23,6 +23,7 @@ fn app_on_empty_bus() -> ConsoleApp {
         kafka: None,
         outbox_path: None,
         dumps: Vec::new(),
+        values: Default::default(),
     };
     let mut app = ConsoleApp::new(options, None);
     app.start_bus_only();
@@ -301,7 +302,11 @@ fn a_live_session_is_recorded_to_a_dump_until_its_size_limit() {
     h.run_steps(2);
     seed_store(h.state());
     run_until(&mut h, "the recording to start", |a| {
-        a.model.stats.recording.as_ref().is_some_and(|r| r.records > 0)
+        a.model
+            .stats
+            .recording
+            .as_ref()
+            .is_some_and(|r| r.records > 0)
     });
     for i in 0..40 {
         publish(

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::kafka_args::KafkaArgs;
 use super::sim_args::SimArgs;
+use crate::io::formats::ValuesOptions;
 use crate::io::kafka::client::StartAt;
 use crate::io::simulator::SimProfile;
 use crate::ui::bench::{bench_chain, bench_sim_config, HALL_ZOOM};
@@ -17,9 +18,17 @@ pub struct ConsoleArgs {
     /// Read this Kafka cluster's topics instead of the simulator; promotions go to it.
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    /// Replay these kcat -J dumps (several merge by timestamp) instead of the simulator.
+    /// Replay these dumps (kcat -J, Kafka UI exports, or JSON values with --topic; several
+    /// merge by timestamp) instead of the simulator.
     #[arg(long = "dump", value_name = "FILE")]
     pub dumps: Vec<std::path::PathBuf>,
+    /// For dumps of plain JSON values: the topic they belong to.
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Option<String>,
+    /// For dumps of plain JSON values: the field holding each record's time (epoch ms or RFC
+    /// 3339); without it, one second per line.
+    #[arg(long, value_name = "FIELD")]
+    pub ts_field: Option<String>,
     /// With Kafka: where reading starts (earliest, latest, or an RFC 3339 time).
     #[arg(long, default_value = "latest")]
     pub from: StartAt,
@@ -45,6 +54,7 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
             kafka: None,
             outbox_path: None,
             dumps: Vec::new(),
+            values: ValuesOptions::default(),
         }
     } else {
         ConsoleOptions {
@@ -60,6 +70,10 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
             },
             outbox_path: Outbox::default_path(),
             dumps: args.dumps.clone(),
+            values: ValuesOptions {
+                topic: args.topic.clone(),
+                ts_field: args.ts_field.clone(),
+            },
         }
     };
     run_console(options)
@@ -67,14 +81,23 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// kcat -J dumps (plain or gzip); several merge by timestamp.
+    /// Dumps (plain or gzip): kcat -J, Kafka UI (AKHQ, kafka-ui) JSON-lines exports, or plain
+    /// JSON values with --topic. Several merge by timestamp.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<std::path::PathBuf>,
+    /// For files of plain JSON values: their topic.
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Option<String>,
+    /// For files of plain JSON values: the time field (epoch ms or RFC 3339).
+    #[arg(long, value_name = "FIELD")]
+    pub ts_field: Option<String>,
 }
 
 pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     console(&ConsoleArgs {
         dumps: args.files.clone(),
+        topic: args.topic.clone(),
+        ts_field: args.ts_field.clone(),
         ..ConsoleArgs::default()
     })
 }

@@ -58,30 +58,35 @@ pub struct DumpReader {
     line_number: u64,
 }
 
+/// Opens `path` for reading lines, plain or gzip (detected by its magic bytes); `-` is
+/// standard input.
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, DumpError> {
+    let open_error = |source| DumpError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    // `-` is standard input, so `kcat -C -J … | instore run --input -` works.
+    let source: Box<dyn std::io::Read + Send> = if path == Path::new("-") {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path).map_err(open_error)?)
+    };
+    let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
+    let head = buffered.fill_buf().map_err(open_error)?;
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        Box::new(BufReader::with_capacity(
+            READ_BUFFER_BYTES,
+            MultiGzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    })
+}
+
 impl DumpReader {
     /// Opens `path`, plain or gzip.
     pub fn open(path: &Path) -> Result<Self, DumpError> {
-        let open_error = |source| DumpError::Open {
-            path: path.to_owned(),
-            source,
-        };
-        // `-` is standard input, so `kcat -C -J … | instore run --input -` works.
-        let source: Box<dyn std::io::Read + Send> = if path == Path::new("-") {
-            Box::new(io::stdin())
-        } else {
-            Box::new(File::open(path).map_err(open_error)?)
-        };
-        let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
-        let head = buffered.fill_buf().map_err(open_error)?;
-        let input: Box<dyn BufRead + Send> = if head.starts_with(&GZIP_MAGIC) {
-            Box::new(BufReader::with_capacity(
-                READ_BUFFER_BYTES,
-                MultiGzDecoder::new(buffered),
-            ))
-        } else {
-            Box::new(buffered)
-        };
-        Ok(Self::from_reader(path, input))
+        Ok(Self::from_reader(path, open_input(path)?))
     }
 
     /// Reads a dump from any buffered source; `path` names it in errors.

@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod chain;
 pub mod dump;
+pub mod formats;
 pub mod kafka;
 pub mod live;
 pub mod replay;

@@ -20,11 +20,12 @@ use super::settings::{ConsoleSettings, STORAGE_KEY};
 use std::sync::Arc;
 
 use crate::io::chain::Chain;
+use crate::io::formats::ValuesOptions;
 use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::LiveSettings;
 use crate::io::live::RecordingLimits;
-use crate::io::replay::{load_dumps, LoadError, LoadProgress, LoadedDump};
+use crate::io::replay::{load_dumps_with, LoadError, LoadProgress, LoadedDump};
 use crate::io::sim_feed::Speed;
 use crate::io::simulator::SimConfig;
 
@@ -45,6 +46,8 @@ pub struct ConsoleOptions {
     pub outbox_path: Option<std::path::PathBuf>,
     /// Replay these dumps instead of running the simulator.
     pub dumps: Vec<std::path::PathBuf>,
+    /// For dumps of plain JSON values: their topic and time field.
+    pub values: ValuesOptions,
 }
 
 /// Time the UI spends per frame moving engine events into the model; the rest waits.
@@ -106,6 +109,7 @@ pub struct ConsoleApp {
     load: Option<DumpLoad>,
     /// The dump on the timeline, and pings per minute for its histogram.
     replay: Option<(Arc<LoadedDump>, Vec<u32>)>,
+    values: ValuesOptions,
 }
 
 /// A dump loading on its own thread.
@@ -163,6 +167,7 @@ impl ConsoleApp {
                 .map(|(warmup, duration)| FrameBench::new(warmup, duration)),
             load: None,
             replay: None,
+            values: options.values.clone(),
         };
         // Bench-only knob to find what a frame spends its time on, e.g.
         // INSTORE_BENCH_OFF=rings,trails instore --bench-ui.
@@ -237,9 +242,10 @@ impl ConsoleApp {
         }
         let progress = Arc::new(LoadProgress::default());
         let thread_progress = Arc::clone(&progress);
+        let values = self.values.clone();
         match std::thread::Builder::new()
             .name("instore-load".into())
-            .spawn(move || load_dumps(&paths, &thread_progress))
+            .spawn(move || load_dumps_with(&paths, &values, &thread_progress))
         {
             Ok(thread) => {
                 self.load = Some(DumpLoad {
