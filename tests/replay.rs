@@ -152,3 +152,40 @@ fn a_file_that_is_not_a_dump_says_so_and_nothing_crashes() {
     }
     assert!(h.state().session().is_none());
 }
+
+#[test]
+fn pause_step_and_resume_on_the_timeline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = replay_app(vec![simulator_dump(dir.path())]);
+    app.settings.sim_speed = 1.0;
+    let mut h = harness(app);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().model.stats.records_pushed == 0 {
+        assert!(Instant::now() < deadline, "the replay did not start");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label("Pause").click();
+    h.run_steps(3);
+    let paused = |h: &Harness<'_, ConsoleApp>| {
+        h.state()
+            .session()
+            .and_then(|s| s.feed())
+            .is_some_and(|f| f.is_paused())
+    };
+    assert!(paused(&h));
+    let before = h.state().model.latest_event_ms.expect("event time");
+    h.get_by_label("Step +10 s").click();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().model.latest_event_ms.unwrap_or(0) < before + 9_000 {
+        assert!(Instant::now() < deadline, "the step did not arrive");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(paused(&h), "a step leaves the replay paused");
+    let stepped = h.state().model.latest_event_ms.expect("event time");
+    assert!(stepped <= before + 11_000, "{} ms", stepped - before);
+    h.get_by_label("Resume").click();
+    h.run_steps(3);
+    assert!(!paused(&h));
+}

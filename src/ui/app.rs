@@ -110,6 +110,26 @@ pub struct ConsoleApp {
     /// The dump on the timeline, and pings per minute for its histogram.
     replay: Option<(Arc<LoadedDump>, Vec<u32>)>,
     values: ValuesOptions,
+    /// The timeline's jump-to text.
+    jump_to: String,
+    /// A looped range of event time.
+    replay_loop: Option<(i64, i64)>,
+}
+
+/// `HH:MM[:SS]` on the dump's first day, or a full RFC 3339 time.
+fn parse_jump(text: &str, first_ms: i64) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(ms) = crate::io::rfc3339::parse_rfc3339_ms(t) {
+        return Some(ms);
+    }
+    let mut parts = t.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m) = (parts.next()??, parts.next()??);
+    let s = parts.next().flatten().unwrap_or(0);
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&s) {
+        return None;
+    }
+    let day = first_ms - first_ms.rem_euclid(86_400_000);
+    Some(day + ((h * 60 + m) * 60 + s) * 1_000)
 }
 
 /// A dump loading on its own thread.
@@ -168,6 +188,8 @@ impl ConsoleApp {
             load: None,
             replay: None,
             values: options.values.clone(),
+            jump_to: String::new(),
+            replay_loop: None,
         };
         // Bench-only knob to find what a frame spends its time on, e.g.
         // INSTORE_BENCH_OFF=rings,trails instore --bench-ui.
@@ -757,9 +779,42 @@ impl ConsoleApp {
         let start_minute = first - first.rem_euclid(60_000);
         let pings = pings.clone();
         let mut seek = None;
+        let now = self.model.latest_event_ms.unwrap_or(first);
+        // Looping: back to the start of the range once the end is passed.
+        if let Some((from, to)) = self.replay_loop {
+            if now >= to {
+                seek = Some(Some(from));
+            }
+        }
         ui.horizontal(|ui| {
             if ui.button("Restart").clicked() {
                 seek = Some(None);
+            }
+            if ui
+                .button("Step +10 s")
+                .on_hover_text("Advance 10 s of event time (stays paused)")
+                .clicked()
+            {
+                seek = Some(Some((now + 10_000).min(last)));
+            }
+            let jump = ui.add(
+                egui::TextEdit::singleline(&mut self.jump_to)
+                    .hint_text("jump to HH:MM:SS or RFC 3339")
+                    .desired_width(150.0),
+            );
+            if jump.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                match parse_jump(&self.jump_to, first) {
+                    Some(t) => seek = Some(Some(t.clamp(first, last))),
+                    None => self.session_error = Some(format!("not a time: {:?}", self.jump_to)),
+                }
+            }
+            let mut looping = self.replay_loop.is_some();
+            if ui
+                .checkbox(&mut looping, "loop")
+                .on_hover_text("Loop from here for the next 5 minutes of event time")
+                .changed()
+            {
+                self.replay_loop = looping.then_some((now, (now + 5 * 60_000).min(last)));
             }
             let mut at = display_ms.clamp(first, last);
             let label = crate::io::rfc3339::format_rfc3339_ms(at).replace('T', " ");
@@ -853,5 +908,23 @@ impl eframe::App for ConsoleApp {
             return;
         }
         eframe::set_value(storage, STORAGE_KEY, &self.settings);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_jump;
+
+    #[test]
+    fn jump_times() {
+        let first = 1_764_144_284_481; // 2025-11-26T08:04:44.481Z
+        assert_eq!(parse_jump("09:00", first), Some(1_764_147_600_000));
+        assert_eq!(parse_jump("09:00:30", first), Some(1_764_147_630_000));
+        assert_eq!(
+            parse_jump("2025-11-26T09:00:00Z", first),
+            Some(1_764_147_600_000)
+        );
+        assert_eq!(parse_jump("25:00", first), None);
+        assert_eq!(parse_jump("soon", first), None);
     }
 }
