@@ -163,3 +163,46 @@ fn a_promotion_published_while_the_broker_is_down_is_delivered_when_it_comes_bac
         .expect("outbox")
         .contains("Delivered"));
 }
+
+#[test]
+fn the_source_menu_tests_a_connection_and_switches_to_kafka() {
+    use egui_kittest::kittest::Queryable as _;
+    let broker = Broker::start();
+    let options = ConsoleOptions {
+        chain: Chain::builtin().expect("chain"),
+        sim: SimConfig::default(),
+        start_simulator: true,
+        bench: None,
+        zoom: None,
+        kafka: None,
+        outbox_path: None,
+        dumps: Vec::new(),
+        values: Default::default(),
+    };
+    let mut app = ConsoleApp::new(options, None);
+    app.settings.kafka_bootstrap = broker.bootstrap.clone();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1500.0, 950.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+    h.run_steps(2);
+    assert!(h
+        .state()
+        .session()
+        .expect("simulator")
+        .label()
+        .contains("Simulator"));
+    h.get_by_label("Source").click();
+    h.run_steps(2);
+    h.get_by_label("Test connection").click();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.query_by_label_contains("reachable: 127.0.0.1").is_none() {
+        assert!(Instant::now() < deadline, "no connection report");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(h.query_by_label("customers_locations: missing").is_some());
+    h.get_by_label("Connect").click();
+    h.run_steps(3);
+    let label = h.state().session().expect("kafka session").label();
+    assert!(label.contains("Kafka"), "{label}");
+}

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::io::chain::Chain;
 use crate::io::formats::ValuesOptions;
-use crate::io::kafka::client::StartAt;
+use crate::io::kafka::client::{check_cluster, ClusterCheck, StartAt};
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::LiveSettings;
 use crate::io::live::RecordingLimits;
@@ -114,6 +114,11 @@ pub struct ConsoleApp {
     jump_to: String,
     /// A looped range of event time.
     replay_loop: Option<(i64, i64)>,
+    /// A "test connection" in progress, and the last result.
+    kafka_check: Option<std::thread::JoinHandle<Result<ClusterCheck, String>>>,
+    kafka_check_result: Option<Result<ClusterCheck, String>>,
+    /// Where a Kafka source starts reading.
+    kafka_from: String,
 }
 
 /// `HH:MM[:SS]` on the dump's first day, or a full RFC 3339 time.
@@ -190,6 +195,9 @@ impl ConsoleApp {
             values: options.values.clone(),
             jump_to: String::new(),
             replay_loop: None,
+            kafka_check: None,
+            kafka_check_result: None,
+            kafka_from: "latest".into(),
         };
         // Bench-only knob to find what a frame spends its time on, e.g.
         // INSTORE_BENCH_OFF=rings,trails instore --bench-ui.
@@ -360,6 +368,12 @@ impl ConsoleApp {
     /// Moves engine events into the model (bounded by `budget`) and sends pending promotions.
     pub fn pump(&mut self, budget: Duration) {
         self.poll_loading();
+        if self.kafka_check.as_ref().is_some_and(|t| t.is_finished()) {
+            if let Some(t) = self.kafka_check.take() {
+                self.kafka_check_result =
+                    Some(t.join().unwrap_or_else(|_| Err("the check crashed".into())));
+            }
+        }
         if let Some(session) = self.session.as_mut() {
             session.drain(&mut self.model, budget);
             self.outbox.pump(session.sink());
@@ -523,9 +537,124 @@ impl ConsoleApp {
             ui.checkbox(&mut l.trails, "Trails");
             ui.checkbox(&mut l.matches, "Matches");
         });
+        // Stays open while the operator types and tests the connection.
+        egui::containers::menu::MenuButton::new("Source")
+            .config(
+                egui::containers::menu::MenuConfig::new()
+                    .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside),
+            )
+            .ui(ui, |ui| self.source_menu(ui));
         ui.menu_button("Tiles", |ui| self.tiles_menu(ui));
         ui.toggle_value(&mut self.settings.show_left_panel, "Panels");
         ui.toggle_value(&mut self.settings.show_right_panel, "Feed");
+    }
+
+    /// The Kafka settings the source menu edits (the password comes from the profile file or
+    /// the environment, never from here).
+    fn kafka_config(&self) -> Result<KafkaConfig, String> {
+        let profile = Some(self.settings.kafka_profile.trim()).filter(|p| !p.is_empty());
+        let bootstrap = Some(self.settings.kafka_bootstrap.trim()).filter(|b| !b.is_empty());
+        KafkaConfig::resolve(profile, bootstrap, &[]).map_err(|e| e.to_string())
+    }
+
+    fn source_menu(&mut self, ui: &mut Ui) {
+        if ui.button("Simulator").clicked() {
+            self.replay = None;
+            self.start_simulator();
+            ui.close();
+        }
+        ui.separator();
+        ui.label(RichText::new("Kafka").strong());
+        egui::Grid::new("kafka-source")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let l = ui.label("bootstrap");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.settings.kafka_bootstrap)
+                        .desired_width(220.0),
+                )
+                .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("profile");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.settings.kafka_profile)
+                        .hint_text("optional: a saved profile name")
+                        .desired_width(220.0),
+                )
+                .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("from");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.kafka_from)
+                        .hint_text("earliest, latest or RFC 3339")
+                        .desired_width(220.0),
+                )
+                .labelled_by(l.id);
+                ui.end_row();
+            });
+        ui.horizontal(|ui| {
+            let checking = self.kafka_check.is_some();
+            if ui
+                .add_enabled(!checking, egui::Button::new("Test connection"))
+                .clicked()
+            {
+                match self.kafka_config() {
+                    Ok(config) => {
+                        self.kafka_check = std::thread::Builder::new()
+                            .name("instore-kafka-check".into())
+                            .spawn(move || {
+                                let names =
+                                    crate::engine::Topic::ALL.map(crate::engine::Topic::name);
+                                check_cluster(&config, &names, Duration::from_secs(10))
+                                    .map_err(|e| e.to_string())
+                            })
+                            .ok();
+                    }
+                    Err(e) => self.kafka_check_result = Some(Err(e)),
+                }
+            }
+            if checking {
+                ui.add(egui::Spinner::new());
+            }
+            if ui.button("Connect").clicked() {
+                let from = self.kafka_from.parse::<StartAt>();
+                match (self.kafka_config(), from) {
+                    (Ok(config), Ok(from)) => {
+                        self.replay = None;
+                        self.session = None;
+                        self.model = LiveModel::default();
+                        self.clock = DisplayClock::default();
+                        match Session::kafka(config, from, self.live_settings()) {
+                            Ok(session) => {
+                                self.session = Some(session);
+                                self.session_error = None;
+                            }
+                            Err(e) => self.session_error = Some(e),
+                        }
+                        ui.close();
+                    }
+                    (Err(e), _) | (_, Err(e)) => self.kafka_check_result = Some(Err(e)),
+                }
+            }
+        });
+        match &self.kafka_check_result {
+            Some(Ok(check)) => {
+                ui.label(format!("reachable: {}", check.brokers.join(", ")));
+                for (topic, partitions) in &check.topics {
+                    match partitions {
+                        Some(n) => ui.label(format!("{topic}: {n} partition(s)")),
+                        None => ui.colored_label(
+                            egui::Color32::from_rgb(200, 140, 0),
+                            format!("{topic}: missing"),
+                        ),
+                    };
+                }
+            }
+            Some(Err(e)) => {
+                ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+            }
+            None => {}
+        }
     }
 
     fn tiles_menu(&mut self, ui: &mut Ui) {

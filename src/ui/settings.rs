@@ -53,6 +53,10 @@ pub struct ConsoleSettings {
     /// Recording limits last used.
     pub record_max_mb: u64,
     pub record_max_minutes: u64,
+    /// The Kafka cluster last connected to: bootstrap servers and a profile name, never a
+    /// secret (those stay in the profile file or the environment).
+    pub kafka_bootstrap: String,
+    pub kafka_profile: String,
 }
 
 impl Default for ConsoleSettings {
@@ -69,6 +73,8 @@ impl Default for ConsoleSettings {
             show_right_panel: true,
             record_max_mb: 500,
             record_max_minutes: 60,
+            kafka_bootstrap: "localhost:9092".into(),
+            kafka_profile: String::new(),
         }
     }
 }
