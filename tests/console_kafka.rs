@@ -206,3 +206,56 @@ fn the_source_menu_tests_a_connection_and_switches_to_kafka() {
     let label = h.state().session().expect("kafka session").label();
     assert!(label.contains("Kafka"), "{label}");
 }
+
+#[test]
+fn the_console_shows_its_lag_and_reads_on_after_the_broker_stalls() {
+    let broker = Broker::start();
+    let simulate = |start: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+            .args([
+                "simulate",
+                "-b",
+                &broker.bootstrap,
+                "--duration",
+                "1m",
+                "--stores",
+                "1",
+                "--start",
+                start,
+            ])
+            .output()
+            .expect("simulate");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    simulate("2025-11-26T09:00:00Z");
+    let mut app = console_on(&broker.bootstrap, None);
+    pump_until(
+        &mut app,
+        "everything read, lag 0",
+        Duration::from_secs(60),
+        |a| {
+            a.session().is_some_and(|s| s.label().contains("lag 0"))
+                && a.model.stats.records_pushed > 200
+        },
+    );
+    let before = app.model.stats.records_pushed;
+    broker.freeze();
+    pump_until(
+        &mut app,
+        "the outage to show",
+        Duration::from_secs(90),
+        |a| a.session().is_some_and(|s| s.label().contains("retrying")),
+    );
+    broker.thaw();
+    simulate("2025-11-26T09:05:00Z");
+    pump_until(
+        &mut app,
+        "records after the outage",
+        Duration::from_secs(90),
+        |a| a.model.stats.records_pushed >= before + 200,
+    );
+}

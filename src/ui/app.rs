@@ -767,7 +767,16 @@ impl ConsoleApp {
         egui::CollapsingHeader::new(RichText::new("Engine").strong())
             .default_open(true)
             .show(ui, |ui| {
-                engine::counters(ui, &self.model.stats, &self.rates)
+                engine::counters(
+                    ui,
+                    &self.model.stats,
+                    &self.rates,
+                    &self
+                        .session
+                        .as_ref()
+                        .map(Session::kafka_lag)
+                        .unwrap_or_default(),
+                )
             });
         let rejected = self.model.stats.pipeline.rejects.total();
         egui::CollapsingHeader::new(

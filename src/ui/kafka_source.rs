@@ -26,6 +26,8 @@ pub struct KafkaStatus {
     pub state: KafkaState,
     pub records: u64,
     pub last_record: Option<Instant>,
+    /// Records waiting on the broker per input topic (updated every few seconds).
+    pub lag: Vec<(String, i64)>,
 }
 
 pub struct KafkaSource {
@@ -36,6 +38,10 @@ pub struct KafkaSource {
 }
 
 const RETRY_EVERY: Duration = Duration::from_secs(3);
+/// How long errors may go on before the reader is opened again.
+const REOPEN_AFTER: Duration = Duration::from_secs(5);
+/// How often the lag is measured (a watermark request per partition).
+const LAG_EVERY: Duration = Duration::from_secs(3);
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl KafkaSource {
@@ -48,6 +54,7 @@ impl KafkaSource {
             state: KafkaState::Connecting,
             records: 0,
             last_record: None,
+            lag: Vec::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_status, thread_stop) = (Arc::clone(&status), Arc::clone(&stop));
@@ -92,9 +99,25 @@ fn read_loop(
             }
         };
         set(status, |s| s.state = KafkaState::Reading);
+        let mut lag_checked = Instant::now() - LAG_EVERY;
+        let mut failing_since: Option<Instant> = None;
         while !stop.load(Ordering::Relaxed) {
+            if lag_checked.elapsed() >= LAG_EVERY {
+                lag_checked = Instant::now();
+                match reader.lag(Duration::from_secs(2)) {
+                    Ok(lag) => set(status, |s| s.lag = lag),
+                    Err(e) => {
+                        set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
+                        let since = *failing_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= REOPEN_AFTER {
+                            break;
+                        }
+                    }
+                }
+            }
             match reader.poll(Duration::from_millis(200)) {
                 Some(Ok(record)) => {
+                    failing_since = None;
                     // Where to pick up if the reader has to be opened again.
                     if let Some(ts) = record.timestamp_ms {
                         start = StartAt::Time(ts);
@@ -108,8 +131,16 @@ fn read_loop(
                         s.state = KafkaState::Reading;
                     });
                 }
-                // librdkafka reconnects by itself; its errors are reported, not fatal.
-                Some(Err(e)) => set(status, |s| s.state = KafkaState::Retrying(e.to_string())),
+                // librdkafka reconnects by itself; its errors are reported, not fatal. If they
+                // go on, the reader is opened again from the last record's time (a broker that
+                // came back empty or with its logs moved is read from where we were).
+                Some(Err(e)) => {
+                    set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
+                    let since = *failing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= REOPEN_AFTER {
+                        break;
+                    }
+                }
                 None => {}
             }
         }

@@ -175,6 +175,14 @@ impl Session {
         Some((k.servers.clone(), s.state.clone(), s.records))
     }
 
+    /// Records still on the broker per input topic.
+    pub fn kafka_lag(&self) -> Vec<(String, i64)> {
+        self.kafka
+            .as_ref()
+            .and_then(|k| k.status.lock().ok().map(|s| s.lag.clone()))
+            .unwrap_or_default()
+    }
+
     pub fn producer(&self) -> &BusProducer {
         &self.producer
     }
@@ -226,7 +234,10 @@ impl Session {
                 if *files == 1 { "" } else { "s" }
             ),
             SourceKind::Kafka => match self.kafka_status() {
-                Some((servers, KafkaState::Reading, n)) => format!("Kafka {servers} · {n} records"),
+                Some((servers, KafkaState::Reading, n)) => {
+                    let lag: i64 = self.kafka_lag().iter().map(|(_, l)| l).sum();
+                    format!("Kafka {servers} · connected · {n} records · lag {lag}")
+                }
                 Some((servers, KafkaState::Connecting, _)) => {
                     format!("Kafka {servers} · connecting…")
                 }

@@ -84,6 +84,18 @@ impl Broker {
         broker
     }
 
+    /// Freezes the broker process (SIGSTOP): an outage without losing its state.
+    pub fn freeze(&self) {
+        // SAFETY: kill only sends a signal to our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGSTOP) };
+    }
+
+    /// Lets a frozen broker run again (SIGCONT).
+    pub fn thaw(&self) {
+        // SAFETY: as in `freeze`.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGCONT) };
+    }
+
     /// What the broker logged (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self._dir.path().join("tansu.log")).unwrap_or_default()
@@ -92,6 +104,7 @@ impl Broker {
 
 impl Drop for Broker {
     fn drop(&mut self) {
+        self.thaw();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -268,6 +268,28 @@ pub struct TopicReader {
 }
 
 impl TopicReader {
+    /// Records not read yet, per topic: the high watermark minus the position, summed over
+    /// the assigned partitions (a partition not read from yet counts from its low watermark).
+    pub fn lag(&self, timeout: Duration) -> Result<Vec<(String, i64)>, KafkaError> {
+        let positions = self.consumer.position()?;
+        let mut per_topic: Vec<(String, i64)> = Vec::new();
+        for e in positions.elements() {
+            let (low, high) = self
+                .consumer
+                .fetch_watermarks(e.topic(), e.partition(), timeout)?;
+            let at = match e.offset() {
+                Offset::Offset(o) => o,
+                _ => low,
+            };
+            let lag = (high - at).max(0);
+            match per_topic.iter_mut().find(|(t, _)| t == e.topic()) {
+                Some((_, sum)) => *sum += lag,
+                None => per_topic.push((e.topic().to_owned(), lag)),
+            }
+        }
+        Ok(per_topic)
+    }
+
     pub fn open(
         config: &KafkaConfig,
         topics: &[&str],

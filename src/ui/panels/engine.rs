@@ -32,7 +32,7 @@ impl RateMeter {
     }
 }
 
-pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter) {
+pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[(String, i64)]) {
     egui::Grid::new("topic-counters")
         .striped(true)
         .num_columns(5)
@@ -64,6 +64,10 @@ pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter) {
                 ui.end_row();
             }
         });
+    if !lag.is_empty() {
+        let text: Vec<String> = lag.iter().map(|(t, l)| format!("{t} {l}")).collect();
+        ui.label(format!("Kafka lag: {}", text.join(" · ")));
+    }
     ui.add_space(4.0);
     ui.label(format!(
         "state: {} products+promotions, {} pings, {} ring-cell entries · {} inputs kept for re-tuning",
