@@ -383,3 +383,40 @@ fn kafka_check_reports_topics_and_rejects_go_to_the_dead_letter_topic_with_their
         Some("customers_locations")
     );
 }
+
+#[test]
+fn run_as_a_service_stops_cleanly_on_sigterm_with_its_summary() {
+    let broker = Broker::start();
+    let out = instore(&[
+        "simulate",
+        "-b",
+        &broker.bootstrap,
+        "--duration",
+        "1m",
+        "--stores",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let child = Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(["run", "-b", &broker.bootstrap, "--from", "earliest"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the service");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().expect("wait");
+    let text = stderr(&out);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("outputs flushed") && text.contains("output topic"),
+        "{text}"
+    );
+    assert!(summary_count(&text, "customers_locations") > 0, "{text}");
+}

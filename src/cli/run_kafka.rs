@@ -17,7 +17,15 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunReport> {
     let started = Instant::now();
     let config = args.kafka.config()?;
-    eprintln!("instore run: Kafka {}", config.describe());
+    // A service logs: RUST_LOG=debug for more, warn for less.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    tracing::info!(config = %config.describe(), from = ?args.from, group = ?args.group, "starting");
     let mut producer = if args.no_produce {
         None
     } else {
@@ -25,7 +33,7 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         outputs.extend(args.dead_letter.as_deref());
         let created = ensure_topics(&config, &outputs, 1, KAFKA_TIMEOUT)?;
         if !created.is_empty() {
-            eprintln!("instore run: created topics {}", created.join(", "));
+            tracing::info!(topics = %created.join(", "), "created output topics");
         }
         Some(KafkaProducer::new(&config)?)
     };
@@ -127,19 +135,25 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
-            eprintln!(
-                "  {consumed} records in{}, {} NEARBY_CUSTOMERS{}",
-                inputs.describe(),
-                pipeline.stats().topic(Topic::NearbyCustomers).records,
-                producer
-                    .as_ref()
-                    .map(|p| format!(", {} of {} outputs acknowledged", p.delivered(), p.sent()))
-                    .unwrap_or_default()
+            tracing::info!(
+                records_in = consumed,
+                holding = %inputs.describe(),
+                nearby = pipeline.stats().topic(Topic::NearbyCustomers).records,
+                rejected = pipeline.stats().rejects.total(),
+                outputs_sent = producer.as_ref().map_or(0, |p| p.sent()),
+                outputs_acknowledged = producer.as_ref().map_or(0, |p| p.delivered()),
+                "progress"
             );
         }
     }
     if let Some(p) = producer {
         p.flush(Duration::from_secs(30))?;
+        tracing::info!(
+            sent = p.sent(),
+            acknowledged = p.delivered(),
+            failed = p.failed(),
+            "outputs flushed"
+        );
         eprintln!(
             "instore run: {} outputs produced, {} acknowledged, {} failed",
             p.sent(),
