@@ -32,6 +32,10 @@ pub enum LiveCommand {
     Apply(LiveSettings),
     /// Lines of a dump that were not records: counted like `instore run` counts them.
     BrokenLines(Vec<(u64, String)>),
+    /// A replay seeking to this time: pings and matches more than a minute before it are
+    /// joined and counted but not sent to the map (it shows only where people are at the
+    /// target), which makes going back in a big dump quick.
+    QuietBefore(i64),
     /// Write every record the engine takes to a kcat -J dump, until a limit or `StopRecording`.
     StartRecording(RecordingLimits),
     StopRecording,
@@ -134,6 +138,8 @@ pub struct LiveEngine {
 const BATCH_RECORDS: usize = 2_000;
 const BATCH_TIME: Duration = Duration::from_millis(30);
 const STATS_EVERY: Duration = Duration::from_millis(250);
+/// While seeking, pings this close to the target are still drawn (trails need them).
+const QUIET_MARGIN_MS: i64 = 60_000;
 
 impl LiveEngine {
     pub fn start(consumer: BusConsumer, settings: LiveSettings) -> std::io::Result<LiveEngine> {
@@ -162,6 +168,11 @@ impl LiveEngine {
         let _ = self.commands.send(LiveCommand::StopRecording);
     }
 
+    /// See [`LiveCommand::QuietBefore`].
+    pub fn quiet_before(&self, t_ms: i64) {
+        let _ = self.commands.send(LiveCommand::QuietBefore(t_ms));
+    }
+
     /// Counts lines of a dump that were not records.
     pub fn count_broken_lines(&self, lines: Vec<(u64, String)>) {
         let _ = self.commands.send(LiveCommand::BrokenLines(lines));
@@ -188,6 +199,7 @@ struct EngineLoop {
     records_pushed: u64,
     recording: Option<Recording>,
     last_recording: Option<RecordingStatus>,
+    quiet_before_ms: Option<i64>,
 }
 
 impl EngineLoop {
@@ -202,6 +214,7 @@ impl EngineLoop {
             records_pushed: 0,
             recording: None,
             last_recording: None,
+            quiet_before_ms: None,
         }
     }
 
@@ -240,6 +253,7 @@ impl EngineLoop {
                         }
                     }
                     LiveCommand::StartRecording(limits) => self.start_recording(limits),
+                    LiveCommand::QuietBefore(t) => self.quiet_before_ms = Some(t),
                     LiveCommand::StopRecording => self.stop_recording("stopped".into()),
                 }
             }
@@ -288,6 +302,10 @@ impl EngineLoop {
                         if events.send(batch).is_err() {
                             return;
                         }
+                        continue;
+                    }
+                    Ok(LiveCommand::QuietBefore(t)) => {
+                        self.quiet_before_ms = Some(t);
                         continue;
                     }
                     Ok(LiveCommand::StartRecording(limits)) => {
@@ -400,9 +418,16 @@ impl EngineLoop {
         self.record(record);
         let kept = &mut self.kept;
         let offset = record.offset;
+        let quiet = self
+            .quiet_before_ms
+            .zip(record.timestamp_ms)
+            .is_some_and(|(q, ts)| ts < q - QUIET_MARGIN_MS);
         self.pipeline
             .push_observed(record, &mut self.outputs, |topic, ts, value| {
                 kept.push_back((topic, ts, value.clone()));
+                if quiet && matches!(value, InputValue::Customer(_)) {
+                    return;
+                }
                 batch.push(match value {
                     InputValue::Customer(c) => LiveEvent::Ping {
                         timestamp_ms: ts,
@@ -456,7 +481,7 @@ impl EngineLoop {
                 }
             }
         }
-        if let Some(m) = nearest {
+        if let Some(m) = nearest.filter(|_| !quiet) {
             batch.push(LiveEvent::Match(m));
         }
     }

@@ -139,6 +139,9 @@ impl Session {
         if !broken.is_empty() {
             engine.count_broken_lines(broken);
         }
+        if let Some(t) = seek_ms {
+            engine.quiet_before(t);
+        }
         let kind = SourceKind::Replay {
             files: dump.files.len(),
             records: dump.records.len(),
