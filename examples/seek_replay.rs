@@ -11,7 +11,10 @@ use instore::io::simulator::SimConfig;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dump: PathBuf = std::env::args_os().nth(1).ok_or("usage: seek_replay DUMP")?.into();
+    let dump: PathBuf = std::env::args_os()
+        .nth(1)
+        .ok_or("usage: seek_replay DUMP")?
+        .into();
     let options = ConsoleOptions {
         chain: Chain::builtin()?,
         sim: SimConfig::default(),
@@ -29,7 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while !app.replay_done() {
         app.pump(Duration::from_millis(4));
     }
-    println!("first full run (load included): {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "first full run (load included): {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let end = app.model.latest_event_ms.ok_or("no events")?;
     // Seek to 10 minutes before the end: everything before is re-run at once.
     let started = Instant::now();
