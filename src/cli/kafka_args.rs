@@ -26,11 +26,22 @@ impl KafkaArgs {
         self.bootstrap.is_some() || self.kafka_profile.is_some()
     }
 
+    /// The connection settings. A SASL user without a password (no profile secret, no
+    /// `INSTORE_SASL_PASSWORD`) is asked for it on the terminal, without echo; it is kept in
+    /// memory only.
     pub fn config(&self) -> anyhow::Result<KafkaConfig> {
-        Ok(KafkaConfig::resolve(
+        let mut config = KafkaConfig::resolve(
             self.kafka_profile.as_deref(),
             self.bootstrap.as_deref(),
             &self.properties,
-        )?)
+        )?;
+        if let Some(user) = config.get("sasl.username").map(str::to_owned) {
+            let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+            if config.get("sasl.password").is_none() && interactive {
+                let password = rpassword::prompt_password(format!("SASL password for {user}: "))?;
+                config.set_secret("sasl.password", &password);
+            }
+        }
+        Ok(config)
     }
 }

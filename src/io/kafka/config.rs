@@ -67,6 +67,12 @@ impl KafkaConfig {
             .insert(key.trim().to_owned(), value.trim().to_owned());
     }
 
+    /// Sets a value exactly as given (a typed password may start or end with a space).
+    pub fn set_secret(&mut self, key: &str, value: &str) {
+        self.properties
+            .insert(key.trim().to_owned(), value.to_owned());
+    }
+
     pub fn properties(&self) -> impl Iterator<Item = (&str, &str)> {
         self.properties
             .iter()
