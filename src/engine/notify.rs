@@ -30,17 +30,22 @@ pub struct Notification {
     pub suppressed_before: u64,
 }
 
-/// A (customer uid, promotion pid) pair.
-type PairKey = (Arc<str>, Arc<str>);
+#[derive(Debug)]
+struct PromotionState {
+    pid: Arc<str>,
+    last_ms: i64,
+    suppressed: u64,
+}
 
 /// Applies the cooldown.
 #[derive(Debug)]
 pub struct Notifier {
     cooldown_ms: i64,
-    /// Last notification time and suppressed count per (uid, pid).
-    last: FxHashMap<PairKey, (i64, u64)>,
-    /// Pairs in the order they notified, for expiry.
-    expiry: VecDeque<(i64, PairKey)>,
+    /// Per customer: each promotion's last notification time and suppressed count. Looked up
+    /// by `&str`, so the common case (held back by the cooldown) clones nothing.
+    last: FxHashMap<Arc<str>, Vec<PromotionState>>,
+    /// (time, uid, pid) in the order they notified, for expiry.
+    expiry: VecDeque<(i64, Arc<str>, Arc<str>)>,
     raw: u64,
     notified: u64,
 }
@@ -74,27 +79,44 @@ impl Notifier {
     /// pid cannot be routed to a phone or a promotion and never notify.
     pub fn offer(&mut self, nearby: &NearbyCustomer) -> Option<Notification> {
         self.raw += 1;
-        let uid = nearby.customer.uid.clone()?;
-        let pid = nearby.valid.promotion.pid.clone()?;
+        let uid = nearby.customer.uid.as_ref()?;
+        let pid = nearby.valid.promotion.pid.as_ref()?;
         let ts = nearby.timestamp_ms;
         self.expire(ts);
-        let key = (uid, pid);
-        let suppressed_before = match self.last.get_mut(&key) {
-            Some((last_ms, suppressed)) if (ts - *last_ms).abs() < self.cooldown_ms => {
-                *suppressed += 1;
-                return None;
+        let cooldown = self.cooldown_ms;
+        let mut suppressed_before = 0;
+        if let Some(states) = self.last.get_mut(&**uid) {
+            if let Some(state) = states.iter_mut().find(|s| *s.pid == **pid) {
+                if (ts - state.last_ms).abs() < cooldown {
+                    state.suppressed += 1;
+                    return None;
+                }
+                suppressed_before = std::mem::take(&mut state.suppressed);
+                state.last_ms = ts;
+            } else {
+                states.push(PromotionState {
+                    pid: Arc::clone(pid),
+                    last_ms: ts,
+                    suppressed: 0,
+                });
             }
-            Some((_, suppressed)) => std::mem::take(suppressed),
-            None => 0,
-        };
-        self.last.insert(key.clone(), (ts, 0));
-        self.expiry.push_back((ts, key.clone()));
+        } else {
+            self.last.insert(
+                Arc::clone(uid),
+                vec![PromotionState {
+                    pid: Arc::clone(pid),
+                    last_ms: ts,
+                    suppressed: 0,
+                }],
+            );
+        }
+        self.expiry
+            .push_back((ts, Arc::clone(uid), Arc::clone(pid)));
         self.notified += 1;
-        let (uid, pid) = key;
         Some(Notification {
             timestamp_ms: ts,
-            uid,
-            pid,
+            uid: Arc::clone(uid),
+            pid: Arc::clone(pid),
             sku: nearby.valid.product.sku,
             segment: nearby.valid.product.segment.clone(),
             title: nearby.valid.promotion.title.clone(),
@@ -106,16 +128,26 @@ impl Notifier {
     /// Forgets pairs whose cooldown ended well before `now_ms` (records arrive roughly in
     /// time order; a pair re-notified later is simply re-added).
     fn expire(&mut self, now_ms: i64) {
-        while let Some((ts, _)) = self.expiry.front() {
+        while let Some((ts, _, _)) = self.expiry.front() {
             if now_ms - ts <= 2 * self.cooldown_ms {
                 break;
             }
-            if let Some((ts, key)) = self.expiry.pop_front() {
-                if self.last.get(&key).is_some_and(|(last, _)| *last == ts) {
-                    self.last.remove(&key);
+            let Some((ts, uid, pid)) = self.expiry.pop_front() else {
+                break;
+            };
+            if let Some(states) = self.last.get_mut(&uid) {
+                states.retain(|s| !(s.pid == pid && s.last_ms == ts));
+                if states.is_empty() {
+                    self.last.remove(&uid);
                 }
             }
         }
+    }
+
+    /// Pairs remembered (memory check in tests).
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
+        self.last.values().map(Vec::len).sum()
     }
 }
 
@@ -189,6 +221,6 @@ mod tests {
         for i in 0..10_000 {
             n.offer(&nearby(&format!("u{i}"), "p", i));
         }
-        assert!(n.last.len() < 100, "{}", n.last.len());
+        assert!(n.remembered() < 100, "{}", n.remembered());
     }
 }

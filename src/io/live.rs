@@ -451,11 +451,14 @@ impl EngineLoop {
             }
         }
         let mut nearest: Option<PingMatch> = None;
+        // Counted per record first (a ping's outputs share a minute and a few segments), then
+        // merged: one map update per segment instead of one per output.
+        let mut minute_counts: Vec<(i64, Arc<str>, u64)> = Vec::new();
         for output in self.outputs.drain(..) {
             match output {
                 Output::ValidPromotion(v) => batch.push(LiveEvent::ValidPromotion(v)),
                 Output::NearbyCustomer(n) => {
-                    count_minute(&mut self.per_minute, &n);
+                    count_minute(&mut minute_counts, &n);
                     if let Some(notification) = self.notifier.offer(&n) {
                         batch.push(LiveEvent::Notification(notification));
                     }
@@ -480,6 +483,9 @@ impl EngineLoop {
                     });
                 }
             }
+        }
+        for (minute, segment, n) in minute_counts {
+            *self.per_minute.entry((minute, segment)).or_insert(0) += n;
         }
         if let Some(m) = nearest.filter(|_| !quiet) {
             batch.push(LiveEvent::Match(m));
@@ -513,15 +519,16 @@ impl Drop for EngineLoop {
     }
 }
 
-fn count_minute(per_minute: &mut BTreeMap<(i64, Arc<str>), u64>, n: &NearbyCustomer) {
+fn count_minute(counts: &mut Vec<(i64, Arc<str>, u64)>, n: &NearbyCustomer) {
     let minute = n.timestamp_ms - n.timestamp_ms.rem_euclid(60_000);
-    let segment = n
-        .valid
-        .product
-        .segment
-        .clone()
-        .unwrap_or_else(|| Arc::from("(none)"));
-    *per_minute.entry((minute, segment)).or_insert(0) += 1;
+    let segment = n.valid.product.segment.as_deref().unwrap_or("(none)");
+    match counts
+        .iter_mut()
+        .find(|(m, s, _)| *m == minute && &**s == segment)
+    {
+        Some((_, _, c)) => *c += 1,
+        None => counts.push((minute, Arc::from(segment), 1)),
+    }
 }
 
 #[cfg(test)]
