@@ -41,6 +41,15 @@ impl Clock {
     }
 }
 
+/// Buffered records in timestamp order (arrival order among equal timestamps), the order a
+/// Kafka Streams window store fetch returns them in. It matters: join 1's outputs for one
+/// record reach join 2 in this order, and each advances join 2's stream time.
+fn by_time<T>(records: &[T], ts: impl Fn(&T) -> i64) -> Vec<&T> {
+    let mut sorted: Vec<&T> = records.iter().collect();
+    sorted.sort_by_key(|r| ts(r));
+    sorted
+}
+
 fn within(a_ms: i64, b_ms: i64, window_ms: i64) -> bool {
     (a_ms as i128 - b_ms as i128).abs() <= window_ms as i128
 }
@@ -106,7 +115,7 @@ impl ReferencePipeline {
             return;
         }
         let w = self.params.promotion_window_ms;
-        for (p_ts, promotion, by_sku) in &self.promotions {
+        for (p_ts, promotion, by_sku) in by_time(&self.promotions, |p| p.0) {
             if !self.clock1.expired(*p_ts)
                 && within(ts_ms, *p_ts, w)
                 && self.matches(&product, promotion, *by_sku)
@@ -141,7 +150,7 @@ impl ReferencePipeline {
                 .is_some_and(|sku| self.known_skus.contains(&sku)),
         };
         let w = self.params.promotion_window_ms;
-        for (s_ts, product) in &self.products {
+        for (s_ts, product) in by_time(&self.products, |p| p.0) {
             if !self.clock1.expired(*s_ts)
                 && within(ts_ms, *s_ts, w)
                 && self.matches(product, &promotion, by_sku)
