@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use instore::io::chain::Chain;
-use instore::io::simulator::SimConfig;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,15 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: seek_replay DUMP")?
         .into();
     let options = ConsoleOptions {
-        chain: Chain::builtin()?,
-        sim: SimConfig::default(),
-        start_simulator: false,
-        bench: None,
-        zoom: None,
-        kafka: None,
-        outbox_path: None,
         dumps: vec![dump],
-        values: Default::default(),
+        ..ConsoleOptions::new(Chain::builtin()?)
     };
     let mut app = ConsoleApp::new(options, None);
     app.settings.sim_speed = f64::INFINITY;

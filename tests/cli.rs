@@ -6,18 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::data;
-
-fn instore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_instore"))
-        .args(args)
-        .output()
-        .expect("run instore")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{data, instore, stderr, summary_count};
 
 /// Compares `actual` with the golden file; `INSTORE_BLESS=1` rewrites the golden file.
 fn assert_golden(actual: &str, golden: &Path) {
@@ -261,14 +250,4 @@ fn run_on_the_simulator_without_files_prints_the_summary() {
     // --simulate and --input exclude each other.
     let out = instore(&["run", "--simulate", "--input", "x.jsonl"]);
     assert!(!out.status.success());
-}
-
-/// The first number after `name` on its summary line.
-fn summary_count(summary: &str, name: &str) -> u64 {
-    summary
-        .lines()
-        .find(|l| l.trim_start().starts_with(name))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} line in {summary}"))
 }

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use instore::io::chain::Chain;
 use instore::io::kafka::client::StartAt;
 use instore::io::kafka::config::KafkaConfig;
-use instore::io::simulator::SimConfig;
 use instore::ui::outbox::{Announcement, DeliveryState};
 use instore::ui::promotion_editor::PromotionRecord;
 use instore::ui::{ConsoleApp, ConsoleOptions};
@@ -18,15 +17,9 @@ fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp
     let config = KafkaConfig::resolve(None, Some(bootstrap), &["message.timeout.ms=120000".into()])
         .expect("config");
     let options = ConsoleOptions {
-        chain: Chain::builtin().expect("chain"),
-        sim: SimConfig::default(),
-        start_simulator: false,
-        bench: None,
-        zoom: None,
         kafka: Some((config, StartAt::Earliest)),
         outbox_path: outbox,
-        dumps: Vec::new(),
-        values: Default::default(),
+        ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
     ConsoleApp::new(options, None)
 }
@@ -169,15 +162,8 @@ fn the_source_menu_tests_a_connection_and_switches_to_kafka() {
     use egui_kittest::kittest::Queryable as _;
     let broker = Broker::start();
     let options = ConsoleOptions {
-        chain: Chain::builtin().expect("chain"),
-        sim: SimConfig::default(),
         start_simulator: true,
-        bench: None,
-        zoom: None,
-        kafka: None,
-        outbox_path: None,
-        dumps: Vec::new(),
-        values: Default::default(),
+        ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
     let mut app = ConsoleApp::new(options, None);
     app.settings.kafka_bootstrap = broker.bootstrap.clone();

@@ -4,22 +4,12 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use instore::engine::PipelineParams;
 use instore::io::dump::read_all;
 use support::broker::Broker;
-
-fn instore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_instore"))
-        .args(args)
-        .output()
-        .expect("run instore")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{instore, stderr, summary_count};
 
 /// What identifies a record's content: topic, key, timestamp, payload.
 type Content = (String, Option<String>, Option<i64>, Option<String>);
@@ -161,16 +151,6 @@ fn a_broker_that_is_not_there_is_a_clear_error() {
     assert!(!out.status.success());
     let text = stderr(&out);
     assert!(text.contains("instore: error"), "{text}");
-}
-
-/// The first number after `name` on its summary line.
-fn summary_count(summary: &str, name: &str) -> u64 {
-    summary
-        .lines()
-        .find(|l| l.trim_start().starts_with(name))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} line in {summary}"))
 }
 
 #[test]

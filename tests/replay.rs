@@ -11,7 +11,6 @@ use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
 use instore::engine::{PipelineParams, Topic};
 use instore::io::chain::Chain;
-use instore::io::simulator::SimConfig;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 
 fn simulator_dump(dir: &std::path::Path) -> PathBuf {
@@ -36,15 +35,8 @@ fn simulator_dump(dir: &std::path::Path) -> PathBuf {
 
 fn replay_app(dumps: Vec<PathBuf>) -> ConsoleApp {
     let options = ConsoleOptions {
-        chain: Chain::builtin().expect("chain"),
-        sim: SimConfig::default(),
-        start_simulator: false,
-        bench: None,
-        zoom: None,
-        kafka: None,
-        outbox_path: None,
         dumps,
-        values: Default::default(),
+        ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
     let mut app = ConsoleApp::new(options, None);
     app.settings.sim_speed = f64::INFINITY;

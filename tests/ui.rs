@@ -7,24 +7,13 @@ use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
 use instore::engine::{RawRecord, Topic};
 use instore::io::chain::Chain;
-use instore::io::simulator::SimConfig;
 use instore::ui::outbox::DeliveryState;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 
 const T0: i64 = 1_764_147_600_000;
 
 fn app_on_empty_bus() -> ConsoleApp {
-    let options = ConsoleOptions {
-        chain: Chain::builtin().expect("built-in chain"),
-        sim: SimConfig::default(),
-        start_simulator: false,
-        bench: None,
-        zoom: None,
-        kafka: None,
-        outbox_path: None,
-        dumps: Vec::new(),
-        values: Default::default(),
-    };
+    let options = ConsoleOptions::new(Chain::builtin().expect("built-in chain"));
     let mut app = ConsoleApp::new(options, None);
     app.start_bus_only();
     app

@@ -43,7 +43,6 @@ pub struct ConsoleArgs {
 pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
     let options = if args.bench_ui {
         ConsoleOptions {
-            chain: bench_chain(),
             sim: bench_sim_config(),
             start_simulator: true,
             bench: Some((
@@ -51,18 +50,12 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
                 Duration::from_secs(args.bench_seconds),
             )),
             zoom: Some(HALL_ZOOM),
-            kafka: None,
-            outbox_path: None,
-            dumps: Vec::new(),
-            values: ValuesOptions::default(),
+            ..ConsoleOptions::new(bench_chain())
         }
     } else {
         ConsoleOptions {
-            chain: args.sim.chain()?,
             sim: args.sim.config(SimProfile::Store)?,
             start_simulator: true,
-            bench: None,
-            zoom: None,
             kafka: if args.kafka.wanted() {
                 Some((args.kafka.config()?, args.from))
             } else {
@@ -74,6 +67,7 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
                 topic: args.topic.clone(),
                 ts_field: args.ts_field.clone(),
             },
+            ..ConsoleOptions::new(args.sim.chain()?)
         }
     };
     run_console(options)

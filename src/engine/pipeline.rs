@@ -243,6 +243,13 @@ impl Pipeline {
             });
     }
 
+    /// Counts `n` more broken dump lines whose text the source did not keep.
+    pub fn count_broken_lines_unsampled(&mut self, n: u64) {
+        self.stats
+            .rejects
+            .record_many("(dump)", RejectReason::BrokenLine, n);
+    }
+
     /// Counts a line a source could not even read as a record (a broken dump line).
     pub fn count_broken_line(&mut self, line_number: u64, line: &str) {
         self.stats

@@ -174,6 +174,18 @@ impl RejectLedger {
         }
     }
 
+    /// Counts `n` refusals of one kind without samples.
+    pub fn record_many(&mut self, topic: &str, reason: RejectReason, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.total += n;
+        self.entries
+            .entry((topic.to_owned(), reason))
+            .or_default()
+            .count += n;
+    }
+
     pub fn total(&self) -> u64 {
         self.total
     }

@@ -30,8 +30,12 @@ pub struct LiveSettings {
 #[derive(Debug)]
 pub enum LiveCommand {
     Apply(LiveSettings),
-    /// Lines of a dump that were not records: counted like `instore run` counts them.
-    BrokenLines(Vec<(u64, String)>),
+    /// Lines of a dump that were not records, counted like `instore run` counts them: the
+    /// kept samples, and how many more there were.
+    BrokenLines {
+        samples: Vec<(u64, String)>,
+        unsampled: u64,
+    },
     /// A replay seeking to this time: pings and matches more than a minute before it are
     /// joined and counted but not sent to the map (it shows only where people are at the
     /// target), which makes going back in a big dump quick.
@@ -174,8 +178,10 @@ impl LiveEngine {
     }
 
     /// Counts lines of a dump that were not records.
-    pub fn count_broken_lines(&self, lines: Vec<(u64, String)>) {
-        let _ = self.commands.send(LiveCommand::BrokenLines(lines));
+    pub fn count_broken_lines(&self, samples: Vec<(u64, String)>, unsampled: u64) {
+        let _ = self
+            .commands
+            .send(LiveCommand::BrokenLines { samples, unsampled });
     }
 }
 
@@ -247,10 +253,8 @@ impl EngineLoop {
                 match command {
                     LiveCommand::Stop => return,
                     LiveCommand::Apply(settings) => newest = Some(settings),
-                    LiveCommand::BrokenLines(lines) => {
-                        for (n, text) in lines {
-                            self.pipeline.count_broken_line(n, &text);
-                        }
+                    LiveCommand::BrokenLines { samples, unsampled } => {
+                        self.count_broken(samples, unsampled)
                     }
                     LiveCommand::StartRecording(limits) => self.start_recording(limits),
                     LiveCommand::QuietBefore(t) => self.quiet_before_ms = Some(t),
@@ -316,10 +320,8 @@ impl EngineLoop {
                         self.stop_recording("stopped".into());
                         continue;
                     }
-                    Ok(LiveCommand::BrokenLines(lines)) => {
-                        for (n, text) in lines {
-                            self.pipeline.count_broken_line(n, &text);
-                        }
+                    Ok(LiveCommand::BrokenLines { samples, unsampled }) => {
+                        self.count_broken(samples, unsampled);
                         continue;
                     }
                     Ok(LiveCommand::Stop) | Err(_) => return,
@@ -343,6 +345,13 @@ impl EngineLoop {
                 .map(|r| r.status.clone())
                 .or_else(|| self.last_recording.clone()),
         }
+    }
+
+    fn count_broken(&mut self, samples: Vec<(u64, String)>, unsampled: u64) {
+        for (n, text) in samples {
+            self.pipeline.count_broken_line(n, &text);
+        }
+        self.pipeline.count_broken_lines_unsampled(unsampled);
     }
 
     fn start_recording(&mut self, limits: RecordingLimits) {

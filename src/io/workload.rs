@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::engine::Topic;
+use crate::io::simulator::rng::SplitMix64;
 
 /// Sizes of a workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,35 +48,6 @@ pub struct WorkloadRecord {
     pub timestamp_ms: i64,
     pub key: Option<String>,
     pub payload: String,
-}
-
-/// SplitMix64: tiny, fast and stable across platforms and crate versions, which a
-/// reproducible benchmark needs more than statistical finesse.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, n)` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
-
-    /// Uniform in `[lo, hi]`.
-    pub fn range_i64(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
 }
 
 /// Half the side of a store in 10⁻⁵ degrees of latitude (~100 ft).

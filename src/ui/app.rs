@@ -50,6 +50,23 @@ pub struct ConsoleOptions {
     pub values: ValuesOptions,
 }
 
+impl ConsoleOptions {
+    /// `chain` with the default simulator, nothing started, in-memory outbox.
+    pub fn new(chain: Chain) -> Self {
+        Self {
+            chain,
+            sim: SimConfig::default(),
+            start_simulator: false,
+            bench: None,
+            zoom: None,
+            kafka: None,
+            outbox_path: None,
+            dumps: Vec::new(),
+            values: ValuesOptions::default(),
+        }
+    }
+}
+
 /// Time the UI spends per frame moving engine events into the model; the rest waits.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 /// Matches stay in the model this long (event time) for lines and pulses.
@@ -245,16 +262,30 @@ impl ConsoleApp {
         }
     }
 
-    pub fn start_simulator(&mut self) {
+    /// Stops the current source and forgets what it showed, before another one starts.
+    fn clear_source(&mut self) {
         self.session = None;
         self.model = LiveModel::default();
         self.clock = DisplayClock::default();
-        let speed = if self.settings.sim_speed.is_finite() && self.settings.sim_speed > 0.0 {
+    }
+
+    /// The speed for the simulator and replays (infinite or nonsense = as fast as possible).
+    fn speed(&self) -> Speed {
+        if self.settings.sim_speed.is_finite() && self.settings.sim_speed > 0.0 {
             Speed::Times(self.settings.sim_speed)
         } else {
             Speed::Max
-        };
-        match Session::simulator(&self.chain, self.sim.clone(), speed, self.live_settings()) {
+        }
+    }
+
+    pub fn start_simulator(&mut self) {
+        self.clear_source();
+        match Session::simulator(
+            &self.chain,
+            self.sim.clone(),
+            self.speed(),
+            self.live_settings(),
+        ) {
             Ok(session) => {
                 self.session = Some(session);
                 self.session_error = None;
@@ -318,15 +349,8 @@ impl ConsoleApp {
             .as_ref()
             .and_then(|s| s.feed())
             .is_some_and(|f| f.is_paused());
-        self.session = None;
-        self.model = LiveModel::default();
-        self.clock = DisplayClock::default();
-        let speed = if self.settings.sim_speed.is_finite() && self.settings.sim_speed > 0.0 {
-            Speed::Times(self.settings.sim_speed)
-        } else {
-            Speed::Max
-        };
-        match Session::replay(dump, speed, self.live_settings(), seek_ms) {
+        self.clear_source();
+        match Session::replay(dump, self.speed(), self.live_settings(), seek_ms) {
             Ok(session) => {
                 if let Some(feed) = session.feed() {
                     feed.set_paused(paused);
@@ -347,8 +371,7 @@ impl ConsoleApp {
 
     /// Runs on an engine with an empty bus (tests; later dumps and Kafka publish on it).
     pub fn start_bus_only(&mut self) {
-        self.session = None;
-        self.model = LiveModel::default();
+        self.clear_source();
         match Session::bus_only(self.live_settings()) {
             Ok(session) => self.session = Some(session),
             Err(e) => self.session_error = Some(format!("cannot start the engine: {e}")),
@@ -621,9 +644,7 @@ impl ConsoleApp {
                 match (self.kafka_config(), from) {
                     (Ok(config), Ok(from)) => {
                         self.replay = None;
-                        self.session = None;
-                        self.model = LiveModel::default();
-                        self.clock = DisplayClock::default();
+                        self.clear_source();
                         match Session::kafka(config, from, self.live_settings()) {
                             Ok(session) => {
                                 self.session = Some(session);

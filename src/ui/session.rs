@@ -51,6 +51,29 @@ pub struct Session {
 }
 
 impl Session {
+    /// A fresh engine reading a fresh bus.
+    fn engine_on_bus(settings: LiveSettings) -> std::io::Result<(BusProducer, LiveEngine)> {
+        let (producer, consumer) = bus(BUS_CAPACITY);
+        Ok((producer, LiveEngine::start(consumer, settings)?))
+    }
+
+    /// A session whose promotions go on the bus itself (simulator, replay, bus only).
+    fn on_bus(
+        kind: SourceKind,
+        producer: BusProducer,
+        engine: LiveEngine,
+        feed: Option<(Arc<FeedControl>, JoinHandle<FeedEnd>)>,
+    ) -> Session {
+        Session {
+            kind,
+            sink: Box::new(producer.clone()),
+            kafka: None,
+            producer,
+            engine,
+            feed,
+        }
+    }
+
     /// The simulator at `speed`, feeding a fresh engine.
     pub fn simulator(
         chain: &Chain,
@@ -58,8 +81,7 @@ impl Session {
         speed: Speed,
         settings: LiveSettings,
     ) -> std::io::Result<Session> {
-        let (producer, consumer) = bus(BUS_CAPACITY);
-        let engine = LiveEngine::start(consumer, settings)?;
+        let (producer, engine) = Session::engine_on_bus(settings)?;
         let kind = SourceKind::Simulator {
             stores: config
                 .stores
@@ -74,28 +96,18 @@ impl Session {
             Arc::clone(&control),
             None,
         )?;
-        Ok(Session {
+        Ok(Session::on_bus(
             kind,
-            sink: Box::new(producer.clone()),
-            kafka: None,
             producer,
             engine,
-            feed: Some((control, thread)),
-        })
+            Some((control, thread)),
+        ))
     }
 
     /// An engine on an empty bus: nothing comes in but what is published on it.
     pub fn bus_only(settings: LiveSettings) -> std::io::Result<Session> {
-        let (producer, consumer) = bus(BUS_CAPACITY);
-        let engine = LiveEngine::start(consumer, settings)?;
-        Ok(Session {
-            kind: SourceKind::BusOnly,
-            sink: Box::new(producer.clone()),
-            kafka: None,
-            producer,
-            engine,
-            feed: None,
-        })
+        let (producer, engine) = Session::engine_on_bus(settings)?;
+        Ok(Session::on_bus(SourceKind::BusOnly, producer, engine, None))
     }
 
     /// The three input topics of a Kafka cluster feed the engine; promotions go to Kafka.
@@ -104,8 +116,7 @@ impl Session {
         from: StartAt,
         settings: LiveSettings,
     ) -> Result<Session, String> {
-        let (producer, consumer) = bus(BUS_CAPACITY);
-        let engine = LiveEngine::start(consumer, settings).map_err(|e| e.to_string())?;
+        let (producer, engine) = Session::engine_on_bus(settings).map_err(|e| e.to_string())?;
         let sink =
             KafkaSink::new(&config).map_err(|e| format!("cannot create a Kafka producer: {e}"))?;
         let source =
@@ -127,17 +138,15 @@ impl Session {
         settings: LiveSettings,
         seek_ms: Option<i64>,
     ) -> std::io::Result<Session> {
-        let (producer, consumer) = bus(BUS_CAPACITY);
-        let engine = LiveEngine::start(consumer, settings)?;
-        let mut broken: Vec<(u64, String)> = dump
-            .broken
-            .iter()
-            .map(|b| (b.line_number, b.text.clone()))
-            .collect();
-        let unsampled = dump.broken_count.saturating_sub(broken.len() as u64);
-        broken.extend((0..unsampled).map(|_| (0, "(not kept)".to_owned())));
-        if !broken.is_empty() {
-            engine.count_broken_lines(broken);
+        let (producer, engine) = Session::engine_on_bus(settings)?;
+        if dump.broken_count > 0 {
+            let samples = dump
+                .broken
+                .iter()
+                .map(|b| (b.line_number, b.text.clone()))
+                .collect();
+            let unsampled = dump.broken_count.saturating_sub(dump.broken.len() as u64);
+            engine.count_broken_lines(samples, unsampled);
         }
         if let Some(t) = seek_ms {
             engine.quiet_before(t);
@@ -153,14 +162,12 @@ impl Session {
             Arc::clone(&control),
             None,
         )?;
-        Ok(Session {
+        Ok(Session::on_bus(
             kind,
-            sink: Box::new(producer.clone()),
-            kafka: None,
             producer,
             engine,
-            feed: Some((control, thread)),
-        })
+            Some((control, thread)),
+        ))
     }
 
     /// Whether a finite source (a replay) has handed over everything.

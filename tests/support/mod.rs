@@ -121,3 +121,25 @@ pub fn assert_same_rows(got: &[NearbyRow], expected: &[NearbyRow], tolerance_ft:
         extra.first()
     );
 }
+
+/// Runs the real `instore` binary.
+pub fn instore(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(args)
+        .output()
+        .expect("run instore")
+}
+
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The first number after `name` on its summary line.
+pub fn summary_count(summary: &str, name: &str) -> u64 {
+    summary
+        .lines()
+        .find(|l| l.trim_start().starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} line in {summary}"))
+}

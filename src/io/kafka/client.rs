@@ -53,6 +53,15 @@ fn client_config(config: &KafkaConfig) -> ClientConfig {
     c
 }
 
+/// A producer's settings: the user's, idempotent (acks=all) unless they said otherwise.
+pub(super) fn producer_config(config: &KafkaConfig) -> ClientConfig {
+    let mut c = client_config(config);
+    if config.get("enable.idempotence").is_none() {
+        c.set("enable.idempotence", "true");
+    }
+    c
+}
+
 /// Counts delivery reports (the broker's acknowledgements).
 #[derive(Debug, Default)]
 pub struct DeliveryCounter {
@@ -89,10 +98,7 @@ pub struct KafkaProducer {
 
 impl KafkaProducer {
     pub fn new(config: &KafkaConfig) -> Result<KafkaProducer, KafkaError> {
-        let mut c = client_config(config);
-        if config.get("enable.idempotence").is_none() {
-            c.set("enable.idempotence", "true");
-        }
+        let mut c = producer_config(config);
         if config.get("linger.ms").is_none() {
             c.set("linger.ms", "20");
         }

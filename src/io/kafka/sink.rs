@@ -8,6 +8,7 @@ use rdkafka::message::{DeliveryResult, Message};
 use rdkafka::producer::{BaseRecord, Producer as _, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 
+use super::client::producer_config;
 use super::config::KafkaConfig;
 use crate::engine::Topic;
 use crate::io::bus::Delivery;
@@ -46,14 +47,7 @@ impl KafkaSink {
     /// An idempotent producer (acks=all); librdkafka retries on its own until
     /// `delivery.timeout.ms` (default 5 min), then reports a failure the outbox shows.
     pub fn new(config: &KafkaConfig) -> Result<KafkaSink, KafkaError> {
-        let mut c = rdkafka::config::ClientConfig::new();
-        for (k, v) in config.properties() {
-            c.set(k, v);
-        }
-        if config.get("enable.idempotence").is_none() {
-            c.set("enable.idempotence", "true");
-        }
-        let producer = c.create_with_context(Reports::default())?;
+        let producer = producer_config(config).create_with_context(Reports::default())?;
         Ok(KafkaSink {
             producer,
             servers: config
