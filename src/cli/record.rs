@@ -25,6 +25,10 @@ pub struct RecordArgs {
     /// With --from earliest or a time: stop once no record came for this long.
     #[arg(long, value_parser = parse_duration_ms)]
     pub idle: Option<i64>,
+    /// Stop once every partition is read up to where it ended when recording started (like
+    /// kcat's -e): a snapshot of what the topics hold.
+    #[arg(long)]
+    pub until_end: bool,
     /// Topics to record (default: the three inputs and the two outputs).
     #[arg(long, value_delimiter = ',')]
     pub topics: Vec<String>,
@@ -42,6 +46,11 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
     };
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
     let reader = TopicReader::open(&config, &names, args.from, KAFKA_TIMEOUT)?;
+    let mut ends = if args.until_end {
+        Some(reader.end_offsets(KAFKA_TIMEOUT)?)
+    } else {
+        None
+    };
     let mut writer = DumpWriter::create(&args.output)?;
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);
@@ -56,11 +65,18 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
     while !stop.load(Ordering::Relaxed)
         && deadline.is_none_or(|d| Instant::now() < d)
         && idle.is_none_or(|i| last_record.elapsed() < i)
+        && !ends.as_ref().is_some_and(|e| e.reached())
     {
         let Some(result) = reader.poll(Duration::from_millis(100)) else {
+            if let Some(ends) = ends.as_mut() {
+                ends.check_positions(&reader)?;
+            }
             continue;
         };
         let r = result?;
+        if let Some(ends) = ends.as_mut() {
+            ends.observe(&r.topic, r.partition, r.offset);
+        }
         writer.write_raw(&DumpRecordRef {
             topic: &r.topic,
             partition: r.partition,

@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// With Kafka: stop once no record came for this long.
     #[arg(long, value_parser = parse_duration_ms)]
     pub idle: Option<i64>,
+    /// With Kafka: stop once every input partition is read up to where it ended when the run
+    /// started (like kcat's -e): process what is there, then exit.
+    #[arg(long, conflicts_with = "group")]
+    pub until_end: bool,
     /// Run on the built-in store simulator over the in-process bus instead of dumps.
     #[arg(long)]
     pub simulate: bool,

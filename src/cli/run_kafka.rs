@@ -35,7 +35,7 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         if !created.is_empty() {
             tracing::info!(topics = %created.join(", "), "created output topics");
         }
-        Some(KafkaProducer::new(&config)?)
+        Some(KafkaProducer::low_latency(&config)?)
     };
     let inputs = match args.group.as_deref() {
         None => Inputs::Whole(TopicReader::open(
@@ -62,6 +62,10 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
             )?,
         },
     };
+    let mut ends = match (&inputs, args.until_end) {
+        (Inputs::Whole(reader), true) => Some(reader.end_offsets(KAFKA_TIMEOUT)?),
+        _ => None,
+    };
     let mut writes_valid = inputs.writes_valid_promotions();
     let mut last_ownership_check = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
@@ -80,13 +84,21 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
     while !stop.load(Ordering::Relaxed)
         && deadline.is_none_or(|d| Instant::now() < d)
         && idle.is_none_or(|i| last_record.elapsed() < i)
+        && !ends.as_ref().is_some_and(|e| e.reached())
     {
         if last_ownership_check.elapsed() >= Duration::from_millis(200) {
             last_ownership_check = Instant::now();
             writes_valid = inputs.writes_valid_promotions();
         }
-        if let Some(result) = inputs.poll() {
+        let polled = inputs.poll();
+        if let (None, Some(ends), Inputs::Whole(reader)) = (&polled, ends.as_mut(), &inputs) {
+            ends.check_positions(reader)?;
+        }
+        if let Some(result) = polled {
             let record = result?;
+            if let Some(ends) = ends.as_mut() {
+                ends.observe(&record.topic, record.partition, record.offset);
+            }
             let rejected_before = pipeline.stats().rejects.total();
             pipeline.push(&record, &mut outputs);
             if pipeline.stats().rejects.total() > rejected_before {

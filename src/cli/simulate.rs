@@ -56,6 +56,20 @@ pub struct SimulateArgs {
     pub pings: usize,
 }
 
+impl SimulateArgs {
+    /// The bench profile's workload as the flags size it.
+    pub(super) fn bench_spec(&self) -> WorkloadSpec {
+        WorkloadSpec {
+            stores: self.sim.stores.unwrap_or(WorkloadSpec::default().stores),
+            products: self.products,
+            promotions: self.promotions,
+            pings: self.pings,
+            seed: self.sim.seed,
+            ..WorkloadSpec::default()
+        }
+    }
+}
+
 pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
     if args.kafka.wanted() {
         anyhow::ensure!(
@@ -86,15 +100,7 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
     };
     match args.profile {
         Profile::Bench => {
-            let spec = WorkloadSpec {
-                stores: args.sim.stores.unwrap_or(WorkloadSpec::default().stores),
-                products: args.products,
-                promotions: args.promotions,
-                pings: args.pings,
-                seed: args.sim.seed,
-                ..WorkloadSpec::default()
-            };
-            for r in &generate(&spec) {
+            for r in &generate(&args.bench_spec()) {
                 write(
                     &mut writer,
                     r.topic,

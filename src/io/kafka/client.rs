@@ -97,10 +97,21 @@ pub struct KafkaProducer {
 }
 
 impl KafkaProducer {
+    /// For bulk loads (`simulate`): records wait up to 20 ms to fill bigger batches.
     pub fn new(config: &KafkaConfig) -> Result<KafkaProducer, KafkaError> {
+        KafkaProducer::with_linger(config, "20")
+    }
+
+    /// For notifications (`run`'s outputs): a shopper is waiting, so a record waits at most
+    /// 1 ms for company; under load batches still fill while earlier ones are in flight.
+    pub fn low_latency(config: &KafkaConfig) -> Result<KafkaProducer, KafkaError> {
+        KafkaProducer::with_linger(config, "1")
+    }
+
+    fn with_linger(config: &KafkaConfig, linger_ms: &str) -> Result<KafkaProducer, KafkaError> {
         let mut c = producer_config(config);
         if config.get("linger.ms").is_none() {
-            c.set("linger.ms", "20");
+            c.set("linger.ms", linger_ms);
         }
         let inner = c.create_with_context(DeliveryCounter::default())?;
         Ok(KafkaProducer { inner, sent: 0 })
@@ -271,6 +282,8 @@ pub fn check_cluster(
 /// Reads whole topics (every partition, assigned, no consumer group) from a start position.
 pub struct TopicReader {
     consumer: BaseConsumer,
+    /// Where each partition was told to start (`--until-end` needs it before the first fetch).
+    start: TopicPartitionList,
 }
 
 impl TopicReader {
@@ -329,7 +342,35 @@ impl TopicReader {
             assignment = consumer.offsets_for_times(assignment, timeout)?;
         }
         consumer.assign(&assignment)?;
-        Ok(TopicReader { consumer })
+        Ok(TopicReader {
+            consumer,
+            start: assignment,
+        })
+    }
+
+    /// Where every assigned partition ends now; a partition that is empty, or whose start
+    /// position is already at its end, counts as read.
+    pub fn end_offsets(&self, timeout: Duration) -> Result<EndOffsets, KafkaError> {
+        let mut partitions = Vec::new();
+        for e in self.start.elements() {
+            let (low, high) = self
+                .consumer
+                .fetch_watermarks(e.topic(), e.partition(), timeout)?;
+            let nothing_to_read = match e.offset() {
+                Offset::End => true,
+                Offset::Offset(at) => at >= high,
+                _ => false,
+            };
+            partitions.push((
+                e.topic().to_owned(),
+                e.partition(),
+                high,
+                high <= low || nothing_to_read,
+            ));
+        }
+        let mut ends = EndOffsets { partitions };
+        ends.check_positions(self)?;
+        Ok(ends)
     }
 
     /// The next record, waiting up to `timeout`; `None` when nothing came.
@@ -339,6 +380,54 @@ impl TopicReader {
             Err(e) => return Some(Err(e)),
         };
         Some(Ok(to_raw(&message)))
+    }
+}
+
+/// The end each assigned partition had when it was taken (its high watermark), for runs that
+/// read what is there and stop (`--until-end`, like kcat's `-e`). Records produced later are
+/// not waited for.
+///
+/// Tansu 0.6 answers ListOffsets(latest) with the base offset of the partition's last batch
+/// instead of the log end, so against Tansu a run stops before that last batch; Kafka,
+/// Confluent Cloud and Redpanda report the log end.
+#[derive(Debug)]
+pub struct EndOffsets {
+    /// (topic, partition, end offset, reached)
+    partitions: Vec<(String, i32, i64, bool)>,
+}
+
+impl EndOffsets {
+    /// Whether every partition has been read up to its end.
+    pub fn reached(&self) -> bool {
+        self.partitions.iter().all(|p| p.3)
+    }
+
+    /// Notes a record read: its partition is done once the record just before its end is in.
+    pub fn observe(&mut self, topic: &str, partition: i32, offset: i64) {
+        if let Some(p) = self
+            .partitions
+            .iter_mut()
+            .find(|p| p.1 == partition && p.0 == topic)
+        {
+            p.3 |= offset + 1 >= p.2;
+        }
+    }
+
+    /// Marks partitions whose read position passed the end without a record at the end
+    /// (transaction markers and compacted-away offsets have none).
+    pub fn check_positions(&mut self, reader: &TopicReader) -> Result<(), KafkaError> {
+        for e in reader.consumer.position()?.elements() {
+            if let Offset::Offset(at) = e.offset() {
+                if let Some(p) = self
+                    .partitions
+                    .iter_mut()
+                    .find(|p| p.1 == e.partition() && p.0 == e.topic())
+                {
+                    p.3 |= at >= p.2;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
