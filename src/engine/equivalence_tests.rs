@@ -204,6 +204,45 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The replay timeline resumes from checkpoints: on input in timestamp order, a pruned
+    /// copy taken before any record gives exactly the outputs, in order, and the counters the
+    /// uninterrupted pipeline gives.
+    #[test]
+    fn resuming_a_checkpoint_gives_what_the_uninterrupted_run_gives(
+        params in params(),
+        input in records(),
+        at in 0.0f64..=1.0,
+    ) {
+        let mut input = input;
+        input.sort_by_key(|(ts, _, _)| *ts);
+        let split = ((input.len() as f64) * at) as usize;
+        let mut whole = Pipeline::new(params.clone());
+        let mut whole_out = Vec::new();
+        for (ts, topic, value) in &input {
+            whole.push_value(*topic, *ts, value.clone(), &mut whole_out);
+        }
+        let mut first = Pipeline::new(params);
+        let mut out = Vec::new();
+        for (ts, topic, value) in &input[..split] {
+            first.push_value(*topic, *ts, value.clone(), &mut out);
+        }
+        let mut resumed = first.checkpoint(input.get(split).map(|(ts, _, _)| *ts));
+        drop(first);
+        for (ts, topic, value) in &input[split..] {
+            resumed.push_value(*topic, *ts, value.clone(), &mut out);
+        }
+        let signatures = |o: &[Output]| o.iter().map(signature).collect::<Vec<_>>();
+        prop_assert_eq!(signatures(&out), signatures(&whole_out));
+        for topic in Topic::ALL {
+            prop_assert_eq!(resumed.stats().topic(topic), whole.stats().topic(topic));
+        }
+        prop_assert_eq!(resumed.stream_time_ms(), whole.stream_time_ms());
+    }
+}
+
 /// Guards the generators above: the properties only mean something if random inputs really do
 /// produce matches, late records and expiry.
 #[test]

@@ -46,7 +46,7 @@ impl<T> Clone for Located<T> {
 }
 
 /// The NEARBY_CUSTOMERS join.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct NearbyJoin {
     clock: JoinClock,
     radius_ft: f64,
@@ -191,6 +191,17 @@ impl NearbyJoin {
         let id = self.countries.len() as u32;
         self.countries.insert(country.into(), id);
         id
+    }
+
+    /// Drops buffered records older than `ts_ms` (see [`crate::engine::Pipeline::checkpoint`]).
+    pub fn forget_before(&mut self, ts_ms: i64) {
+        self.customers.sweep(ts_ms);
+        self.promotions.sweep(ts_ms);
+    }
+
+    /// The join's window.
+    pub fn within_ms(&self) -> i64 {
+        self.clock.window().within_ms
     }
 
     fn admit(&mut self, ts_ms: i64) -> Option<Admitted> {

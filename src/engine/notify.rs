@@ -30,7 +30,7 @@ pub struct Notification {
     pub suppressed_before: u64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct PromotionState {
     pid: Arc<str>,
     last_ms: i64,
@@ -38,7 +38,7 @@ struct PromotionState {
 }
 
 /// Applies the cooldown.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Notifier {
     cooldown_ms: i64,
     /// Per customer: each promotion's last notification time and suppressed count. Looked up

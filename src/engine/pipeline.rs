@@ -51,7 +51,7 @@ pub struct StateSize {
 }
 
 /// The two joins of the original pipeline, chained.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Pipeline {
     params: PipelineParams,
     promotion_join: PromotionJoin,
@@ -75,6 +75,24 @@ impl Pipeline {
             valid_scratch: Vec::new(),
             nearby_scratch: Vec::new(),
         }
+    }
+
+    /// A copy to resume from later (the replay timeline's checkpoints), without the buffered
+    /// records no later input can join: when every record still to come has a timestamp
+    /// ≥ `next_ts_ms` (a replay runs in timestamp order), a join only looks back its window
+    /// from there, so older entries are dead weight. Counters and stream times are kept
+    /// whole, so resuming the copy gives the outputs and counts the original would have.
+    pub fn checkpoint(&self, next_ts_ms: Option<i64>) -> Pipeline {
+        let mut copy = self.clone();
+        copy.valid_scratch = Vec::new();
+        copy.nearby_scratch = Vec::new();
+        if let Some(next) = next_ts_ms {
+            let promotion_join_from = next.saturating_sub(copy.promotion_join.within_ms());
+            copy.promotion_join.forget_before(promotion_join_from);
+            let nearby_join_from = next.saturating_sub(copy.nearby_join.within_ms());
+            copy.nearby_join.forget_before(nearby_join_from);
+        }
+        copy
     }
 
     pub fn params(&self) -> &PipelineParams {

@@ -38,6 +38,16 @@ struct Side<T> {
     by_sku: FxHashMap<i64, TimeBuffer<Arc<T>>>,
 }
 
+// Not derived: the derive would demand `T: Clone`, but only the `Arc`s are cloned.
+impl<T> Clone for Side<T> {
+    fn clone(&self) -> Self {
+        Self {
+            by_segment: self.by_segment.clone(),
+            by_sku: self.by_sku.clone(),
+        }
+    }
+}
+
 impl<T> Default for Side<T> {
     fn default() -> Self {
         Self {
@@ -75,7 +85,7 @@ impl<T> Side<T> {
 }
 
 /// The VALID_PROMOTIONS join.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PromotionJoin {
     clock: JoinClock,
     match_key: PromotionMatchKey,
@@ -212,6 +222,17 @@ impl PromotionJoin {
     }
 
     /// Lateness check, stream-time advance and the occasional sweep, shared by both sides.
+    /// Drops buffered records older than `ts_ms` (see [`crate::engine::Pipeline::checkpoint`]).
+    pub fn forget_before(&mut self, ts_ms: i64) {
+        self.products.sweep(ts_ms);
+        self.promotions.sweep(ts_ms);
+    }
+
+    /// The join's window.
+    pub fn within_ms(&self) -> i64 {
+        self.clock.window().within_ms
+    }
+
     fn admit(&mut self, ts_ms: i64) -> Option<Admitted> {
         let admitted = self.clock.admit(ts_ms)?;
         if admitted.sweep_due {

@@ -89,7 +89,7 @@ impl CellGrid {
 }
 
 /// Time-ordered buffers per cell.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SpatialIndex<T> {
     grid: CellGrid,
     cells: HashMap<CellKey, TimeBuffer<T>, FxBuildHasher>,

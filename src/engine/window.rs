@@ -195,6 +195,10 @@ impl JoinClock {
     pub fn stream_time_ms(&self) -> Option<i64> {
         self.stream_time.get()
     }
+
+    pub fn window(&self) -> &JoinWindow {
+        &self.window
+    }
 }
 
 /// Physical clean-up of a whole keyed state, run every so often in event time.
