@@ -130,6 +130,70 @@ fn a_full_replay_equals_instore_run_and_seeking_back_re_runs_exactly() {
     assert_eq!(counts_of_app(h.state()), want);
 }
 
+/// What the map and the feed show at the end: the shoppers still in the store (pinged in the
+/// last `CUSTOMER_GONE_MS`; earlier ones leave the map when the display clock passes them, which
+/// depends on frame timing) with their last ping, and the notification feed.
+fn view_of_app(app: &ConsoleApp) -> (Vec<(String, i64)>, Vec<(String, String, i64)>) {
+    let end = app.model.latest_event_ms.unwrap_or(i64::MIN);
+    let mut customers: Vec<_> = app
+        .model
+        .customers
+        .values()
+        .map(|c| (c.uid.to_string(), c.last_ping_ms()))
+        .filter(|(_, t)| *t >= end - instore::ui::model::CUSTOMER_GONE_MS)
+        .collect();
+    customers.sort();
+    let feed = app
+        .model
+        .notifications
+        .iter()
+        .map(|n| (n.uid.to_string(), n.pid.to_string(), n.timestamp_ms))
+        .collect();
+    (customers, feed)
+}
+
+#[test]
+fn a_seek_resumes_from_a_checkpoint_and_shows_what_a_run_from_the_start_shows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(["simulate", "--profile", "bench", "--stores", "20"])
+        .args(["--products", "400", "--promotions", "3", "--pings", "60000"])
+        .arg("--output")
+        .arg(&path)
+        .output()
+        .expect("simulate");
+    assert!(out.status.success());
+    let mut h = harness(replay_app(vec![path]));
+    run_until_done(&mut h);
+    let want = counts_of_app(h.state());
+    assert!(want.0 > 10_000, "{want:?}");
+    let (first, last) = (
+        h.state().replay_first_ms().expect("first"),
+        h.state().model.latest_event_ms.expect("last"),
+    );
+    let target = first + (last - first) * 3 / 4;
+    let want_view = view_of_app(h.state());
+    assert!(!want_view.0.is_empty() && !want_view.1.is_empty());
+    let resumes_at = h.state().checkpoint_for(target);
+    assert!(
+        resumes_at.is_some_and(|at| at >= 20_000),
+        "the first play left no checkpoint before {target}: {resumes_at:?}"
+    );
+    h.state_mut().start_replay(Some(target));
+    run_until_done(&mut h);
+    assert_eq!(counts_of_app(h.state()), want);
+    assert_eq!(view_of_app(h.state()), want_view);
+
+    // The same seek without checkpoints re-runs from the start, to the same place.
+    h.state_mut().checkpoints = None;
+    assert_eq!(h.state().checkpoint_for(target), None);
+    h.state_mut().start_replay(Some(target));
+    run_until_done(&mut h);
+    assert_eq!(counts_of_app(h.state()), want);
+    assert_eq!(view_of_app(h.state()), want_view);
+}
+
 #[test]
 fn a_file_that_is_not_a_dump_says_so_and_nothing_crashes() {
     let dir = tempfile::tempdir().expect("tempdir");

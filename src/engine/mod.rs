@@ -20,6 +20,7 @@ pub mod record;
 pub mod reference;
 pub mod reject;
 pub mod spatial;
+pub mod time_buffer;
 pub mod topic;
 pub mod window;
 

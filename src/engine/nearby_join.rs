@@ -164,6 +164,10 @@ impl NearbyJoin {
         (self.customers.len(), self.promotions.len())
     }
 
+    pub fn buffer_count(&self) -> usize {
+        self.customers.cell_count() + self.promotions.cell_count()
+    }
+
     pub fn stream_time_ms(&self) -> Option<i64> {
         self.clock.stream_time_ms()
     }

@@ -5,12 +5,12 @@
 //! so a (customer, promotion) pair notifies at most once per cooldown, by record time (so a
 //! replay gives the same feed as the live run).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::nearby_join::NearbyCustomer;
+use super::time_buffer::TimeBuffer;
 
 /// Default cooldown per (customer, promotion): 10 minutes.
 pub const DEFAULT_COOLDOWN_MS: i64 = 10 * 60_000;
@@ -42,10 +42,12 @@ struct PromotionState {
 pub struct Notifier {
     cooldown_ms: i64,
     /// Per customer: each promotion's last notification time and suppressed count. Looked up
-    /// by `&str`, so the common case (held back by the cooldown) clones nothing.
-    last: FxHashMap<Arc<str>, Vec<PromotionState>>,
-    /// (time, uid, pid) in the order they notified, for expiry.
-    expiry: VecDeque<(i64, Arc<str>, Arc<str>)>,
+    /// by `&str`, so the common case (held back by the cooldown) clones nothing. Shared, like
+    /// `expiry`, so a replay checkpoint's copy costs pointers; a customer's list is copied
+    /// when it next changes.
+    last: FxHashMap<Arc<str>, Arc<Vec<PromotionState>>>,
+    /// (uid, pid) by notification time, for expiry.
+    expiry: TimeBuffer<(Arc<str>, Arc<str>)>,
     raw: u64,
     notified: u64,
 }
@@ -55,7 +57,7 @@ impl Notifier {
         Self {
             cooldown_ms: cooldown_ms.max(0),
             last: FxHashMap::default(),
-            expiry: VecDeque::new(),
+            expiry: TimeBuffer::default(),
             raw: 0,
             notified: 0,
         }
@@ -63,6 +65,16 @@ impl Notifier {
 
     pub fn cooldown_ms(&self) -> i64 {
         self.cooldown_ms
+    }
+
+    /// (customer, promotion) pairs under a cooldown now.
+    pub fn tracked(&self) -> usize {
+        self.expiry.len()
+    }
+
+    /// Customers with a pair under a cooldown.
+    pub fn customers(&self) -> usize {
+        self.last.len()
     }
 
     /// NEARBY_CUSTOMERS records seen.
@@ -86,6 +98,7 @@ impl Notifier {
         let cooldown = self.cooldown_ms;
         let mut suppressed_before = 0;
         if let Some(states) = self.last.get_mut(&**uid) {
+            let states = Arc::make_mut(states);
             if let Some(state) = states.iter_mut().find(|s| *s.pid == **pid) {
                 if (ts - state.last_ms).abs() < cooldown {
                     state.suppressed += 1;
@@ -103,15 +116,14 @@ impl Notifier {
         } else {
             self.last.insert(
                 Arc::clone(uid),
-                vec![PromotionState {
+                Arc::new(vec![PromotionState {
                     pid: Arc::clone(pid),
                     last_ms: ts,
                     suppressed: 0,
-                }],
+                }]),
             );
         }
-        self.expiry
-            .push_back((ts, Arc::clone(uid), Arc::clone(pid)));
+        self.expiry.insert(ts, (Arc::clone(uid), Arc::clone(pid)));
         self.notified += 1;
         Some(Notification {
             timestamp_ms: ts,
@@ -128,26 +140,31 @@ impl Notifier {
     /// Forgets pairs whose cooldown ended well before `now_ms` (records arrive roughly in
     /// time order; a pair re-notified later is simply re-added).
     fn expire(&mut self, now_ms: i64) {
-        while let Some((ts, _, _)) = self.expiry.front() {
-            if now_ms - ts <= 2 * self.cooldown_ms {
-                break;
-            }
-            let Some((ts, uid, pid)) = self.expiry.pop_front() else {
-                break;
-            };
-            if let Some(states) = self.last.get_mut(&uid) {
-                states.retain(|s| !(s.pid == pid && s.last_ms == ts));
+        let keep_from = now_ms.saturating_sub(2 * self.cooldown_ms);
+        if self
+            .expiry
+            .range(i64::MIN, keep_from.saturating_sub(1))
+            .next()
+            .is_none()
+        {
+            return;
+        }
+        for (ts, (uid, pid)) in self.expiry.range(i64::MIN, keep_from.saturating_sub(1)) {
+            if let Some(states) = self.last.get_mut(uid) {
+                let states = Arc::make_mut(states);
+                states.retain(|s| !(s.pid == *pid && s.last_ms == *ts));
                 if states.is_empty() {
-                    self.last.remove(&uid);
+                    self.last.remove(uid);
                 }
             }
         }
+        self.expiry.evict_before(keep_from);
     }
 
     /// Pairs remembered (memory check in tests).
     #[cfg(test)]
     fn remembered(&self) -> usize {
-        self.last.values().map(Vec::len).sum()
+        self.last.values().map(|v| v.len()).sum()
     }
 }
 

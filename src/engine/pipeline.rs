@@ -48,6 +48,8 @@ pub struct StateSize {
     /// Valid-promotion entries buffered by join 2 (each record sits in every cell its
     /// geofence reaches: up to 8 entries).
     pub valid_promotion_entries: usize,
+    /// Time buffers (keys and cells) holding them.
+    pub buffers: usize,
 }
 
 /// The two joins of the original pipeline, chained.
@@ -109,6 +111,7 @@ impl Pipeline {
             promotion_join: self.promotion_join.buffered(),
             customers,
             valid_promotion_entries,
+            buffers: self.promotion_join.buffer_count() + self.nearby_join.buffer_count(),
         }
     }
 

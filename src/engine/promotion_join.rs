@@ -217,6 +217,13 @@ impl PromotionJoin {
         self.products.len() + self.promotions.len()
     }
 
+    pub fn buffer_count(&self) -> usize {
+        self.products.by_segment.len()
+            + self.products.by_sku.len()
+            + self.promotions.by_segment.len()
+            + self.promotions.by_sku.len()
+    }
+
     pub fn stream_time_ms(&self) -> Option<i64> {
         self.clock.stream_time_ms()
     }

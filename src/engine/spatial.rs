@@ -109,7 +109,10 @@ impl<T> SpatialIndex<T> {
 
     /// Buffers `value` in its own cell, dropping that cell's entries older than `cutoff_ms`
     /// first. Found by [`Self::for_each_near`].
-    pub fn insert(&mut self, country: u32, v: [f64; 3], ts_ms: i64, value: T, cutoff_ms: i64) {
+    pub fn insert(&mut self, country: u32, v: [f64; 3], ts_ms: i64, value: T, cutoff_ms: i64)
+    where
+        T: Clone,
+    {
         Self::insert_in(
             &mut self.cells,
             self.grid.cell_of(country, v),
@@ -137,7 +140,9 @@ impl<T> SpatialIndex<T> {
         ts_ms: i64,
         value: T,
         cutoff_ms: i64,
-    ) {
+    ) where
+        T: Clone,
+    {
         let buffer = cells.entry(key).or_default();
         buffer.evict_before(cutoff_ms);
         buffer.insert(ts_ms, value);

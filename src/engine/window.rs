@@ -9,7 +9,7 @@
 //! Both rules use the same boundary, so a record that is not late is never expired on arrival,
 //! and a buffered record is "expired" exactly when a record with its timestamp would be late.
 
-use std::collections::VecDeque;
+pub use super::time_buffer::TimeBuffer;
 
 use serde::{Deserialize, Serialize};
 
@@ -82,67 +82,6 @@ impl StreamTime {
 
     pub fn is_late(&self, ts_ms: i64, window: &JoinWindow) -> bool {
         ts_ms < self.cutoff_ms(window)
-    }
-}
-
-/// Records of one join key (or cell) ordered by timestamp, arrival order among equals.
-///
-/// Arrivals are nearly in timestamp order, so insertion is an append in the common case and a
-/// binary search otherwise; expiry pops from the front.
-#[derive(Clone, Debug)]
-pub struct TimeBuffer<T> {
-    entries: VecDeque<(i64, T)>,
-}
-
-impl<T> Default for TimeBuffer<T> {
-    fn default() -> Self {
-        Self {
-            entries: VecDeque::new(),
-        }
-    }
-}
-
-impl<T> TimeBuffer<T> {
-    pub fn insert(&mut self, ts_ms: i64, value: T) {
-        match self.entries.back() {
-            Some((last, _)) if *last > ts_ms => {
-                let at = self.entries.partition_point(|(t, _)| *t <= ts_ms);
-                self.entries.insert(at, (ts_ms, value));
-            }
-            _ => self.entries.push_back((ts_ms, value)),
-        }
-    }
-
-    /// Drops entries with a timestamp below `cutoff_ms`; returns how many.
-    pub fn evict_before(&mut self, cutoff_ms: i64) -> usize {
-        // Usually nothing has expired: answer that without a search.
-        match self.entries.front() {
-            Some((t, _)) if *t < cutoff_ms => {}
-            _ => return 0,
-        }
-        let n = self.entries.partition_point(|(t, _)| *t < cutoff_ms);
-        self.entries.drain(..n);
-        n
-    }
-
-    /// Entries with `from_ms ≤ ts ≤ to_ms`, in timestamp order.
-    pub fn range(&self, from_ms: i64, to_ms: i64) -> impl Iterator<Item = &(i64, T)> {
-        let start = match self.entries.front() {
-            // The whole buffer is inside the window in the common case.
-            Some((t, _)) if *t >= from_ms => 0,
-            _ => self.entries.partition_point(|(t, _)| *t < from_ms),
-        };
-        self.entries
-            .range(start..)
-            .take_while(move |(t, _)| *t <= to_ms)
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 
@@ -274,19 +213,5 @@ mod tests {
         assert_eq!(st.get(), Some(10_000));
         assert!(!st.is_late(7_500, &w));
         assert!(st.is_late(7_499, &w));
-    }
-
-    #[test]
-    fn buffer_orders_by_time_and_evicts_from_the_front() {
-        let mut b = TimeBuffer::default();
-        for (ts, v) in [(5, 'a'), (9, 'b'), (7, 'c'), (7, 'd'), (1, 'e')] {
-            b.insert(ts, v);
-        }
-        let all: Vec<_> = b.range(i64::MIN, i64::MAX).map(|(_, v)| *v).collect();
-        assert_eq!(all, ['e', 'a', 'c', 'd', 'b']);
-        let mid: Vec<_> = b.range(5, 7).map(|(_, v)| *v).collect();
-        assert_eq!(mid, ['a', 'c', 'd']);
-        assert_eq!(b.evict_before(7), 2);
-        assert_eq!(b.len(), 3);
     }
 }

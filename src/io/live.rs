@@ -129,6 +129,51 @@ pub enum LiveEvent {
     },
     /// The source closed: nothing more will come.
     SourceClosed,
+    /// The engine's state before the record at this position of a replay; the UI pairs it
+    /// with its model as of this event, so a seek can resume from here.
+    Checkpoint(Arc<LiveCheckpoint>),
+}
+
+/// The engine thread's state at a position of a replay, to resume from.
+#[derive(Debug)]
+pub struct LiveCheckpoint {
+    /// Records taken before it: the replay resumes at this index of the dump.
+    pub records_pushed: u64,
+    /// The seek target of the run that took it: its pings and matches before this minus a
+    /// minute never reached the map, so it serves seeks to this time or later only.
+    pub quiet_before_ms: Option<i64>,
+    pipeline: Pipeline,
+    notifier: Notifier,
+}
+
+impl LiveCheckpoint {
+    /// A rough size of what it holds on its own, for the checkpoint budget. The buffered
+    /// records sit in chunks shared with the running engine and the other checkpoints
+    /// (see [`crate::engine::time_buffer`]); its own are the chunk pointers, the buffers'
+    /// tables, and the half-full last chunk of each buffer the engine copies when it
+    /// appends next. The cooldown state is shared the same way (a table of pointers).
+    pub fn estimated_bytes(&self) -> u64 {
+        let s = self.pipeline.state_size();
+        let entries = s.promotion_join + s.customers + s.valid_promotion_entries;
+        let half_chunk_bytes = (crate::engine::time_buffer::CHUNK / 2 * 64) as u64;
+        (entries / crate::engine::time_buffer::CHUNK * 16) as u64
+            + s.buffers as u64 * (96 + half_chunk_bytes)
+            + (self.notifier.tracked() / crate::engine::time_buffer::CHUNK * 16) as u64
+            + self.notifier.customers() as u64 * 24
+    }
+}
+
+/// How the engine of a replay starts and when it takes checkpoints.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayStart {
+    /// Resume from this checkpoint instead of an empty pipeline.
+    pub resume: Option<Arc<LiveCheckpoint>>,
+    /// See [`LiveCommand::QuietBefore`].
+    pub quiet_before_ms: Option<i64>,
+    /// Take a checkpoint every this many records (0: never) …
+    pub checkpoint_every: u64,
+    /// … except at these positions (the console has as good a one there already).
+    pub have: Vec<u64>,
 }
 
 /// The console's handle on the engine thread.
@@ -147,11 +192,35 @@ const QUIET_MARGIN_MS: i64 = 60_000;
 
 impl LiveEngine {
     pub fn start(consumer: BusConsumer, settings: LiveSettings) -> std::io::Result<LiveEngine> {
+        LiveEngine::spawn(EngineLoop::new(settings), consumer)
+    }
+
+    /// The engine of a replay: resumed from a checkpoint or fresh, taking checkpoints as it
+    /// goes. It keeps no inputs for live parameter changes: a replay re-runs instead.
+    pub fn start_replay(
+        consumer: BusConsumer,
+        settings: LiveSettings,
+        start: ReplayStart,
+    ) -> std::io::Result<LiveEngine> {
+        let mut engine = EngineLoop::new(settings);
+        engine.keep_inputs = false;
+        engine.quiet_before_ms = start.quiet_before_ms;
+        if let Some(c) = &start.resume {
+            engine.pipeline = c.pipeline.checkpoint(None);
+            engine.notifier = c.notifier.clone();
+            engine.records_pushed = c.records_pushed;
+        }
+        engine.checkpoint_every = start.checkpoint_every;
+        engine.checkpoints_had = start.have.into_iter().collect();
+        LiveEngine::spawn(engine, consumer)
+    }
+
+    fn spawn(engine: EngineLoop, consumer: BusConsumer) -> std::io::Result<LiveEngine> {
         let (event_tx, events) = mpsc::channel();
         let (commands, command_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("instore-engine".into())
-            .spawn(move || EngineLoop::new(settings).run(&consumer, &command_rx, &event_tx))?;
+            .spawn(move || engine.run(&consumer, &command_rx, &event_tx))?;
         Ok(LiveEngine {
             events,
             commands,
@@ -206,6 +275,10 @@ struct EngineLoop {
     recording: Option<Recording>,
     last_recording: Option<RecordingStatus>,
     quiet_before_ms: Option<i64>,
+    /// Whether to keep recent inputs for [`EngineLoop::apply`] (not in replays).
+    keep_inputs: bool,
+    checkpoint_every: u64,
+    checkpoints_had: std::collections::BTreeSet<u64>,
 }
 
 impl EngineLoop {
@@ -221,7 +294,35 @@ impl EngineLoop {
             recording: None,
             last_recording: None,
             quiet_before_ms: None,
+            keep_inputs: true,
+            checkpoint_every: 0,
+            checkpoints_had: Default::default(),
         }
+    }
+
+    /// Before the record at a checkpoint position: the counts so far and the state, in the
+    /// event stream exactly between the events of the records before and after.
+    fn maybe_checkpoint(&mut self, next_ts_ms: Option<i64>, batch: &mut Vec<LiveEvent>) {
+        let at = self.records_pushed;
+        if self.checkpoint_every == 0
+            || at == 0
+            || at % self.checkpoint_every != 0
+            || self.checkpoints_had.contains(&at)
+        {
+            return;
+        }
+        if !self.per_minute.is_empty() {
+            batch.push(LiveEvent::MatchesPerMinute(std::mem::take(
+                &mut self.per_minute,
+            )));
+        }
+        batch.push(LiveEvent::Stats(Box::new(self.stats())));
+        batch.push(LiveEvent::Checkpoint(Arc::new(LiveCheckpoint {
+            records_pushed: at,
+            quiet_before_ms: self.quiet_before_ms,
+            pipeline: self.pipeline.checkpoint(next_ts_ms),
+            notifier: self.notifier.clone(),
+        })));
     }
 
     /// How far back inputs are kept: any future output of in-order data involves inputs no
@@ -266,15 +367,20 @@ impl EngineLoop {
             }
             let started = Instant::now();
             let mut closed = false;
+            let mut caught_up = false;
             let mut taken = 0;
             while taken < BATCH_RECORDS && started.elapsed() < BATCH_TIME {
                 let wait = BATCH_TIME.saturating_sub(started.elapsed());
                 match consumer.recv_timeout(wait) {
                     Received::Record(record) => {
+                        self.maybe_checkpoint(record.timestamp_ms, &mut batch);
                         self.push(&record, &mut batch);
                         taken += 1;
                     }
-                    Received::Idle => break,
+                    Received::Idle => {
+                        caught_up = true;
+                        break;
+                    }
                     Received::Closed => {
                         closed = true;
                         break;
@@ -286,7 +392,9 @@ impl EngineLoop {
                     &mut self.per_minute,
                 )));
             }
-            if closed || last_stats.elapsed() >= STATS_EVERY {
+            // Counters are exact whenever the engine has caught up with its source (a seek
+            // that just arrived, a paused replay), and at least every STATS_EVERY otherwise.
+            if closed || (caught_up && taken > 0) || last_stats.elapsed() >= STATS_EVERY {
                 last_stats = Instant::now();
                 batch.push(LiveEvent::Stats(Box::new(self.stats())));
             }
@@ -426,6 +534,7 @@ impl EngineLoop {
         self.records_pushed += 1;
         self.record(record);
         let kept = &mut self.kept;
+        let keep_inputs = self.keep_inputs;
         let offset = record.offset;
         let quiet = self
             .quiet_before_ms
@@ -433,7 +542,9 @@ impl EngineLoop {
             .is_some_and(|(q, ts)| ts < q - QUIET_MARGIN_MS);
         self.pipeline
             .push_observed(record, &mut self.outputs, |topic, ts, value| {
-                kept.push_back((topic, ts, value.clone()));
+                if keep_inputs {
+                    kept.push_back((topic, ts, value.clone()));
+                }
                 if quiet && matches!(value, InputValue::Customer(_)) {
                     return;
                 }

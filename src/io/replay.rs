@@ -243,11 +243,12 @@ pub struct ReplaySource {
 }
 
 impl ReplaySource {
-    /// From the start; records before `fast_until_ms` are fed at once (seeking).
-    pub fn new(dump: Arc<LoadedDump>, fast_until_ms: Option<i64>) -> Self {
+    /// From record `from_record` (0: the start, or where a checkpoint resumes); records before
+    /// `fast_until_ms` are fed at once (seeking).
+    pub fn new(dump: Arc<LoadedDump>, from_record: usize, fast_until_ms: Option<i64>) -> Self {
         Self {
             dump,
-            pos: 0,
+            pos: from_record,
             fast_until_ms,
         }
     }

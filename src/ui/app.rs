@@ -15,6 +15,7 @@ use super::panels::engine::RateMeter;
 use super::panels::feed::FeedFilter;
 use super::panels::promotions::{pick_product, PromotionForm};
 use super::panels::{engine, feed, params, promotions, status};
+use super::replay_checkpoints::Checkpoints;
 use super::session::Session;
 use super::settings::{ConsoleSettings, STORAGE_KEY};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use crate::io::formats::ValuesOptions;
 use crate::io::kafka::client::{check_cluster, ClusterCheck, StartAt};
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::LiveSettings;
-use crate::io::live::RecordingLimits;
+use crate::io::live::{RecordingLimits, ReplayStart};
 use crate::io::replay::{load_dumps_with, LoadError, LoadProgress, LoadedDump};
 use crate::io::sim_feed::Speed;
 use crate::io::simulator::SimConfig;
@@ -126,6 +127,8 @@ pub struct ConsoleApp {
     load: Option<DumpLoad>,
     /// The dump on the timeline, and pings per minute for its histogram.
     replay: Option<(Arc<LoadedDump>, Vec<u32>)>,
+    /// Where a seek on that timeline can resume from.
+    pub checkpoints: Option<Checkpoints>,
     values: ValuesOptions,
     /// The timeline's jump-to text.
     jump_to: String,
@@ -209,6 +212,7 @@ impl ConsoleApp {
                 .map(|(warmup, duration)| FrameBench::new(warmup, duration)),
             load: None,
             replay: None,
+            checkpoints: None,
             values: options.values.clone(),
             jump_to: String::new(),
             replay_loop: None,
@@ -329,6 +333,7 @@ impl ConsoleApp {
             Ok(Ok(dump)) => {
                 let histogram = dump.per_minute(crate::engine::Topic::CustomersLocations.name());
                 self.replay = Some((Arc::new(dump), histogram));
+                self.checkpoints = None;
                 self.session_error = None;
                 self.start_replay(None);
             }
@@ -350,7 +355,25 @@ impl ConsoleApp {
             .and_then(|s| s.feed())
             .is_some_and(|f| f.is_paused());
         self.clear_source();
-        match Session::replay(dump, self.speed(), self.live_settings(), seek_ms) {
+        let settings = self.live_settings();
+        let checkpoints = match self.checkpoints.take() {
+            Some(c) if c.fit(&settings) => c,
+            _ => Checkpoints::new(dump.records.len(), settings.clone()),
+        };
+        let resume = seek_ms
+            .and_then(|t| checkpoints.best_for(&dump, t))
+            .cloned();
+        let start = ReplayStart {
+            resume: resume.as_ref().map(|c| Arc::clone(&c.engine)),
+            quiet_before_ms: seek_ms,
+            checkpoint_every: checkpoints.every(),
+            have: checkpoints.had(seek_ms),
+        };
+        if let Some(c) = resume {
+            self.model = LiveModel::clone(&c.model);
+        }
+        self.checkpoints = Some(checkpoints);
+        match Session::replay(dump, self.speed(), settings, start) {
             Ok(session) => {
                 if let Some(feed) = session.feed() {
                     feed.set_paused(paused);
@@ -359,6 +382,38 @@ impl ConsoleApp {
             }
             Err(e) => self.session_error = Some(format!("cannot start the replay: {e}")),
         }
+    }
+
+    /// Records of the dump on the timeline before `t_ms` (a seek there feeds them at once),
+    /// and the timestamp of the last of them.
+    pub fn replay_records_before(&self, t_ms: i64) -> (usize, Option<i64>) {
+        let Some((dump, _)) = &self.replay else {
+            return (0, None);
+        };
+        let n = dump
+            .records
+            .partition_point(|r| r.timestamp_ms.unwrap_or(i64::MIN) < t_ms);
+        (
+            n,
+            n.checked_sub(1).and_then(|i| dump.records[i].timestamp_ms),
+        )
+    }
+
+    /// The position a seek to `t_ms` would resume from (`None`: from the start).
+    pub fn checkpoint_for(&self, t_ms: i64) -> Option<u64> {
+        let (Some((dump, _)), Some(checkpoints)) = (&self.replay, &self.checkpoints) else {
+            return None;
+        };
+        checkpoints
+            .fit(&self.live_settings())
+            .then(|| checkpoints.best_for(dump, t_ms))
+            .flatten()
+            .map(|c| c.position())
+    }
+
+    /// The first timestamp of the dump on the timeline.
+    pub fn replay_first_ms(&self) -> Option<i64> {
+        self.replay.as_ref().and_then(|(d, _)| d.first_ms())
     }
 
     /// Whether a replay has been fed completely and the engine has taken every record.
@@ -399,6 +454,11 @@ impl ConsoleApp {
         }
         if let Some(session) = self.session.as_mut() {
             session.drain(&mut self.model, budget);
+            if let Some(checkpoints) = self.checkpoints.as_mut() {
+                for c in session.take_checkpoints() {
+                    checkpoints.add(c);
+                }
+            }
             self.outbox.pump(session.sink());
         }
         self.rates.update(&self.model.stats, Instant::now());
@@ -583,6 +643,7 @@ impl ConsoleApp {
     fn source_menu(&mut self, ui: &mut Ui) {
         if ui.button("Simulator").clicked() {
             self.replay = None;
+            self.checkpoints = None;
             self.start_simulator();
             ui.close();
         }
@@ -644,6 +705,7 @@ impl ConsoleApp {
                 match (self.kafka_config(), from) {
                     (Ok(config), Ok(from)) => {
                         self.replay = None;
+                        self.checkpoints = None;
                         self.clear_source();
                         match Session::kafka(config, from, self.live_settings()) {
                             Ok(session) => {

@@ -10,6 +10,7 @@ pub mod model;
 pub mod outbox;
 pub mod panels;
 pub mod promotion_editor;
+pub mod replay_checkpoints;
 pub mod session;
 pub mod settings;
 

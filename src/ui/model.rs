@@ -91,7 +91,7 @@ pub struct PromotionSeen {
 }
 
 /// Everything the console draws.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LiveModel {
     pub products: Vec<ProductView>,
     sku_index: FxHashMap<i64, usize>,
@@ -99,7 +99,9 @@ pub struct LiveModel {
     pub unplaceable_products: u64,
     pub valid_by_sku: FxHashMap<i64, ValidMark>,
     pub promotions: VecDeque<PromotionSeen>,
-    pub customers: FxHashMap<Arc<str>, CustomerView>,
+    /// Shared so that a replay checkpoint's copy of the model costs a table of pointers;
+    /// a shopper's view is copied when they next move.
+    pub customers: FxHashMap<Arc<str>, Arc<CustomerView>>,
     pub matches: VecDeque<PingMatch>,
     pub notifications: VecDeque<Notification>,
     pub per_minute: BTreeMap<(i64, Arc<str>), u64>,
@@ -166,7 +168,7 @@ impl LiveModel {
             LiveEvent::Match(m) => {
                 if let Some(uid) = m.customer.uid.as_ref() {
                     if let Some(c) = self.customers.get_mut(uid) {
-                        c.last_match =
+                        Arc::make_mut(c).last_match =
                             Some((m.timestamp_ms, m.nearest.product.sku, m.dist_to_store_ft));
                     }
                 }
@@ -196,6 +198,8 @@ impl LiveModel {
             }
             LiveEvent::Applied { settings, .. } => self.settings = Some(settings),
             LiveEvent::SourceClosed => self.source_closed = true,
+            // The session pairs checkpoints with a copy of this model (see `Session::drain`).
+            LiveEvent::Checkpoint(_) => {}
         }
     }
 
@@ -237,15 +241,14 @@ impl LiveModel {
             lat_deg: position.lat.to_f64(),
             lon_deg: position.lon.to_f64(),
         };
-        let view = self
-            .customers
-            .entry(Arc::clone(&uid))
-            .or_insert_with(|| CustomerView {
+        let view = Arc::make_mut(self.customers.entry(Arc::clone(&uid)).or_insert_with(|| {
+            Arc::new(CustomerView {
                 uid,
                 country: customer.country.clone(),
                 trail: VecDeque::with_capacity(TRAIL_PINGS),
                 last_match: None,
-            });
+            })
+        }));
         // Out-of-order pings go where they belong in time.
         let i = view.trail.partition_point(|(t, _)| *t <= timestamp_ms);
         view.trail.insert(i, (timestamp_ms, at));

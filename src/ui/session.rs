@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use crate::io::bus::{bus, BusProducer};
 use crate::io::chain::Chain;
-use crate::io::live::{LiveEngine, LiveSettings, RecordingLimits};
+use crate::io::live::{LiveEngine, LiveEvent, LiveSettings, RecordingLimits, ReplayStart};
 use crate::io::replay::{LoadedDump, ReplaySource};
 use crate::io::sim_feed::{spawn_feed, spawn_simulator_feed, FeedControl, FeedEnd, Speed};
 use crate::io::simulator::{SimConfig, Simulator};
 
 use super::kafka_source::{KafkaSource, KafkaState};
 use super::model::LiveModel;
+use super::replay_checkpoints::ReplayCheckpoint;
 use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::kafka::sink::KafkaSink;
@@ -48,6 +49,8 @@ pub struct Session {
     kafka: Option<KafkaSource>,
     engine: LiveEngine,
     feed: Option<(Arc<FeedControl>, JoinHandle<FeedEnd>)>,
+    /// Checkpoints met while draining, not yet taken by the console.
+    checkpoints: Vec<ReplayCheckpoint>,
 }
 
 impl Session {
@@ -71,6 +74,7 @@ impl Session {
             producer,
             engine,
             feed,
+            checkpoints: Vec::new(),
         }
     }
 
@@ -128,6 +132,7 @@ impl Session {
             producer,
             engine,
             feed: None,
+            checkpoints: Vec::new(),
         })
     }
 
@@ -136,10 +141,17 @@ impl Session {
         dump: Arc<LoadedDump>,
         speed: Speed,
         settings: LiveSettings,
-        seek_ms: Option<i64>,
+        start: ReplayStart,
     ) -> std::io::Result<Session> {
-        let (producer, engine) = Session::engine_on_bus(settings)?;
-        if dump.broken_count > 0 {
+        let (producer, consumer) = bus(BUS_CAPACITY);
+        let seek_ms = start.quiet_before_ms;
+        let from_record = start
+            .resume
+            .as_ref()
+            .map_or(0, |c| c.records_pushed as usize);
+        let engine = LiveEngine::start_replay(consumer, settings, start)?;
+        // A resumed engine counted them before its checkpoint.
+        if dump.broken_count > 0 && from_record == 0 {
             let samples = dump
                 .broken
                 .iter()
@@ -148,16 +160,13 @@ impl Session {
             let unsampled = dump.broken_count.saturating_sub(dump.broken.len() as u64);
             engine.count_broken_lines(samples, unsampled);
         }
-        if let Some(t) = seek_ms {
-            engine.quiet_before(t);
-        }
         let kind = SourceKind::Replay {
             files: dump.files.len(),
             records: dump.records.len(),
         };
         let control = FeedControl::new(speed);
         let thread = spawn_feed(
-            ReplaySource::new(dump, seek_ms),
+            ReplaySource::new(dump, from_record, seek_ms),
             producer.clone(),
             Arc::clone(&control),
             None,
@@ -216,19 +225,32 @@ impl Session {
 
     /// Moves engine events into the model until `budget` is spent; what is left waits for
     /// the next frame. Returns the number of batches applied.
-    pub fn drain(&self, model: &mut LiveModel, budget: Duration) -> usize {
+    pub fn drain(&mut self, model: &mut LiveModel, budget: Duration) -> usize {
         let started = Instant::now();
         let mut batches = 0;
         while started.elapsed() < budget {
             match self.engine.events.try_recv() {
                 Ok(batch) => {
-                    model.apply_batch(batch);
+                    for event in batch {
+                        if let LiveEvent::Checkpoint(engine) = &event {
+                            self.checkpoints.push(ReplayCheckpoint {
+                                engine: Arc::clone(engine),
+                                model: Arc::new(model.clone()),
+                            });
+                        }
+                        model.apply(event);
+                    }
                     batches += 1;
                 }
                 Err(_) => break,
             }
         }
         batches
+    }
+
+    /// Checkpoints the replay passed since the last call.
+    pub fn take_checkpoints(&mut self) -> Vec<ReplayCheckpoint> {
+        std::mem::take(&mut self.checkpoints)
     }
 
     /// Label for the status line.
