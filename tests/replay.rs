@@ -130,10 +130,13 @@ fn a_full_replay_equals_instore_run_and_seeking_back_re_runs_exactly() {
     assert_eq!(counts_of_app(h.state()), want);
 }
 
+/// Shoppers on the map (uid, last ping) and the feed (uid, pid, time).
+type View = (Vec<(String, i64)>, Vec<(String, String, i64)>);
+
 /// What the map and the feed show at the end: the shoppers still in the store (pinged in the
 /// last `CUSTOMER_GONE_MS`; earlier ones leave the map when the display clock passes them, which
 /// depends on frame timing) with their last ping, and the notification feed.
-fn view_of_app(app: &ConsoleApp) -> (Vec<(String, i64)>, Vec<(String, String, i64)>) {
+fn view_of_app(app: &ConsoleApp) -> View {
     let end = app.model.latest_event_ms.unwrap_or(i64::MIN);
     let mut customers: Vec<_> = app
         .model
