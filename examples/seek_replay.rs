@@ -4,7 +4,8 @@
 //! target (every record before it taken by the engine and drawn into the model), with the
 //! replay then playing on at 1×.
 //!
-//! `cargo run --release --example seek_replay -- DUMP`
+//! `cargo run --release --example seek_replay -- DUMP` (`SEEK_FROM_START=1`: without
+//! checkpoints, every seek re-runs the dump from its start, for comparison)
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -62,6 +63,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("the middle again", first + span / 2),
     ];
     for (what, target) in targets {
+        if std::env::var_os("SEEK_FROM_START").is_some() {
+            app.checkpoints = None;
+        }
         let (before, last_before) = app.replay_records_before(target);
         let started = Instant::now();
         app.start_replay(Some(target));

@@ -142,6 +142,9 @@ pub struct LiveCheckpoint {
     /// The seek target of the run that took it: its pings and matches before this minus a
     /// minute never reached the map, so it serves seeks to this time or later only.
     pub quiet_before_ms: Option<i64>,
+    /// Engine time spent on the records before it, from the start of the dump: where it
+    /// sits on the axis of re-run cost.
+    pub work: Duration,
     pipeline: Pipeline,
     notifier: Notifier,
 }
@@ -170,9 +173,12 @@ pub struct ReplayStart {
     pub resume: Option<Arc<LiveCheckpoint>>,
     /// See [`LiveCommand::QuietBefore`].
     pub quiet_before_ms: Option<i64>,
-    /// Take a checkpoint every this many records (0: never) …
+    /// Take a checkpoint after this many records (0: never) or this much engine time since
+    /// the last one, whichever comes first (outputs per record vary a thousandfold between
+    /// dumps, so records alone would space them badly) …
     pub checkpoint_every: u64,
-    /// … except at these positions (the console has as good a one there already).
+    pub checkpoint_work: Duration,
+    /// … counting from these positions too (the console has as good a one there already).
     pub have: Vec<u64>,
 }
 
@@ -209,8 +215,10 @@ impl LiveEngine {
             engine.pipeline = c.pipeline.checkpoint(None);
             engine.notifier = c.notifier.clone();
             engine.records_pushed = c.records_pushed;
+            engine.work = c.work;
         }
         engine.checkpoint_every = start.checkpoint_every;
+        engine.checkpoint_work = start.checkpoint_work;
         engine.checkpoints_had = start.have.into_iter().collect();
         LiveEngine::spawn(engine, consumer)
     }
@@ -278,7 +286,12 @@ struct EngineLoop {
     /// Whether to keep recent inputs for [`EngineLoop::apply`] (not in replays).
     keep_inputs: bool,
     checkpoint_every: u64,
+    checkpoint_work: Duration,
     checkpoints_had: std::collections::BTreeSet<u64>,
+    /// Records and engine time since the last checkpoint (taken or had).
+    since_checkpoint: (u64, Duration),
+    /// Engine time spent pushing records since the start of the source.
+    work: Duration,
 }
 
 impl EngineLoop {
@@ -296,7 +309,10 @@ impl EngineLoop {
             quiet_before_ms: None,
             keep_inputs: true,
             checkpoint_every: 0,
+            checkpoint_work: Duration::MAX,
             checkpoints_had: Default::default(),
+            since_checkpoint: (0, Duration::ZERO),
+            work: Duration::ZERO,
         }
     }
 
@@ -304,13 +320,18 @@ impl EngineLoop {
     /// event stream exactly between the events of the records before and after.
     fn maybe_checkpoint(&mut self, next_ts_ms: Option<i64>, batch: &mut Vec<LiveEvent>) {
         let at = self.records_pushed;
-        if self.checkpoint_every == 0
-            || at == 0
-            || at % self.checkpoint_every != 0
-            || self.checkpoints_had.contains(&at)
-        {
+        if self.checkpoint_every == 0 || at == 0 {
             return;
         }
+        if self.checkpoints_had.contains(&at) {
+            self.since_checkpoint = (0, Duration::ZERO);
+            return;
+        }
+        let (records, work) = self.since_checkpoint;
+        if records < self.checkpoint_every && work < self.checkpoint_work {
+            return;
+        }
+        self.since_checkpoint = (0, Duration::ZERO);
         if !self.per_minute.is_empty() {
             batch.push(LiveEvent::MatchesPerMinute(std::mem::take(
                 &mut self.per_minute,
@@ -320,6 +341,7 @@ impl EngineLoop {
         batch.push(LiveEvent::Checkpoint(Arc::new(LiveCheckpoint {
             records_pushed: at,
             quiet_before_ms: self.quiet_before_ms,
+            work: self.work,
             pipeline: self.pipeline.checkpoint(next_ts_ms),
             notifier: self.notifier.clone(),
         })));
@@ -374,7 +396,12 @@ impl EngineLoop {
                 match consumer.recv_timeout(wait) {
                     Received::Record(record) => {
                         self.maybe_checkpoint(record.timestamp_ms, &mut batch);
+                        let pushing = Instant::now();
                         self.push(&record, &mut batch);
+                        let spent = pushing.elapsed();
+                        self.since_checkpoint.0 += 1;
+                        self.since_checkpoint.1 += spent;
+                        self.work += spent;
                         taken += 1;
                     }
                     Received::Idle => {

@@ -367,6 +367,7 @@ impl ConsoleApp {
             resume: resume.as_ref().map(|c| Arc::clone(&c.engine)),
             quiet_before_ms: seek_ms,
             checkpoint_every: checkpoints.every(),
+            checkpoint_work: checkpoints.work(),
             have: checkpoints.had(seek_ms),
         };
         if let Some(c) = resume {

@@ -8,16 +8,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::io::live::{LiveCheckpoint, LiveSettings};
 use crate::io::replay::LoadedDump;
 
 use super::model::LiveModel;
 
-/// At most this many checkpoints over a dump, when memory allows.
+/// At least this many checkpoints over a dump, when memory allows.
 const CHECKPOINTS_PER_DUMP: u64 = 32;
 /// Closer than this, a checkpoint saves less than it costs to take.
 const MIN_SPACING_RECORDS: u64 = 20_000;
+/// A checkpoint also after this much engine time, so that a stretch where each record causes
+/// hundreds of outputs is split too. Set high: after a checkpoint the engine copies each
+/// shopper's cooldown list when it next touches it, which in such stretches (hundreds of
+/// promotions per shopper) costs more than a finer spacing saves (BENCHMARKS.md).
+const SPACING_WORK: Duration = Duration::from_secs(5);
 /// What the checkpoints of one dump may take in memory, estimated.
 pub const BUDGET_BYTES: u64 = 256 << 20;
 
@@ -67,6 +73,7 @@ fn model_bytes(model: &LiveModel) -> u64 {
 pub struct Checkpoints {
     settings: LiveSettings,
     every: u64,
+    work: Duration,
     by_position: BTreeMap<u64, ReplayCheckpoint>,
     bytes: u64,
     budget_bytes: u64,
@@ -81,6 +88,7 @@ impl Checkpoints {
         Checkpoints {
             settings,
             every: (dump_records as u64 / CHECKPOINTS_PER_DUMP).max(MIN_SPACING_RECORDS),
+            work: SPACING_WORK,
             by_position: BTreeMap::new(),
             bytes: 0,
             budget_bytes,
@@ -92,9 +100,14 @@ impl Checkpoints {
         &self.settings == settings
     }
 
-    /// Records between checkpoints.
+    /// Records between checkpoints, at most.
     pub fn every(&self) -> u64 {
         self.every
+    }
+
+    /// Engine time between checkpoints, at most.
+    pub fn work(&self) -> Duration {
+        self.work
     }
 
     pub fn len(&self) -> usize {
@@ -113,11 +126,23 @@ impl Checkpoints {
         self.by_position.values()
     }
 
-    /// Keeps `checkpoint` unless one as good is there, then keeps within the budget.
+    /// Whether `b` is far enough after `a` to be worth keeping both.
+    fn spaced(&self, a: &ReplayCheckpoint, b: &ReplayCheckpoint) -> bool {
+        b.position().saturating_sub(a.position()) >= self.every
+            || b.engine.work.saturating_sub(a.engine.work) >= self.work
+    }
+
+    /// Keeps `checkpoint` unless one as good is there or it is too close to the one before,
+    /// then keeps within the budget.
     pub fn add(&mut self, checkpoint: ReplayCheckpoint) {
         let at = checkpoint.position();
-        if at == 0 || at % self.every != 0 {
+        if at == 0 {
             return;
+        }
+        if let Some((_, before)) = self.by_position.range(..at).next_back() {
+            if !self.spaced(before, &checkpoint) {
+                return;
+            }
         }
         let better = match self.by_position.get(&at) {
             None => true,
@@ -143,19 +168,21 @@ impl Checkpoints {
         }
     }
 
-    /// Doubles the spacing: drops the checkpoints between the new positions.
+    /// Doubles the spacing (later runs take them half as often) and keeps, from the start,
+    /// each checkpoint far enough after the last one kept.
     fn thin(&mut self) {
-        self.every *= 2;
-        let every = self.every;
-        let mut freed = 0;
-        self.by_position.retain(|at, c| {
-            let keep = at % every == 0;
-            if !keep {
-                freed += c.estimated_bytes();
+        self.every = self.every.saturating_mul(2);
+        self.work = self.work.saturating_mul(2);
+        let all = std::mem::take(&mut self.by_position);
+        self.bytes = 0;
+        let mut last: Option<ReplayCheckpoint> = None;
+        for (at, c) in all {
+            if last.as_ref().is_none_or(|l| self.spaced(l, &c)) {
+                self.bytes += c.estimated_bytes();
+                last = Some(c.clone());
+                self.by_position.insert(at, c);
             }
-            keep
-        });
-        self.bytes -= freed;
+        }
     }
 
     /// The latest checkpoint a seek to `target_ms` can resume from: every record before it
