@@ -318,3 +318,65 @@ fn a_live_session_is_recorded_to_a_dump_until_its_size_limit() {
     assert!(records.len() > 5 && records.len() < 40, "{}", records.len());
     assert_eq!(records[0].topic, "stores_products");
 }
+
+/// The GPU path (rings and dots as wgpu instances, what the console uses) against the mesh
+/// path (what renders without it), both on lavapipe: the shopper and the product pin come out
+/// the same size, and the ring is drawn.
+#[test]
+fn rings_and_dots_drawn_on_the_gpu_match_the_mesh_ones() {
+    use eframe::egui_wgpu::RendererOptions;
+    use egui_kittest::wgpu::{create_render_state, default_wgpu_setup, WgpuTestRenderer};
+    use instore::ui::map::{gpu_sprites, palette};
+
+    let chain = Chain::builtin().expect("chain");
+    let pin = palette::segment_colour(&chain.segments, Some("SegmentA"));
+    let render = |gpu: bool| {
+        let mut app = app_on_empty_bus();
+        seed_store(&app);
+        let state = create_render_state(default_wgpu_setup(), RendererOptions::PREDICTABLE);
+        if gpu {
+            gpu_sprites::install(&state);
+            app.map.use_gpu_sprites();
+        }
+        let mut h = Harness::builder()
+            .with_size([1500.0, 950.0])
+            .renderer(WgpuTestRenderer::from_render_state(state))
+            .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+        run_until(&mut h, "the shopper", |a| {
+            a.map.drawn.customers == 1 && a.map.drawn.rings == 1
+        });
+        let image = h.render().expect("render");
+        let count = |c: egui::Color32| {
+            image
+                .pixels()
+                .filter(|p| p.0[..3] == [c.r(), c.g(), c.b()])
+                .count()
+        };
+        let not_map = [palette::BACKGROUND, palette::FOOTPRINT_FILL];
+        let coloured = image
+            .pixels()
+            .filter(|p| {
+                let [r, g, b, _] = p.0;
+                not_map.iter().all(|c| [c.r(), c.g(), c.b()] != [r, g, b])
+            })
+            .count();
+        (count(palette::CUSTOMER), count(pin), coloured)
+    };
+    let (mesh_shopper, mesh_pin, mesh_coloured) = render(false);
+    let (gpu_shopper, gpu_pin, gpu_coloured) = render(true);
+    assert!(
+        mesh_shopper > 20 && mesh_pin > 10,
+        "{mesh_shopper} {mesh_pin}"
+    );
+    let near = |a: usize, b: usize| (a as f64 - b as f64).abs() <= 0.35 * a.max(b) as f64;
+    assert!(
+        near(gpu_shopper, mesh_shopper),
+        "{gpu_shopper} vs {mesh_shopper}"
+    );
+    assert!(near(gpu_pin, mesh_pin), "{gpu_pin} vs {mesh_pin}");
+    // Everything else (panels, ring, footprint edges) within a few percent.
+    assert!(
+        near(gpu_coloured, mesh_coloured),
+        "{gpu_coloured} vs {mesh_coloured}"
+    );
+}

@@ -46,7 +46,16 @@ pub fn run_console(options: ConsoleOptions) -> anyhow::Result<()> {
     eframe::run_native(
         "instore",
         native,
-        Box::new(move |cc| Ok(Box::new(ConsoleApp::new(options, cc.storage)))),
+        Box::new(move |cc| {
+            let mut app = ConsoleApp::new(options, cc.storage);
+            // Rings and dots as GPU instances (INSTORE_GPU_SPRITES=0: as meshes, to compare).
+            let wanted = std::env::var("INSTORE_GPU_SPRITES").map_or(true, |v| v != "0");
+            if let (true, Some(render_state)) = (wanted, cc.wgpu_render_state.as_ref()) {
+                map::gpu_sprites::install(render_state);
+                app.map.use_gpu_sprites();
+            }
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("the console could not start: {e}"))
 }

@@ -3,6 +3,7 @@
 
 use egui::{Color32, Painter, Pos2, Shape, Stroke};
 
+use super::gpu_sprites::{SpriteBatch, LAYER_CUSTOMERS, LAYER_PRODUCTS};
 use super::mesh::MeshPool;
 use super::screen::ScreenMap;
 use super::{mesh, palette};
@@ -59,6 +60,7 @@ pub fn draw_products(
     cx: &LayerContext<'_>,
     stats: &mut DrawStats,
     pool: &mut MeshPool,
+    mut gpu: Option<&mut SpriteBatch>,
 ) {
     let clip = painter.clip_rect();
     let radius_m = cx.model.radius_ft() * M_PER_FT;
@@ -72,6 +74,9 @@ pub fn draw_products(
     dots.texture_id = cx.dot_texture;
     if let Some(sprite) = cx.ring_sprite {
         ring_sprites.texture_id = sprite.texture;
+    }
+    if let Some(batch) = gpu.as_deref_mut() {
+        batch.clear();
     }
     let mut active_on_screen = Vec::new();
     for p in &cx.model.products {
@@ -92,10 +97,11 @@ pub fn draw_products(
             } else {
                 colour.gamma_multiply(0.18)
             };
-            match cx.ring_sprite {
+            match (gpu.as_deref_mut(), cx.ring_sprite) {
+                (Some(batch), _) => batch.ring(at, ring_px, mesh::RING_STROKE_PX, tint),
                 // The sprite was drawn for the view centre's latitude; within half a pixel
                 // of this ring's own radius it is exact enough.
-                Some(sprite) if (sprite.radius_px - ring_px).abs() < 0.5 => {
+                (None, Some(sprite)) if (sprite.radius_px - ring_px).abs() < 0.5 => {
                     mesh::ring_sprite(ring_sprites, at, sprite.side_px, tint)
                 }
                 _ => mesh::ring(strokes, at, ring_px, mesh::RING_STROKE_PX, tint),
@@ -113,8 +119,16 @@ pub fn draw_products(
             } else {
                 Color32::WHITE
             };
-            mesh::sprite(dots, at, r + 1.0, edge);
-            mesh::sprite(dots, at, r, colour);
+            match gpu.as_deref_mut() {
+                Some(batch) => {
+                    batch.dot(at, r + 1.0, edge);
+                    batch.dot(at, r, colour);
+                }
+                None => {
+                    mesh::sprite(dots, at, r + 1.0, edge);
+                    mesh::sprite(dots, at, r, colour);
+                }
+            }
         }
     }
     // A light wash inside active rings reads well for a store's worth of rings; hundreds of
@@ -126,6 +140,9 @@ pub fn draw_products(
     }
     for slot in SLOT_FILLS..SLOT_FILLS + 4 {
         pool.paint(painter, slot);
+    }
+    if let Some(batch) = gpu {
+        batch.paint(painter, LAYER_PRODUCTS);
     }
 }
 
@@ -145,6 +162,7 @@ pub fn draw_customers(
     cx: &LayerContext<'_>,
     stats: &mut DrawStats,
     pool: &mut MeshPool,
+    mut gpu: Option<&mut SpriteBatch>,
 ) {
     let clip = painter.clip_rect().expand(20.0);
     // A crowd reads as dots and short tails: past this many shoppers, no outlines and only
@@ -162,6 +180,9 @@ pub fn draw_customers(
     trails.indices.reserve(n * trail_points * 6);
     dots.vertices.reserve(n * 8);
     dots.indices.reserve(n * 12);
+    if let Some(batch) = gpu.as_deref_mut() {
+        batch.clear();
+    }
     let mut line: Vec<Pos2> = Vec::with_capacity(16);
     let trail_colour = palette::CUSTOMER.gamma_multiply(0.25);
     for c in cx.model.customers.values() {
@@ -198,14 +219,27 @@ pub fn draw_customers(
             if selected {
                 painter.circle_stroke(at, r + 4.0, Stroke::new(2.0, colour));
             }
-            if !crowded || selected {
-                mesh::sprite(dots, at, r + 1.2, Color32::WHITE);
+            match gpu.as_deref_mut() {
+                Some(batch) => {
+                    if !crowded || selected {
+                        batch.dot(at, r + 1.2, Color32::WHITE);
+                    }
+                    batch.dot(at, r, colour);
+                }
+                None => {
+                    if !crowded || selected {
+                        mesh::sprite(dots, at, r + 1.2, Color32::WHITE);
+                    }
+                    mesh::sprite(dots, at, r, colour);
+                }
             }
-            mesh::sprite(dots, at, r, colour);
         }
     }
     pool.paint(painter, SLOT_TRAILS);
     pool.paint(painter, SLOT_TRAILS + 1);
+    if let Some(batch) = gpu {
+        batch.paint(painter, LAYER_CUSTOMERS);
+    }
 }
 
 pub fn draw_matches(

@@ -2,6 +2,7 @@
 //! hover tooltips and click selection.
 
 pub mod chain_layer;
+pub mod gpu_sprites;
 pub mod live_layers;
 pub mod mesh;
 pub mod overlays;
@@ -48,6 +49,8 @@ pub struct MapView {
     dot_texture: Option<egui::TextureHandle>,
     /// The ring sprite and the radius (pixels) it was drawn for.
     ring_texture: Option<(f32, egui::TextureHandle)>,
+    /// Rings and dots as GPU instances ([`gpu_sprites`]), when the renderer has the pipeline.
+    gpu_sprites: Option<[gpu_sprites::SpriteBatch; gpu_sprites::LAYERS]>,
 }
 
 impl MapView {
@@ -66,7 +69,13 @@ impl MapView {
             meshes: mesh::MeshPool::default(),
             dot_texture: None,
             ring_texture: None,
+            gpu_sprites: None,
         }
+    }
+
+    /// Draws rings and dots through [`gpu_sprites`] (call after [`gpu_sprites::install`]).
+    pub fn use_gpu_sprites(&mut self) {
+        self.gpu_sprites = Some(Default::default());
     }
 
     pub fn focus_store(&mut self, store: &Store) {
@@ -126,6 +135,7 @@ impl MapView {
         };
         let meshes = &mut self.meshes;
         let ring_texture = &mut self.ring_texture;
+        let mut gpu_sprites = self.gpu_sprites.as_mut();
         let tiles = self.tiles.as_deref_mut().map(|t| t as &mut dyn Tiles);
         let map = Map::new(tiles, &mut self.memory, self.home)
             .double_click_to_zoom(true)
@@ -143,11 +153,19 @@ impl MapView {
             let radius_px = (model.radius_ft() * live_layers::M_PER_FT) as f32
                 * projector.scale_pixel_per_meter(centre);
             let cx = LayerContext {
-                ring_sprite: ring_sprite(ui.ctx(), ring_texture, radius_px),
+                ring_sprite: if gpu_sprites.is_some() {
+                    None
+                } else {
+                    ring_sprite(ui.ctx(), ring_texture, radius_px)
+                },
                 ..cx
             };
-            live_layers::draw_products(&painter, &screen_map, &cx, &mut drawn, meshes);
-            live_layers::draw_customers(&painter, &screen_map, &cx, &mut drawn, meshes);
+            let [products, customers] = match gpu_sprites.as_deref_mut() {
+                Some([p, c]) => [Some(p), Some(c)],
+                None => [None, None],
+            };
+            live_layers::draw_products(&painter, &screen_map, &cx, &mut drawn, meshes, products);
+            live_layers::draw_customers(&painter, &screen_map, &cx, &mut drawn, meshes, customers);
             live_layers::draw_matches(&painter, &screen_map, &cx, &mut drawn);
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
