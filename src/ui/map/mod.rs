@@ -135,7 +135,7 @@ impl MapView {
         };
         let meshes = &mut self.meshes;
         let ring_texture = &mut self.ring_texture;
-        let mut gpu_sprites = self.gpu_sprites.as_mut();
+        let gpu_sprites = self.gpu_sprites.as_mut();
         let tiles = self.tiles.as_deref_mut().map(|t| t as &mut dyn Tiles);
         let map = Map::new(tiles, &mut self.memory, self.home)
             .double_click_to_zoom(true)
@@ -160,7 +160,7 @@ impl MapView {
                 },
                 ..cx
             };
-            let [products, customers] = match gpu_sprites.as_deref_mut() {
+            let [products, customers] = match gpu_sprites {
                 Some([p, c]) => [Some(p), Some(c)],
                 None => [None, None],
             };
