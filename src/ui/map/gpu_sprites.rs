@@ -1,4 +1,4 @@
-//! Rings and dots on the GPU: one 20-byte instance each, drawn by a wgpu paint callback with
+//! Rings, dots and trails on the GPU: one 32-byte instance each, drawn by a wgpu paint callback with
 //! [`sprites.wgsl`](./sprites.wgsl), instead of four vertices each through egui's tessellator.
 //!
 //! A busy view has 2 000 rings and 5 000 shoppers. As meshes they cost vertex building, egui's
@@ -14,29 +14,53 @@ use eframe::egui_wgpu::{self, wgpu};
 use egui::{Color32, Pos2};
 use wgpu::util::DeviceExt as _;
 
-/// One ring or dot.
+/// One ring, dot or trail segment (the shader's `Instance`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Instance {
+    /// Ring or dot centre; a segment's start.
     centre: [f32; 2],
+    /// A segment's end.
+    end: [f32; 2],
     radius: f32,
-    /// Ring stroke in points; 0 for a filled dot.
+    /// Ring stroke or segment width in points.
     width: f32,
     /// Premultiplied sRGBA.
     colour: [u8; 4],
+    kind: u32,
 }
 
-/// Vertices of a ring strip: two per segment edge, 48 segments (the shader's RING_SEGMENTS).
-const RING_VERTICES: u32 = 2 * (48 + 1);
+const KIND_RING: u32 = 0;
+const KIND_DOT: u32 = 1;
+const KIND_SEGMENT: u32 = 2;
+
+/// Segments of a ring by size: enough that the polygon is within a fraction of a pixel of the
+/// circle, no more (the software rasterizer pays per triangle).
+const RING_SEGMENTS: [u32; 3] = [24, 48, 96];
+
+fn ring_bucket(radius_px: f32) -> usize {
+    match radius_px {
+        r if r < 60.0 => 0,
+        r if r < 240.0 => 1,
+        _ => 2,
+    }
+}
+
+/// A strip of two vertices per segment edge.
+fn ring_vertices(segments: u32) -> u32 {
+    2 * (segments + 1)
+}
 /// Independent batches per frame: products (rings and pins) and shoppers.
 pub const LAYERS: usize = 2;
 pub const LAYER_PRODUCTS: usize = 0;
 pub const LAYER_CUSTOMERS: usize = 1;
 
-/// One layer's instances for this frame: rings first, then dots (drawn in that order).
+/// One layer's instances for this frame: rings, then segments, then dots (drawn in that order).
 #[derive(Debug, Default)]
 pub struct SpriteBatch {
-    rings: Vec<Instance>,
+    /// By segment count ([`RING_SEGMENTS`]).
+    rings: [Vec<Instance>; 3],
+    segments: Vec<Instance>,
     dots: Vec<Instance>,
     /// Last frame's upload, reused when the painter has let go of it.
     frame: Arc<Vec<Instance>>,
@@ -44,45 +68,71 @@ pub struct SpriteBatch {
 
 impl SpriteBatch {
     pub fn clear(&mut self) {
-        self.rings.clear();
+        self.rings.iter_mut().for_each(Vec::clear);
+        self.segments.clear();
         self.dots.clear();
     }
 
     pub fn ring(&mut self, centre: Pos2, radius: f32, width: f32, colour: Color32) {
-        self.rings.push(Instance {
+        let bucket = ring_bucket(radius);
+        self.rings[bucket].push(Instance {
             centre: [centre.x, centre.y],
+            end: [centre.x, centre.y],
             radius,
-            width: width.max(0.01),
+            width,
             colour: colour.to_array(),
+            kind: KIND_RING | RING_SEGMENTS[bucket] << 8,
         });
     }
 
     pub fn dot(&mut self, centre: Pos2, radius: f32, colour: Color32) {
         self.dots.push(Instance {
             centre: [centre.x, centre.y],
+            end: [centre.x, centre.y],
             radius,
             width: 0.0,
             colour: colour.to_array(),
+            kind: KIND_DOT,
         });
+    }
+
+    /// A polyline as one segment per pair of points (thin trails: joins need no mitre).
+    pub fn polyline(&mut self, points: &[Pos2], width: f32, colour: Color32) {
+        let colour = colour.to_array();
+        for pair in points.windows(2) {
+            self.segments.push(Instance {
+                centre: [pair[0].x, pair[0].y],
+                end: [pair[1].x, pair[1].y],
+                radius: 0.0,
+                width,
+                colour,
+                kind: KIND_SEGMENT,
+            });
+        }
     }
 
     /// Adds the paint callback that draws this batch at this point of the painter's order.
     pub fn paint(&mut self, painter: &egui::Painter, layer: usize) {
-        if self.rings.is_empty() && self.dots.is_empty() {
+        let rings: usize = self.rings.iter().map(Vec::len).sum();
+        let total = rings + self.segments.len() + self.dots.len();
+        if total == 0 {
             return;
         }
         if Arc::get_mut(&mut self.frame).is_none() {
-            self.frame = Arc::new(Vec::with_capacity(self.rings.len() + self.dots.len()));
+            self.frame = Arc::new(Vec::with_capacity(total));
         }
         let frame = Arc::get_mut(&mut self.frame)
             .unwrap_or_else(|| unreachable!("unique after replacement"));
         frame.clear();
-        frame.extend_from_slice(&self.rings);
+        for bucket in &self.rings {
+            frame.extend_from_slice(bucket);
+        }
+        frame.extend_from_slice(&self.segments);
         frame.extend_from_slice(&self.dots);
         let callback = SpritesCallback {
             layer,
             instances: Arc::clone(&self.frame),
-            rings: self.rings.len() as u32,
+            rings: self.rings.each_ref().map(|b| b.len() as u32),
         };
         painter.add(egui_wgpu::Callback::new_paint_callback(
             painter.clip_rect(),
@@ -163,7 +213,8 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
                 array_stride: std::mem::size_of::<Instance>() as u64,
                 step_mode: wgpu::VertexStepMode::Instance,
                 attributes: &wgpu::vertex_attr_array![
-                    0 => Float32x2, 1 => Float32, 2 => Float32, 3 => Unorm8x4
+                    0 => Float32x2, 1 => Float32x2, 2 => Float32, 3 => Float32,
+                    4 => Unorm8x4, 5 => Uint32
                 ],
             })],
             compilation_options: wgpu::PipelineCompilationOptions::default(),
@@ -216,7 +267,8 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
 struct SpritesCallback {
     layer: usize,
     instances: Arc<Vec<Instance>>,
-    rings: u32,
+    /// Rings per segment-count bucket, at the front of `instances` in bucket order.
+    rings: [u32; 3],
 }
 
 impl egui_wgpu::CallbackTrait for SpritesCallback {
@@ -288,11 +340,16 @@ impl egui_wgpu::CallbackTrait for SpritesCallback {
         pass.set_bind_group(0, &r.bind_group, &[]);
         pass.set_vertex_buffer(0, buffer.slice(..bytes));
         let total = self.instances.len() as u32;
-        if self.rings > 0 {
-            pass.draw(0..RING_VERTICES, 0..self.rings);
+        let mut from = 0;
+        for (n, segments) in self.rings.iter().zip(RING_SEGMENTS) {
+            if *n > 0 {
+                pass.draw(0..ring_vertices(segments), from..from + n);
+            }
+            from += n;
         }
-        if total > self.rings {
-            pass.draw(0..4, self.rings..total);
+        // Segments, then dots: both quads, one draw in buffer order.
+        if total > from {
+            pass.draw(0..4, from..total);
         }
     }
 }

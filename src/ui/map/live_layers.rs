@@ -194,14 +194,18 @@ pub fn draw_customers(
             continue;
         }
         if cx.layers.trails {
+            // The shopper now, then back through the last pings shown, in one pass.
             line.clear();
-            let shown = c.trail.iter().filter(|(t, _)| *t <= cx.display_ms);
-            let skip = shown.clone().count().saturating_sub(trail_points);
-            line.extend(shown.skip(skip).map(|(_, p)| map.to_screen(*p)));
             line.push(at);
+            let shown = c.trail.iter().rev().filter(|(t, _)| *t <= cx.display_ms);
+            line.extend(shown.take(trail_points).map(|(_, p)| map.to_screen(*p)));
+            line.reverse();
             if line.len() >= 2 {
                 stats.trails += 1;
-                mesh::polyline(trails, &line, 1.2, trail_colour);
+                match gpu.as_deref_mut() {
+                    Some(batch) => batch.polyline(&line, 1.2, trail_colour),
+                    None => mesh::polyline(trails, &line, 1.2, trail_colour),
+                }
             }
         }
         if cx.layers.customers {
