@@ -10,7 +10,7 @@ use super::duration::parse_duration_ms;
 use super::kafka_args::{KafkaArgs, KAFKA_TIMEOUT};
 use crate::engine::Topic;
 use crate::io::dump::{DumpRecordRef, DumpWriter};
-use crate::io::kafka::client::{StartAt, TopicReader};
+use crate::io::kafka::client::{ConsumerTrouble, StartAt, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {
@@ -52,6 +52,7 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
         None
     };
     let mut writer = DumpWriter::create(&args.output)?;
+    let mut trouble = ConsumerTrouble::new(Duration::from_secs(10));
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);
     let _ = ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed));
@@ -73,7 +74,15 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
             }
             continue;
         };
-        let r = result?;
+        let r = match result {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(text) = trouble.note(e)? {
+                    eprintln!("instore record: {text} (librdkafka reconnects by itself)");
+                }
+                continue;
+            }
+        };
         if let Some(ends) = ends.as_mut() {
             ends.observe(&r.topic, r.partition, r.offset);
         }

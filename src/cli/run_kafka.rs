@@ -10,9 +10,16 @@ use std::time::{Duration, Instant};
 use super::kafka_args::KAFKA_TIMEOUT;
 use super::run::{RunArgs, RunReport};
 use crate::engine::{Pipeline, PipelineParams, Topic};
-use crate::io::kafka::client::{ensure_topics, GroupReader, KafkaProducer, TopicReader};
+use crate::io::kafka::client::{
+    ensure_topics, ConsumerTrouble, GroupReader, KafkaProducer, ReadPositions, TopicReader,
+};
+use crate::io::kafka::config::KafkaConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
 
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// How often to try a fresh client while every broker is away (and how long one try waits).
+const REOPEN_EVERY: Duration = Duration::from_secs(2);
 
 pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunReport> {
     let started = Instant::now();
@@ -37,36 +44,15 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         }
         Some(KafkaProducer::low_latency(&config)?)
     };
-    let inputs = match args.group.as_deref() {
-        None => Inputs::Whole(TopicReader::open(
-            &config,
-            &Topic::INPUTS.map(Topic::name),
-            args.from,
-            KAFKA_TIMEOUT,
-        )?),
-        Some(group) => Inputs::Group {
-            pings: GroupReader::join(
-                &config,
-                group,
-                &[Topic::CustomersLocations.name()],
-                args.from,
-            )?,
-            broadcast: TopicReader::open(
-                &config,
-                &[
-                    Topic::StoresProducts.name(),
-                    Topic::ProductsPromotions.name(),
-                ],
-                args.from,
-                KAFKA_TIMEOUT,
-            )?,
-        },
-    };
+    let mut positions = ReadPositions::default();
+    let mut inputs = Some(Inputs::open(&config, args, &positions, KAFKA_TIMEOUT)?);
+    // While every broker is away: when the readers were dropped, and the last reopening try.
+    let mut outage: Option<Instant> = None;
     let mut ends = match (&inputs, args.until_end) {
-        (Inputs::Whole(reader), true) => Some(reader.end_offsets(KAFKA_TIMEOUT)?),
+        (Some(Inputs::Whole(reader)), true) => Some(reader.end_offsets(KAFKA_TIMEOUT)?),
         _ => None,
     };
-    let mut writes_valid = inputs.writes_valid_promotions();
+    let mut writes_valid = inputs.as_ref().is_none_or(Inputs::writes_valid_promotions);
     let mut last_ownership_check = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);
@@ -75,6 +61,7 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         .duration
         .map(|d| started + Duration::from_millis(d.max(0) as u64));
     let idle = args.idle.map(|d| Duration::from_millis(d.max(0) as u64));
+    let mut trouble = ConsumerTrouble::new(Duration::from_secs(10));
     let mut pipeline = Pipeline::new(params);
     let mut outputs = Vec::new();
     let mut payload = Vec::new();
@@ -86,16 +73,55 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         && idle.is_none_or(|i| last_record.elapsed() < i)
         && !ends.as_ref().is_some_and(|e| e.reached())
     {
+        if let Some(since) = outage.filter(|t| t.elapsed() >= REOPEN_EVERY) {
+            // A fresh client, going on from where reading stopped.
+            match Inputs::open(&config, args, &positions, REOPEN_EVERY) {
+                Ok(reopened) => {
+                    tracing::info!(after = ?since.elapsed(), "the cluster is back: reading on");
+                    inputs = Some(reopened);
+                    outage = None;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "the cluster is still away");
+                    outage = Some(Instant::now());
+                }
+            }
+        }
+        let Some(reading) = inputs.as_ref() else {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
         if last_ownership_check.elapsed() >= Duration::from_millis(200) {
             last_ownership_check = Instant::now();
-            writes_valid = inputs.writes_valid_promotions();
+            writes_valid = reading.writes_valid_promotions();
         }
-        let polled = inputs.poll();
-        if let (None, Some(ends), Inputs::Whole(reader)) = (&polled, ends.as_mut(), &inputs) {
+        let polled = reading.poll();
+        if let (None, Some(ends), Inputs::Whole(reader)) = (&polled, ends.as_mut(), reading) {
             ends.check_positions(reader)?;
         }
+        let polled = match polled {
+            Some(Err(e)) => {
+                let all_down = matches!(
+                    e,
+                    KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown)
+                );
+                if let Some(text) = trouble.note(e)? {
+                    tracing::warn!(error = %text, "reading the input topics");
+                }
+                if all_down {
+                    // Let this client go: librdkafka 2.12 can crash when a broker comes back
+                    // with recreated topics under a client that cached the old ones.
+                    tracing::warn!("every broker is away: reconnecting with a fresh client");
+                    inputs = None;
+                    outage = Some(Instant::now());
+                }
+                None
+            }
+            other => other,
+        };
         if let Some(result) = polled {
             let record = result?;
+            positions.observe(&record.topic, record.partition, record.offset);
             if let Some(ends) = ends.as_mut() {
                 ends.observe(&record.topic, record.partition, record.offset);
             }
@@ -149,7 +175,7 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
             last_progress = Instant::now();
             tracing::info!(
                 records_in = consumed,
-                holding = %inputs.describe(),
+                holding = %inputs.as_ref().map(Inputs::describe).unwrap_or_default(),
                 nearby = pipeline.stats().topic(Topic::NearbyCustomers).records,
                 rejected = pipeline.stats().rejects.total(),
                 outputs_sent = producer.as_ref().map_or(0, |p| p.sent()),
@@ -198,6 +224,43 @@ enum Inputs {
 }
 
 impl Inputs {
+    /// The readers `args` asks for; partitions in `positions` go on from there.
+    fn open(
+        config: &KafkaConfig,
+        args: &RunArgs,
+        positions: &ReadPositions,
+        timeout: Duration,
+    ) -> Result<Inputs, KafkaError> {
+        Ok(match args.group.as_deref() {
+            None => Inputs::Whole(TopicReader::open_resuming(
+                config,
+                &Topic::INPUTS.map(Topic::name),
+                args.from,
+                positions,
+                timeout,
+            )?),
+            // The group's committed offsets say where its members go on.
+            Some(group) => Inputs::Group {
+                pings: GroupReader::join(
+                    config,
+                    group,
+                    &[Topic::CustomersLocations.name()],
+                    args.from,
+                )?,
+                broadcast: TopicReader::open_resuming(
+                    config,
+                    &[
+                        Topic::StoresProducts.name(),
+                        Topic::ProductsPromotions.name(),
+                    ],
+                    args.from,
+                    positions,
+                    timeout,
+                )?,
+            },
+        })
+    }
+
     fn poll(
         &self,
     ) -> Option<Result<crate::engine::RawRecord<'static>, rdkafka::error::KafkaError>> {

@@ -315,6 +315,21 @@ impl TopicReader {
         start: StartAt,
         timeout: Duration,
     ) -> Result<TopicReader, KafkaError> {
+        TopicReader::open_resuming(config, topics, start, &ReadPositions::default(), timeout)
+    }
+
+    /// [`TopicReader::open`], but partitions already read go on from `resume`: after a broker
+    /// outage a fresh client takes over (librdkafka 2.12 can crash on a stale metadata cache
+    /// when topics come back with new ids). A partition whose log now ends before the
+    /// position (recreated) is read from its start, one whose log now starts after it
+    /// (retention) from its first record.
+    pub fn open_resuming(
+        config: &KafkaConfig,
+        topics: &[&str],
+        start: StartAt,
+        resume: &ReadPositions,
+        timeout: Duration,
+    ) -> Result<TopicReader, KafkaError> {
         let mut c = client_config(config);
         c.set("enable.auto.commit", "false");
         if config.get("group.id").is_none() {
@@ -322,6 +337,7 @@ impl TopicReader {
         }
         let consumer: BaseConsumer = c.create()?;
         let mut assignment = TopicPartitionList::new();
+        let mut resumed = TopicPartitionList::new();
         for topic in topics {
             let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
             for t in metadata.topics() {
@@ -329,6 +345,16 @@ impl TopicReader {
                     return Err(KafkaError::MetadataFetch(e.into()));
                 }
                 for p in t.partitions() {
+                    if let Some(next) = resume.next(t.name(), p.id()) {
+                        let (low, high) = consumer.fetch_watermarks(t.name(), p.id(), timeout)?;
+                        let offset = if next > high {
+                            Offset::Beginning
+                        } else {
+                            Offset::Offset(next.max(low))
+                        };
+                        resumed.add_partition_offset(t.name(), p.id(), offset)?;
+                        continue;
+                    }
                     let offset = match start {
                         StartAt::Earliest => Offset::Beginning,
                         StartAt::Latest => Offset::End,
@@ -339,7 +365,12 @@ impl TopicReader {
             }
         }
         if let StartAt::Time(_) = start {
-            assignment = consumer.offsets_for_times(assignment, timeout)?;
+            if assignment.count() > 0 {
+                assignment = consumer.offsets_for_times(assignment, timeout)?;
+            }
+        }
+        for e in resumed.elements() {
+            assignment.add_partition_offset(e.topic(), e.partition(), e.offset())?;
         }
         consumer.assign(&assignment)?;
         Ok(TopicReader {
@@ -380,6 +411,32 @@ impl TopicReader {
             Err(e) => return Some(Err(e)),
         };
         Some(Ok(to_raw(&message)))
+    }
+}
+
+/// The next offset to read per partition, from the records read so far.
+#[derive(Debug, Default)]
+pub struct ReadPositions {
+    next: Vec<(String, i32, i64)>,
+}
+
+impl ReadPositions {
+    pub fn observe(&mut self, topic: &str, partition: i32, offset: i64) {
+        match self
+            .next
+            .iter_mut()
+            .find(|(t, p, _)| *p == partition && t == topic)
+        {
+            Some((_, _, next)) => *next = (*next).max(offset + 1),
+            None => self.next.push((topic.to_owned(), partition, offset + 1)),
+        }
+    }
+
+    pub fn next(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.next
+            .iter()
+            .find(|(t, p, _)| *p == partition && t == topic)
+            .map(|(_, _, n)| *n)
     }
 }
 
@@ -516,6 +573,44 @@ fn to_raw(message: &rdkafka::message::BorrowedMessage<'_>) -> RawRecord<'static>
         payload: message
             .payload()
             .map(|p| String::from_utf8_lossy(p).into_owned().into()),
+    }
+}
+
+/// Consumer errors while librdkafka reconnects by itself (brokers down, transport failures, a
+/// partition briefly unknown) are reported and reading goes on; only a fatal error ends it.
+/// Says at most once per `every` (or when the error changes) what is wrong.
+#[derive(Debug)]
+pub struct ConsumerTrouble {
+    every: Duration,
+    last: Option<(String, Instant)>,
+    /// Errors seen, all told.
+    pub count: u64,
+}
+
+impl ConsumerTrouble {
+    pub fn new(every: Duration) -> Self {
+        Self {
+            every,
+            last: None,
+            count: 0,
+        }
+    }
+
+    /// `Err` for a fatal error; otherwise `Some(text)` when it is time to say it again.
+    pub fn note(&mut self, e: KafkaError) -> Result<Option<String>, KafkaError> {
+        if matches!(e, KafkaError::MessageConsumptionFatal(_)) {
+            return Err(e);
+        }
+        self.count += 1;
+        let text = e.to_string();
+        let due = self
+            .last
+            .as_ref()
+            .is_none_or(|(said, at)| *said != text || at.elapsed() >= self.every);
+        if due {
+            self.last = Some((text.clone(), Instant::now()));
+        }
+        Ok(due.then_some(text))
     }
 }
 
