@@ -477,3 +477,70 @@ fn until_end_reads_what_the_topics_hold_and_exits_by_itself() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(summary_count(&stderr(&out), "customers_locations"), 0);
 }
+
+/// The broker goes away and a new one comes up on the same address (Tansu keeps topics in
+/// memory, so they come back recreated): the service logs the outage, takes a fresh client,
+/// reads what the new broker gets, and still stops cleanly with its summary.
+#[test]
+fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
+    let port = support::broker::free_port();
+    let broker = Broker::start_on(port);
+    let produce = |bootstrap: &str| {
+        let out = instore(&[
+            "simulate",
+            "-b",
+            bootstrap,
+            "--duration",
+            "1m",
+            "--stores",
+            "1",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    produce(&broker.bootstrap);
+    let first_batch = {
+        let out = instore(&[
+            "run",
+            "-b",
+            &broker.bootstrap,
+            "--from",
+            "earliest",
+            "--until-end",
+            "--no-produce",
+        ]);
+        summary_count(&stderr(&out), "customers_locations")
+    };
+    let child = Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args([
+            "run",
+            "-b",
+            &broker.bootstrap,
+            "--from",
+            "earliest",
+            "--no-produce",
+        ])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the service");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    drop(broker);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let broker = Broker::start_on(port);
+    let created = instore(&["kafka-check", "-b", &broker.bootstrap, "--create"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    produce(&broker.bootstrap);
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().expect("wait");
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("every broker is away"), "{text}");
+    assert!(text.contains("the cluster is back"), "{text}");
+    let read = summary_count(&text, "customers_locations");
+    assert!(
+        read > first_batch,
+        "{read} after the comeback vs {first_batch} before\n{text}"
+    );
+}
