@@ -245,3 +245,61 @@ fn the_console_shows_its_lag_and_reads_on_after_the_broker_stalls() {
         |a| a.model.stats.records_pushed >= before + 200,
     );
 }
+
+/// The broker goes away and another comes up on the same address (its topics recreated): the
+/// console takes a fresh client and reads what the new broker gets, without a crash.
+#[test]
+fn the_console_reads_on_after_the_broker_is_replaced() {
+    let port = free_port();
+    let simulate = |bootstrap: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+            .args([
+                "simulate",
+                "-b",
+                bootstrap,
+                "--duration",
+                "1m",
+                "--stores",
+                "1",
+            ])
+            .output()
+            .expect("simulate");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let broker = Broker::start_on(port);
+    simulate(&broker.bootstrap);
+    let mut app = console_on(&broker.bootstrap, None);
+    pump_until(
+        &mut app,
+        "the first records",
+        Duration::from_secs(30),
+        |a| a.model.stats.records_pushed > 100,
+    );
+    // Let it take everything the first broker had.
+    std::thread::sleep(Duration::from_secs(2));
+    app.pump(Duration::from_millis(50));
+    let before = app.model.stats.records_pushed;
+    drop(broker);
+    let away = Instant::now();
+    while away.elapsed() < Duration::from_secs(4) {
+        app.pump(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let broker = Broker::start_on(port);
+    let created = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(["kafka-check", "-b", &broker.bootstrap, "--create"])
+        .output()
+        .expect("kafka-check");
+    assert!(created.status.success());
+    simulate(&broker.bootstrap);
+    pump_until(
+        &mut app,
+        "records from the new broker",
+        Duration::from_secs(60),
+        |a| a.model.stats.records_pushed > before,
+    );
+}

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::engine::Topic;
 use crate::io::bus::BusProducer;
-use crate::io::kafka::client::{StartAt, TopicReader};
+use crate::io::kafka::client::{ReadPositions, StartAt, TopicReader};
 use crate::io::kafka::config::KafkaConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
 
 /// What the source line shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,9 +90,12 @@ fn read_loop(
     stop: &AtomicBool,
 ) {
     let topics = Topic::INPUTS.map(Topic::name);
-    let mut start = from;
+    // Where to pick up if the reader has to be opened again.
+    let mut positions = ReadPositions::default();
     while !stop.load(Ordering::Relaxed) {
-        let reader = match TopicReader::open(config, &topics, start, METADATA_TIMEOUT) {
+        let opened =
+            TopicReader::open_resuming(config, &topics, from, &positions, METADATA_TIMEOUT);
+        let reader = match opened {
             Ok(r) => r,
             Err(e) => {
                 set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
@@ -118,10 +123,7 @@ fn read_loop(
             match reader.poll(Duration::from_millis(200)) {
                 Some(Ok(record)) => {
                     failing_since = None;
-                    // Where to pick up if the reader has to be opened again.
-                    if let Some(ts) = record.timestamp_ms {
-                        start = StartAt::Time(ts);
-                    }
+                    positions.observe(&record.topic, record.partition, record.offset);
                     if bus.forward(record).is_err() {
                         return;
                     }
@@ -132,12 +134,17 @@ fn read_loop(
                     });
                 }
                 // librdkafka reconnects by itself; its errors are reported, not fatal. If they
-                // go on, the reader is opened again from the last record's time (a broker that
-                // came back empty or with its logs moved is read from where we were).
+                // go on, or every broker is away, the reader is opened again from the offsets
+                // read (a fresh client: librdkafka 2.12 can crash when a broker comes back with
+                // recreated topics under a client that cached the old ones).
                 Some(Err(e)) => {
+                    let all_down = matches!(
+                        e,
+                        KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown)
+                    );
                     set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
                     let since = *failing_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= REOPEN_AFTER {
+                    if all_down || since.elapsed() >= REOPEN_AFTER {
                         break;
                     }
                 }
