@@ -150,6 +150,17 @@ pub struct LiveCheckpoint {
 }
 
 impl LiveCheckpoint {
+    /// An empty engine state at a position (tests of what keeps checkpoints).
+    pub fn empty_at(records_pushed: u64, quiet_before_ms: Option<i64>, work: Duration) -> Self {
+        Self {
+            records_pushed,
+            quiet_before_ms,
+            work,
+            pipeline: Pipeline::new(PipelineParams::default()),
+            notifier: Notifier::new(0),
+        }
+    }
+
     /// A rough size of what it holds on its own, for the checkpoint budget. The buffered
     /// records sit in chunks shared with the running engine and the other checkpoints
     /// (see [`crate::engine::time_buffer`]); its own are the chunk pointers, the buffers'

@@ -209,3 +209,118 @@ impl Checkpoints {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::PipelineParams;
+    use crate::io::bus::BusRecord;
+
+    fn settings() -> LiveSettings {
+        LiveSettings {
+            params: PipelineParams::default(),
+            cooldown_ms: 600_000,
+        }
+    }
+
+    fn at(position: u64, quiet: Option<i64>, work_ms: u64) -> ReplayCheckpoint {
+        ReplayCheckpoint {
+            engine: Arc::new(LiveCheckpoint::empty_at(
+                position,
+                quiet,
+                Duration::from_millis(work_ms),
+            )),
+            model: Arc::new(model_with_shoppers(10)),
+        }
+    }
+
+    /// A model of some size (the budget counts shoppers).
+    fn model_with_shoppers(n: usize) -> LiveModel {
+        let mut model = LiveModel::default();
+        for i in 0..n {
+            let uid: Arc<str> = Arc::from(format!("c{i}"));
+            let view = crate::ui::model::CustomerView {
+                uid: Arc::clone(&uid),
+                country: None,
+                trail: Default::default(),
+                last_match: None,
+            };
+            model.customers.insert(uid, Arc::new(view));
+        }
+        model
+    }
+
+    /// A dump whose record i has timestamp i seconds.
+    fn dump(records: usize) -> LoadedDump {
+        LoadedDump {
+            files: Vec::new(),
+            records: (0..records)
+                .map(|i| BusRecord {
+                    timestamp_ms: Some(i as i64 * 1_000),
+                    ..BusRecord::default()
+                })
+                .collect(),
+            broken_count: 0,
+            broken: Vec::new(),
+        }
+    }
+
+    fn positions(c: &Checkpoints) -> Vec<u64> {
+        c.iter().map(ReplayCheckpoint::position).collect()
+    }
+
+    #[test]
+    fn keeps_spaced_checkpoints_and_the_better_of_two_at_one_place() {
+        let mut c = Checkpoints::new(1_000_000, settings());
+        assert_eq!(c.every(), 31_250);
+        c.add(at(0, None, 0)); // the start needs none
+        c.add(at(31_250, None, 10));
+        c.add(at(40_000, None, 20)); // too close in records and in work
+        c.add(at(45_000, None, 6_000)); // close in records, far in work
+        c.add(at(31_250, Some(5), 10)); // one taken while seeking is no better
+        assert_eq!(positions(&c), [31_250, 45_000]);
+        c.add(at(100_000, Some(9), 7_000));
+        c.add(at(100_000, None, 7_000)); // a complete one replaces it
+        let third = c.iter().nth(2).expect("third");
+        assert_eq!(third.engine.quiet_before_ms, None);
+        assert!(c.fit(&settings()));
+        let other = LiveSettings {
+            cooldown_ms: 1,
+            ..settings()
+        };
+        assert!(!c.fit(&other));
+    }
+
+    #[test]
+    fn over_the_budget_the_spacing_doubles_and_some_are_dropped() {
+        let one = at(20_000, None, 0).estimated_bytes();
+        assert!(one > 0);
+        let mut c = Checkpoints::with_budget(0, settings(), one * 3);
+        assert_eq!(c.every(), MIN_SPACING_RECORDS);
+        for k in 1..=8 {
+            c.add(at(k * 20_000, None, 0));
+        }
+        // 20k..60k fit; 80k overflows: every 40k keeps 20k and 60k; 100k fits again, 120k is
+        // too close, 140k overflows: every 80k keeps 20k and 100k; 160k is too close.
+        assert_eq!(positions(&c), [20_000, 100_000]);
+        assert_eq!(c.every(), 80_000);
+        assert_eq!(c.estimated_bytes(), 2 * one);
+    }
+
+    #[test]
+    fn a_seek_resumes_from_the_latest_one_before_it_that_held_back_no_more() {
+        let d = dump(200_000);
+        let mut c = Checkpoints::new(d.records.len(), settings());
+        c.add(at(20_000, None, 0));
+        c.add(at(40_000, None, 0));
+        // Taken while seeking to t = 100 000 s: pings before then never reached the model.
+        c.add(at(80_000, Some(100_000_000), 0));
+        let best = |t_s: i64| c.best_for(&d, t_s * 1_000).map(ReplayCheckpoint::position);
+        assert_eq!(best(10_000), None);
+        assert_eq!(best(30_000), Some(20_000));
+        assert_eq!(best(90_000), Some(40_000));
+        assert_eq!(best(150_000), Some(80_000));
+        assert_eq!(c.had(None), [20_000, 40_000]);
+        assert_eq!(c.had(Some(150_000_000)), [20_000, 40_000, 80_000]);
+    }
+}
