@@ -23,7 +23,7 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 use rdkafka::{Offset, TopicPartitionList};
 
 use instore::engine::Topic;
-use instore::io::workload::{generate, WorkloadSpec};
+use instore::io::workload::{generate, WorkloadRecord, WorkloadSpec};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -50,18 +50,22 @@ fn main() -> Result<(), Error> {
     }
 }
 
-fn consumer(bootstrap: &str) -> Result<BaseConsumer, Error> {
-    Ok(ClientConfig::new()
+fn consumer(bootstrap: &str, extra: &[(&str, &str)]) -> Result<BaseConsumer, Error> {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "instore-bench")
-        .set("enable.auto.commit", "false")
-        .create()?)
+        .set("enable.auto.commit", "false");
+    for (key, value) in extra {
+        config.set(*key, *value);
+    }
+    Ok(config.create()?)
 }
 
 /// Bare consume of the inputs, stopping where `instore run --until-end` stops.
 fn consume(bootstrap: &str) -> Result<(), Error> {
     let started = Instant::now();
-    let consumer = consumer(bootstrap)?;
+    let consumer = consumer(bootstrap, &[])?;
     let mut assignment = TopicPartitionList::new();
     let mut ends = Vec::new();
     for topic in Topic::INPUTS.map(Topic::name) {
@@ -121,24 +125,13 @@ fn latency(bootstrap: &str, pings_per_s: u64, seconds: u64) -> Result<(), Error>
         .iter()
         .filter(|r| r.topic != Topic::CustomersLocations)
     {
-        let mut record = BaseRecord::<str, str>::to(r.topic.name())
-            .payload(&r.payload)
-            .timestamp(now_ms());
-        if let Some(k) = r.key.as_deref() {
-            record = record.key(k);
-        }
-        send(&producer, record)?;
+        send_now(&producer, r)?;
     }
     producer.flush(TIMEOUT)?;
 
     // Tansu answers fetches only when its wait runs out: keep that wait short so the reader
     // adds little of its own (a Kafka broker answers as soon as data is there).
-    let reader: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "instore-bench")
-        .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "5")
-        .create()?;
+    let reader = consumer(bootstrap, &[("fetch.wait.max.ms", "5")])?;
     // From the beginning (on a fresh broker): Tansu 0.6 answers `latest` and time lookups with
     // its last batch's start, so neither marks "now" there.
     // The pings too: one hop through the broker, the baseline the engine's two hops compare to.
@@ -190,13 +183,7 @@ fn latency(bootstrap: &str, pings_per_s: u64, seconds: u64) -> Result<(), Error>
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        let mut record = BaseRecord::<str, str>::to(r.topic.name())
-            .payload(&r.payload)
-            .timestamp(now_ms());
-        if let Some(k) = r.key.as_deref() {
-            record = record.key(k);
-        }
-        send(&producer, record)?;
+        send_now(&producer, r)?;
     }
     producer.flush(TIMEOUT)?;
     done.store(true, Ordering::Relaxed);
@@ -229,10 +216,17 @@ fn percentiles(mut ms: Vec<i64>) -> String {
     )
 }
 
-fn send(
+/// Produces a workload record stamped with the wall clock now.
+fn send_now(
     producer: &ThreadedProducer<DefaultProducerContext>,
-    mut record: BaseRecord<'_, str, str>,
+    r: &WorkloadRecord,
 ) -> Result<(), Error> {
+    let mut record = BaseRecord::<str, str>::to(r.topic.name())
+        .payload(&r.payload)
+        .timestamp(now_ms());
+    if let Some(k) = r.key.as_deref() {
+        record = record.key(k);
+    }
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),

@@ -70,6 +70,54 @@ impl SimulateArgs {
     }
 }
 
+impl SimulateArgs {
+    /// Calls `each(start_ms, topic, key, payload, timestamp_ms)` for every record of the chosen
+    /// profile, in time order (`start_ms`: the first timestamp, for pacing).
+    pub(super) fn each_record(
+        &self,
+        mut each: impl FnMut(i64, Topic, Option<&str>, &str, i64) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let profile = match self.profile {
+            Profile::Bench => {
+                let records = generate(&self.bench_spec());
+                let start_ms = records.first().map_or(0, |r| r.timestamp_ms);
+                for r in &records {
+                    each(
+                        start_ms,
+                        r.topic,
+                        r.key.as_deref(),
+                        &r.payload,
+                        r.timestamp_ms,
+                    )?;
+                }
+                return Ok(());
+            }
+            Profile::Store => SimProfile::Store,
+            Profile::Original => SimProfile::Original,
+        };
+        let mut sim = self.sim.simulator(profile)?;
+        let start_ms = sim.config().start_ms;
+        let end_ms = start_ms.saturating_add(self.duration);
+        let mut record = SimRecord::default();
+        while sim.next_time_ms().is_some_and(|t| t < end_ms) && sim.next_into(&mut record) {
+            if record.timestamp_ms >= end_ms {
+                break;
+            }
+            if let Some(topic) = record.topic {
+                let payload = record.payload_str();
+                each(
+                    start_ms,
+                    topic,
+                    Some(&record.key),
+                    payload,
+                    record.timestamp_ms,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
 pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
     if args.kafka.wanted() {
         anyhow::ensure!(
@@ -98,43 +146,16 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
         *offset += 1;
         result
     };
-    match args.profile {
-        Profile::Bench => {
-            for r in &generate(&args.bench_spec()) {
-                write(
-                    &mut writer,
-                    r.topic,
-                    r.timestamp_ms,
-                    r.key.as_deref().unwrap_or_default(),
-                    &r.payload,
-                )?;
-            }
-        }
-        Profile::Store | Profile::Original => {
-            let profile = if args.profile == Profile::Store {
-                SimProfile::Store
-            } else {
-                SimProfile::Original
-            };
-            let mut sim = args.sim.simulator(profile)?;
-            let end_ms = sim.config().start_ms.saturating_add(args.duration);
-            let mut record = SimRecord::default();
-            while sim.next_time_ms().is_some_and(|t| t < end_ms) && sim.next_into(&mut record) {
-                if record.timestamp_ms >= end_ms {
-                    break;
-                }
-                if let Some(topic) = record.topic {
-                    write(
-                        &mut writer,
-                        topic,
-                        record.timestamp_ms,
-                        &record.key,
-                        record.payload_str(),
-                    )?;
-                }
-            }
-        }
-    }
+    args.each_record(|_, topic, key, payload, ts| {
+        // Dumps have always written an empty key for the bench catalog's keyless records.
+        Ok(write(
+            &mut writer,
+            topic,
+            ts,
+            key.unwrap_or_default(),
+            payload,
+        )?)
+    })?;
     let written = writer.records_written();
     writer.finish()?;
     let secs = started.elapsed().as_secs_f64();

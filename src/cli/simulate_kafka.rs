@@ -4,12 +4,10 @@
 use std::time::{Duration, Instant};
 
 use super::kafka_args::KAFKA_TIMEOUT;
-use super::simulate::{Profile, SimulateArgs};
+use super::simulate::SimulateArgs;
 use crate::engine::Topic;
 use crate::io::kafka::client::{ensure_topics, KafkaProducer};
 use crate::io::sim_feed::Speed;
-use crate::io::simulator::{SimProfile, SimRecord};
-use crate::io::workload::generate;
 
 pub fn simulate_to_kafka(args: &SimulateArgs) -> anyhow::Result<()> {
     let config = args.kafka.config()?;
@@ -21,54 +19,15 @@ pub fn simulate_to_kafka(args: &SimulateArgs) -> anyhow::Result<()> {
     let mut producer = KafkaProducer::new(&config)?;
     let started = Instant::now();
     // Paced on the records' own timestamps when a speed is given.
-    let mut send = |start_ms: i64, topic: Topic, key: Option<&str>, payload: &str, ts: i64| {
+    args.each_record(|start_ms, topic, key, payload, ts| {
         if let Speed::Times(n) = args.speed {
             let due = started + Duration::from_secs_f64((ts - start_ms) as f64 / 1000.0 / n);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
         }
-        producer.send(topic.name(), key, Some(payload), ts)
-    };
-    match args.profile {
-        Profile::Bench => {
-            let records = generate(&args.bench_spec());
-            let start_ms = records.first().map_or(0, |r| r.timestamp_ms);
-            for r in &records {
-                send(
-                    start_ms,
-                    r.topic,
-                    r.key.as_deref(),
-                    &r.payload,
-                    r.timestamp_ms,
-                )?;
-            }
-        }
-        Profile::Store | Profile::Original => {
-            let profile = if args.profile == Profile::Store {
-                SimProfile::Store
-            } else {
-                SimProfile::Original
-            };
-            let mut sim = args.sim.simulator(profile)?;
-            let start_ms = sim.config().start_ms;
-            let end_ms = start_ms.saturating_add(args.duration);
-            let mut record = SimRecord::default();
-            while sim.next_time_ms().is_some_and(|t| t < end_ms) && sim.next_into(&mut record) {
-                if record.timestamp_ms >= end_ms {
-                    break;
-                }
-                let Some(topic) = record.topic else { continue };
-                send(
-                    start_ms,
-                    topic,
-                    Some(&record.key),
-                    record.payload_str(),
-                    record.timestamp_ms,
-                )?;
-            }
-        }
-    }
+        Ok(producer.send(topic.name(), key, Some(payload), ts)?)
+    })?;
     producer.flush(Duration::from_secs(60))?;
     let (sent, delivered, failed) = (producer.sent(), producer.delivered(), producer.failed());
     eprintln!(
