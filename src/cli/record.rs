@@ -10,7 +10,8 @@ use super::duration::parse_duration_ms;
 use super::kafka_args::{KafkaArgs, KAFKA_TIMEOUT};
 use crate::engine::Topic;
 use crate::io::dump::{DumpRecordRef, DumpWriter};
-use crate::io::kafka::client::{ConsumerTrouble, StartAt, TopicReader};
+use crate::io::kafka::client::{ConsumerTrouble, StartAt};
+use crate::io::kafka::resuming::{ReadEvent, ResumingReader};
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {
@@ -45,11 +46,10 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
         args.topics.clone()
     };
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-    let reader = TopicReader::open(&config, &names, args.from, KAFKA_TIMEOUT)?;
-    let mut ends = if args.until_end {
-        Some(reader.end_offsets(KAFKA_TIMEOUT)?)
-    } else {
-        None
+    let mut reader = ResumingReader::open(&config, &names, args.from, KAFKA_TIMEOUT)?;
+    let mut ends = match (reader.reader(), args.until_end) {
+        (Some(r), true) => Some(r.end_offsets(KAFKA_TIMEOUT)?),
+        _ => None,
     };
     let mut writer = DumpWriter::create(&args.output)?;
     let mut trouble = ConsumerTrouble::new(Duration::from_secs(10));
@@ -68,18 +68,26 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
         && idle.is_none_or(|i| last_record.elapsed() < i)
         && !ends.as_ref().is_some_and(|e| e.reached())
     {
-        let Some(result) = reader.poll(Duration::from_millis(100)) else {
-            if let Some(ends) = ends.as_mut() {
-                ends.check_positions(&reader)?;
+        let r = match reader.poll(Duration::from_millis(100))? {
+            ReadEvent::Record(r) => r,
+            ReadEvent::Idle => {
+                if let (Some(ends), Some(r)) = (ends.as_mut(), reader.reader()) {
+                    ends.check_positions(r)?;
+                }
+                continue;
             }
-            continue;
-        };
-        let r = match result {
-            Ok(r) => r,
-            Err(e) => {
-                if let Some(text) = trouble.note(e)? {
+            ReadEvent::Trouble(e) => {
+                if let Some(text) = trouble.note(&e) {
                     eprintln!("instore record: {text} (librdkafka reconnects by itself)");
                 }
+                continue;
+            }
+            ReadEvent::Away => {
+                eprintln!("instore record: every broker is away; reconnecting with a fresh client");
+                continue;
+            }
+            ReadEvent::Back(after) => {
+                eprintln!("instore record: the cluster is back after {after:.1?}: recording on");
                 continue;
             }
         };

@@ -11,15 +11,14 @@ use super::kafka_args::KAFKA_TIMEOUT;
 use super::run::{RunArgs, RunReport};
 use crate::engine::{Pipeline, PipelineParams, Topic};
 use crate::io::kafka::client::{
-    ensure_topics, ConsumerTrouble, GroupReader, KafkaProducer, ReadPositions, TopicReader,
+    ensure_topics, ConsumerTrouble, GroupReader, KafkaProducer, StartAt,
 };
 use crate::io::kafka::config::KafkaConfig;
+use crate::io::kafka::resuming::{ReadEvent, ResumingReader};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
-/// How often to try a fresh client while every broker is away (and how long one try waits).
-const REOPEN_EVERY: Duration = Duration::from_secs(2);
 
 pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunReport> {
     let started = Instant::now();
@@ -44,15 +43,15 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         }
         Some(KafkaProducer::low_latency(&config)?)
     };
-    let mut positions = ReadPositions::default();
-    let mut inputs = Some(Inputs::open(&config, args, &positions, KAFKA_TIMEOUT)?);
-    // While every broker is away: when the readers were dropped, and the last reopening try.
-    let mut outage: Option<Instant> = None;
+    let mut inputs = Inputs::open(&config, args)?;
     let mut ends = match (&inputs, args.until_end) {
-        (Some(Inputs::Whole(reader)), true) => Some(reader.end_offsets(KAFKA_TIMEOUT)?),
+        (Inputs::Whole(whole), true) => whole
+            .reader()
+            .map(|r| r.end_offsets(KAFKA_TIMEOUT))
+            .transpose()?,
         _ => None,
     };
-    let mut writes_valid = inputs.as_ref().is_none_or(Inputs::writes_valid_promotions);
+    let mut writes_valid = inputs.writes_valid_promotions();
     let mut last_ownership_check = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);
@@ -73,55 +72,36 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
         && idle.is_none_or(|i| last_record.elapsed() < i)
         && !ends.as_ref().is_some_and(|e| e.reached())
     {
-        if let Some(since) = outage.filter(|t| t.elapsed() >= REOPEN_EVERY) {
-            // A fresh client, going on from where reading stopped.
-            match Inputs::open(&config, args, &positions, REOPEN_EVERY) {
-                Ok(reopened) => {
-                    tracing::info!(after = ?since.elapsed(), "the cluster is back: reading on");
-                    inputs = Some(reopened);
-                    outage = None;
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "the cluster is still away");
-                    outage = Some(Instant::now());
-                }
-            }
-        }
-        let Some(reading) = inputs.as_ref() else {
-            std::thread::sleep(Duration::from_millis(100));
-            continue;
-        };
         if last_ownership_check.elapsed() >= Duration::from_millis(200) {
             last_ownership_check = Instant::now();
-            writes_valid = reading.writes_valid_promotions();
+            writes_valid = inputs.writes_valid_promotions();
         }
-        let polled = reading.poll();
-        if let (None, Some(ends), Inputs::Whole(reader)) = (&polled, ends.as_mut(), reading) {
-            ends.check_positions(reader)?;
-        }
-        let polled = match polled {
-            Some(Err(e)) => {
-                let all_down = matches!(
-                    e,
-                    KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown)
-                );
-                if let Some(text) = trouble.note(e)? {
-                    tracing::warn!(error = %text, "reading the input topics");
-                }
-                if all_down {
-                    // Let this client go: librdkafka 2.12 can crash when a broker comes back
-                    // with recreated topics under a client that cached the old ones.
-                    tracing::warn!("every broker is away: reconnecting with a fresh client");
-                    inputs = None;
-                    outage = Some(Instant::now());
+        let record = match inputs.poll()? {
+            ReadEvent::Record(record) => Some(record),
+            ReadEvent::Idle => {
+                if let (Some(ends), Inputs::Whole(whole)) = (ends.as_mut(), &inputs) {
+                    if let Some(reader) = whole.reader() {
+                        ends.check_positions(reader)?;
+                    }
                 }
                 None
             }
-            other => other,
+            ReadEvent::Trouble(e) => {
+                if let Some(text) = trouble.note(&e) {
+                    tracing::warn!(error = %text, "reading the input topics");
+                }
+                None
+            }
+            ReadEvent::Away => {
+                tracing::warn!("every broker is away: reconnecting with a fresh client");
+                None
+            }
+            ReadEvent::Back(after) => {
+                tracing::info!(?after, "the cluster is back: reading on");
+                None
+            }
         };
-        if let Some(result) = polled {
-            let record = result?;
-            positions.observe(&record.topic, record.partition, record.offset);
+        if let Some(record) = record {
             if let Some(ends) = ends.as_mut() {
                 ends.observe(&record.topic, record.partition, record.offset);
             }
@@ -175,7 +155,7 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
             last_progress = Instant::now();
             tracing::info!(
                 records_in = consumed,
-                holding = %inputs.as_ref().map(Inputs::describe).unwrap_or_default(),
+                holding = %inputs.describe(),
                 nearby = pipeline.stats().topic(Topic::NearbyCustomers).records,
                 rejected = pipeline.stats().rejects.total(),
                 outputs_sent = producer.as_ref().map_or(0, |p| p.sent()),
@@ -214,32 +194,29 @@ pub fn run_kafka(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunRe
 /// Where the input records come from.
 enum Inputs {
     /// One instance reads all three topics whole.
-    Whole(TopicReader),
+    Whole(ResumingReader),
     /// Scale-out: `customers_locations` shared by a consumer group, the two small topics read
     /// whole by every member (every member needs every valid promotion).
     Group {
         pings: GroupReader,
-        broadcast: TopicReader,
+        broadcast: ResumingReader,
+        /// To join the group again with a fresh client when every broker was away.
+        config: KafkaConfig,
+        group: String,
+        from: StartAt,
     },
 }
 
 impl Inputs {
-    /// The readers `args` asks for; partitions in `positions` go on from there.
-    fn open(
-        config: &KafkaConfig,
-        args: &RunArgs,
-        positions: &ReadPositions,
-        timeout: Duration,
-    ) -> Result<Inputs, KafkaError> {
+    /// The readers `args` asks for.
+    fn open(config: &KafkaConfig, args: &RunArgs) -> Result<Inputs, KafkaError> {
         Ok(match args.group.as_deref() {
-            None => Inputs::Whole(TopicReader::open_resuming(
+            None => Inputs::Whole(ResumingReader::open(
                 config,
                 &Topic::INPUTS.map(Topic::name),
                 args.from,
-                positions,
-                timeout,
+                KAFKA_TIMEOUT,
             )?),
-            // The group's committed offsets say where its members go on.
             Some(group) => Inputs::Group {
                 pings: GroupReader::join(
                     config,
@@ -247,28 +224,54 @@ impl Inputs {
                     &[Topic::CustomersLocations.name()],
                     args.from,
                 )?,
-                broadcast: TopicReader::open_resuming(
+                broadcast: ResumingReader::open(
                     config,
                     &[
                         Topic::StoresProducts.name(),
                         Topic::ProductsPromotions.name(),
                     ],
                     args.from,
-                    positions,
-                    timeout,
+                    KAFKA_TIMEOUT,
                 )?,
+                config: config.clone(),
+                group: group.to_owned(),
+                from: args.from,
             },
         })
     }
 
-    fn poll(
-        &self,
-    ) -> Option<Result<crate::engine::RawRecord<'static>, rdkafka::error::KafkaError>> {
+    fn poll(&mut self) -> Result<ReadEvent, KafkaError> {
+        let timeout = Duration::from_millis(100);
         match self {
-            Inputs::Whole(reader) => reader.poll(Duration::from_millis(100)),
-            Inputs::Group { pings, broadcast } => broadcast
-                .poll(Duration::ZERO)
-                .or_else(|| pings.poll(Duration::from_millis(100))),
+            Inputs::Whole(reader) => reader.poll(timeout),
+            Inputs::Group {
+                pings,
+                broadcast,
+                config,
+                group,
+                from,
+            } => {
+                let event = broadcast.poll(Duration::ZERO)?;
+                if !matches!(event, ReadEvent::Idle) {
+                    return Ok(event);
+                }
+                match pings.poll(timeout) {
+                    None => Ok(ReadEvent::Idle),
+                    Some(Ok(record)) => Ok(ReadEvent::Record(record)),
+                    Some(Err(e @ KafkaError::MessageConsumptionFatal(_))) => Err(e),
+                    // The group's committed offsets say where a fresh member goes on.
+                    Some(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown))) => {
+                        *pings = GroupReader::join(
+                            config,
+                            group,
+                            &[Topic::CustomersLocations.name()],
+                            *from,
+                        )?;
+                        Ok(ReadEvent::Away)
+                    }
+                    Some(Err(e)) => Ok(ReadEvent::Trouble(e)),
+                }
+            }
         }
     }
 

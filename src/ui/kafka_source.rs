@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::engine::Topic;
 use crate::io::bus::BusProducer;
-use crate::io::kafka::client::{ReadPositions, StartAt, TopicReader};
+use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
-use rdkafka::error::KafkaError;
-use rdkafka::types::RDKafkaErrorCode;
+use crate::io::kafka::resuming::{ReadEvent, ResumingReader};
 
 /// What the source line shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,67 +89,71 @@ fn read_loop(
     stop: &AtomicBool,
 ) {
     let topics = Topic::INPUTS.map(Topic::name);
-    // Where to pick up if the reader has to be opened again.
-    let mut positions = ReadPositions::default();
-    while !stop.load(Ordering::Relaxed) {
-        let opened =
-            TopicReader::open_resuming(config, &topics, from, &positions, METADATA_TIMEOUT);
-        let reader = match opened {
-            Ok(r) => r,
+    // The first connection, tried until it works or the console lets go; after that the
+    // reader takes a fresh client by itself when every broker is away.
+    let mut reader = loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        match ResumingReader::open(config, &topics, from, METADATA_TIMEOUT) {
+            Ok(r) => break r,
             Err(e) => {
                 set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
                 std::thread::sleep(RETRY_EVERY);
-                continue;
             }
-        };
-        set(status, |s| s.state = KafkaState::Reading);
-        let mut lag_checked = Instant::now() - LAG_EVERY;
-        let mut failing_since: Option<Instant> = None;
-        while !stop.load(Ordering::Relaxed) {
-            if lag_checked.elapsed() >= LAG_EVERY {
-                lag_checked = Instant::now();
-                match reader.lag(Duration::from_secs(2)) {
-                    Ok(lag) => set(status, |s| s.lag = lag),
-                    Err(e) => {
-                        set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
-                        let since = *failing_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() >= REOPEN_AFTER {
-                            break;
-                        }
-                    }
-                }
-            }
-            match reader.poll(Duration::from_millis(200)) {
-                Some(Ok(record)) => {
-                    failing_since = None;
-                    positions.observe(&record.topic, record.partition, record.offset);
-                    if bus.forward(record).is_err() {
-                        return;
-                    }
-                    set(status, |s| {
-                        s.records += 1;
-                        s.last_record = Some(Instant::now());
-                        s.state = KafkaState::Reading;
-                    });
-                }
-                // librdkafka reconnects by itself; its errors are reported, not fatal. If they
-                // go on, or every broker is away, the reader is opened again from the offsets
-                // read (a fresh client: librdkafka 2.12 can crash when a broker comes back with
-                // recreated topics under a client that cached the old ones).
-                Some(Err(e)) => {
-                    let all_down = matches!(
-                        e,
-                        KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown)
-                    );
-                    set(status, |s| s.state = KafkaState::Retrying(e.to_string()));
-                    let since = *failing_since.get_or_insert_with(Instant::now);
-                    if all_down || since.elapsed() >= REOPEN_AFTER {
-                        break;
-                    }
-                }
+        }
+    };
+    set(status, |s| s.state = KafkaState::Reading);
+    let mut lag_checked = Instant::now() - LAG_EVERY;
+    let mut failing_since: Option<Instant> = None;
+    while !stop.load(Ordering::Relaxed) {
+        if lag_checked.elapsed() >= LAG_EVERY {
+            lag_checked = Instant::now();
+            match reader.reader().map(|r| r.lag(Duration::from_secs(2))) {
+                Some(Ok(lag)) => set(status, |s| s.lag = lag),
+                Some(Err(e)) => failing(status, &mut reader, &mut failing_since, e.to_string()),
                 None => {}
             }
         }
+        match reader.poll(Duration::from_millis(200)) {
+            Ok(ReadEvent::Record(record)) => {
+                failing_since = None;
+                if bus.forward(record).is_err() {
+                    return;
+                }
+                set(status, |s| {
+                    s.records += 1;
+                    s.last_record = Some(Instant::now());
+                    s.state = KafkaState::Reading;
+                });
+            }
+            Ok(ReadEvent::Idle) => {}
+            // librdkafka reconnects by itself; its errors are shown, not fatal.
+            Ok(ReadEvent::Trouble(e)) | Err(e) => {
+                failing(status, &mut reader, &mut failing_since, e.to_string())
+            }
+            Ok(ReadEvent::Away) => set(status, |s| {
+                s.state = KafkaState::Retrying("every broker is away: reconnecting".into())
+            }),
+            Ok(ReadEvent::Back(_)) => {
+                failing_since = None;
+                set(status, |s| s.state = KafkaState::Reading);
+            }
+        }
+    }
+}
+
+/// Shows an error; when errors go on, a fresh client from the offsets read.
+fn failing(
+    status: &Mutex<KafkaStatus>,
+    reader: &mut ResumingReader,
+    since: &mut Option<Instant>,
+    why: String,
+) {
+    set(status, |s| s.state = KafkaState::Retrying(why));
+    if since.get_or_insert_with(Instant::now).elapsed() >= REOPEN_AFTER {
+        reader.reopen();
+        *since = None;
     }
 }
 

@@ -577,8 +577,8 @@ fn to_raw(message: &rdkafka::message::BorrowedMessage<'_>) -> RawRecord<'static>
 }
 
 /// Consumer errors while librdkafka reconnects by itself (brokers down, transport failures, a
-/// partition briefly unknown) are reported and reading goes on; only a fatal error ends it.
-/// Says at most once per `every` (or when the error changes) what is wrong.
+/// partition briefly unknown) are reported and reading goes on: this says at most once per
+/// `every` (or when the error changes) what is wrong.
 #[derive(Debug)]
 pub struct ConsumerTrouble {
     every: Duration,
@@ -596,11 +596,8 @@ impl ConsumerTrouble {
         }
     }
 
-    /// `Err` for a fatal error; otherwise `Some(text)` when it is time to say it again.
-    pub fn note(&mut self, e: KafkaError) -> Result<Option<String>, KafkaError> {
-        if matches!(e, KafkaError::MessageConsumptionFatal(_)) {
-            return Err(e);
-        }
+    /// `Some(text)` when it is time to say it (again).
+    pub fn note(&mut self, e: &KafkaError) -> Option<String> {
         self.count += 1;
         let text = e.to_string();
         let due = self
@@ -610,7 +607,7 @@ impl ConsumerTrouble {
         if due {
             self.last = Some((text.clone(), Instant::now()));
         }
-        Ok(due.then_some(text))
+        due.then_some(text)
     }
 }
 
