@@ -12,6 +12,7 @@ use instore::ui::outbox::{Announcement, DeliveryState};
 use instore::ui::promotion_editor::PromotionRecord;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 use support::broker::{free_port, Broker};
+use support::simulate_minute_to;
 
 fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp {
     let config = KafkaConfig::resolve(None, Some(bootstrap), &["message.timeout.ms=120000".into()])
@@ -196,27 +197,7 @@ fn the_source_menu_tests_a_connection_and_switches_to_kafka() {
 #[test]
 fn the_console_shows_its_lag_and_reads_on_after_the_broker_stalls() {
     let broker = Broker::start();
-    let simulate = |start: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
-            .args([
-                "simulate",
-                "-b",
-                &broker.bootstrap,
-                "--duration",
-                "1m",
-                "--stores",
-                "1",
-                "--start",
-                start,
-            ])
-            .output()
-            .expect("simulate");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let simulate = |start: &str| simulate_minute_to(&broker.bootstrap, &["--start", start]);
     simulate("2025-11-26T09:00:00Z");
     let mut app = console_on(&broker.bootstrap, None);
     pump_until(
@@ -251,27 +232,8 @@ fn the_console_shows_its_lag_and_reads_on_after_the_broker_stalls() {
 #[test]
 fn the_console_reads_on_after_the_broker_is_replaced() {
     let port = free_port();
-    let simulate = |bootstrap: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
-            .args([
-                "simulate",
-                "-b",
-                bootstrap,
-                "--duration",
-                "1m",
-                "--stores",
-                "1",
-            ])
-            .output()
-            .expect("simulate");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let broker = Broker::start_on(port);
-    simulate(&broker.bootstrap);
+    simulate_minute_to(&broker.bootstrap, &[]);
     let mut app = console_on(&broker.bootstrap, None);
     pump_until(
         &mut app,
@@ -295,7 +257,7 @@ fn the_console_reads_on_after_the_broker_is_replaced() {
         .output()
         .expect("kafka-check");
     assert!(created.status.success());
-    simulate(&broker.bootstrap);
+    simulate_minute_to(&broker.bootstrap, &[]);
     pump_until(
         &mut app,
         "records from the new broker",

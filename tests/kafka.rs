@@ -9,7 +9,7 @@ use std::process::Command;
 use instore::engine::PipelineParams;
 use instore::io::dump::read_all;
 use support::broker::Broker;
-use support::{instore, stderr, summary_count};
+use support::{instore, simulate_minute_to, stderr, summary_count};
 
 /// What identifies a record's content: topic, key, timestamp, payload.
 type Content = (String, Option<String>, Option<i64>, Option<String>);
@@ -367,16 +367,7 @@ fn kafka_check_reports_topics_and_rejects_go_to_the_dead_letter_topic_with_their
 #[test]
 fn run_as_a_service_stops_cleanly_on_sigterm_with_its_summary() {
     let broker = Broker::start();
-    let out = instore(&[
-        "simulate",
-        "-b",
-        &broker.bootstrap,
-        "--duration",
-        "1m",
-        "--stores",
-        "1",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    simulate_minute_to(&broker.bootstrap, &[]);
     let child = Command::new(env!("CARGO_BIN_EXE_instore"))
         .args(["run", "-b", &broker.bootstrap, "--from", "earliest"])
         .stderr(std::process::Stdio::piped())
@@ -485,19 +476,7 @@ fn until_end_reads_what_the_topics_hold_and_exits_by_itself() {
 fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
     let port = support::broker::free_port();
     let broker = Broker::start_on(port);
-    let produce = |bootstrap: &str| {
-        let out = instore(&[
-            "simulate",
-            "-b",
-            bootstrap,
-            "--duration",
-            "1m",
-            "--stores",
-            "1",
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-    };
-    produce(&broker.bootstrap);
+    simulate_minute_to(&broker.bootstrap, &[]);
     let first_batch = {
         let out = instore(&[
             "run",
@@ -529,7 +508,7 @@ fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
     let broker = Broker::start_on(port);
     let created = instore(&["kafka-check", "-b", &broker.bootstrap, "--create"]);
     assert!(created.status.success(), "{}", stderr(&created));
-    produce(&broker.bootstrap);
+    simulate_minute_to(&broker.bootstrap, &[]);
     std::thread::sleep(std::time::Duration::from_secs(8));
     // SAFETY: a signal to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };

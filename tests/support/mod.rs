@@ -130,6 +130,23 @@ pub fn instore(args: &[&str]) -> std::process::Output {
         .expect("run instore")
 }
 
+/// Produces a simulated minute of one store to a broker (`instore simulate -b`), `extra`
+/// flags added, and checks every record was acknowledged.
+pub fn simulate_minute_to(bootstrap: &str, extra: &[&str]) {
+    let mut args = vec![
+        "simulate",
+        "-b",
+        bootstrap,
+        "--duration",
+        "1m",
+        "--stores",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    let out = instore(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
