@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
+use instore::engine::geo::LatLonDeg;
 use instore::engine::{RawRecord, Topic};
 use instore::io::chain::Chain;
+use instore::ui::map::Selection;
 use instore::ui::outbox::DeliveryState;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 
@@ -206,6 +208,56 @@ fn layer_toggles_change_what_the_map_draws() {
     assert_eq!((after.rings, after.customers), (0, 0));
     assert_eq!(after.pins, 1, "products stay");
     assert_eq!(after.trails, 1, "trails are their own layer");
+}
+
+#[test]
+fn hovering_a_shopper_or_a_product_says_who_or_what_it_is_and_a_click_selects() {
+    let app = app_on_empty_bus();
+    seed_store(&app);
+    let mut h = harness(app);
+    run_until(&mut h, "the shopper on the map", |a| {
+        a.map.drawn.customers == 1 && a.map.drawn.pins == 1
+    });
+    let centre = Chain::builtin().expect("chain").stores[0].center();
+    let shopper = LatLonDeg {
+        lat_deg: centre.lat_deg + 0.00016,
+        lon_deg: centre.lon_deg,
+    };
+    // A few pixels off the dot still hovers it.
+    let at = h.state().map.screen_of(shopper).expect("a map frame") + egui::vec2(3.0, -2.0);
+    h.hover_at(at);
+    h.run_steps(40);
+    assert_eq!(
+        h.state().map.hovered,
+        Some(Selection::Customer("shopper-1".into()))
+    );
+    assert!(h.query_by_label("Customer shopper-1").is_some(), "tooltip");
+
+    let product = h.state().map.screen_of(centre).expect("a map frame");
+    h.hover_at(product);
+    h.run_steps(40);
+    assert_eq!(h.state().map.hovered, Some(Selection::Product(1000)));
+    assert!(h.query_by_label("SKU 1000").is_some(), "tooltip");
+    assert!(h
+        .query_by_label_contains("segment SegmentA · variant Variant1")
+        .is_some());
+
+    // Empty floor hovers nothing.
+    h.hover_at(product + egui::vec2(40.0, 40.0));
+    h.run_steps(3);
+    assert_eq!(h.state().map.hovered, None);
+
+    // A click on the shopper selects them.
+    h.hover_at(at);
+    h.run_steps(2);
+    h.drag_at(at);
+    h.run_steps(1);
+    h.drop_at(at);
+    h.run_steps(3);
+    assert_eq!(
+        h.state().map.selection,
+        Some(Selection::Customer("shopper-1".into()))
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::model::LiveModel;
 use super::outbox::Outbox;
 use super::panels::details::{details, DetailsAction};
 use super::panels::engine::RateMeter;
-use super::panels::feed::FeedFilter;
+use super::panels::feed::{FeedFilter, FeedHold};
 use super::panels::promotions::{pick_product, PromotionForm};
 use super::panels::{engine, feed, params, promotions, status};
 use super::replay_checkpoints::Checkpoints;
@@ -121,6 +121,7 @@ pub struct ConsoleApp {
     pub outbox: Outbox,
     form: PromotionForm,
     feed_filter: FeedFilter,
+    feed_hold: FeedHold,
     rates: RateMeter,
     bench: Option<FrameBench>,
     /// A dump being loaded.
@@ -206,6 +207,7 @@ impl ConsoleApp {
                 .unwrap_or_default(),
             form: PromotionForm::default(),
             feed_filter: FeedFilter::default(),
+            feed_hold: FeedHold::default(),
             rates: RateMeter::default(),
             bench: options
                 .bench
@@ -887,7 +889,13 @@ impl ConsoleApp {
             ui.add_space(6.0);
         }
         ui.heading("Notifications");
-        feed::feed(ui, &self.model, &self.chain, &mut self.feed_filter);
+        feed::feed(
+            ui,
+            &self.model,
+            &self.chain,
+            &mut self.feed_filter,
+            &mut self.feed_hold,
+        );
         ui.separator();
         feed::chart(ui, &self.model, &self.chain);
     }

@@ -13,6 +13,7 @@ pub mod promotion_editor;
 pub mod replay_checkpoints;
 pub mod session;
 pub mod settings;
+pub mod trail;
 
 pub use app::{ConsoleApp, ConsoleOptions};
 

@@ -13,8 +13,7 @@ use crate::engine::notify::Notification;
 use crate::engine::record::{Customer, Product, Promotion};
 use crate::io::live::{LiveEvent, LiveSettings, LiveStats, PingMatch};
 
-/// Pings kept per shopper for the trail.
-pub const TRAIL_PINGS: usize = 12;
+pub use super::trail::{Trail, TRAIL_PINGS};
 /// A shopper who has not pinged for this long (event time) has left.
 pub const CUSTOMER_GONE_MS: i64 = 30_000;
 /// Notifications kept for the feed.
@@ -48,25 +47,25 @@ pub struct CustomerView {
     pub uid: Arc<str>,
     pub country: Option<Arc<str>>,
     /// (event time, position), oldest first.
-    pub trail: VecDeque<(i64, LatLonDeg)>,
+    pub trail: Trail,
     /// Latest match: (event time, SKU, distance in feet).
     pub last_match: Option<(i64, Option<i64>, f64)>,
 }
 
 impl CustomerView {
     pub fn last_ping_ms(&self) -> i64 {
-        self.trail.back().map_or(i64::MIN, |(t, _)| *t)
+        self.trail.last().map_or(i64::MIN, |(t, _)| *t)
     }
 
     /// Where to draw the shopper at event time `t_ms`: on the line between the two pings
     /// around it, so dots glide instead of jumping every few seconds.
     pub fn position_at(&self, t_ms: i64) -> Option<LatLonDeg> {
-        let (last_t, last_p) = *self.trail.back()?;
+        let (last_t, last_p) = *self.trail.last()?;
         if t_ms >= last_t {
             return Some(last_p);
         }
         let mut later = (last_t, last_p);
-        for &(t, p) in self.trail.iter().rev().skip(1) {
+        for &(t, p) in self.trail.pings().iter().rev().skip(1) {
             if t <= t_ms {
                 let span = (later.0 - t).max(1) as f64;
                 let f = (t_ms - t) as f64 / span;
@@ -99,11 +98,13 @@ pub struct LiveModel {
     pub unplaceable_products: u64,
     pub valid_by_sku: FxHashMap<i64, ValidMark>,
     pub promotions: VecDeque<PromotionSeen>,
-    /// Shared so that a replay checkpoint's copy of the model costs a table of pointers;
-    /// a shopper's view is copied when they next move.
-    pub customers: FxHashMap<Arc<str>, Arc<CustomerView>>,
+    /// Inline (trail and all): the map walks every shopper every frame, and a replay
+    /// checkpoint's copy of a few thousand shoppers is a memcpy of a few hundred kilobytes.
+    pub customers: FxHashMap<Arc<str>, CustomerView>,
     pub matches: VecDeque<PingMatch>,
     pub notifications: VecDeque<Notification>,
+    /// Notifications pushed to the feed so far (the feed's hold counts what came since).
+    pub notifications_total: u64,
     pub per_minute: BTreeMap<(i64, Arc<str>), u64>,
     pub stats: LiveStats,
     pub settings: Option<LiveSettings>,
@@ -168,7 +169,7 @@ impl LiveModel {
             LiveEvent::Match(m) => {
                 if let Some(uid) = m.customer.uid.as_ref() {
                     if let Some(c) = self.customers.get_mut(uid) {
-                        Arc::make_mut(c).last_match =
+                        c.last_match =
                             Some((m.timestamp_ms, m.nearest.product.sku, m.dist_to_store_ft));
                     }
                 }
@@ -180,6 +181,7 @@ impl LiveModel {
             LiveEvent::Notification(n) => {
                 self.notifications.push_front(n);
                 self.notifications.truncate(FEED_CAPACITY);
+                self.notifications_total += 1;
             }
             LiveEvent::MatchesPerMinute(counts) => {
                 for (key, n) in counts {
@@ -241,20 +243,16 @@ impl LiveModel {
             lat_deg: position.lat.to_f64(),
             lon_deg: position.lon.to_f64(),
         };
-        let view = Arc::make_mut(self.customers.entry(Arc::clone(&uid)).or_insert_with(|| {
-            Arc::new(CustomerView {
+        let view = self
+            .customers
+            .entry(Arc::clone(&uid))
+            .or_insert_with(|| CustomerView {
                 uid,
                 country: customer.country.clone(),
-                trail: VecDeque::with_capacity(TRAIL_PINGS),
+                trail: Trail::default(),
                 last_match: None,
-            })
-        }));
-        // Out-of-order pings go where they belong in time.
-        let i = view.trail.partition_point(|(t, _)| *t <= timestamp_ms);
-        view.trail.insert(i, (timestamp_ms, at));
-        if view.trail.len() > TRAIL_PINGS {
-            view.trail.pop_front();
-        }
+            });
+        view.trail.insert(timestamp_ms, at);
     }
 
     pub fn product(&self, sku: i64) -> Option<&ProductView> {
@@ -341,8 +339,9 @@ mod tests {
         let trail = &m.customers["u"].trail;
         assert_eq!(trail.len(), TRAIL_PINGS);
         assert!(trail
+            .pings()
             .iter()
-            .zip(trail.iter().skip(1))
+            .zip(trail.pings().iter().skip(1))
             .all(|(a, b)| a.0 <= b.0));
     }
 

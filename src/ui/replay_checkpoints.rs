@@ -55,13 +55,11 @@ impl ReplayCheckpoint {
     }
 }
 
-/// A rough size of what a model copy holds on its own: shoppers are shared with the live
-/// model until they move (then copied, trail and all), so count their table and their
-/// views once over.
+/// A rough size of what a model copy holds on its own: shoppers sit inline in their table
+/// (trail and all), the feed and match lists are copied.
 fn model_bytes(model: &LiveModel) -> u64 {
-    let trails: usize = model.customers.values().map(|c| c.trail.len()).sum();
-    (model.customers.len() * 150
-        + trails * 24
+    let shopper = std::mem::size_of::<(Arc<str>, crate::ui::model::CustomerView)>() + 40;
+    (model.customers.len() * shopper
         + model.products.len() * 120
         + model.notifications.len() * 200
         + model.matches.len() * 120
@@ -245,7 +243,7 @@ mod tests {
                 trail: Default::default(),
                 last_match: None,
             };
-            model.customers.insert(uid, Arc::new(view));
+            model.customers.insert(uid, view);
         }
         model
     }

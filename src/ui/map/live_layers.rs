@@ -1,6 +1,8 @@
 //! What moves on the map: product pins with their geofence rings (to scale, from the live
 //! radius), shoppers with trails, and matches as a line to the product plus a pulse.
 
+use std::sync::Arc;
+
 use egui::{Color32, Painter, Pos2, Shape, Stroke};
 
 use super::gpu_sprites::{SpriteBatch, LAYER_CUSTOMERS, LAYER_PRODUCTS};
@@ -32,6 +34,43 @@ pub struct LayerContext<'a> {
     pub dot_texture: egui::TextureId,
     /// The ring sprite for this frame's radius, when rings are small enough for one.
     pub ring_sprite: Option<RingSprite>,
+    /// Where the pointer hovers over the map: the layers find what is under it as they
+    /// draw, so hovering costs no second pass over 5 000 shoppers.
+    pub pointer: Option<Pos2>,
+}
+
+/// How near (pixels) the pointer must be to hover something.
+pub const HOVER_PX: f32 = 9.0;
+
+/// The nearest thing of one kind within [`HOVER_PX`] of the pointer.
+#[derive(Debug)]
+pub struct Nearest<T> {
+    pointer: Option<Pos2>,
+    best: Option<(f32, T)>,
+}
+
+impl<T> Nearest<T> {
+    pub fn new(pointer: Option<Pos2>) -> Self {
+        Nearest {
+            pointer,
+            best: None,
+        }
+    }
+
+    /// Considers `what` drawn at `at`; `make` runs only for a new nearest.
+    pub fn offer(&mut self, at: Pos2, make: impl FnOnce() -> T) {
+        let Some(pointer) = self.pointer else {
+            return;
+        };
+        let d = at.distance(pointer);
+        if d <= HOVER_PX && self.best.as_ref().is_none_or(|(best, _)| d < *best) {
+            self.best = Some((d, make()));
+        }
+    }
+
+    pub fn into_inner(self) -> Option<T> {
+        self.best.map(|(_, what)| what)
+    }
 }
 
 /// A ring texture ([`mesh::ring_texture`]) and the radius it was drawn for.
@@ -61,7 +100,8 @@ pub fn draw_products(
     stats: &mut DrawStats,
     pool: &mut MeshPool,
     mut gpu: Option<&mut SpriteBatch>,
-) {
+) -> Option<i64> {
+    let mut hovered = Nearest::new(cx.pointer.filter(|_| cx.layers.products));
     let clip = painter.clip_rect();
     let radius_m = cx.model.radius_ft() * M_PER_FT;
     let now = cx.model.latest_event_ms.unwrap_or(cx.display_ms);
@@ -107,6 +147,7 @@ pub fn draw_products(
                 _ => mesh::ring(strokes, at, ring_px, mesh::RING_STROKE_PX, tint),
             }
         }
+        hovered.offer(at, || p.sku);
         if cx.layers.products && pins {
             stats.pins += 1;
             let r = if cx.selected_sku == Some(p.sku) {
@@ -144,6 +185,7 @@ pub fn draw_products(
     if let Some(batch) = gpu {
         batch.paint(painter, LAYER_PRODUCTS);
     }
+    hovered.into_inner()
 }
 
 /// Mesh pool slots of the layers.
@@ -163,7 +205,8 @@ pub fn draw_customers(
     stats: &mut DrawStats,
     pool: &mut MeshPool,
     mut gpu: Option<&mut SpriteBatch>,
-) {
+) -> Option<Arc<str>> {
+    let mut hovered = Nearest::new(cx.pointer.filter(|_| cx.layers.customers));
     let clip = painter.clip_rect().expand(20.0);
     // A crowd reads as dots and short tails: past this many shoppers, no outlines and only
     // the last three pings of the trail, which keeps a 5 000-shopper frame within budget.
@@ -193,11 +236,17 @@ pub fn draw_customers(
         if !clip.contains(at) {
             continue;
         }
+        hovered.offer(at, || Arc::clone(&c.uid));
         if cx.layers.trails {
             // The shopper now, then back through the last pings shown, in one pass.
             line.clear();
             line.push(at);
-            let shown = c.trail.iter().rev().filter(|(t, _)| *t <= cx.display_ms);
+            let shown = c
+                .trail
+                .pings()
+                .iter()
+                .rev()
+                .filter(|(t, _)| *t <= cx.display_ms);
             line.extend(shown.take(trail_points).map(|(_, p)| map.to_screen(*p)));
             line.reverse();
             if line.len() >= 2 {
@@ -244,6 +293,7 @@ pub fn draw_customers(
     if let Some(batch) = gpu {
         batch.paint(painter, LAYER_CUSTOMERS);
     }
+    hovered.into_inner()
 }
 
 pub fn draw_matches(

@@ -12,7 +12,7 @@ pub mod tiles;
 
 use std::sync::Arc;
 
-use egui::{Pos2, Ui};
+use egui::Ui;
 use walkers::{lat_lon, Map, MapMemory, Position, Tiles};
 
 use crate::engine::geo::{geo_distance_km_deg, LatLonDeg};
@@ -34,8 +34,6 @@ pub enum Selection {
 pub const STORE_ZOOM: f64 = 19.6;
 /// Zoom that shows the whole chain (two continents).
 pub const CHAIN_ZOOM: f64 = 2.6;
-/// How near (pixels) the pointer must be to hover something.
-const HOVER_PX: f32 = 9.0;
 
 pub struct MapView {
     pub memory: MapMemory,
@@ -45,6 +43,10 @@ pub struct MapView {
     pub selection: Option<Selection>,
     /// What the last frame drew.
     pub drawn: DrawStats,
+    /// What the pointer hovered on the last frame.
+    pub hovered: Option<Selection>,
+    /// Where the map was on screen on the last frame.
+    last_rect: Option<egui::Rect>,
     meshes: mesh::MeshPool,
     dot_texture: Option<egui::TextureHandle>,
     /// The ring sprite and the radius (pixels) it was drawn for.
@@ -66,6 +68,8 @@ impl MapView {
             home,
             selection: None,
             drawn: DrawStats::default(),
+            hovered: None,
+            last_rect: None,
             meshes: mesh::MeshPool::default(),
             dot_texture: None,
             ring_texture: None,
@@ -97,6 +101,15 @@ impl MapView {
         self.memory.zoom()
     }
 
+    /// Where a place was drawn on the last frame (UI tests point at shoppers and products
+    /// with it).
+    pub fn screen_of(&self, at: LatLonDeg) -> Option<egui::Pos2> {
+        let rect = self.last_rect?;
+        let projector =
+            walkers::Projector::new(rect, &walkers::MercatorProjection, &self.memory, self.home);
+        Some(projector.project(lat_lon(at.lat_deg, at.lon_deg)).to_pos2())
+    }
+
     /// Draws the map and handles hover and clicks. `display_ms` is the event time shown.
     #[allow(clippy::too_many_arguments)]
     pub fn show(
@@ -125,6 +138,7 @@ impl MapView {
             .id();
         let cx = LayerContext {
             ring_sprite: None,
+            pointer: None,
             dot_texture,
             model,
             chain,
@@ -164,24 +178,45 @@ impl MapView {
                 Some([p, c]) => [Some(p), Some(c)],
                 None => [None, None],
             };
-            live_layers::draw_products(&painter, &screen_map, &cx, &mut drawn, meshes, products);
-            live_layers::draw_customers(&painter, &screen_map, &cx, &mut drawn, meshes, customers);
+            let cx = LayerContext {
+                pointer: response.hover_pos(),
+                ..cx
+            };
+            let product = live_layers::draw_products(
+                &painter,
+                &screen_map,
+                &cx,
+                &mut drawn,
+                meshes,
+                products,
+            );
+            let customer = live_layers::draw_customers(
+                &painter,
+                &screen_map,
+                &cx,
+                &mut drawn,
+                meshes,
+                customers,
+            );
             live_layers::draw_matches(&painter, &screen_map, &cx, &mut drawn);
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
-            let hovered = response
-                .hover_pos()
-                .and_then(|pointer| pick(&screen_map, &cx, pointer));
+            // Shoppers are drawn on top, so they win the hover.
+            let hovered = customer
+                .map(Selection::Customer)
+                .or(product.map(Selection::Product));
             if let Some(h) = &hovered {
                 response.show_tooltip_ui(|ui| tooltip(ui, &cx, h));
             }
-            (hovered, response.clicked(), drawn)
+            (hovered, response.clicked(), drawn, response.rect)
         });
-        let (hovered, clicked, drawn) = inner.inner;
+        let (hovered, clicked, drawn, rect) = inner.inner;
         self.drawn = drawn;
+        self.last_rect = Some(rect);
         if clicked {
-            self.selection = hovered;
+            self.selection = hovered.clone();
         }
+        self.hovered = hovered;
     }
 }
 
@@ -206,40 +241,6 @@ fn ring_sprite(
         // Built at one texel per point.
         side_px: texture.size()[0] as f32,
     })
-}
-
-/// The customer or product under the pointer (customers first: they are on top).
-fn pick(map: &ScreenMap<'_>, cx: &LayerContext<'_>, pointer: Pos2) -> Option<Selection> {
-    let near = |at: Pos2| at.distance(pointer) <= HOVER_PX;
-    if cx.layers.customers {
-        let best = cx
-            .model
-            .customers
-            .values()
-            .filter_map(|c| {
-                let at = map.to_screen(c.position_at(cx.display_ms)?);
-                near(at).then(|| (at.distance(pointer), &c.uid))
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, uid)) = best {
-            return Some(Selection::Customer(Arc::clone(uid)));
-        }
-    }
-    if cx.layers.products {
-        let best = cx
-            .model
-            .products
-            .iter()
-            .filter_map(|p| {
-                let at = map.to_screen(p.position);
-                near(at).then(|| (at.distance(pointer), p.sku))
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, sku)) = best {
-            return Some(Selection::Product(sku));
-        }
-    }
-    None
 }
 
 /// Distance in feet from a shopper to the nearest product with an active ring.

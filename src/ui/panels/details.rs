@@ -31,7 +31,7 @@ pub fn details(
                 Some(c) => {
                     ui.label(format!("country {}", c.country.as_deref().unwrap_or("—")));
                     ui.label(format!("last ping {}", format_rfc3339_ms(c.last_ping_ms())));
-                    if let Some((_, p)) = c.trail.back() {
+                    if let Some((_, p)) = c.trail.last() {
                         ui.monospace(format!("{:.5}, {:.5}", p.lat_deg, p.lon_deg));
                     }
                     if let Some((sku, ft)) = c

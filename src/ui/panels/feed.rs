@@ -35,7 +35,45 @@ impl FeedFilter {
     }
 }
 
-pub fn feed(ui: &mut Ui, model: &LiveModel, chain: &Chain, filter: &mut FeedFilter) {
+/// While notifications arrive faster than anyone reads, the feed shows a snapshot refreshed
+/// [`HOLD_S`] apart instead of rows re-laid every frame: it can be read, and a firehose costs
+/// a few layouts of the visible rows a second instead of one per frame. A trickle (a few
+/// since the last refresh) shows at once.
+#[derive(Debug, Default)]
+pub struct FeedHold {
+    /// [`LiveModel::notifications_total`] at the last refresh.
+    shown_total: u64,
+    /// UI time of the last refresh.
+    shown_at_s: f64,
+}
+
+/// How long a fast feed holds still.
+pub const HOLD_S: f64 = 0.25;
+/// New notifications shown at once, without waiting for the hold.
+const TRICKLE: u64 = 5;
+
+impl FeedHold {
+    /// How many of the newest notifications to leave out for now.
+    pub fn held_back(&mut self, total: u64, kept: usize, now_s: f64) -> (usize, Option<f64>) {
+        let new = total.wrapping_sub(self.shown_total);
+        let replaced = total < self.shown_total;
+        let waited = now_s - self.shown_at_s;
+        if replaced || new <= TRICKLE || waited >= HOLD_S || new >= kept as u64 {
+            self.shown_total = total;
+            self.shown_at_s = now_s;
+            return (0, None);
+        }
+        (new as usize, Some(HOLD_S - waited))
+    }
+}
+
+pub fn feed(
+    ui: &mut Ui,
+    model: &LiveModel,
+    chain: &Chain,
+    filter: &mut FeedFilter,
+    hold: &mut FeedHold,
+) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("{} notifications", model.stats.notifications)).strong());
         ui.label(format!(
@@ -85,9 +123,17 @@ pub fn feed(ui: &mut Ui, model: &LiveModel, chain: &Chain, filter: &mut FeedFilt
         let p = model.product(sku)?;
         chain.store_near(p.position, 200.0).map(|s| s.id.clone())
     };
+    let now_s = ui.input(|i| i.time);
+    let (held, refresh_in_s) =
+        hold.held_back(model.notifications_total, model.notifications.len(), now_s);
+    if let Some(s) = refresh_in_s {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs_f64(s.max(0.0)));
+    }
     let rows: Vec<&Notification> = model
         .notifications
         .iter()
+        .skip(held)
         .filter(|n| filter.accepts(n, store_of))
         .collect();
     if rows.is_empty() {
@@ -160,4 +206,28 @@ pub fn chart(ui: &mut Ui, model: &LiveModel, chain: &Chain) {
                 plot.bar_chart(c);
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trickle_shows_at_once_and_a_firehose_is_held_for_a_quarter_second() {
+        let mut hold = FeedHold::default();
+        assert_eq!(hold.held_back(3, 3, 0.0), (0, None));
+        // Five more within a frame: still a trickle.
+        assert_eq!(hold.held_back(8, 8, 0.01), (0, None));
+        // Forty in the next frame: held, with a repaint when the hold ends.
+        let (held, again) = hold.held_back(48, 48, 0.05);
+        assert_eq!(held, 40);
+        assert!((again.unwrap_or(0.0) - 0.21).abs() < 1e-9);
+        assert_eq!(hold.held_back(90, 90, 0.2).0, 82);
+        // A quarter second after the last refresh everything shows.
+        assert_eq!(hold.held_back(95, 95, 0.26), (0, None));
+        // A model replaced by a seek (fewer pushed) shows at once.
+        assert_eq!(hold.held_back(50, 50, 0.27), (0, None));
+        // More new ones than the feed keeps: nothing left to hold, show them.
+        assert_eq!(hold.held_back(6_000, 5_000, 0.28), (0, None));
+    }
 }
