@@ -26,17 +26,9 @@ pub fn pixels_per_metre(projector: &Projector, p: LatLonDeg) -> f32 {
 }
 
 /// Draws the chain; returns how many store footprints were drawn.
-pub fn draw(
-    painter: &Painter,
-    projector: &Projector,
-    chain: &Chain,
-    with_background: bool,
-) -> usize {
+pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain) -> usize {
     let mut drawn = 0;
     let clip = painter.clip_rect();
-    if with_background {
-        painter.rect_filled(clip, 0.0, palette::BACKGROUND);
-    }
     for store in &chain.stores {
         let centre = store.center();
         let px_per_m = pixels_per_metre(projector, centre);

@@ -125,7 +125,6 @@ impl MapView {
             self.tiles = tile_choice.build(ui.ctx());
             self.tiles_for = Some(tile_choice.clone());
         }
-        let has_tiles = self.tiles.is_some();
         let attribution = tile_choice.attribution().unwrap_or_default().to_owned();
         let (selected_uid, selected_sku) = match &self.selection {
             Some(Selection::Customer(uid)) => (Some(Arc::clone(uid)), None),
@@ -154,13 +153,16 @@ impl MapView {
         let map = Map::new(tiles, &mut self.memory, self.home)
             .double_click_to_zoom(true)
             .zoom_with_ctrl(false);
+        // The plain background goes under the map, so tiles draw over it as they arrive and
+        // wherever they do not (no server, offline, still loading) the map looks the same as
+        // without tiles instead of showing the panel colour through.
+        ui.painter()
+            .rect_filled(ui.available_rect_before_wrap(), 0.0, palette::BACKGROUND);
         let inner = map.show(ui, |ui, response, projector, _memory| {
             let painter = ui.painter().with_clip_rect(response.rect);
             let mut drawn = DrawStats::default();
             if layers.footprints {
-                drawn.footprints = chain_layer::draw(&painter, projector, chain, !has_tiles);
-            } else if !has_tiles {
-                painter.rect_filled(response.rect, 0.0, palette::BACKGROUND);
+                drawn.footprints = chain_layer::draw(&painter, projector, chain);
             }
             let screen_map = ScreenMap::new(projector, response.rect);
             let centre = projector.unproject(response.rect.center().to_vec2());
