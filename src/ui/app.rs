@@ -1,11 +1,13 @@
 //! The console: map in the middle, authoring and engine panels on the left, the notification
 //! feed and chart on the right, the source line on top.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
 
 use super::bench::FrameBench;
+use super::file_dialogs::{DialogFor, FileDialogs, Pick};
 use super::map::tiles::TileChoice;
 use super::map::{MapView, Selection};
 use super::model::LiveModel;
@@ -122,6 +124,8 @@ pub struct ConsoleApp {
     form: PromotionForm,
     feed_filter: FeedFilter,
     feed_hold: FeedHold,
+    /// The file dialog that is open (on its own thread).
+    dialogs: FileDialogs,
     rates: RateMeter,
     bench: Option<FrameBench>,
     /// A dump being loaded.
@@ -208,6 +212,7 @@ impl ConsoleApp {
             form: PromotionForm::default(),
             feed_filter: FeedFilter::default(),
             feed_hold: FeedHold::default(),
+            dialogs: FileDialogs::default(),
             rates: RateMeter::default(),
             bench: options
                 .bench
@@ -505,6 +510,9 @@ impl ConsoleApp {
         if !dropped.is_empty() {
             self.open_dumps(dropped);
         }
+        if let Some((purpose, paths)) = self.dialogs.poll() {
+            self.on_dialog_answer(purpose, paths);
+        }
         self.pump(DRAIN_BUDGET);
         let display_ms = self.display_ms();
         self.model.expire(display_ms, KEEP_MATCHES_MS);
@@ -576,12 +584,9 @@ impl ConsoleApp {
         }
         self.recording_controls(ui);
         if ui.button("Open dump…").clicked() {
-            if let Some(paths) = rfd::FileDialog::new()
-                .add_filter("kcat -J dumps", &["jsonl", "json", "gz", "txt"])
-                .pick_files()
-            {
-                self.open_dumps(paths);
-            }
+            let dialog = rfd::AsyncFileDialog::new()
+                .add_filter("kcat -J dumps", &["jsonl", "json", "gz", "txt"]);
+            self.open_dialog(DialogFor::OpenDumps, dialog, Pick::Files, ui.ctx());
         }
         if let Some(e) = &self.session_error {
             ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
@@ -772,30 +777,19 @@ impl ConsoleApp {
             ui.add(egui::TextEdit::singleline(url_template).hint_text("https://…/{z}/{x}/{y}.png"));
             ui.add(egui::TextEdit::singleline(attribution).hint_text("attribution"));
         }
-        if ui.button("Tile folder…").clicked() {
-            if let Some(path) = rfd::FileDialog::new().pick_folder() {
-                *tiles = TileChoice::Folder {
-                    path,
-                    attribution: String::new(),
-                };
-            }
-        }
-        if ui.button("PMTiles file…").clicked() {
-            if let Some(path) = rfd::FileDialog::new()
-                .add_filter("PMTiles", &["pmtiles"])
-                .pick_file()
-            {
-                *tiles = TileChoice::PmTiles {
-                    path,
-                    attribution: String::new(),
-                };
-            }
-        }
         if let TileChoice::Folder { path, attribution }
         | TileChoice::PmTiles { path, attribution } = tiles
         {
             ui.weak(path.display().to_string());
             ui.add(egui::TextEdit::singleline(attribution).hint_text("attribution"));
+        }
+        if ui.button("Tile folder…").clicked() {
+            let dialog = rfd::AsyncFileDialog::new();
+            self.open_dialog(DialogFor::TileFolder, dialog, Pick::Folder, ui.ctx());
+        }
+        if ui.button("PMTiles file…").clicked() {
+            let dialog = rfd::AsyncFileDialog::new().add_filter("PMTiles", &["pmtiles"]);
+            self.open_dialog(DialogFor::PmTilesFile, dialog, Pick::File, ui.ctx());
         }
     }
 
@@ -901,8 +895,74 @@ impl ConsoleApp {
     }
 
     /// Record the live session to a dump (with size and time limits), and the exports.
+    /// Whether a file dialog is open (on its own thread; the console goes on meanwhile).
+    pub fn file_dialog_open(&self) -> bool {
+        self.dialogs.is_open()
+    }
+
+    fn open_dialog(
+        &mut self,
+        purpose: DialogFor,
+        dialog: rfd::AsyncFileDialog,
+        pick: Pick,
+        ctx: &egui::Context,
+    ) {
+        if let Err(e) = self.dialogs.open(purpose, dialog, pick, ctx) {
+            self.session_error = Some(format!("cannot open a file dialog: {e}"));
+        }
+    }
+
+    /// Acts on a file dialog's answer (no paths: the operator cancelled).
+    fn on_dialog_answer(&mut self, purpose: DialogFor, mut paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            return;
+        }
+        let write = |path: &PathBuf, text: String| {
+            std::fs::write(path, text)
+                .err()
+                .map(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        match purpose {
+            DialogFor::OpenDumps => self.open_dumps(paths),
+            DialogFor::TileFolder | DialogFor::PmTilesFile => {
+                let path = paths.swap_remove(0);
+                self.settings.tiles = if purpose == DialogFor::TileFolder {
+                    TileChoice::Folder {
+                        path,
+                        attribution: String::new(),
+                    }
+                } else {
+                    TileChoice::PmTiles {
+                        path,
+                        attribution: String::new(),
+                    }
+                };
+            }
+            DialogFor::RecordTo => {
+                if let Some(session) = &self.session {
+                    session.start_recording(RecordingLimits {
+                        path: paths.swap_remove(0),
+                        max_bytes: Some(self.settings.record_max_mb * 1_000_000),
+                        max_duration: Some(Duration::from_secs(
+                            self.settings.record_max_minutes * 60,
+                        )),
+                    });
+                }
+            }
+            DialogFor::FeedCsv => {
+                self.session_error = write(&paths[0], super::export::feed_csv(&self.model));
+            }
+            DialogFor::ViewGeoJson => {
+                let now = self.model.latest_event_ms.unwrap_or(0);
+                let text = super::export::view_geojson(&self.chain, &self.model, now);
+                self.session_error = write(&paths[0], text);
+            }
+        }
+    }
+
     fn recording_controls(&mut self, ui: &mut Ui) {
         let Some(session) = &self.session else { return };
+        let mut record_to = false;
         match &self.model.stats.recording {
             Some(r) if r.active => {
                 ui.label(
@@ -946,51 +1006,28 @@ impl ConsoleApp {
                         );
                     });
                     if ui.button("Choose file and start").clicked() {
-                        if let Some(path) = rfd::FileDialog::new()
-                            .set_file_name("session.jsonl.gz")
-                            .save_file()
-                        {
-                            session.start_recording(RecordingLimits {
-                                path,
-                                max_bytes: Some(self.settings.record_max_mb * 1_000_000),
-                                max_duration: Some(Duration::from_secs(
-                                    self.settings.record_max_minutes * 60,
-                                )),
-                            });
-                        }
+                        record_to = true;
                         ui.close();
                     }
                 });
             }
         }
+        if record_to {
+            let dialog = rfd::AsyncFileDialog::new().set_file_name("session.jsonl.gz");
+            self.open_dialog(DialogFor::RecordTo, dialog, Pick::SaveFile, ui.ctx());
+        }
         ui.menu_button("Export…", |ui| {
             if ui.button("Notification feed as CSV…").clicked() {
-                if let Some(path) = rfd::FileDialog::new()
-                    .set_file_name("notifications.csv")
-                    .save_file()
-                {
-                    let result = std::fs::write(&path, super::export::feed_csv(&self.model));
-                    self.session_error = result
-                        .err()
-                        .map(|e| format!("cannot write {}: {e}", path.display()));
-                }
+                let dialog = rfd::AsyncFileDialog::new().set_file_name("notifications.csv");
+                self.open_dialog(DialogFor::FeedCsv, dialog, Pick::SaveFile, ui.ctx());
                 ui.close();
             }
             if ui
                 .button("Stores, products and rings as GeoJSON…")
                 .clicked()
             {
-                if let Some(path) = rfd::FileDialog::new()
-                    .set_file_name("view.geojson")
-                    .save_file()
-                {
-                    let now = self.model.latest_event_ms.unwrap_or(0);
-                    let text = super::export::view_geojson(&self.chain, &self.model, now);
-                    let result = std::fs::write(&path, text);
-                    self.session_error = result
-                        .err()
-                        .map(|e| format!("cannot write {}: {e}", path.display()));
-                }
+                let dialog = rfd::AsyncFileDialog::new().set_file_name("view.geojson");
+                self.open_dialog(DialogFor::ViewGeoJson, dialog, Pick::SaveFile, ui.ctx());
                 ui.close();
             }
         });

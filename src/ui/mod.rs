@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench;
 pub mod export;
+pub mod file_dialogs;
 pub mod kafka_source;
 pub mod map;
 pub mod model;

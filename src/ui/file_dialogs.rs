@@ -1,0 +1,91 @@
+//! File dialogs off the UI thread. rfd's async dialog (the XDG desktop portal, with rfd's
+//! zenity fallback) runs on a thread of its own and the console picks the answer up on a later
+//! frame: the map, the feed and the engine's drain go on while the operator browses, and a
+//! dialog that never answers cannot freeze the window.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+/// What a dialog's answer is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogFor {
+    OpenDumps,
+    TileFolder,
+    PmTilesFile,
+    RecordTo,
+    FeedCsv,
+    ViewGeoJson,
+}
+
+/// What the dialog asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    Files,
+    Folder,
+    File,
+    SaveFile,
+}
+
+/// The dialog that is open, if any (one at a time, as desktops show them).
+#[derive(Debug, Default)]
+pub struct FileDialogs {
+    pending: Option<(DialogFor, mpsc::Receiver<Vec<PathBuf>>)>,
+}
+
+impl FileDialogs {
+    pub fn is_open(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Opens `dialog` on its own thread unless a dialog is open already; the answer comes
+    /// from [`FileDialogs::poll`]. Err when no thread could be started.
+    pub fn open(
+        &mut self,
+        purpose: DialogFor,
+        dialog: rfd::AsyncFileDialog,
+        pick: Pick,
+        ctx: &egui::Context,
+    ) -> std::io::Result<()> {
+        if self.is_open() {
+            return Ok(());
+        }
+        let (answer, receiver) = mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::Builder::new()
+            .name("instore-file-dialog".into())
+            .spawn(move || {
+                let paths = pollster::block_on(ask(dialog, pick));
+                let _ = answer.send(paths);
+                ctx.request_repaint();
+            })?;
+        self.pending = Some((purpose, receiver));
+        Ok(())
+    }
+
+    /// The answer of the open dialog once it has one (no paths: cancelled).
+    pub fn poll(&mut self) -> Option<(DialogFor, Vec<PathBuf>)> {
+        let (purpose, receiver) = self.pending.as_ref()?;
+        let answer = match receiver.try_recv() {
+            Ok(paths) => Some((*purpose, paths)),
+            Err(mpsc::TryRecvError::Empty) => return None,
+            // The dialog thread ended without an answer: as cancelled.
+            Err(mpsc::TryRecvError::Disconnected) => Some((*purpose, Vec::new())),
+        };
+        self.pending = None;
+        answer
+    }
+}
+
+async fn ask(dialog: rfd::AsyncFileDialog, pick: Pick) -> Vec<PathBuf> {
+    let path = |h: rfd::FileHandle| h.path().to_path_buf();
+    match pick {
+        Pick::Files => dialog
+            .pick_files()
+            .await
+            .map(|handles| handles.into_iter().map(path).collect())
+            .unwrap_or_default(),
+        Pick::Folder => dialog.pick_folder().await.map(path).into_iter().collect(),
+        Pick::File => dialog.pick_file().await.map(path).into_iter().collect(),
+        Pick::SaveFile => dialog.save_file().await.map(path).into_iter().collect(),
+    }
+}

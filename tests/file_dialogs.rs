@@ -1,0 +1,105 @@
+//! The console's file dialogs run off the UI thread. A stand-in `zenity` (rfd's fallback when
+//! no desktop portal answers, as on CI) holds the dialog open until the test releases it: the
+//! console keeps taking records meanwhile, then opens the dump the "operator" picked. Its own
+//! test binary because it changes PATH; no real dialog is ever shown.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable as _;
+use egui_kittest::Harness;
+use instore::engine::{RawRecord, Topic};
+use instore::io::chain::Chain;
+use instore::ui::{ConsoleApp, ConsoleOptions};
+
+/// Answers with $INSTORE_TEST_ANSWER once $INSTORE_TEST_RELEASE exists; gives up (as a
+/// cancelled dialog) after ten seconds.
+const FAKE_ZENITY: &str = r#"#!/bin/sh
+i=0
+while [ $i -lt 200 ]; do
+  if [ -e "$INSTORE_TEST_RELEASE" ]; then
+    printf '%s\n' "$INSTORE_TEST_ANSWER"
+    exit 0
+  fi
+  sleep 0.05
+  i=$((i + 1))
+done
+exit 1
+"#;
+
+fn step_until(h: &mut Harness<'_, ConsoleApp>, what: &str, done: impl Fn(&ConsoleApp) -> bool) {
+    for _ in 0..2_000 {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("gave up waiting for {what}");
+}
+
+#[test]
+fn open_dump_asks_off_the_ui_thread_and_opens_the_picked_dump() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zenity = dir.path().join("zenity");
+    std::fs::write(&zenity, FAKE_ZENITY).expect("write zenity");
+    std::fs::set_permissions(&zenity, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let dump = dir.path().join("picked.jsonl");
+    std::fs::write(&dump, include_str!("data/parity/sample-1.jsonl")).expect("dump");
+    let release = dir.path().join("release");
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // SAFETY (set_var): this binary has this one test and sets these before any thread of
+    // its own starts.
+    std::env::set_var("PATH", path);
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    std::env::set_var("INSTORE_TEST_RELEASE", &release);
+    std::env::set_var("INSTORE_TEST_ANSWER", &dump);
+
+    let options = ConsoleOptions::new(Chain::builtin().expect("chain"));
+    let mut app = ConsoleApp::new(options, None);
+    app.start_bus_only();
+    let mut h = Harness::builder()
+        .with_size([1500.0, 950.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+    h.run_steps(2);
+    h.get_by_label("Open dump…").click();
+    // Were the dialog on the UI thread, this step would last until the stand-in gave up and
+    // no dialog would be open after it.
+    h.run_steps(3);
+    assert!(h.state().file_dialog_open());
+
+    // The console goes on taking records while the dialog is open.
+    let ping = RawRecord {
+        timestamp_ms: Some(1_764_147_600_000),
+        payload: Some(
+            r#"{"uid": "u1", "latitude": 41.88, "longitude": -87.62, "country": "USA"}"#
+                .to_owned()
+                .into(),
+        ),
+        ..RawRecord::default()
+    };
+    h.state()
+        .session()
+        .expect("bus session")
+        .producer()
+        .publish(Topic::CustomersLocations, ping)
+        .expect("bus open");
+    step_until(&mut h, "the ping to be drawn", |a| {
+        a.model.customers.len() == 1
+    });
+    assert!(
+        h.state().file_dialog_open(),
+        "still waiting for the operator"
+    );
+
+    std::fs::write(&release, "").expect("release");
+    step_until(&mut h, "the picked dump to open", |a| {
+        a.session()
+            .is_some_and(|s| s.label().starts_with("Replay · 1 file"))
+    });
+    assert!(!h.state().file_dialog_open());
+}
