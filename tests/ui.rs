@@ -103,8 +103,13 @@ fn a_promotion_typed_into_the_form_reaches_the_bus_and_lights_the_ring() {
     h.run_steps(2);
     assert!(h.query_by_label_contains("from 0 to 100").is_some());
     assert!(h.state().outbox.items.is_empty());
+    assert_eq!(
+        h.state().settings.draft.segment,
+        "SegmentA",
+        "the typed SKU fills its segment"
+    );
 
-    // Fix it, pick the segment from the combo box, publish.
+    // Fix it, pick the segment from the combo box anyway, publish.
     h.state_mut().settings.draft.discount_pct = "20".into();
     h.get_by_label("segment").click();
     h.run_steps(2);

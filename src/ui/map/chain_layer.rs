@@ -29,6 +29,7 @@ pub fn pixels_per_metre(projector: &Projector, p: LatLonDeg) -> f32 {
 pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain) -> usize {
     let mut drawn = 0;
     let clip = painter.clip_rect();
+    let mut far: Vec<(Pos2, &str)> = Vec::new();
     for store in &chain.stores {
         let centre = store.center();
         let px_per_m = pixels_per_metre(projector, centre);
@@ -36,14 +37,7 @@ pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain) -> usize {
         // Far away or tiny: a dot and a name is all that reads.
         if px_per_m < 0.4 {
             if clip.expand(100.0).contains(at) {
-                painter.circle_filled(at, 5.0, palette::FOOTPRINT_EDGE);
-                painter.text(
-                    at + egui::vec2(8.0, 0.0),
-                    Align2::LEFT_CENTER,
-                    &store.name,
-                    FontId::proportional(12.0),
-                    palette::TEXT,
-                );
+                far.push((at, store.name.as_str()));
             }
             continue;
         }
@@ -114,7 +108,51 @@ pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain) -> usize {
             );
         }
     }
+    draw_far_stores(painter, &far);
     drawn
+}
+
+/// Stores whose dots are closer than this share one label.
+const CLUSTER_PX: f32 = 28.0;
+
+/// Stores seen from far away: a dot each, and one label per cluster of nearby stores ("Loop
+/// +1"), placed right of the dots, else left, above or below, else left out, so names never
+/// print over each other.
+fn draw_far_stores(painter: &Painter, far: &[(Pos2, &str)]) {
+    let mut clusters: Vec<(Pos2, &str, usize)> = Vec::new();
+    for &(at, name) in far {
+        painter.circle_filled(at, 5.0, palette::FOOTPRINT_EDGE);
+        match clusters
+            .iter_mut()
+            .find(|(anchor, _, _)| anchor.distance(at) < CLUSTER_PX)
+        {
+            Some(cluster) => cluster.2 += 1,
+            None => clusters.push((at, name, 0)),
+        }
+    }
+    let font = FontId::proportional(12.0);
+    let mut placed: Vec<egui::Rect> = Vec::new();
+    for (at, name, others) in clusters {
+        let text = if others == 0 {
+            name.to_owned()
+        } else {
+            format!("{name} +{others}")
+        };
+        let galley = painter.layout_no_wrap(text, font.clone(), palette::TEXT);
+        let size = galley.size();
+        let at_offset = |dx: f32, dy: f32| egui::Rect::from_min_size(at + egui::vec2(dx, dy), size);
+        let candidates = [
+            at_offset(9.0, -size.y / 2.0),
+            at_offset(-9.0 - size.x, -size.y / 2.0),
+            at_offset(4.0, -size.y - 5.0),
+            at_offset(4.0, 5.0),
+        ];
+        let free = |r: &egui::Rect| placed.iter().all(|p| !p.intersects(*r));
+        if let Some(rect) = candidates.into_iter().find(free) {
+            painter.galley(rect.min, galley, palette::TEXT);
+            placed.push(rect);
+        }
+    }
 }
 
 fn footprint_top(projector: &Projector, ring: &[LatLonDeg]) -> Pos2 {

@@ -19,6 +19,25 @@ pub fn nice_length(max: f64) -> f64 {
         .unwrap_or(magnitude)
 }
 
+/// A unit of the scale bar: its name, its length in metres, and the length in metres from
+/// which on it is used.
+type Unit = (&'static str, f64, f64);
+
+/// Feet near stores (geofences are in feet), miles from a mile up.
+const IMPERIAL: [Unit; 2] = [("ft", 0.3048, 0.0), ("mi", 1_609.344, 1_609.344)];
+const METRIC: [Unit; 2] = [("m", 1.0, 0.0), ("km", 1_000.0, 1_000.0)];
+
+/// A round length at most `max_m` in the largest unit that fits: (metres, label).
+pub fn scale_length(max_m: f64, units: &[Unit]) -> (f64, String) {
+    let (name, unit_m, _) = units
+        .iter()
+        .rev()
+        .find(|(_, _, from_m)| max_m >= *from_m)
+        .unwrap_or(&units[0]);
+    let length = nice_length(max_m / unit_m);
+    (length * unit_m, format!("{length} {name}"))
+}
+
 pub fn draw_scale_bar(painter: &Painter, projector: &Projector) {
     let clip = painter.clip_rect();
     let px_per_m =
@@ -27,8 +46,8 @@ pub fn draw_scale_bar(painter: &Painter, projector: &Projector) {
         return;
     }
     let max_px = 140.0;
-    let feet = nice_length(max_px / px_per_m / 0.3048);
-    let metres = nice_length(max_px / px_per_m);
+    let (imperial_m, imperial) = scale_length(max_px / px_per_m, &IMPERIAL);
+    let (metric_m, metric) = scale_length(max_px / px_per_m, &METRIC);
     let origin = Pos2::new(clip.left() + 14.0, clip.bottom() - 16.0);
     let bg = Rect::from_min_size(
         origin - Vec2::new(6.0, 34.0),
@@ -37,12 +56,8 @@ pub fn draw_scale_bar(painter: &Painter, projector: &Projector) {
     painter.rect_filled(bg, 4.0, Color32::from_white_alpha(200));
     let stroke = Stroke::new(2.0, palette::TEXT);
     for (length_px, label, y) in [
-        (
-            (feet * 0.3048 * px_per_m) as f32,
-            format!("{feet} ft"),
-            -20.0,
-        ),
-        ((metres * px_per_m) as f32, format!("{metres} m"), 0.0),
+        ((imperial_m * px_per_m) as f32, imperial, -20.0),
+        ((metric_m * px_per_m) as f32, metric, 0.0),
     ] {
         let a = origin + Vec2::new(0.0, y);
         let b = a + Vec2::new(length_px, 0.0);
@@ -75,7 +90,7 @@ pub fn draw_attribution(painter: &Painter, text: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::nice_length;
+    use super::{nice_length, scale_length, IMPERIAL, METRIC};
 
     #[test]
     fn nice_lengths() {
@@ -83,5 +98,19 @@ mod tests {
         assert_eq!(nice_length(260.0), 200.0);
         assert_eq!(nice_length(7.3), 5.0);
         assert_eq!(nice_length(0.0), 0.0);
+    }
+
+    #[test]
+    fn the_scale_bar_switches_to_miles_and_kilometres_when_zoomed_out() {
+        // A store view: feet and metres.
+        assert_eq!(scale_length(30.0, &IMPERIAL).1, "50 ft");
+        assert_eq!(scale_length(30.0, &METRIC).1, "20 m");
+        // A chain view across a continent.
+        let (m, label) = scale_length(2_500_000.0, &IMPERIAL);
+        assert_eq!(label, "1000 mi");
+        assert!((m - 1_609_344.0).abs() < 1e-6);
+        assert_eq!(scale_length(2_500_000.0, &METRIC).1, "2000 km");
+        // Just under a mile stays in feet.
+        assert_eq!(scale_length(1_500.0, &IMPERIAL).1, "2000 ft");
     }
 }

@@ -87,18 +87,27 @@ pub fn form(
             if !draft.whole_segment {
                 let label = ui.label("SKU");
                 ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut draft.sku)
-                            .desired_width(80.0)
-                            .id_salt("sku"),
-                    )
-                    .labelled_by(label.id);
+                    let edited = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut draft.sku)
+                                .desired_width(80.0)
+                                .id_salt("sku"),
+                        )
+                        .labelled_by(label.id)
+                        .changed();
                     let known = draft
                         .sku
                         .trim()
                         .parse::<i64>()
                         .ok()
                         .and_then(|s| model.product(s));
+                    // A typed SKU the engine knows fills its segment, as picking it does.
+                    if let Some(segment) = known
+                        .filter(|_| edited)
+                        .and_then(|p| p.product.segment.as_deref())
+                    {
+                        draft.segment = segment.to_owned();
+                    }
                     match known {
                         Some(p) => {
                             ui.weak(format!(
