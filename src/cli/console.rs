@@ -8,6 +8,7 @@ use crate::io::formats::ValuesOptions;
 use crate::io::kafka::client::StartAt;
 use crate::io::simulator::SimProfile;
 use crate::ui::bench::{bench_chain, bench_sim_config, HALL_ZOOM};
+use crate::ui::map::tiles::TileChoice;
 use crate::ui::outbox::Outbox;
 use crate::ui::{run_console, ConsoleOptions};
 
@@ -29,6 +30,13 @@ pub struct ConsoleArgs {
     /// 3339); without it, one second per line.
     #[arg(long, value_name = "FIELD")]
     pub ts_field: Option<String>,
+    /// Map tiles under the stores: an http(s) URL template with {z}/{x}/{y}, a folder of
+    /// {z}/{x}/{y}.png tiles, or a .pmtiles file (kept for later runs; the Tiles menu changes it).
+    #[arg(long, value_name = "TEMPLATE|FOLDER|FILE")]
+    pub tiles: Option<String>,
+    /// The attribution drawn on the map for --tiles (OpenStreetMap's for its tile servers).
+    #[arg(long, value_name = "TEXT", requires = "tiles")]
+    pub tiles_attribution: Option<String>,
     /// With Kafka: where reading starts (earliest, latest, or an RFC 3339 time).
     #[arg(long, default_value = "latest")]
     pub from: StartAt,
@@ -67,6 +75,11 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
                 topic: args.topic.clone(),
                 ts_field: args.ts_field.clone(),
             },
+            tiles: args
+                .tiles
+                .as_deref()
+                .map(|t| TileChoice::from_arg(t, args.tiles_attribution.as_deref()))
+                .transpose()?,
             ..ConsoleOptions::new(args.sim.chain()?)
         }
     };

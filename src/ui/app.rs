@@ -51,6 +51,9 @@ pub struct ConsoleOptions {
     pub dumps: Vec<std::path::PathBuf>,
     /// For dumps of plain JSON values: their topic and time field.
     pub values: ValuesOptions,
+    /// `--tiles`: the tile source for this run (and the next, as it is saved with the
+    /// settings), instead of the one saved.
+    pub tiles: Option<TileChoice>,
 }
 
 impl ConsoleOptions {
@@ -66,6 +69,7 @@ impl ConsoleOptions {
             outbox_path: None,
             dumps: Vec::new(),
             values: ValuesOptions::default(),
+            tiles: None,
         }
     }
 }
@@ -180,6 +184,9 @@ impl ConsoleApp {
         let mut settings: ConsoleSettings = storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
+        if let Some(tiles) = &options.tiles {
+            settings.tiles = tiles.clone();
+        }
         if !settings
             .store_id
             .as_ref()

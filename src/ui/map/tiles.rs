@@ -69,6 +69,52 @@ impl TileChoice {
     }
 }
 
+/// Why `--tiles` was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TileArgError {
+    #[error("the URL template {0:?} needs {{z}}, {{x}} and {{y}}")]
+    Template(String),
+    #[error("{0} is neither a tile folder nor a .pmtiles file")]
+    NotFound(String),
+}
+
+impl TileChoice {
+    /// `--tiles`: an `http(s)://…{z}/{x}/{y}…` template, a `.pmtiles` file or a
+    /// `{z}/{x}/{y}.png` folder. `attribution` defaults to OpenStreetMap's for
+    /// openstreetmap.org tiles and to nothing otherwise (say it with `--tiles-attribution`).
+    pub fn from_arg(arg: &str, attribution: Option<&str>) -> Result<TileChoice, TileArgError> {
+        let attribution = |default: &str| attribution.unwrap_or(default).to_owned();
+        if arg.starts_with("http://") || arg.starts_with("https://") {
+            if !["{z}", "{x}", "{y}"].iter().all(|p| arg.contains(p)) {
+                return Err(TileArgError::Template(arg.to_owned()));
+            }
+            let osm = if arg.contains("openstreetmap.org") {
+                "© OpenStreetMap contributors"
+            } else {
+                ""
+            };
+            return Ok(TileChoice::Http {
+                url_template: arg.to_owned(),
+                attribution: attribution(osm),
+            });
+        }
+        let path = PathBuf::from(arg);
+        if path.is_file() && path.extension().is_some_and(|e| e == "pmtiles") {
+            Ok(TileChoice::PmTiles {
+                path,
+                attribution: attribution(""),
+            })
+        } else if path.is_dir() {
+            Ok(TileChoice::Folder {
+                path,
+                attribution: attribution(""),
+            })
+        } else {
+            Err(TileArgError::NotFound(arg.to_owned()))
+        }
+    }
+}
+
 /// Where downloaded tiles are kept between runs.
 fn tile_cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
@@ -200,6 +246,30 @@ mod tests {
             expand_template(TileChoice::OSM_TEMPLATE, id),
             "https://tile.openstreetmap.org/7/3/5.png"
         );
+    }
+
+    #[test]
+    fn tiles_from_the_command_line() {
+        let osm = TileChoice::from_arg(TileChoice::OSM_TEMPLATE, None).unwrap();
+        assert_eq!(osm.attribution(), Some("© OpenStreetMap contributors"));
+        assert_eq!(
+            TileChoice::from_arg("https://tiles.example/{z}/{x}.png", None),
+            Err(TileArgError::Template(
+                "https://tiles.example/{z}/{x}.png".into()
+            ))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let folder = TileChoice::from_arg(dir.path().to_str().unwrap(), Some("© us")).unwrap();
+        assert!(matches!(folder, TileChoice::Folder { .. }));
+        assert_eq!(folder.attribution(), Some("© us"));
+        let file = dir.path().join("city.pmtiles");
+        std::fs::write(&file, b"").unwrap();
+        let pmtiles = TileChoice::from_arg(file.to_str().unwrap(), None).unwrap();
+        assert!(matches!(pmtiles, TileChoice::PmTiles { .. }));
+        assert!(matches!(
+            TileChoice::from_arg("/no/such/place", None),
+            Err(TileArgError::NotFound(_))
+        ));
     }
 
     #[test]
