@@ -417,6 +417,11 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
 }
 
+/// Whether `bytes` needs any JSON string escape (almost never for ids, countries, segments).
+pub fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| STRING_SPECIAL[usize::from(b)])
+}
+
 /// Appends `bytes` (UTF-8) with JSON string escapes, no quotes.
 pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut rest = bytes;

@@ -1,10 +1,11 @@
 //! The two output streams as records: topic, key, timestamp and the JSON value ksqlDB writes
 //! (upper-case field names).
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use super::decimal::Decimal5;
-use super::json::{write_escaped, write_json_string};
+use super::json::{needs_escape, write_escaped, write_json_string};
 use super::nearby_join::NearbyCustomer;
 use super::promotion_join::ValidPromotion;
 use super::record::Promotion;
@@ -149,6 +150,14 @@ impl<'a> ObjectWriter<'a> {
         };
         match self.embedding {
             Embedding::Plain => write_json_string(self.out, s),
+            // The common case (ids, countries, segments): nothing to escape, so the literal
+            // escaped once more is the value between escaped quotes. Outputs are written by
+            // the hundred million on dense dumps; this skips a buffer and two passes each.
+            Embedding::InString if !needs_escape(s.as_bytes()) => {
+                self.out.extend_from_slice(b"\\\"");
+                self.out.extend_from_slice(s.as_bytes());
+                self.out.extend_from_slice(b"\\\"");
+            }
             Embedding::InString => {
                 // Escape the JSON literal once more; short values, so a small buffer is fine.
                 let mut literal = Vec::with_capacity(s.len() + 2);
@@ -192,7 +201,8 @@ impl<'a> ObjectWriter<'a> {
     fn extras(&mut self, promotion: &Promotion) {
         if let Some(pct) = promotion.discount_pct {
             self.name("DISCOUNT_PCT");
-            self.out.extend_from_slice(pct.to_string().as_bytes());
+            // Straight into the line: no String per output.
+            let _ = write!(self.out, "{pct}");
         }
         if let Some(title) = promotion.title.as_deref() {
             self.string("TITLE", Some(title));
