@@ -99,7 +99,13 @@ impl Notifier {
         let mut suppressed_before = 0;
         if let Some(states) = self.last.get_mut(&**uid) {
             let states = Arc::make_mut(states);
-            if let Some(state) = states.iter_mut().find(|s| *s.pid == **pid) {
+            // Records of one promotion share its pid's allocation: compare pointers first and
+            // the text only when none matches (a re-published promotion, a new one).
+            let at = states
+                .iter()
+                .position(|s| Arc::ptr_eq(&s.pid, pid))
+                .or_else(|| states.iter().position(|s| *s.pid == **pid));
+            if let Some(state) = at.map(|i| &mut states[i]) {
                 if (ts - state.last_ms).abs() < cooldown {
                     state.suppressed += 1;
                     return None;
