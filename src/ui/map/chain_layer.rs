@@ -25,11 +25,21 @@ pub fn pixels_per_metre(projector: &Projector, p: LatLonDeg) -> f32 {
     projector.scale_pixel_per_meter(lat_lon(p.lat_deg, p.lon_deg))
 }
 
-/// Draws the chain; returns how many store footprints were drawn.
-pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain) -> usize {
+/// Stores seen from far away, whose names go on top of everything else on the map
+/// ([`FarStores::draw_labels`], after the live layers' pulses).
+#[derive(Debug, Default)]
+pub struct FarStores<'a>(Vec<(Pos2, &'a str)>);
+
+/// Draws the chain; returns how many store footprints were drawn and the far-away stores to
+/// label.
+pub fn draw<'a>(
+    painter: &Painter,
+    projector: &Projector,
+    chain: &'a Chain,
+) -> (usize, FarStores<'a>) {
     let mut drawn = 0;
     let clip = painter.clip_rect();
-    let mut far: Vec<(Pos2, &str)> = Vec::new();
+    let mut far = FarStores::default();
     for store in &chain.stores {
         let centre = store.center();
         let px_per_m = pixels_per_metre(projector, centre);
@@ -37,7 +47,8 @@ pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain) -> usize {
         // Far away or tiny: a dot and a name is all that reads.
         if px_per_m < 0.4 {
             if clip.expand(100.0).contains(at) {
-                far.push((at, store.name.as_str()));
+                painter.circle_filled(at, 5.0, palette::FOOTPRINT_EDGE);
+                far.0.push((at, store.name.as_str()));
             }
             continue;
         }
@@ -108,28 +119,31 @@ pub fn draw(painter: &Painter, projector: &Projector, chain: &Chain) -> usize {
             );
         }
     }
-    draw_far_stores(painter, &far);
-    drawn
+    (drawn, far)
 }
 
 /// Stores whose dots are closer than this share one label.
 const CLUSTER_PX: f32 = 28.0;
 
-/// Stores seen from far away: a dot each, and one label per cluster of nearby stores ("Loop
-/// +1"), placed right of the dots, else left, above or below, else left out, so names never
-/// print over each other.
-fn draw_far_stores(painter: &Painter, far: &[(Pos2, &str)]) {
-    let mut clusters: Vec<(Pos2, &str, usize)> = Vec::new();
-    for &(at, name) in far {
-        painter.circle_filled(at, 5.0, palette::FOOTPRINT_EDGE);
-        match clusters
-            .iter_mut()
-            .find(|(anchor, _, _)| anchor.distance(at) < CLUSTER_PX)
-        {
-            Some(cluster) => cluster.2 += 1,
-            None => clusters.push((at, name, 0)),
+impl FarStores<'_> {
+    /// One label per cluster of nearby stores ("Loop +1"), placed right of the dots, else
+    /// left, above or below, else left out, so names never print over each other.
+    pub fn draw_labels(&self, painter: &Painter) {
+        let mut clusters: Vec<(Pos2, &str, usize)> = Vec::new();
+        for &(at, name) in &self.0 {
+            match clusters
+                .iter_mut()
+                .find(|(anchor, _, _)| anchor.distance(at) < CLUSTER_PX)
+            {
+                Some(cluster) => cluster.2 += 1,
+                None => clusters.push((at, name, 0)),
+            }
         }
+        draw_cluster_labels(painter, clusters);
     }
+}
+
+fn draw_cluster_labels(painter: &Painter, clusters: Vec<(Pos2, &str, usize)>) {
     let font = FontId::proportional(12.0);
     let mut placed: Vec<egui::Rect> = Vec::new();
     for (at, name, others) in clusters {

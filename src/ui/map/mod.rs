@@ -173,8 +173,11 @@ impl MapView {
         let inner = map.show(ui, |ui, response, projector, _memory| {
             let painter = ui.painter().with_clip_rect(response.rect);
             let mut drawn = DrawStats::default();
+            let mut far_stores = chain_layer::FarStores::default();
             if layers.footprints {
-                drawn.footprints = chain_layer::draw(&painter, projector, chain);
+                let (footprints, far) = chain_layer::draw(&painter, projector, chain);
+                drawn.footprints = footprints;
+                far_stores = far;
             }
             let screen_map = ScreenMap::new(projector, response.rect);
             let centre = projector.unproject(response.rect.center().to_vec2());
@@ -213,6 +216,7 @@ impl MapView {
                 customers,
             );
             live_layers::draw_matches(&painter, &screen_map, &cx, &mut drawn);
+            far_stores.draw_labels(&painter);
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
             // Shoppers are drawn on top, so they win the hover.
