@@ -236,7 +236,12 @@ fn hovering_a_shopper_or_a_product_says_who_or_what_it_is_and_a_click_selects() 
         h.state().map.hovered,
         Some(Selection::Customer("shopper-1".into()))
     );
-    assert!(h.query_by_label("Customer shopper-1").is_some(), "tooltip");
+    let tip = h.get_by_label("Customer shopper-1").rect();
+    // Beside the pointer, not wherever the (window-sized) map widget would put it.
+    assert!(
+        tip.expand(40.0).contains(at),
+        "tooltip at {tip:?}, pointer at {at:?}"
+    );
 
     let product = h.state().map.screen_of(centre).expect("a map frame");
     h.hover_at(product);

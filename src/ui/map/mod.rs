@@ -224,7 +224,12 @@ impl MapView {
                 .map(Selection::Customer)
                 .or(product.map(Selection::Product));
             if let Some(h) = &hovered {
-                response.show_tooltip_ui(|ui| tooltip(ui, &cx, h));
+                // Next to the pointer: placed by the widget, the tooltip would sit under the
+                // whole map, far from the shopper it describes.
+                egui::Tooltip::for_enabled(response)
+                    .at_pointer()
+                    .gap(12.0)
+                    .show(|ui| tooltip(ui, &cx, h));
             }
             (hovered, response.clicked(), drawn, response.rect)
         });
