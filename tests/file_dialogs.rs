@@ -96,10 +96,21 @@ fn open_dump_asks_off_the_ui_thread_and_opens_the_picked_dump() {
         "still waiting for the operator"
     );
 
+    // A second dialog waits for the first, and says so.
+    h.get_by_label("Open dump…").click();
+    h.run_steps(2);
+    let busy = "a file dialog is already open: answer it first";
+    assert!(h.query_by_label(busy).is_some());
+
     std::fs::write(&release, "").expect("release");
     step_until(&mut h, "the picked dump to open", |a| {
         a.session()
             .is_some_and(|s| s.label().starts_with("Replay · 1 file"))
     });
     assert!(!h.state().file_dialog_open());
+    h.run_steps(2);
+    assert!(
+        h.query_by_label(busy).is_none(),
+        "the notice goes with the dialog"
+    );
 }

@@ -74,6 +74,9 @@ impl ConsoleOptions {
     }
 }
 
+/// Shown when a second file dialog is asked for while one is open (until it is answered).
+const DIALOG_BUSY: &str = "a file dialog is already open: answer it first";
+
 /// Time the UI spends per frame moving engine events into the model; the rest waits.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 /// Matches stay in the model this long (event time) for lines and pulses.
@@ -518,6 +521,9 @@ impl ConsoleApp {
             self.open_dumps(dropped);
         }
         if let Some((purpose, paths)) = self.dialogs.poll() {
+            if self.session_error.as_deref() == Some(DIALOG_BUSY) {
+                self.session_error = None;
+            }
             self.on_dialog_answer(purpose, paths);
         }
         self.pump(DRAIN_BUDGET);
@@ -901,7 +907,6 @@ impl ConsoleApp {
         feed::chart(ui, &self.model, &self.chain);
     }
 
-    /// Record the live session to a dump (with size and time limits), and the exports.
     /// Whether a file dialog is open (on its own thread; the console goes on meanwhile).
     pub fn file_dialog_open(&self) -> bool {
         self.dialogs.is_open()
@@ -914,8 +919,10 @@ impl ConsoleApp {
         pick: Pick,
         ctx: &egui::Context,
     ) {
-        if let Err(e) = self.dialogs.open(purpose, dialog, pick, ctx) {
-            self.session_error = Some(format!("cannot open a file dialog: {e}"));
+        match self.dialogs.open(purpose, dialog, pick, ctx) {
+            Ok(true) => {}
+            Ok(false) => self.session_error = Some(DIALOG_BUSY.into()),
+            Err(e) => self.session_error = Some(format!("cannot open a file dialog: {e}")),
         }
     }
 
@@ -967,6 +974,7 @@ impl ConsoleApp {
         }
     }
 
+    /// Record the live session to a dump (with size and time limits), and the exports.
     fn recording_controls(&mut self, ui: &mut Ui) {
         let Some(session) = &self.session else { return };
         let mut record_to = false;

@@ -37,17 +37,17 @@ impl FileDialogs {
         self.pending.is_some()
     }
 
-    /// Opens `dialog` on its own thread unless a dialog is open already; the answer comes
-    /// from [`FileDialogs::poll`]. Err when no thread could be started.
+    /// Opens `dialog` on its own thread unless a dialog is open already (then false); the
+    /// answer comes from [`FileDialogs::poll`]. Err when no thread could be started.
     pub fn open(
         &mut self,
         purpose: DialogFor,
         dialog: rfd::AsyncFileDialog,
         pick: Pick,
         ctx: &egui::Context,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<bool> {
         if self.is_open() {
-            return Ok(());
+            return Ok(false);
         }
         let (answer, receiver) = mpsc::channel();
         let ctx = ctx.clone();
@@ -59,7 +59,7 @@ impl FileDialogs {
                 ctx.request_repaint();
             })?;
         self.pending = Some((purpose, receiver));
-        Ok(())
+        Ok(true)
     }
 
     /// The answer of the open dialog once it has one (no paths: cancelled).
