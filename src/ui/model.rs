@@ -99,7 +99,7 @@ pub struct LiveModel {
     pub valid_by_sku: FxHashMap<i64, ValidMark>,
     pub promotions: VecDeque<PromotionSeen>,
     /// Inline (trail and all): the map walks every shopper every frame, and a replay
-    /// checkpoint's copy of a few thousand shoppers is a memcpy of a few hundred kilobytes.
+    /// checkpoint copies ~350 bytes per shopper (no allocation).
     pub customers: FxHashMap<Arc<str>, CustomerView>,
     pub matches: VecDeque<PingMatch>,
     pub notifications: VecDeque<Notification>,

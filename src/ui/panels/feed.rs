@@ -53,7 +53,8 @@ pub const HOLD_S: f64 = 0.25;
 const TRICKLE: u64 = 5;
 
 impl FeedHold {
-    /// How many of the newest notifications to leave out for now.
+    /// How many of the newest notifications to leave out for now and, when some are held,
+    /// the seconds until they show.
     pub fn held_back(&mut self, total: u64, kept: usize, now_s: f64) -> (usize, Option<f64>) {
         let new = total.wrapping_sub(self.shown_total);
         let replaced = total < self.shown_total;
