@@ -442,3 +442,44 @@ fn rings_and_dots_drawn_on_the_gpu_match_the_mesh_ones() {
         "{gpu_coloured} vs {mesh_coloured}"
     );
 }
+
+#[test]
+fn in_the_chain_view_a_click_on_a_store_zooms_into_it_and_makes_it_current() {
+    let app = app_on_empty_bus();
+    seed_store(&app);
+    let mut h = harness(app);
+    run_until(&mut h, "the shopper on the map", |a| {
+        a.map.drawn.customers == 1
+    });
+    h.get_by_label("Whole chain").click();
+    h.run_steps(3);
+    let zoom_out = h.state().map.zoom();
+    assert!(zoom_out < 8.0, "chain view at zoom {zoom_out}");
+    let chain = Chain::builtin().expect("chain");
+    let london = chain
+        .stores
+        .iter()
+        .find(|s| s.city == "London")
+        .expect("a London store");
+    let at = h
+        .state()
+        .map
+        .screen_of(london.center())
+        .expect("a map frame");
+    h.hover_at(at);
+    h.run_steps(30);
+    assert!(
+        h.query_by_label("click to zoom in").is_some(),
+        "the store's tooltip"
+    );
+    h.drag_at(at);
+    h.run_steps(1);
+    h.drop_at(at);
+    h.run_steps(3);
+    assert!(h.state().map.zoom() > 19.0, "zoomed into the store");
+    assert_eq!(
+        h.state().settings.store_id.as_deref(),
+        Some(london.id.as_str())
+    );
+    assert_eq!(h.state().map.selection, None, "nothing else was picked");
+}

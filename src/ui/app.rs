@@ -560,6 +560,9 @@ impl ConsoleApp {
                 &self.settings.tiles,
             );
         });
+        if let Some(id) = self.map.jumped_to.take() {
+            self.settings.store_id = Some(id);
+        }
         if self
             .session
             .as_ref()

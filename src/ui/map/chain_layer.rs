@@ -6,7 +6,7 @@ use walkers::{lat_lon, Projector};
 
 use super::palette;
 use crate::engine::geo::LatLonDeg;
-use crate::io::chain::Chain;
+use crate::io::chain::{Chain, Store};
 
 fn screen(projector: &Projector, p: LatLonDeg) -> Pos2 {
     projector.project(lat_lon(p.lat_deg, p.lon_deg)).to_pos2()
@@ -28,7 +28,7 @@ pub fn pixels_per_metre(projector: &Projector, p: LatLonDeg) -> f32 {
 /// Stores seen from far away, whose names go on top of everything else on the map
 /// ([`FarStores::draw_labels`], after the live layers' pulses).
 #[derive(Debug, Default)]
-pub struct FarStores<'a>(Vec<(Pos2, &'a str)>);
+pub struct FarStores<'a>(Vec<(Pos2, &'a Store)>);
 
 /// Draws the chain; returns how many store footprints were drawn and the far-away stores to
 /// label.
@@ -48,7 +48,7 @@ pub fn draw<'a>(
         if px_per_m < 0.4 {
             if clip.expand(100.0).contains(at) {
                 painter.circle_filled(at, 5.0, palette::FOOTPRINT_EDGE);
-                far.0.push((at, store.name.as_str()));
+                far.0.push((at, store));
             }
             continue;
         }
@@ -125,12 +125,23 @@ pub fn draw<'a>(
 /// Stores whose dots are closer than this share one label.
 const CLUSTER_PX: f32 = 28.0;
 
-impl FarStores<'_> {
+impl<'a> FarStores<'a> {
+    /// The far-away store whose dot is nearest `pointer`, within `within_px`.
+    pub fn at(&self, pointer: Pos2, within_px: f32) -> Option<&'a Store> {
+        self.0
+            .iter()
+            .map(|(at, store)| (at.distance(pointer), *store))
+            .filter(|(d, _)| *d <= within_px)
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, store)| store)
+    }
+
     /// One label per cluster of nearby stores ("Loop +1"), placed right of the dots, else
     /// left, above or below, else left out, so names never print over each other.
     pub fn draw_labels(&self, painter: &Painter) {
         let mut clusters: Vec<(Pos2, &str, usize)> = Vec::new();
-        for &(at, name) in &self.0 {
+        for &(at, store) in &self.0 {
+            let name = store.name.as_str();
             match clusters
                 .iter_mut()
                 .find(|(anchor, _, _)| anchor.distance(at) < CLUSTER_PX)

@@ -147,8 +147,9 @@ pub fn draw_products(
                 _ => mesh::ring(strokes, at, ring_px, mesh::RING_STROKE_PX, tint),
             }
         }
-        hovered.offer(at, || p.sku);
         if cx.layers.products && pins {
+            // Only a drawn pin can be hovered.
+            hovered.offer(at, || p.sku);
             stats.pins += 1;
             let r = if cx.selected_sku == Some(p.sku) {
                 6.0

@@ -48,6 +48,9 @@ pub struct MapView {
     pub hovered: Option<Selection>,
     /// Where the map was on screen on the last frame.
     last_rect: Option<egui::Rect>,
+    /// A store the operator clicked in the chain view (its id); the map has zoomed to it,
+    /// the console takes it as the current store.
+    pub jumped_to: Option<String>,
     meshes: mesh::MeshPool,
     dot_texture: Option<egui::TextureHandle>,
     /// The ring sprite and the radius (pixels) it was drawn for.
@@ -71,6 +74,7 @@ impl MapView {
             drawn: DrawStats::default(),
             hovered: None,
             last_rect: None,
+            jumped_to: None,
             meshes: mesh::MeshPool::default(),
             dot_texture: None,
             ring_texture: None,
@@ -218,12 +222,29 @@ impl MapView {
             );
             live_layers::draw_matches(&painter, &screen_map, &cx, &mut drawn);
             far_stores.draw_labels(&painter);
+            // Far away, a click on a store's dot zooms into it.
+            let far_store = response
+                .hover_pos()
+                .and_then(|p| far_stores.at(p, live_layers::HOVER_PX + 3.0));
+            if let Some(store) = far_store {
+                egui::Tooltip::for_enabled(response)
+                    .at_pointer()
+                    .gap(12.0)
+                    .show(|ui| {
+                        ui.strong(&store.name);
+                        ui.label(format!("{}, {}", store.address, store.city));
+                        ui.weak("click to zoom in");
+                    });
+            }
+            let far_store = far_store.map(|s| s.id.clone());
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
-            // Shoppers are drawn on top, so they win the hover.
+            // Shoppers are drawn on top, so they win the hover; from far away the store
+            // under the pointer wins (its shoppers and shelves are specks there).
             let hovered = customer
                 .map(Selection::Customer)
-                .or(product.map(Selection::Product));
+                .or(product.map(Selection::Product))
+                .filter(|_| far_store.is_none());
             if let Some(h) = &hovered {
                 // Next to the pointer: placed by the widget, the tooltip would sit under the
                 // whole map, far from the shopper it describes.
@@ -232,9 +253,15 @@ impl MapView {
                     .gap(12.0)
                     .show(|ui| tooltip(ui, &cx, h));
             }
-            (hovered, response.clicked(), drawn, response.rect)
+            (hovered, response.clicked(), drawn, response.rect, far_store)
         });
-        let (hovered, clicked, drawn, rect) = inner.inner;
+        let (hovered, clicked, drawn, rect, far_store) = inner.inner;
+        if let (true, Some(id)) = (clicked, far_store) {
+            if let Some(store) = chain.stores.iter().find(|s| s.id == id) {
+                self.focus_store(store);
+                self.jumped_to = Some(id);
+            }
+        }
         self.drawn = drawn;
         self.last_rect = Some(rect);
         if clicked {
