@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use super::decimal::Decimal5;
-use super::json::{needs_escape, write_escaped, write_json_string};
+use super::json::{write_json_string, write_json_string_in_string};
 use super::nearby_join::NearbyCustomer;
 use super::promotion_join::ValidPromotion;
 use super::record::Promotion;
@@ -150,20 +150,7 @@ impl<'a> ObjectWriter<'a> {
         };
         match self.embedding {
             Embedding::Plain => write_json_string(self.out, s),
-            // The common case (ids, countries, segments): nothing to escape, so the literal
-            // escaped once more is the value between escaped quotes. Outputs are written by
-            // the hundred million on dense dumps; this skips a buffer and two passes each.
-            Embedding::InString if !needs_escape(s.as_bytes()) => {
-                self.out.extend_from_slice(b"\\\"");
-                self.out.extend_from_slice(s.as_bytes());
-                self.out.extend_from_slice(b"\\\"");
-            }
-            Embedding::InString => {
-                // Escape the JSON literal once more; short values, so a small buffer is fine.
-                let mut literal = Vec::with_capacity(s.len() + 2);
-                write_json_string(&mut literal, s);
-                write_escaped(self.out, &literal);
-            }
+            Embedding::InString => write_json_string_in_string(self.out, s),
         }
     }
 
