@@ -226,17 +226,6 @@ impl MapView {
             let far_store = response
                 .hover_pos()
                 .and_then(|p| far_stores.at(p, live_layers::HOVER_PX + 3.0));
-            if let Some(store) = far_store {
-                egui::Tooltip::for_enabled(response)
-                    .at_pointer()
-                    .gap(12.0)
-                    .show(|ui| {
-                        ui.strong(&store.name);
-                        ui.label(format!("{}, {}", store.address, store.city));
-                        ui.weak("click to zoom in");
-                    });
-            }
-            let far_store = far_store.map(|s| s.id.clone());
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
             // Shoppers are drawn on top, so they win the hover; from far away the store
@@ -245,22 +234,28 @@ impl MapView {
                 .map(Selection::Customer)
                 .or(product.map(Selection::Product))
                 .filter(|_| far_store.is_none());
-            if let Some(h) = &hovered {
+            if far_store.is_some() || hovered.is_some() {
                 // Next to the pointer: placed by the widget, the tooltip would sit under the
-                // whole map, far from the shopper it describes.
+                // whole map, far from what it describes.
                 egui::Tooltip::for_enabled(response)
                     .at_pointer()
                     .gap(12.0)
-                    .show(|ui| tooltip(ui, &cx, h));
+                    .show(|ui| match (far_store, &hovered) {
+                        (Some(store), _) => {
+                            ui.strong(&store.name);
+                            ui.label(format!("{}, {}", store.address, store.city));
+                            ui.weak("click to zoom in");
+                        }
+                        (None, Some(h)) => tooltip(ui, &cx, h),
+                        (None, None) => {}
+                    });
             }
             (hovered, response.clicked(), drawn, response.rect, far_store)
         });
         let (hovered, clicked, drawn, rect, far_store) = inner.inner;
-        if let (true, Some(id)) = (clicked, far_store) {
-            if let Some(store) = chain.stores.iter().find(|s| s.id == id) {
-                self.focus_store(store);
-                self.jumped_to = Some(id);
-            }
+        if let (true, Some(store)) = (clicked, far_store) {
+            self.focus_store(store);
+            self.jumped_to = Some(store.id.clone());
         }
         self.drawn = drawn;
         self.last_rect = Some(rect);
