@@ -12,7 +12,7 @@ use instore::ui::outbox::{Announcement, DeliveryState};
 use instore::ui::promotion_editor::PromotionRecord;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 use support::broker::{free_port, Broker};
-use support::simulate_minute_to;
+use support::{instore, simulate_minute_to};
 
 fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp {
     let config = KafkaConfig::resolve(None, Some(bootstrap), &["message.timeout.ms=120000".into()])
@@ -60,6 +60,14 @@ fn promotion(pid: &str) -> PromotionRecord {
         discount_pct: Some(20),
         valid_until: None,
     }
+}
+
+/// A broker on `port` with the pipeline's topics created (`instore kafka-check --create`).
+fn broker_with_topics(port: u16) -> Broker {
+    let broker = Broker::start_on(port);
+    let created = instore(&["kafka-check", "-b", &broker.bootstrap, "--create"]);
+    assert!(created.status.success());
+    broker
 }
 
 #[test]
@@ -141,12 +149,7 @@ fn a_promotion_published_while_the_broker_is_down_is_delivered_when_it_comes_bac
     let saved = std::fs::read_to_string(&outbox).expect("outbox on disk");
     assert!(saved.contains("offline-p1"));
 
-    let broker = Broker::start_on(port);
-    let created = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
-        .args(["kafka-check", "-b", &broker.bootstrap, "--create"])
-        .output()
-        .expect("kafka-check");
-    assert!(created.status.success());
+    let _broker = broker_with_topics(port);
     pump_until(
         &mut app,
         "delivery after the outage",
@@ -251,12 +254,7 @@ fn the_console_reads_on_after_the_broker_is_replaced() {
         app.pump(Duration::from_millis(20));
         std::thread::sleep(Duration::from_millis(50));
     }
-    let broker = Broker::start_on(port);
-    let created = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
-        .args(["kafka-check", "-b", &broker.bootstrap, "--create"])
-        .output()
-        .expect("kafka-check");
-    assert!(created.status.success());
+    let broker = broker_with_topics(port);
     simulate_minute_to(&broker.bootstrap, &[]);
     pump_until(
         &mut app,

@@ -29,6 +29,19 @@ fn multiset(path: &Path) -> BTreeMap<Content, usize> {
     m
 }
 
+/// `instore run` over everything the topics hold, no outputs written, then exit.
+fn read_everything_once(bootstrap: &str) -> std::process::Output {
+    instore(&[
+        "run",
+        "-b",
+        bootstrap,
+        "--from",
+        "earliest",
+        "--until-end",
+        "--no-produce",
+    ])
+}
+
 #[test]
 fn simulate_to_kafka_then_record_gives_back_the_same_records_and_the_same_matches() {
     let broker = Broker::start();
@@ -418,15 +431,7 @@ fn until_end_reads_what_the_topics_hold_and_exits_by_itself() {
     let produced = 40 + 2 + 300;
     let (tolerated_low, high) = (produced - 3, produced);
 
-    let out = instore(&[
-        "run",
-        "-b",
-        &broker.bootstrap,
-        "--from",
-        "earliest",
-        "--until-end",
-        "--no-produce",
-    ]);
+    let out = read_everything_once(&broker.bootstrap);
     let text = stderr(&out);
     assert!(out.status.success(), "{text}");
     let read = [
@@ -478,15 +483,7 @@ fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
     let broker = Broker::start_on(port);
     simulate_minute_to(&broker.bootstrap, &[]);
     let first_batch = {
-        let out = instore(&[
-            "run",
-            "-b",
-            &broker.bootstrap,
-            "--from",
-            "earliest",
-            "--until-end",
-            "--no-produce",
-        ]);
+        let out = read_everything_once(&broker.bootstrap);
         summary_count(&stderr(&out), "customers_locations")
     };
     let child = Command::new(env!("CARGO_BIN_EXE_instore"))

@@ -83,6 +83,17 @@ fn seed_store(app: &ConsoleApp) {
     }
 }
 
+/// The seeded store in a harness, stepped until its shopper and product are drawn.
+fn seeded_store_on_the_map() -> Harness<'static, ConsoleApp> {
+    let app = app_on_empty_bus();
+    seed_store(&app);
+    let mut h = harness(app);
+    run_until(&mut h, "the shopper on the map", |a| {
+        a.map.drawn.customers == 1 && a.map.drawn.pins == 1
+    });
+    h
+}
+
 #[test]
 fn a_promotion_typed_into_the_form_reaches_the_bus_and_lights_the_ring() {
     let app = app_on_empty_bus();
@@ -191,12 +202,7 @@ fn a_bad_record_shows_in_the_rejected_panel_with_its_reason_and_sample() {
 
 #[test]
 fn layer_toggles_change_what_the_map_draws() {
-    let app = app_on_empty_bus();
-    seed_store(&app);
-    let mut h = harness(app);
-    run_until(&mut h, "the shopper on the map", |a| {
-        a.map.drawn.customers == 1 && a.map.drawn.pins == 1
-    });
+    let mut h = seeded_store_on_the_map();
     let before = h.state().map.drawn;
     assert_eq!(before.rings, 1);
     assert!(before.footprints >= 1);
@@ -217,12 +223,7 @@ fn layer_toggles_change_what_the_map_draws() {
 
 #[test]
 fn hovering_a_shopper_or_a_product_says_who_or_what_it_is_and_a_click_selects() {
-    let app = app_on_empty_bus();
-    seed_store(&app);
-    let mut h = harness(app);
-    run_until(&mut h, "the shopper on the map", |a| {
-        a.map.drawn.customers == 1 && a.map.drawn.pins == 1
-    });
+    let mut h = seeded_store_on_the_map();
     let centre = Chain::builtin().expect("chain").stores[0].center();
     let shopper = LatLonDeg {
         lat_deg: centre.lat_deg + 0.00016,
@@ -445,12 +446,7 @@ fn rings_and_dots_drawn_on_the_gpu_match_the_mesh_ones() {
 
 #[test]
 fn in_the_chain_view_a_click_on_a_store_zooms_into_it_and_makes_it_current() {
-    let app = app_on_empty_bus();
-    seed_store(&app);
-    let mut h = harness(app);
-    run_until(&mut h, "the shopper on the map", |a| {
-        a.map.drawn.customers == 1
-    });
+    let mut h = seeded_store_on_the_map();
     h.get_by_label("Whole chain").click();
     h.run_steps(3);
     let zoom_out = h.state().map.zoom();
