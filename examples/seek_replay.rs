@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dumps: vec![dump],
         ..ConsoleOptions::new(Chain::builtin()?)
     };
-    let mut app = ConsoleApp::new(options, None);
+    let mut app = ConsoleApp::new(options, None, &egui::Context::default());
     app.settings.sim_speed = f64::INFINITY;
     let started = Instant::now();
     while !app.replay_done() {
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64(),
         app.model.stats.records_pushed
     );
-    if let Some(c) = &app.checkpoints {
+    if let Some(c) = app.checkpoints() {
         println!(
             "checkpoints: {} every {} records, ~{} MB",
             c.len(),
@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     for (what, target) in targets {
         if std::env::var_os("SEEK_FROM_START").is_some() {
-            app.checkpoints = None;
+            app.forget_checkpoints();
         }
         let (before, last_before) = app.replay_records_before(target);
         let started = Instant::now();

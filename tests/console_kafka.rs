@@ -12,7 +12,7 @@ use instore::ui::outbox::{Announcement, DeliveryState};
 use instore::ui::promotion_editor::PromotionRecord;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 use support::broker::{free_port, Broker};
-use support::{instore, simulate_minute_to};
+use support::{console_harness, instore, simulate_minute_to};
 
 fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp {
     let config = KafkaConfig::resolve(None, Some(bootstrap), &["message.timeout.ms=120000".into()])
@@ -22,7 +22,7 @@ fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp
         outbox_path: outbox,
         ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
-    ConsoleApp::new(options, None)
+    ConsoleApp::new(options, None, &egui::Context::default())
 }
 
 /// Pumps the console (as frames would) until `done` holds.
@@ -169,11 +169,11 @@ fn the_source_menu_tests_a_connection_and_switches_to_kafka() {
         start_simulator: true,
         ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
-    let mut app = ConsoleApp::new(options, None);
-    app.settings.kafka_bootstrap = broker.bootstrap.clone();
-    let mut h = egui_kittest::Harness::builder()
-        .with_size([1500.0, 950.0])
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+    let builder = egui_kittest::Harness::builder().with_size([1500.0, 950.0]);
+    let bootstrap = broker.bootstrap.clone();
+    let mut h = console_harness(builder, options, |app| {
+        app.settings.kafka_bootstrap = bootstrap;
+    });
     h.run_steps(2);
     assert!(h
         .state()

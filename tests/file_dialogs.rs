@@ -3,6 +3,8 @@
 //! console keeps taking records meanwhile, then opens the dump the "operator" picked. Its own
 //! test binary because it changes PATH; no real dialog is ever shown.
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use egui_kittest::Harness;
 use instore::engine::{RawRecord, Topic};
 use instore::io::chain::Chain;
 use instore::ui::{ConsoleApp, ConsoleOptions};
+use support::console_harness;
 
 /// Answers with $INSTORE_TEST_ANSWER once $INSTORE_TEST_RELEASE exists; gives up (as a
 /// cancelled dialog) after ten seconds.
@@ -60,11 +63,8 @@ fn open_dump_asks_off_the_ui_thread_and_opens_the_picked_dump() {
     std::env::set_var("INSTORE_TEST_ANSWER", &dump);
 
     let options = ConsoleOptions::new(Chain::builtin().expect("chain"));
-    let mut app = ConsoleApp::new(options, None);
-    app.start_bus_only();
-    let mut h = Harness::builder()
-        .with_size([1500.0, 950.0])
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+    let builder = Harness::builder().with_size([1500.0, 950.0]);
+    let mut h = console_harness(builder, options, ConsoleApp::start_bus_only);
     h.run_steps(2);
     h.get_by_label("Open dump…").click();
     // Were the dialog on the UI thread, this step would last until the stand-in gave up and

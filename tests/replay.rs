@@ -12,6 +12,7 @@ use egui_kittest::Harness;
 use instore::engine::{PipelineParams, Topic};
 use instore::io::chain::Chain;
 use instore::ui::{ConsoleApp, ConsoleOptions};
+use support::console_harness;
 
 fn simulator_dump(dir: &std::path::Path) -> PathBuf {
     let path = dir.join("store.jsonl.gz");
@@ -33,20 +34,18 @@ fn simulator_dump(dir: &std::path::Path) -> PathBuf {
     path
 }
 
-fn replay_app(dumps: Vec<PathBuf>) -> ConsoleApp {
+/// The console replaying `dumps` at `speed` (simulated seconds per second, or infinite).
+fn replay_at(dumps: Vec<PathBuf>, speed: f64) -> Harness<'static, ConsoleApp> {
     let options = ConsoleOptions {
         dumps,
         ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
-    let mut app = ConsoleApp::new(options, None);
-    app.settings.sim_speed = f64::INFINITY;
-    app
+    let builder = Harness::builder().with_size([1500.0, 950.0]);
+    console_harness(builder, options, |app| app.settings.sim_speed = speed)
 }
 
-fn harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
-    Harness::builder()
-        .with_size([1500.0, 950.0])
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
+fn harness(dumps: Vec<PathBuf>) -> Harness<'static, ConsoleApp> {
+    replay_at(dumps, f64::INFINITY)
 }
 
 fn run_until_done(h: &mut Harness<'_, ConsoleApp>) {
@@ -108,7 +107,7 @@ fn a_full_replay_equals_instore_run_and_seeking_back_re_runs_exactly() {
     );
     assert!(want.0 > 1_000 && want.2 > 0, "{want:?}");
 
-    let mut h = harness(replay_app(files));
+    let mut h = harness(files);
     run_until_done(&mut h);
     assert_eq!(counts_of_app(h.state()), want);
     assert!(h.query_by_label_contains("Replay · 2 files").is_some());
@@ -167,7 +166,7 @@ fn a_seek_resumes_from_a_checkpoint_and_shows_what_a_run_from_the_start_shows() 
         .output()
         .expect("simulate");
     assert!(out.status.success());
-    let mut h = harness(replay_app(vec![path]));
+    let mut h = harness(vec![path]);
     run_until_done(&mut h);
     let want = counts_of_app(h.state());
     assert!(want.0 > 10_000, "{want:?}");
@@ -189,7 +188,7 @@ fn a_seek_resumes_from_a_checkpoint_and_shows_what_a_run_from_the_start_shows() 
     assert_eq!(view_of_app(h.state()), want_view);
 
     // The same seek without checkpoints re-runs from the start, to the same place.
-    h.state_mut().checkpoints = None;
+    h.state_mut().forget_checkpoints();
     assert_eq!(h.state().checkpoint_for(target), None);
     h.state_mut().start_replay(Some(target));
     run_until_done(&mut h);
@@ -202,7 +201,7 @@ fn a_file_that_is_not_a_dump_says_so_and_nothing_crashes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "shopping list\nmilk\n").expect("write");
-    let mut h = harness(replay_app(vec![notes]));
+    let mut h = harness(vec![notes]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while h.query_by_label_contains("is not a dump").is_none() {
         assert!(Instant::now() < deadline, "no explanation shown");
@@ -215,9 +214,7 @@ fn a_file_that_is_not_a_dump_says_so_and_nothing_crashes() {
 #[test]
 fn pause_step_and_resume_on_the_timeline() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut app = replay_app(vec![simulator_dump(dir.path())]);
-    app.settings.sim_speed = 1.0;
-    let mut h = harness(app);
+    let mut h = replay_at(vec![simulator_dump(dir.path())], 1.0);
     let deadline = Instant::now() + Duration::from_secs(30);
     while h.state().model.stats.records_pushed == 0 {
         assert!(Instant::now() < deadline, "the replay did not start");

@@ -2,6 +2,8 @@
 //! (walkers' `HttpTiles` with its disk cache) and the map rendered on lavapipe. Its own test
 //! binary because it points `XDG_CACHE_HOME` at a temporary folder.
 
+mod support;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,6 +15,7 @@ use instore::io::chain::Chain;
 use instore::ui::map::palette;
 use instore::ui::map::tiles::TileChoice;
 use instore::ui::{ConsoleApp, ConsoleOptions};
+use support::console_harness;
 
 /// The tiles' colour: nothing else on the map is this colour.
 const TILE_RGB: [u8; 3] = [250, 20, 240];
@@ -122,16 +125,14 @@ fn tile_png() -> Arc<Vec<u8>> {
 
 fn console_with_tiles(template: String) -> Harness<'static, ConsoleApp> {
     let options = ConsoleOptions::new(Chain::builtin().expect("built-in chain"));
-    let mut app = ConsoleApp::new(options, None);
-    app.settings.tiles = TileChoice::Http {
-        url_template: template,
-        attribution: "© test tiles".into(),
-    };
-    app.start_bus_only();
-    Harness::builder()
-        .with_size([1200.0, 800.0])
-        .wgpu()
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
+    let builder = Harness::builder().with_size([1200.0, 800.0]).wgpu();
+    console_harness(builder, options, |app| {
+        app.settings.tiles = TileChoice::Http {
+            url_template: template,
+            attribution: "© test tiles".into(),
+        };
+        app.start_bus_only();
+    })
 }
 
 /// Share of the rendered window in the tiles' colour.

@@ -1,6 +1,8 @@
 //! The console driven through egui_kittest: real widgets, a real engine thread and bus.
 //! Waits are on conditions (bounded), never on time.
 
+mod support;
+
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable as _;
@@ -11,20 +13,24 @@ use instore::io::chain::Chain;
 use instore::ui::map::Selection;
 use instore::ui::outbox::DeliveryState;
 use instore::ui::{ConsoleApp, ConsoleOptions};
+use support::console_harness;
 
 const T0: i64 = 1_764_147_600_000;
 
-fn app_on_empty_bus() -> ConsoleApp {
+/// The console on an empty bus in a harness with `builder`'s renderer, `setup` run first.
+fn console_on_empty_bus(
+    builder: egui_kittest::HarnessBuilder<ConsoleApp>,
+    setup: impl FnOnce(&mut ConsoleApp),
+) -> Harness<'static, ConsoleApp> {
     let options = ConsoleOptions::new(Chain::builtin().expect("built-in chain"));
-    let mut app = ConsoleApp::new(options, None);
-    app.start_bus_only();
-    app
+    console_harness(builder.with_size([1500.0, 950.0]), options, |app| {
+        app.start_bus_only();
+        setup(app);
+    })
 }
 
-fn harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
-    Harness::builder()
-        .with_size([1500.0, 950.0])
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
+fn harness(setup: impl FnOnce(&mut ConsoleApp)) -> Harness<'static, ConsoleApp> {
+    console_on_empty_bus(Harness::builder(), setup)
 }
 
 /// Steps frames until `done` holds (the engine runs on its own thread).
@@ -85,9 +91,7 @@ fn seed_store(app: &ConsoleApp) {
 
 /// The seeded store in a harness, stepped until its shopper and product are drawn.
 fn seeded_store_on_the_map() -> Harness<'static, ConsoleApp> {
-    let app = app_on_empty_bus();
-    seed_store(&app);
-    let mut h = harness(app);
+    let mut h = harness(|app| seed_store(app));
     run_until(&mut h, "the shopper on the map", |a| {
         a.map.drawn.customers == 1 && a.map.drawn.pins == 1
     });
@@ -96,9 +100,7 @@ fn seeded_store_on_the_map() -> Harness<'static, ConsoleApp> {
 
 #[test]
 fn a_promotion_typed_into_the_form_reaches_the_bus_and_lights_the_ring() {
-    let app = app_on_empty_bus();
-    seed_store(&app);
-    let mut h = harness(app);
+    let mut h = harness(|app| seed_store(app));
     run_until(&mut h, "the product", |a| a.model.product(1000).is_some());
     assert_eq!(h.state().map.drawn.active_rings, 0);
 
@@ -177,15 +179,15 @@ fn a_promotion_typed_into_the_form_reaches_the_bus_and_lights_the_ring() {
 
 #[test]
 fn a_bad_record_shows_in_the_rejected_panel_with_its_reason_and_sample() {
-    let app = app_on_empty_bus();
-    publish(
-        &app,
-        Topic::CustomersLocations,
-        T0,
-        r#"{"uid": "u", "latitude": "north"}"#,
-    );
-    publish(&app, Topic::StoresProducts, T0, "not json at all");
-    let mut h = harness(app);
+    let mut h = harness(|app| {
+        publish(
+            app,
+            Topic::CustomersLocations,
+            T0,
+            r#"{"uid": "u", "latitude": "north"}"#,
+        );
+        publish(app, Topic::StoresProducts, T0, "not json at all");
+    });
     run_until(&mut h, "two rejects", |a| {
         a.model.stats.pipeline.rejects.total() == 2
     });
@@ -273,8 +275,7 @@ fn hovering_a_shopper_or_a_product_says_who_or_what_it_is_and_a_click_selects() 
 
 #[test]
 fn the_radius_slider_changes_the_radius_the_engine_uses() {
-    let app = app_on_empty_bus();
-    let mut h = harness(app);
+    let mut h = harness(|_| {});
     run_until(&mut h, "the engine's settings", |a| {
         a.model.settings.is_some()
     });
@@ -313,12 +314,7 @@ fn the_radius_slider_changes_the_radius_the_engine_uses() {
 #[test]
 fn without_tiles_the_map_renders_the_store_as_vectors() {
     use instore::ui::map::palette;
-    let app = app_on_empty_bus();
-    seed_store(&app);
-    let mut h = Harness::builder()
-        .with_size([1500.0, 950.0])
-        .wgpu()
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+    let mut h = console_on_empty_bus(Harness::builder().wgpu(), |app| seed_store(app));
     run_until(&mut h, "the shopper", |a| a.map.drawn.customers == 1);
     let image = h.render().expect("render");
     let count = |c: egui::Color32| {
@@ -339,18 +335,19 @@ fn without_tiles_the_map_renders_the_store_as_vectors() {
 
 #[test]
 fn a_live_session_is_recorded_to_a_dump_until_its_size_limit() {
-    use instore::io::live::RecordingLimits;
-    let app = app_on_empty_bus();
+    use instore::io::live::{LiveCommand, RecordingLimits};
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("session.jsonl.gz");
-    app.session()
-        .expect("session")
-        .start_recording(RecordingLimits {
-            path: path.clone(),
-            max_bytes: Some(2_000),
-            max_duration: None,
-        });
-    let mut h = harness(app);
+    let limits = RecordingLimits {
+        path: path.clone(),
+        max_bytes: Some(2_000),
+        max_duration: None,
+    };
+    let mut h = harness(|app| {
+        app.session()
+            .expect("session")
+            .command(LiveCommand::StartRecording(limits))
+    });
     h.run_steps(2);
     seed_store(h.state());
     run_until(&mut h, "the recording to start", |a| {
@@ -394,17 +391,17 @@ fn rings_and_dots_drawn_on_the_gpu_match_the_mesh_ones() {
     let chain = Chain::builtin().expect("chain");
     let pin = palette::segment_colour(&chain.segments, Some("SegmentA"));
     let render = |gpu: bool| {
-        let mut app = app_on_empty_bus();
-        seed_store(&app);
         let state = create_render_state(default_wgpu_setup(), RendererOptions::PREDICTABLE);
         if gpu {
             gpu_sprites::install(&state);
-            app.map.use_gpu_sprites();
         }
-        let mut h = Harness::builder()
-            .with_size([1500.0, 950.0])
-            .renderer(WgpuTestRenderer::from_render_state(state))
-            .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+        let builder = Harness::builder().renderer(WgpuTestRenderer::from_render_state(state));
+        let mut h = console_on_empty_bus(builder, |app| {
+            if gpu {
+                app.map.use_gpu_sprites();
+            }
+            seed_store(app);
+        });
         run_until(&mut h, "the shopper", |a| {
             a.map.drawn.customers == 1 && a.map.drawn.rings == 1
         });

@@ -12,4 +12,5 @@ pub mod rfc3339;
 pub mod sim_feed;
 pub mod simulator;
 pub mod sink;
+pub mod wake;
 pub mod workload;

@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 
+use crate::io::wake::Waker;
+
 /// What a dialog's answer is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DialogFor {
@@ -15,6 +17,20 @@ pub enum DialogFor {
     RecordTo,
     FeedCsv,
     ViewGeoJson,
+}
+
+/// A file action that did not happen (shown beside the file buttons until the next one).
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("a file dialog is already open: answer it first")]
+    DialogBusy,
+    #[error("cannot open a file dialog: {0}")]
+    DialogThread(std::io::Error),
+    #[error("cannot write {}: {error}", path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// What the dialog asks for.
@@ -37,29 +53,29 @@ impl FileDialogs {
         self.pending.is_some()
     }
 
-    /// Opens `dialog` on its own thread unless a dialog is open already (then false); the
-    /// answer comes from [`FileDialogs::poll`]. Err when no thread could be started.
+    /// Opens `dialog` on its own thread unless a dialog is open already; the answer comes
+    /// from [`FileDialogs::poll`].
     pub fn open(
         &mut self,
         purpose: DialogFor,
         dialog: rfd::AsyncFileDialog,
         pick: Pick,
-        ctx: &egui::Context,
-    ) -> std::io::Result<bool> {
+        waker: Waker,
+    ) -> Result<(), FileError> {
         if self.is_open() {
-            return Ok(false);
+            return Err(FileError::DialogBusy);
         }
         let (answer, receiver) = mpsc::channel();
-        let ctx = ctx.clone();
         std::thread::Builder::new()
             .name("instore-file-dialog".into())
             .spawn(move || {
                 let paths = pollster::block_on(ask(dialog, pick));
                 let _ = answer.send(paths);
-                ctx.request_repaint();
-            })?;
+                waker.wake_now();
+            })
+            .map_err(FileError::DialogThread)?;
         self.pending = Some((purpose, receiver));
-        Ok(true)
+        Ok(())
     }
 
     /// The answer of the open dialog once it has one (no paths: cancelled).

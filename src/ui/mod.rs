@@ -3,9 +3,10 @@
 
 pub mod app;
 pub mod bench;
+pub mod command;
+pub mod display_clock;
 pub mod export;
 pub mod file_dialogs;
-pub mod kafka_source;
 pub mod map;
 pub mod model;
 pub mod outbox;
@@ -14,6 +15,7 @@ pub mod promotion_editor;
 pub mod replay_checkpoints;
 pub mod session;
 pub mod settings;
+pub mod source;
 pub mod trail;
 
 pub use app::{ConsoleApp, ConsoleOptions};
@@ -49,7 +51,7 @@ pub fn run_console(options: ConsoleOptions) -> anyhow::Result<()> {
         "instore",
         native,
         Box::new(move |cc| {
-            let mut app = ConsoleApp::new(options, cc.storage);
+            let mut app = ConsoleApp::new(options, cc.storage, &cc.egui_ctx);
             // Rings and dots as GPU instances (INSTORE_GPU_SPRITES=0: as meshes, to compare).
             let wanted = std::env::var("INSTORE_GPU_SPRITES").map_or(true, |v| v != "0");
             if let (true, Some(render_state)) = (wanted, cc.wgpu_render_state.as_ref()) {

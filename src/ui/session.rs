@@ -1,5 +1,6 @@
-//! The running source and engine behind the console: today the built-in simulator on the
-//! in-process bus (dumps and Kafka plug in the same way: they publish on the bus).
+//! A running source and the engine behind it: the simulator, a replay or Kafka publish on
+//! the in-process bus, the engine reads it and sends the console its events. Every thread of
+//! a session wakes the console when it has something to show.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -7,18 +8,20 @@ use std::time::{Duration, Instant};
 
 use crate::io::bus::{bus, BusProducer};
 use crate::io::chain::Chain;
-use crate::io::live::{LiveEngine, LiveEvent, LiveSettings, RecordingLimits, ReplayStart};
+use crate::io::live::{LiveEngine, LiveEvent, LiveSettings, ReplayStart};
 use crate::io::replay::{LoadedDump, ReplaySource};
 use crate::io::sim_feed::{spawn_feed, spawn_simulator_feed, FeedControl, FeedEnd, Speed};
 use crate::io::simulator::{SimConfig, Simulator};
 
-use super::kafka_source::{KafkaSource, KafkaState};
 use super::model::LiveModel;
 use super::replay_checkpoints::ReplayCheckpoint;
 use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
+use crate::io::kafka::input::{KafkaInput, KafkaInputError, KafkaState, KafkaStatus};
 use crate::io::kafka::sink::KafkaSink;
+use crate::io::live::LiveCommand;
 use crate::io::sink::RecordSink;
+use crate::io::wake::Waker;
 
 /// Records the bus holds before the source waits for the engine.
 const BUS_CAPACITY: usize = 16_384;
@@ -46,7 +49,7 @@ pub struct Session {
     producer: BusProducer,
     /// Where promotions go: the bus, or Kafka.
     sink: Box<dyn RecordSink>,
-    kafka: Option<KafkaSource>,
+    kafka: Option<KafkaInput>,
     engine: LiveEngine,
     feed: Option<(Arc<FeedControl>, JoinHandle<FeedEnd>)>,
     /// Checkpoints met while draining, not yet taken by the console.
@@ -55,9 +58,15 @@ pub struct Session {
 
 impl Session {
     /// A fresh engine reading a fresh bus.
-    fn engine_on_bus(settings: LiveSettings) -> std::io::Result<(BusProducer, LiveEngine)> {
+    fn engine_on_bus(
+        settings: LiveSettings,
+        waker: &Waker,
+    ) -> std::io::Result<(BusProducer, LiveEngine)> {
         let (producer, consumer) = bus(BUS_CAPACITY);
-        Ok((producer, LiveEngine::start(consumer, settings)?))
+        Ok((
+            producer,
+            LiveEngine::start(consumer, settings, waker.clone())?,
+        ))
     }
 
     /// A session whose promotions go on the bus itself (simulator, replay, bus only).
@@ -84,8 +93,9 @@ impl Session {
         config: SimConfig,
         speed: Speed,
         settings: LiveSettings,
+        waker: &Waker,
     ) -> std::io::Result<Session> {
-        let (producer, engine) = Session::engine_on_bus(settings)?;
+        let (producer, engine) = Session::engine_on_bus(settings, waker)?;
         let kind = SourceKind::Simulator {
             stores: config
                 .stores
@@ -109,8 +119,8 @@ impl Session {
     }
 
     /// An engine on an empty bus: nothing comes in but what is published on it.
-    pub fn bus_only(settings: LiveSettings) -> std::io::Result<Session> {
-        let (producer, engine) = Session::engine_on_bus(settings)?;
+    pub fn bus_only(settings: LiveSettings, waker: &Waker) -> std::io::Result<Session> {
+        let (producer, engine) = Session::engine_on_bus(settings, waker)?;
         Ok(Session::on_bus(SourceKind::BusOnly, producer, engine, None))
     }
 
@@ -119,12 +129,12 @@ impl Session {
         config: KafkaConfig,
         from: StartAt,
         settings: LiveSettings,
-    ) -> Result<Session, String> {
-        let (producer, engine) = Session::engine_on_bus(settings).map_err(|e| e.to_string())?;
-        let sink =
-            KafkaSink::new(&config).map_err(|e| format!("cannot create a Kafka producer: {e}"))?;
-        let source =
-            KafkaSource::start(config, from, producer.clone()).map_err(|e| e.to_string())?;
+        waker: &Waker,
+    ) -> Result<Session, KafkaInputError> {
+        let (producer, engine) = Session::engine_on_bus(settings, waker)
+            .map_err(|e| KafkaInputError::Thread(e.to_string()))?;
+        let sink = KafkaSink::new(&config, waker.clone())?;
+        let source = KafkaInput::start(config, from, producer.clone(), waker.clone())?;
         Ok(Session {
             kind: SourceKind::Kafka,
             sink: Box::new(sink),
@@ -142,6 +152,7 @@ impl Session {
         speed: Speed,
         settings: LiveSettings,
         start: ReplayStart,
+        waker: &Waker,
     ) -> std::io::Result<Session> {
         let (producer, consumer) = bus(BUS_CAPACITY);
         let seek_ms = start.quiet_before_ms;
@@ -149,7 +160,7 @@ impl Session {
             .resume
             .as_ref()
             .map_or(0, |c| c.records_pushed as usize);
-        let engine = LiveEngine::start_replay(consumer, settings, start)?;
+        let engine = LiveEngine::start_replay(consumer, settings, start, waker.clone())?;
         // A resumed engine counted them before its checkpoint.
         if dump.broken_count > 0 && from_record == 0 {
             let samples = dump
@@ -158,7 +169,7 @@ impl Session {
                 .map(|b| (b.line_number, b.text.clone()))
                 .collect();
             let unsampled = dump.broken_count.saturating_sub(dump.broken.len() as u64);
-            engine.count_broken_lines(samples, unsampled);
+            engine.command(LiveCommand::BrokenLines { samples, unsampled });
         }
         let kind = SourceKind::Replay {
             files: dump.files.len(),
@@ -188,18 +199,9 @@ impl Session {
         self.sink.as_mut()
     }
 
-    pub fn kafka_status(&self) -> Option<(String, KafkaState, u64)> {
-        let k = self.kafka.as_ref()?;
-        let s = k.status.lock().ok()?;
-        Some((k.servers.clone(), s.state.clone(), s.records))
-    }
-
-    /// Records still on the broker per input topic.
-    pub fn kafka_lag(&self) -> Vec<(String, i64)> {
-        self.kafka
-            .as_ref()
-            .and_then(|k| k.status.lock().ok().map(|s| s.lag.clone()))
-            .unwrap_or_default()
+    /// The Kafka input's status (`None` for other sources).
+    pub fn kafka_status(&self) -> Option<KafkaStatus> {
+        self.kafka.as_ref().map(KafkaInput::status)
     }
 
     pub fn producer(&self) -> &BusProducer {
@@ -210,17 +212,9 @@ impl Session {
         self.feed.as_ref().map(|(c, _)| c.as_ref())
     }
 
-    pub fn apply(&self, settings: LiveSettings) {
-        self.engine.apply(settings);
-    }
-
-    /// Records every record the engine takes to a dump, within the limits.
-    pub fn start_recording(&self, limits: RecordingLimits) {
-        self.engine.start_recording(limits);
-    }
-
-    pub fn stop_recording(&self) {
-        self.engine.stop_recording();
+    /// Asks the engine for something (settings, recording); it answers with events.
+    pub fn command(&self, command: LiveCommand) {
+        self.engine.command(command);
     }
 
     /// Moves engine events into the model until `budget` is spent; what is left waits for
@@ -266,16 +260,21 @@ impl Session {
                 if *files == 1 { "" } else { "s" }
             ),
             SourceKind::Kafka => match self.kafka_status() {
-                Some((servers, KafkaState::Reading, n)) => {
-                    let lag: i64 = self.kafka_lag().iter().map(|(_, l)| l).sum();
-                    format!("Kafka {servers} · connected · {n} records · lag {lag}")
-                }
-                Some((servers, KafkaState::Connecting, _)) => {
-                    format!("Kafka {servers} · connecting…")
-                }
-                Some((servers, KafkaState::Retrying(e), n)) => {
-                    format!("Kafka {servers} · {n} records · retrying: {e}")
-                }
+                Some(s) => match &s.state {
+                    KafkaState::Connected => format!(
+                        "Kafka {} · connected · {} records · lag {}",
+                        s.servers,
+                        s.records,
+                        s.total_lag()
+                    ),
+                    KafkaState::Connecting => format!("Kafka {} · connecting…", s.servers),
+                    KafkaState::Retrying(e) => {
+                        format!(
+                            "Kafka {} · {} records · retrying: {e}",
+                            s.servers, s.records
+                        )
+                    }
+                },
                 None => "Kafka".to_owned(),
             },
         }

@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod config;
+pub mod input;
 pub mod resuming;
 pub mod sink;

@@ -10,13 +10,16 @@ use rdkafka::ClientContext;
 
 use super::client::producer_config;
 use super::config::KafkaConfig;
+use super::input::KafkaInputError;
 use crate::engine::Topic;
 use crate::io::bus::Delivery;
 use crate::io::sink::{RecordSink, SinkError};
+use crate::io::wake::Waker;
 
-#[derive(Default)]
 struct Reports {
     arrived: Mutex<Vec<(u64, Result<Delivery, String>)>>,
+    /// The console shows each promotion's delivery state: a report must reach the screen.
+    waker: Waker,
 }
 
 impl ClientContext for Reports {}
@@ -35,6 +38,7 @@ impl ProducerContext for Reports {
         if let Ok(mut arrived) = self.arrived.lock() {
             arrived.push((*id, report));
         }
+        self.waker.wake_now();
     }
 }
 
@@ -46,8 +50,14 @@ pub struct KafkaSink {
 impl KafkaSink {
     /// An idempotent producer (acks=all); librdkafka retries on its own until
     /// `delivery.timeout.ms` (default 5 min), then reports a failure the outbox shows.
-    pub fn new(config: &KafkaConfig) -> Result<KafkaSink, KafkaError> {
-        let producer = producer_config(config).create_with_context(Reports::default())?;
+    pub fn new(config: &KafkaConfig, waker: Waker) -> Result<KafkaSink, KafkaInputError> {
+        let reports = Reports {
+            arrived: Mutex::default(),
+            waker,
+        };
+        let producer = producer_config(config)
+            .create_with_context(reports)
+            .map_err(|e| KafkaInputError::Producer(e.to_string()))?;
         Ok(KafkaSink {
             producer,
             servers: config

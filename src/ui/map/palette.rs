@@ -24,6 +24,19 @@ pub const CUSTOMER_MATCHED: Color32 = Color32::from_rgb(220, 50, 47);
 pub const MATCH_LINE: Color32 = Color32::from_rgb(220, 50, 47);
 pub const TEXT: Color32 = Color32::from_rgb(40, 44, 52);
 
+// The panels' status colours, so a state reads the same everywhere.
+/// Failed, refused, rejected.
+pub const ERROR: Color32 = Color32::from_rgb(200, 40, 40);
+/// Pending, paused, retrying, behind.
+pub const WARNING: Color32 = Color32::from_rgb(200, 140, 0);
+/// Running, delivered.
+pub const OK: Color32 = Color32::from_rgb(0, 145, 60);
+/// A match: the timeline's NEARBY_CUSTOMERS bars and the recording light, like matched
+/// shoppers on the map.
+pub const MATCH: Color32 = CUSTOMER_MATCHED;
+/// Pings on the timeline's histogram.
+pub const PINGS: Color32 = Color32::from_gray(120);
+
 /// The colour of a segment: the chain's own segments in order, others by a stable hash.
 pub fn segment_colour(segments: &[String], segment: Option<&str>) -> Color32 {
     let Some(segment) = segment else {

@@ -3,10 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::engine::Topic;
+use crate::io::kafka::input::TopicLag;
 use crate::io::live::LiveStats;
+use crate::ui::map::palette;
 
 /// Records per second per topic, over about a second of wall time.
 #[derive(Debug, Default)]
@@ -32,7 +34,7 @@ impl RateMeter {
     }
 }
 
-pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[(String, i64)]) {
+pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[TopicLag]) {
     egui::Grid::new("topic-counters")
         .striped(true)
         .num_columns(5)
@@ -56,7 +58,7 @@ pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[(Strin
                 ui.monospace(format!("{:.0}", rates.per_second[topic.index()]));
                 let rejected = RichText::new(c.rejected.to_string()).monospace();
                 ui.label(if c.rejected > 0 {
-                    rejected.color(Color32::from_rgb(200, 40, 40))
+                    rejected.color(palette::ERROR)
                 } else {
                     rejected
                 });
@@ -65,7 +67,10 @@ pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[(Strin
             }
         });
     if !lag.is_empty() {
-        let text: Vec<String> = lag.iter().map(|(t, l)| format!("{t} {l}")).collect();
+        let text: Vec<String> = lag
+            .iter()
+            .map(|l| format!("{} {}", l.topic, l.records))
+            .collect();
         ui.label(format!("Kafka lag: {}", text.join(" · ")));
     }
     ui.add_space(4.0);
@@ -77,6 +82,19 @@ pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[(Strin
         "NEARBY_CUSTOMERS records: {}, notifications after cooldown: {}",
         stats.nearby_records, stats.notifications
     ));
+    if stats.display_events_merged > 0 {
+        ui.label(
+            RichText::new(format!(
+                "map behind the stream: {} older pings and matches merged (all counted above)",
+                stats.display_events_merged
+            ))
+            .color(palette::WARNING),
+        )
+        .on_hover_text(
+            "The console drew slower than records arrived; it kept each shopper's newest \
+             position and the newest matches so the engine never waits for the screen.",
+        );
+    }
 }
 
 pub fn rejected(ui: &mut Ui, stats: &LiveStats) {
@@ -85,9 +103,7 @@ pub fn rejected(ui: &mut Ui, stats: &LiveStats) {
         ui.label("No rejected records.");
         return;
     }
-    ui.label(
-        RichText::new(format!("{total} rejected records")).color(Color32::from_rgb(200, 40, 40)),
-    );
+    ui.label(RichText::new(format!("{total} rejected records")).color(palette::ERROR));
     for (topic, reason, entry) in stats.pipeline.rejects.iter() {
         egui::CollapsingHeader::new(format!("{topic} · {reason} · {}", entry.count))
             .id_salt(("rejected", topic, reason.to_string()))

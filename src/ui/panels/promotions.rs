@@ -2,10 +2,12 @@
 //! segment), validation messages, publish, and the published list with delivery states,
 //! re-announce and end.
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::io::rfc3339::format_rfc3339_ms;
 use crate::io::simulator::rng::SplitMix64;
+use crate::ui::command::Command;
+use crate::ui::map::palette;
 use crate::ui::model::LiveModel;
 use crate::ui::outbox::{Announcement, DeliveryState, Outbox};
 use crate::ui::promotion_editor::{PromotionDraft, SkuLookup};
@@ -54,9 +56,9 @@ pub fn form(
     form: &mut PromotionForm,
     model: &LiveModel,
     segments: &[String],
-    outbox: &mut Outbox,
     now_ms: i64,
-) {
+) -> Option<Command> {
+    let mut publish = None;
     if draft.pid.trim().is_empty() {
         draft.pid = form.new_pid();
     }
@@ -222,7 +224,11 @@ pub fn form(
     {
         match draft.validate(model) {
             Ok(record) => {
-                outbox.submit(record, Announcement::New, now_ms);
+                publish = Some(Command::Publish {
+                    record,
+                    announcement: Announcement::New,
+                    now_ms,
+                });
                 form.problems.clear();
                 draft.pid = form.new_pid();
             }
@@ -230,14 +236,16 @@ pub fn form(
         }
     }
     for p in &form.problems {
-        ui.label(RichText::new(p).color(Color32::from_rgb(200, 40, 40)));
+        ui.label(RichText::new(p).color(palette::ERROR));
     }
+    publish
 }
 
-pub fn published(ui: &mut Ui, outbox: &mut Outbox, now_ms: i64) {
+/// The outbox's items with their delivery states; a retry or a re-announcement is returned.
+pub fn published(ui: &mut Ui, outbox: &Outbox, now_ms: i64) -> Option<Command> {
     if outbox.items.is_empty() {
         ui.weak("Nothing published from this console yet.");
-        return;
+        return None;
     }
     let mut retry = None;
     let mut again = None;
@@ -259,7 +267,7 @@ pub fn published(ui: &mut Ui, outbox: &mut Outbox, now_ms: i64) {
                     attempts,
                     last_error,
                 } => {
-                    ui.label(RichText::new("pending").color(Color32::from_rgb(200, 140, 0)));
+                    ui.label(RichText::new("pending").color(palette::WARNING));
                     if let Some(e) = last_error {
                         ui.weak(format!("({attempts} tries: {e})"));
                     }
@@ -267,13 +275,13 @@ pub fn published(ui: &mut Ui, outbox: &mut Outbox, now_ms: i64) {
                 DeliveryState::InFlight => {
                     ui.label(
                         RichText::new("sent, waiting for the acknowledgement")
-                            .color(Color32::from_rgb(200, 140, 0)),
+                            .color(palette::WARNING),
                     );
                 }
                 DeliveryState::Delivered { partition, offset } => {
                     ui.label(
                         RichText::new(format!("delivered p{partition}@{offset}"))
-                            .color(Color32::from_rgb(0, 140, 60)),
+                            .color(palette::OK),
                     );
                     if item.announcement != Announcement::Ended {
                         if ui.small_button("re-announce").clicked() {
@@ -285,10 +293,7 @@ pub fn published(ui: &mut Ui, outbox: &mut Outbox, now_ms: i64) {
                     }
                 }
                 DeliveryState::Failed { reason } => {
-                    ui.label(
-                        RichText::new(format!("failed: {reason}"))
-                            .color(Color32::from_rgb(200, 40, 40)),
-                    );
+                    ui.label(RichText::new(format!("failed: {reason}")).color(palette::ERROR));
                     if ui.small_button("retry").clicked() {
                         retry = Some(i);
                     }
@@ -297,13 +302,16 @@ pub fn published(ui: &mut Ui, outbox: &mut Outbox, now_ms: i64) {
         });
     }
     if let Some(i) = retry {
-        outbox.retry(i);
+        return Some(Command::RetryPublish(i));
     }
-    if let Some((i, announcement)) = again {
-        let mut record = outbox.items[i].record.clone();
-        if announcement == Announcement::Ended {
-            record.valid_until = Some(format_rfc3339_ms(now_ms));
-        }
-        outbox.submit(record, announcement, now_ms);
+    let (i, announcement) = again?;
+    let mut record = outbox.items.get(i)?.record.clone();
+    if announcement == Announcement::Ended {
+        record.valid_until = Some(format_rfc3339_ms(now_ms));
     }
+    Some(Command::Publish {
+        record,
+        announcement,
+        now_ms,
+    })
 }

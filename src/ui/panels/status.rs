@@ -5,6 +5,8 @@ use egui::{Color32, RichText, Ui};
 
 use crate::io::rfc3339::format_rfc3339_ms;
 use crate::io::sim_feed::Speed;
+use crate::ui::command::Command;
+use crate::ui::map::palette;
 use crate::ui::model::LiveModel;
 use crate::ui::session::Session;
 
@@ -22,13 +24,13 @@ const SPEEDS: [f64; 10] = [
     f64::INFINITY,
 ];
 
-/// Returns the speed the operator picked, if they changed it.
+/// Pausing and a new speed are returned, not applied.
 pub fn source_line(
     ui: &mut Ui,
     session: Option<&Session>,
     model: &LiveModel,
     display_ms: i64,
-) -> Option<f64> {
+) -> Option<Command> {
     let mut picked = None;
     let Some(session) = session else {
         ui.label(RichText::new("no source").color(Color32::GRAY));
@@ -36,15 +38,15 @@ pub fn source_line(
     };
     let (state, colour) = match session.feed() {
         _ if model.source_closed => ("ended", Color32::GRAY),
-        Some(feed) if feed.is_paused() => ("paused", Color32::from_rgb(200, 140, 0)),
-        _ => ("running", Color32::from_rgb(0, 150, 60)),
+        Some(feed) if feed.is_paused() => ("paused", palette::WARNING),
+        _ => ("running", palette::OK),
     };
     ui.label(RichText::new(state.to_uppercase()).color(colour).strong());
     ui.label(session.label());
     if let Some(feed) = session.feed() {
         let label = if feed.is_paused() { "Resume" } else { "Pause" };
         if ui.button(label).clicked() {
-            feed.set_paused(!feed.is_paused());
+            picked = Some(Command::Pause(!feed.is_paused()));
         }
         let current = feed.speed();
         egui::ComboBox::new("speed", "speed")
@@ -61,8 +63,7 @@ pub fn source_line(
                         .selectable_label(speed == current, speed_label(speed))
                         .clicked()
                     {
-                        feed.set_speed(speed);
-                        picked = Some(s);
+                        picked = Some(Command::SetSpeed(speed));
                     }
                 }
             });

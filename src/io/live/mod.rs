@@ -1,0 +1,239 @@
+//! The engine on its own thread, for the console: reads the bus, runs the pipeline, applies
+//! the notification rules and sends the UI what it draws, in batches the UI drains on a time
+//! budget, waking it after each.
+//!
+//! - [`engine_loop`]: the thread's loop, one command handler, records in, events out;
+//! - [`display`]: the bounded channel to the UI, merging when the UI is behind;
+//! - [`priming`]: inputs kept so that a parameter change applies at once;
+//! - [`checkpoint`]: replay checkpoints and their spacing;
+//! - [`recording`]: writing what the engine takes to a dump;
+//! - [`per_minute`]: NEARBY_CUSTOMERS per minute and segment for the timeline;
+//! - [`events`]: what the UI is told.
+
+mod checkpoint;
+mod display;
+mod engine_loop;
+mod events;
+mod per_minute;
+mod priming;
+mod recording;
+
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+
+pub use checkpoint::{LiveCheckpoint, ReplayStart};
+pub use display::{display_channel, DisplaySender, DISPLAY_BATCHES};
+pub use events::{LiveEvent, LiveStats, MatchesPerMinute, PingMatch};
+pub use recording::{RecordingLimits, RecordingStatus};
+
+use crate::engine::PipelineParams;
+use crate::io::bus::BusConsumer;
+use crate::io::wake::Waker;
+use engine_loop::EngineLoop;
+
+/// Settings the console can change while the engine runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveSettings {
+    pub params: PipelineParams,
+    pub cooldown_ms: i64,
+}
+
+/// What the console asks of the engine thread.
+#[derive(Debug)]
+pub enum LiveCommand {
+    Apply(LiveSettings),
+    /// Lines of a dump that were not records, counted like `instore run` counts them: the
+    /// kept samples, and how many more there were.
+    BrokenLines {
+        samples: Vec<(u64, String)>,
+        unsampled: u64,
+    },
+    /// A replay seeking to this time: pings and matches more than a minute before it are
+    /// joined and counted but not sent to the map (it shows only where people are at the
+    /// target), which makes going back in a big dump quick.
+    QuietBefore(i64),
+    /// Write every record the engine takes to a kcat -J dump, until a limit or `StopRecording`.
+    StartRecording(RecordingLimits),
+    StopRecording,
+    Stop,
+}
+
+/// The console's handle on the engine thread.
+pub struct LiveEngine {
+    pub events: Receiver<Vec<LiveEvent>>,
+    commands: Sender<LiveCommand>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LiveEngine {
+    /// A live engine: it keeps recent inputs so parameter changes apply at once.
+    pub fn start(
+        consumer: BusConsumer,
+        settings: LiveSettings,
+        waker: Waker,
+    ) -> std::io::Result<LiveEngine> {
+        LiveEngine::spawn(EngineLoop::live(settings), consumer, waker)
+    }
+
+    /// The engine of a replay: resumed from a checkpoint or fresh, taking checkpoints as it
+    /// goes. It keeps no inputs for live parameter changes: a replay re-runs instead.
+    pub fn start_replay(
+        consumer: BusConsumer,
+        settings: LiveSettings,
+        start: ReplayStart,
+        waker: Waker,
+    ) -> std::io::Result<LiveEngine> {
+        LiveEngine::spawn(EngineLoop::replay(settings, &start), consumer, waker)
+    }
+
+    fn spawn(
+        engine: EngineLoop,
+        consumer: BusConsumer,
+        waker: Waker,
+    ) -> std::io::Result<LiveEngine> {
+        let (display, events) = display_channel(waker);
+        let (commands, command_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("instore-engine".into())
+            .spawn(move || engine.run(&consumer, &command_rx, display))?;
+        Ok(LiveEngine {
+            events,
+            commands,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a command; a stopped engine has nothing left to do with it.
+    pub fn command(&self, command: LiveCommand) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Applies new settings; the engine answers with [`LiveEvent::Applied`].
+    pub fn apply(&self, settings: LiveSettings) {
+        self.command(LiveCommand::Apply(settings));
+    }
+}
+
+impl Drop for LiveEngine {
+    fn drop(&mut self) {
+        self.command(LiveCommand::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{RawRecord, Topic};
+    use crate::io::bus::bus;
+    use std::time::{Duration, Instant};
+
+    fn record(topic: Topic, ts: i64, payload: &str) -> RawRecord<'static> {
+        RawRecord {
+            timestamp_ms: Some(ts),
+            payload: Some(payload.to_owned().into()),
+            topic: topic.name().into(),
+            ..RawRecord::default()
+        }
+    }
+
+    fn drain_until(
+        engine: &LiveEngine,
+        mut done: impl FnMut(&LiveEvent) -> bool,
+    ) -> Vec<LiveEvent> {
+        let mut all = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(batch) = engine.events.recv_timeout(Duration::from_millis(100)) {
+                let finished = batch.iter().any(&mut done);
+                all.extend(batch);
+                if finished {
+                    return all;
+                }
+            }
+        }
+        panic!("no final event within 20 s; got {} events", all.len());
+    }
+
+    #[test]
+    fn records_become_events_matches_notify_once_and_a_narrower_radius_applies() {
+        let (producer, consumer) = bus(64);
+        let settings = LiveSettings {
+            params: PipelineParams::default(),
+            cooldown_ms: 600_000,
+        };
+        let engine = LiveEngine::start(consumer, settings.clone(), Waker::none()).unwrap();
+        let t0 = 1_764_147_600_000;
+        let product = r#"{"sku": 5, "segment": "A", "latitude": 41.88, "longitude": -87.62, "country": "USA"}"#;
+        producer
+            .publish(
+                Topic::StoresProducts,
+                record(Topic::StoresProducts, t0, product),
+            )
+            .unwrap();
+        let promo = r#"{"pid": "p1", "SKU": 5, "segment": "A"}"#;
+        producer
+            .publish(
+                Topic::ProductsPromotions,
+                record(Topic::ProductsPromotions, t0, promo),
+            )
+            .unwrap();
+        let near = r#"{"uid": "u1", "latitude": 41.88020, "longitude": -87.62, "country": "USA"}"#;
+        for i in 0..3 {
+            producer
+                .publish(
+                    Topic::CustomersLocations,
+                    record(Topic::CustomersLocations, t0 + i * 5_000, near),
+                )
+                .unwrap();
+        }
+        producer
+            .publish(
+                Topic::CustomersLocations,
+                record(Topic::CustomersLocations, t0, "oops"),
+            )
+            .unwrap();
+        drop(producer);
+        let events = drain_until(&engine, |e| matches!(e, LiveEvent::SourceClosed));
+        let count = |f: &dyn Fn(&LiveEvent) -> bool| events.iter().filter(|e| f(e)).count();
+        assert_eq!(
+            count(&|e| matches!(e, LiveEvent::Ping { .. })),
+            3,
+            "the refused ping is not drawn"
+        );
+        assert_eq!(count(&|e| matches!(e, LiveEvent::Match(_))), 3);
+        assert_eq!(
+            count(&|e| matches!(e, LiveEvent::Notification(_))),
+            1,
+            "cooldown"
+        );
+        let stats = events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                LiveEvent::Stats(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(stats.pipeline.topic(Topic::CustomersLocations).rejected, 1);
+        assert_eq!(stats.nearby_records, 3);
+        assert_eq!(stats.kept_inputs, 5);
+
+        engine.apply(LiveSettings {
+            params: PipelineParams {
+                radius_ft: 10.0,
+                ..PipelineParams::default()
+            },
+            ..settings
+        });
+        let events = drain_until(&engine, |e| matches!(e, LiveEvent::Applied { .. }));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, LiveEvent::ValidPromotion(_))));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, LiveEvent::Applied { settings, replayed: 5 } if settings.params.radius_ft == 10.0)));
+    }
+}

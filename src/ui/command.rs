@@ -1,0 +1,74 @@
+//! What the panels ask for while they draw. Drawing never changes the source, the outbox or
+//! files; panels return a [`Command`] and the console carries it out in `App::logic`, before
+//! the next frame is drawn.
+
+use std::path::PathBuf;
+
+use crate::io::kafka::client::StartAt;
+use crate::io::kafka::config::KafkaConfig;
+use crate::io::live::RecordingLimits;
+use crate::io::sim_feed::Speed;
+
+use super::file_dialogs::{DialogFor, Pick};
+use super::outbox::Announcement;
+use super::promotion_editor::PromotionRecord;
+
+pub enum Command {
+    StartSimulator,
+    ConnectKafka {
+        config: KafkaConfig,
+        from: StartAt,
+    },
+    /// Check that the cluster answers and has the input topics, without switching to it.
+    TestKafka(KafkaConfig),
+    OpenDumps(Vec<PathBuf>),
+    CancelLoad,
+    /// Re-run the replay from its start to this event time (`None`: from the start).
+    Seek(Option<i64>),
+    Pause(bool),
+    SetSpeed(Speed),
+    /// The pipeline parameters or the cooldown were edited.
+    SettingsEdited,
+    StartRecording(RecordingLimits),
+    StopRecording,
+    OpenDialog {
+        purpose: DialogFor,
+        dialog: rfd::AsyncFileDialog,
+        pick: Pick,
+    },
+    Publish {
+        record: PromotionRecord,
+        announcement: Announcement,
+        now_ms: i64,
+    },
+    RetryPublish(usize),
+    /// Zoom the map into a store of the chain (by its index) and make it the current store.
+    FocusStore(usize),
+    ShowChain,
+    /// Fill the promotion form with this product and show the form.
+    PromoteProduct(i64),
+    CloseDetails,
+}
+
+/// Commands collected over one frame.
+#[derive(Default)]
+pub struct Commands(Vec<Command>);
+
+impl Commands {
+    pub fn push(&mut self, command: Command) {
+        self.0.push(command);
+    }
+
+    /// Pushes what a panel returned, if anything.
+    pub fn extend(&mut self, command: Option<Command>) {
+        self.0.extend(command);
+    }
+
+    pub fn take(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -1,0 +1,132 @@
+//! The top bar: the source line and its errors, loading progress, recording and exports,
+//! opening dumps, the store picker, and the Layers, Source and Tiles menus.
+
+use std::sync::atomic::Ordering;
+
+use egui::{RichText, Ui};
+
+use crate::io::chain::Chain;
+use crate::ui::command::{Command, Commands};
+use crate::ui::file_dialogs::{DialogFor, FileError, Pick};
+use crate::ui::map::palette;
+use crate::ui::model::LiveModel;
+use crate::ui::settings::ConsoleSettings;
+use crate::ui::source::Source;
+
+use super::recording::recording_ui;
+use super::source_menu::{source_menu_ui, SourceMenu};
+use super::status;
+use super::tiles_menu::tiles_menu_ui;
+
+/// What the top bar reads and edits.
+pub struct TopBar<'a> {
+    pub source: &'a Source,
+    pub model: &'a LiveModel,
+    pub chain: &'a Chain,
+    pub settings: &'a mut ConsoleSettings,
+    pub source_menu: &'a mut SourceMenu,
+    pub file_error: Option<&'a FileError>,
+    pub display_ms: i64,
+}
+
+pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
+    let TopBar {
+        source,
+        model,
+        chain,
+        settings,
+        source_menu,
+        file_error,
+        display_ms,
+    } = bar;
+    ui.label(RichText::new("instore").strong());
+    ui.separator();
+    commands.extend(status::source_line(ui, source.session(), model, display_ms));
+    if let Some(e) = source.error() {
+        ui.colored_label(palette::ERROR, e.to_string());
+    }
+    if source.session().is_none()
+        && source.loading().is_none()
+        && ui.button("Start simulator").clicked()
+    {
+        commands.push(Command::StartSimulator);
+    }
+    if let Some(load) = source.loading() {
+        let n = load.progress.records.load(Ordering::Relaxed);
+        let secs = load.started.elapsed().as_secs_f64().max(1e-3);
+        ui.add(egui::Spinner::new());
+        ui.label(format!(
+            "loading dump: {n} records ({:.0}/s)",
+            n as f64 / secs
+        ));
+        if ui.button("Cancel").clicked() {
+            commands.push(Command::CancelLoad);
+        }
+    }
+    if source.session().is_some() {
+        recording_ui(ui, model.stats.recording.as_ref(), settings, commands);
+    }
+    if ui.button("Open dump…").clicked() {
+        commands.push(Command::OpenDialog {
+            purpose: DialogFor::OpenDumps,
+            dialog: rfd::AsyncFileDialog::new()
+                .add_filter("kcat -J dumps", &["jsonl", "json", "gz", "txt"]),
+            pick: Pick::Files,
+        });
+    }
+    if let Some(e) = file_error {
+        ui.colored_label(palette::ERROR, e.to_string());
+    }
+    ui.separator();
+    store_picker_ui(ui, chain, settings, commands);
+    ui.menu_button("Layers", |ui| {
+        let l = &mut settings.layers;
+        ui.checkbox(&mut l.footprints, "Store footprints");
+        ui.checkbox(&mut l.products, "Products");
+        ui.checkbox(&mut l.rings, "Geofence rings");
+        ui.checkbox(&mut l.customers, "Customers");
+        ui.checkbox(&mut l.trails, "Trails");
+        ui.checkbox(&mut l.matches, "Matches");
+    });
+    // Stays open while the operator types and tests the connection.
+    egui::containers::menu::MenuButton::new("Source")
+        .config(
+            egui::containers::menu::MenuConfig::new()
+                .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside),
+        )
+        .ui(ui, |ui| source_menu_ui(ui, source_menu, settings, commands));
+    ui.menu_button("Tiles", |ui| {
+        tiles_menu_ui(ui, &mut settings.tiles, commands)
+    });
+    ui.toggle_value(&mut settings.show_left_panel, "Panels");
+    ui.toggle_value(&mut settings.show_right_panel, "Feed");
+}
+
+/// The current store, a list to jump to another, and "Whole chain".
+fn store_picker_ui(
+    ui: &mut Ui,
+    chain: &Chain,
+    settings: &ConsoleSettings,
+    commands: &mut Commands,
+) {
+    let current = settings
+        .store_id
+        .as_ref()
+        .and_then(|id| chain.stores.iter().find(|s| &s.id == id))
+        .map_or("Store…".to_owned(), |s| s.name.clone());
+    egui::ComboBox::new("store-picker", "store")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for (i, s) in chain.stores.iter().enumerate() {
+                if ui
+                    .selectable_label(false, format!("{} — {}, {}", s.name, s.address, s.city))
+                    .clicked()
+                {
+                    commands.push(Command::FocusStore(i));
+                }
+            }
+        });
+    if ui.button("Whole chain").clicked() {
+        commands.push(Command::ShowChain);
+    }
+}
