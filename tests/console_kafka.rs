@@ -3,11 +3,14 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use instore::io::chain::Chain;
 use instore::io::kafka::client::StartAt;
 use instore::io::kafka::config::KafkaConfig;
+use instore::io::kafka::input::KafkaState;
 use instore::ui::outbox::{Announcement, DeliveryState};
 use instore::ui::promotion_editor::PromotionRecord;
 use instore::ui::{ConsoleApp, ConsoleOptions};
@@ -98,7 +101,17 @@ fn the_console_reads_kafka_and_its_promotions_come_back_through_the_topic() {
         Duration::from_secs(30),
         |a| a.model.product(1000).is_some(),
     );
-    assert!(app.session().expect("session").label().contains("Kafka"));
+    let status = app
+        .session()
+        .and_then(|s| s.kafka_status())
+        .expect("a Kafka session");
+    assert_eq!(status.state, KafkaState::Connected);
+    assert_eq!(status.servers, broker.bootstrap);
+    let label = app.session().expect("session").label();
+    assert!(
+        label.starts_with(&format!("Kafka {} · connected · ", broker.bootstrap)),
+        "{label}"
+    );
     let t = app.now_event_ms();
     app.outbox
         .submit(promotion("console-p1"), Announcement::New, t);
@@ -193,8 +206,97 @@ fn the_source_menu_tests_a_connection_and_switches_to_kafka() {
     assert!(h.query_by_label("customers_locations: missing").is_some());
     h.get_by_label("Connect").click();
     h.run_steps(3);
+    let status = h
+        .state()
+        .session()
+        .and_then(|s| s.kafka_status())
+        .expect("a Kafka session");
+    assert_eq!(status.servers, broker.bootstrap);
+    assert_eq!(status.records, 0, "the topics are missing: nothing to read");
     let label = h.state().session().expect("kafka session").label();
-    assert!(label.contains("Kafka"), "{label}");
+    assert!(
+        label.starts_with(&format!("Kafka {}", broker.bootstrap)),
+        "{label}"
+    );
+}
+
+/// Repaint requests as eframe's event loop sees them: from other threads between frames, or
+/// from a frame for an immediate next one.
+#[derive(Default)]
+struct Wakes {
+    in_frame: std::sync::atomic::AtomicBool,
+    between_frames: AtomicU64,
+    due: std::sync::atomic::AtomicBool,
+}
+
+impl Wakes {
+    fn request(&self, delay: Duration) {
+        if !self.in_frame.load(Ordering::SeqCst) {
+            self.between_frames.fetch_add(1, Ordering::SeqCst);
+            self.due.store(true, Ordering::SeqCst);
+        } else if delay.is_zero() {
+            self.due.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn take_due(&self) -> bool {
+        self.due.swap(false, Ordering::SeqCst)
+    }
+}
+
+/// A presenter leaves the console on a live cluster: with no input, records arriving must
+/// ask for a frame through egui's repaint callback (what eframe's event loop waits on), and
+/// that frame shows them. No frame is run here until the console asks for one.
+#[test]
+fn records_arriving_from_kafka_ask_for_a_frame_with_no_input() {
+    let broker = broker_with_topics(free_port());
+    let config = KafkaConfig::resolve(None, Some(&broker.bootstrap), &[]).expect("config");
+    let options = ConsoleOptions {
+        kafka: Some((config, StartAt::Earliest)),
+        ..ConsoleOptions::new(Chain::builtin().expect("chain"))
+    };
+    let builder = egui_kittest::Harness::builder().with_size([1500.0, 950.0]);
+    let mut h = console_harness(builder, options, |_| {});
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h
+        .state()
+        .session()
+        .and_then(|s| s.kafka_status())
+        .is_none_or(|s| s.state != KafkaState::Connected)
+    {
+        assert!(Instant::now() < deadline, "the console did not connect");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(3);
+    let wakes = Arc::new(Wakes::default());
+    let counted = Arc::clone(&wakes);
+    h.ctx
+        .set_request_repaint_callback(move |info| counted.request(info.delay));
+    for round in 0..3 {
+        let start = format!("2025-11-26T09:0{}:00Z", round * 2);
+        let shown = h.state().model.stats.records_pushed;
+        simulate_minute_to(&broker.bootstrap, &["--start", &start]);
+        // Run a frame whenever eframe would run one at once: a worker asked between frames,
+        // or a frame asked for the next one immediately. A frame's ask for one later (the
+        // wall clock's tick) is eframe's timer, not news: it runs no frame here.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while h.state().model.stats.records_pushed == shown {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: records were produced but no worker asked for a frame to \
+                 show them ({} asks between frames)",
+                wakes.between_frames.load(Ordering::SeqCst)
+            );
+            if wakes.take_due() {
+                wakes.in_frame.store(true, Ordering::SeqCst);
+                h.step();
+                wakes.in_frame.store(false, Ordering::SeqCst);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    assert!(wakes.between_frames.load(Ordering::SeqCst) >= 3);
 }
 
 #[test]

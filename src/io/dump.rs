@@ -454,7 +454,8 @@ mod tests {
         assert!(parse_record(r#"{"topic": "t", "payload": "#).is_none());
     }
 
-    fn write_and_read_back(file_name: &str) {
+    /// Writes one record to `file_name`, checks it reads back, and returns the file's bytes.
+    fn write_and_read_back(file_name: &str) -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(file_name);
         let mut w = DumpWriter::create(&path).unwrap();
@@ -481,16 +482,32 @@ mod tests {
             r.payload.as_deref(),
             Some(r#"{"sku": 1, "segment": "A\"B"}"#)
         );
+        std::fs::read(&path).unwrap()
     }
 
     #[test]
     fn writer_output_reads_back() {
-        write_and_read_back("plain.jsonl");
+        let bytes = write_and_read_back("plain.jsonl");
+        assert!(bytes.starts_with(b"{\"topic\":\"stores_products\""));
+        assert!(bytes.ends_with(b"}\n"));
     }
 
     #[test]
     fn gzip_is_written_and_detected() {
-        write_and_read_back("packed.jsonl.gz");
+        let bytes = write_and_read_back("packed.jsonl.gz");
+        // The reader detects gzip by these bytes, so reading back alone would pass for a
+        // plain file with a .gz name: the file on disk must be gzip, and hold the line.
+        assert_eq!(bytes[..2], [0x1f, 0x8b], "gzip magic");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .unwrap();
+        assert!(text.starts_with("{\"topic\":\"stores_products\""), "{text}");
+        assert!(
+            text.len() > bytes.len(),
+            "compressed: {} -> {}",
+            text.len(),
+            bytes.len()
+        );
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! A real Kafka-protocol broker for tests: Tansu (Apache-2.0, Kafka-compatible, in Rust) on a
-//! free port of 127.0.0.1 with in-memory storage. `.ci/run` installs it; `INSTORE_TANSU` or
-//! `PATH` or `~/.cache/instore-tools/bin` locate it.
+//! free port of 127.0.0.1 with in-memory storage. It comes with the tests: the first test
+//! that needs it on a machine builds it into a cache outside the clone (see [`tansu_binary`]).
 
+use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub struct Broker {
@@ -13,27 +16,87 @@ pub struct Broker {
     _dir: tempfile::TempDir,
 }
 
+/// The Tansu release the tests run against.
+const TANSU_VERSION: &str = "0.6.0";
+
+/// Where the test broker is kept between runs: `$INSTORE_TOOLS`, else
+/// `$XDG_CACHE_HOME/instore-tools`, else `~/.cache/instore-tools` (outside any clone, so a
+/// fresh clone reuses it).
+fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("INSTORE_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("instore-tools")
+}
+
+/// The broker binary: `$INSTORE_TANSU`, one on `PATH`, the one kept in [`tools_dir`], or
+/// (first run on a machine) built there now with `cargo install`, once for all test
+/// binaries running at the same time.
 fn tansu_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("INSTORE_TANSU") {
-        return PathBuf::from(p);
+    static TANSU: OnceLock<PathBuf> = OnceLock::new();
+    TANSU
+        .get_or_init(|| {
+            if let Some(p) = std::env::var_os("INSTORE_TANSU") {
+                return PathBuf::from(p);
+            }
+            let on_path = std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join("tansu"))
+                    .find(|p| p.is_file())
+            });
+            on_path.unwrap_or_else(install_tansu)
+        })
+        .clone()
+}
+
+/// Builds Tansu into [`tools_dir`] unless it is there, holding a lock so that one test
+/// process builds while the others wait for it.
+fn install_tansu() -> PathBuf {
+    let tools = tools_dir();
+    let binary = tools.join("bin/tansu");
+    if binary.is_file() {
+        return binary;
     }
-    let cached = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/instore-tools/bin/tansu"))
-        .filter(|p| p.is_file());
-    if let Some(p) = cached {
-        return p;
+    std::fs::create_dir_all(&tools).expect("create the test tools folder");
+    let lock = std::fs::File::create(tools.join("tansu.lock")).expect("lock file");
+    // SAFETY: flock on a file descriptor this function owns; released when `lock` closes.
+    let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(locked, 0, "cannot lock {}", tools.display());
+    if binary.is_file() {
+        return binary;
     }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("tansu"))
-            .find(|p| p.is_file())
-    });
-    on_path.unwrap_or_else(|| {
-        panic!(
-            "the tansu broker is not installed: `bash .ci/run` installs it, or \
-             `cargo install tansu --version 0.6.0 --features dynostore --root ~/.cache/instore-tools`"
-        )
-    })
+    // Straight to the terminal: the test harness captures what tests print, and a newcomer
+    // waiting minutes should know why.
+    let _ = writeln!(
+        std::io::stderr(),
+        "instore tests: building the test broker once (cargo install tansu {TANSU_VERSION}, \
+         Apache-2.0, about 8 minutes on 2 cores) into {}",
+        tools.display()
+    );
+    let cargo = std::env::var_os("CARGO")
+        .or_else(|| option_env!("CARGO").map(Into::into))
+        .unwrap_or_else(|| "cargo".into());
+    let build_dir = tools.join("build");
+    let status = Command::new(cargo)
+        .args(["install", "tansu", "--version", TANSU_VERSION])
+        .args(["--features", "dynostore", "--quiet", "--root"])
+        .arg(&tools)
+        .env("CARGO_TARGET_DIR", &build_dir)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run cargo install");
+    let _ = std::fs::remove_dir_all(&build_dir);
+    assert!(
+        status.success() && binary.is_file(),
+        "building the test broker failed ({status}): the Kafka tests need crates.io once, \
+         or set INSTORE_TANSU to a tansu {TANSU_VERSION} binary"
+    );
+    let _ = writeln!(std::io::stderr(), "instore tests: test broker ready");
+    binary
 }
 
 /// A port nothing listens on (yet).
