@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use instore::io::chain::Chain;
 use instore::io::kafka::client::StartAt;
 use instore::io::kafka::config::KafkaConfig;
-use instore::io::kafka::input::KafkaState;
+use instore::io::kafka::feed::KafkaState;
 use instore::ui::outbox::{Announcement, DeliveryState};
 use instore::ui::promotion_editor::PromotionRecord;
 use instore::ui::{ConsoleApp, ConsoleOptions};

@@ -7,11 +7,8 @@ pub mod kafka_check;
 pub mod params;
 pub mod record;
 pub mod run;
-pub mod run_kafka;
-pub mod run_simulated;
 pub mod sim_args;
 pub mod simulate;
-pub mod simulate_kafka;
 pub mod summary;
 
 use clap::{Parser, Subcommand};

@@ -11,7 +11,7 @@ use super::kafka_args::{KafkaArgs, KAFKA_TIMEOUT};
 use crate::engine::Topic;
 use crate::io::dump::{DumpRecordRef, DumpWriter};
 use crate::io::kafka::client::{ConsumerTrouble, StartAt};
-use crate::io::kafka::resuming::{ReadEvent, ResumingReader};
+use crate::io::kafka::input::{InputEvent, InputSpec, KafkaInput};
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {
@@ -45,12 +45,8 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
     } else {
         args.topics.clone()
     };
-    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-    let mut reader = ResumingReader::open(&config, &names, args.from, KAFKA_TIMEOUT)?;
-    let mut ends = match (reader.reader(), args.until_end) {
-        (Some(r), true) => Some(r.end_offsets(KAFKA_TIMEOUT)?),
-        _ => None,
-    };
+    let spec = InputSpec::Whole(topics.clone());
+    let mut input = KafkaInput::open(&config, &spec, args.from, args.until_end, KAFKA_TIMEOUT)?;
     let mut writer = DumpWriter::create(&args.output)?;
     let mut trouble = ConsumerTrouble::new(Duration::from_secs(10));
     let stop = Arc::new(AtomicBool::new(false));
@@ -66,34 +62,26 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
     while !stop.load(Ordering::Relaxed)
         && deadline.is_none_or(|d| Instant::now() < d)
         && idle.is_none_or(|i| last_record.elapsed() < i)
-        && !ends.as_ref().is_some_and(|e| e.reached())
+        && !input.at_end()
     {
-        let r = match reader.poll(Duration::from_millis(100))? {
-            ReadEvent::Record(r) => r,
-            ReadEvent::Idle => {
-                if let (Some(ends), Some(r)) = (ends.as_mut(), reader.reader()) {
-                    ends.check_positions(r)?;
-                }
-                continue;
-            }
-            ReadEvent::Trouble(e) => {
+        let r = match input.poll(Duration::from_millis(100))? {
+            InputEvent::Record(r) => r,
+            InputEvent::Idle => continue,
+            InputEvent::Trouble(e) => {
                 if let Some(text) = trouble.note(&e) {
                     eprintln!("instore record: {text} (librdkafka reconnects by itself)");
                 }
                 continue;
             }
-            ReadEvent::Away => {
+            InputEvent::Away => {
                 eprintln!("instore record: every broker is away; reconnecting with a fresh client");
                 continue;
             }
-            ReadEvent::Back(after) => {
+            InputEvent::Back(after) => {
                 eprintln!("instore record: the cluster is back after {after:.1?}: recording on");
                 continue;
             }
         };
-        if let Some(ends) = ends.as_mut() {
-            ends.observe(&r.topic, r.partition, r.offset);
-        }
         writer.write_raw(&DumpRecordRef {
             topic: &r.topic,
             partition: r.partition,

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::run::RunReport;
 use crate::engine::Topic;
+use crate::io::run_loop::RunReport;
 
 /// The summary `instore run` prints on stderr.
 pub fn format_summary(report: &RunReport) -> String {

@@ -4,6 +4,11 @@ use super::decimal::Decimal5;
 
 /// Earth radius GEO_DISTANCE uses for kilometres.
 pub const EARTH_RADIUS_KM: f64 = 6371.0;
+/// ksqlDB's km → ft factor in the original's DIST_TO_STORE (3281, not 3280.84: kept for
+/// identical results). The engine's distances are in these feet.
+pub const KSQL_FT_PER_KM: f64 = 3281.0;
+/// Metres in a foot, for drawing and scales (a geofence in feet drawn to scale on a map).
+pub const M_PER_FT: f64 = 0.3048;
 
 /// A position as the topics carry it: two DECIMAL(10,5) degrees, range-checked on decoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -216,7 +221,7 @@ mod tests {
     fn wraps_across_the_antimeridian() {
         let east = at("10", "179.99999");
         let west = at("10", "-179.99999");
-        let feet = geo_distance_km(&east, &west) * 3281.0;
+        let feet = geo_distance_km(&east, &west) * KSQL_FT_PER_KM;
         assert!(feet < 8.0, "{feet}");
     }
 
@@ -256,7 +261,7 @@ mod tests {
         let b = at("41.88713", "-87.59927");
         assert_eq!(geo_distance_km(&a, &b), geo_distance_km(&b, &a));
         // 0.00017° of latitude ≈ 18.9 m ≈ 62 ft.
-        let feet = geo_distance_km(&a, &b) * 3281.0;
+        let feet = geo_distance_km(&a, &b) * KSQL_FT_PER_KM;
         assert!((feet - 62.0).abs() < 0.5, "{feet}");
     }
 }

@@ -74,7 +74,7 @@ impl Default for PipelineParams {
             customer_window_ms: 1_800_000,
             customer_grace_ms: None,
             radius_ft: 100.0,
-            km_to_ft: 3281.0,
+            km_to_ft: super::geo::KSQL_FT_PER_KM,
             decimal_policy: DecimalPolicy::Round,
             match_key: PromotionMatchKey::Segment,
         }

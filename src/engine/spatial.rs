@@ -210,7 +210,7 @@ impl<T> SpatialIndex<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::geo::geo_distance_km_deg;
+    use crate::engine::geo::{geo_distance_km_deg, KSQL_FT_PER_KM};
 
     fn unit(lat: f64, lon: f64) -> [f64; 3] {
         let (lat, lon) = (lat.to_radians(), lon.to_radians());
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn neighborhood_has_one_to_eight_distinct_cells() {
-        let grid = CellGrid::new(100.0 / 3281.0);
+        let grid = CellGrid::new(100.0 / KSQL_FT_PER_KM);
         for (lat, lon) in [
             (41.88696, -87.59927),
             (0.0, 0.0),
@@ -244,7 +244,7 @@ mod tests {
             frac in 0.0f64..=1.0,
             radius_ft in 0.0f64..500.0,
         ) {
-            let radius_km = radius_ft / 3281.0;
+            let radius_km = radius_ft / KSQL_FT_PER_KM;
             let grid = CellGrid::new(radius_km);
             // Walk `frac` of the radius from (lat, lon) along `bearing` on the sphere.
             let delta = frac * radius_km / EARTH_RADIUS_KM;
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn spread_entries_are_found_from_any_point_within_reach() {
-        let grid = CellGrid::new(100.0 / 3281.0);
+        let grid = CellGrid::new(100.0 / KSQL_FT_PER_KM);
         let mut index = SpatialIndex::new(grid);
         index.insert_around(1, unit(41.88696, -87.59927), 10, 'v', i64::MIN);
         assert!((1..=8).contains(&index.len()));

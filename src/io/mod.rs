@@ -9,6 +9,7 @@ pub mod kafka;
 pub mod live;
 pub mod replay;
 pub mod rfc3339;
+pub mod run_loop;
 pub mod sim_feed;
 pub mod simulator;
 pub mod sink;

@@ -71,7 +71,7 @@ pub fn view_geojson(chain: &Chain, model: &LiveModel, now_ms: i64) -> String {
     if let Some(stores) = chain_doc.get("features").and_then(Value::as_array) {
         features.extend(stores.iter().cloned());
     }
-    let radius_m = model.radius_ft() * 0.3048;
+    let radius_m = model.radius_ft() * crate::engine::geo::M_PER_FT;
     for p in &model.products {
         let active = model.ring_active(p.sku, now_ms);
         let props = json!({

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use crate::engine::geo::LatLonDeg;
 use crate::engine::notify::Notification;
 use crate::engine::record::{Customer, Product, Promotion};
+use crate::engine::PipelineParams;
 use crate::io::live::{LiveEvent, LiveSettings, LiveStats, PingMatch};
 
 pub use super::trail::{Trail, TRAIL_PINGS};
@@ -41,6 +42,15 @@ pub struct ValidMark {
     pub promotions: Vec<(Arc<str>, Option<Arc<str>>)>,
 }
 
+/// A shopper's latest match.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LastMatch {
+    pub timestamp_ms: i64,
+    /// The nearest matched product's SKU.
+    pub sku: Option<i64>,
+    pub dist_to_store_ft: f64,
+}
+
 /// A shopper on the map.
 #[derive(Clone, Debug)]
 pub struct CustomerView {
@@ -48,8 +58,7 @@ pub struct CustomerView {
     pub country: Option<Arc<str>>,
     /// (event time, position), oldest first.
     pub trail: Trail,
-    /// Latest match: (event time, SKU, distance in feet).
-    pub last_match: Option<(i64, Option<i64>, f64)>,
+    pub last_match: Option<LastMatch>,
 }
 
 impl CustomerView {
@@ -169,8 +178,11 @@ impl LiveModel {
             LiveEvent::Match(m) => {
                 if let Some(uid) = m.customer.uid.as_ref() {
                     if let Some(c) = self.customers.get_mut(uid) {
-                        c.last_match =
-                            Some((m.timestamp_ms, m.nearest.product.sku, m.dist_to_store_ft));
+                        c.last_match = Some(LastMatch {
+                            timestamp_ms: m.timestamp_ms,
+                            sku: m.nearest.product.sku,
+                            dist_to_store_ft: m.dist_to_store_ft,
+                        });
                     }
                 }
                 self.matches.push_back(m);
@@ -269,13 +281,23 @@ impl LiveModel {
     }
 
     pub fn customer_window_ms(&self) -> i64 {
-        self.settings
-            .as_ref()
-            .map_or(1_800_000, |s| s.params.customer_window_ms)
+        self.params().customer_window_ms
     }
 
     pub fn radius_ft(&self) -> f64 {
-        self.settings.as_ref().map_or(100.0, |s| s.params.radius_ft)
+        self.params().radius_ft
+    }
+
+    /// The engine's km → ft factor (DIST_TO_STORE's feet).
+    pub fn km_to_ft(&self) -> f64 {
+        self.params().km_to_ft
+    }
+
+    /// The parameters the engine runs with (its defaults until it says).
+    fn params(&self) -> &PipelineParams {
+        static DEFAULT: std::sync::LazyLock<PipelineParams> =
+            std::sync::LazyLock::new(PipelineParams::default);
+        self.settings.as_ref().map_or(&DEFAULT, |s| &s.params)
     }
 
     /// Forgets shoppers who left before `now_ms` and matches older than `keep_ms`.

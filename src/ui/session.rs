@@ -17,7 +17,8 @@ use super::model::LiveModel;
 use super::replay_checkpoints::ReplayCheckpoint;
 use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
-use crate::io::kafka::input::{KafkaInput, KafkaInputError, KafkaState, KafkaStatus};
+use crate::io::kafka::feed::{KafkaFeed, KafkaState, KafkaStatus};
+use crate::io::kafka::input::KafkaInputError;
 use crate::io::kafka::sink::KafkaSink;
 use crate::io::live::LiveCommand;
 use crate::io::sink::RecordSink;
@@ -49,7 +50,7 @@ pub struct Session {
     producer: BusProducer,
     /// Where promotions go: the bus, or Kafka.
     sink: Box<dyn RecordSink>,
-    kafka: Option<KafkaInput>,
+    kafka: Option<KafkaFeed>,
     engine: LiveEngine,
     feed: Option<(Arc<FeedControl>, JoinHandle<FeedEnd>)>,
     /// Checkpoints met while draining, not yet taken by the console.
@@ -134,7 +135,7 @@ impl Session {
         let (producer, engine) = Session::engine_on_bus(settings, waker)
             .map_err(|e| KafkaInputError::Thread(e.to_string()))?;
         let sink = KafkaSink::new(&config, waker.clone())?;
-        let source = KafkaInput::start(config, from, producer.clone(), waker.clone())?;
+        let source = KafkaFeed::start(config, from, producer.clone(), waker.clone())?;
         Ok(Session {
             kind: SourceKind::Kafka,
             sink: Box::new(sink),
@@ -201,7 +202,7 @@ impl Session {
 
     /// The Kafka input's status (`None` for other sources).
     pub fn kafka_status(&self) -> Option<KafkaStatus> {
-        self.kafka.as_ref().map(KafkaInput::status)
+        self.kafka.as_ref().map(KafkaFeed::status)
     }
 
     pub fn producer(&self) -> &BusProducer {

@@ -392,12 +392,12 @@ impl TopicReader {
                 Offset::Offset(at) => at >= high,
                 _ => false,
             };
-            partitions.push((
-                e.topic().to_owned(),
-                e.partition(),
-                high,
-                high <= low || nothing_to_read,
-            ));
+            partitions.push(PartitionEnd {
+                topic: e.topic().to_owned(),
+                partition: e.partition(),
+                end_offset: high,
+                reached: high <= low || nothing_to_read,
+            });
         }
         let mut ends = EndOffsets { partitions };
         ends.check_positions(self)?;
@@ -449,24 +449,34 @@ impl ReadPositions {
 /// Confluent Cloud and Redpanda report the log end.
 #[derive(Debug)]
 pub struct EndOffsets {
-    /// (topic, partition, end offset, reached)
-    partitions: Vec<(String, i32, i64, bool)>,
+    partitions: Vec<PartitionEnd>,
+}
+
+/// Where one partition ended, and whether it has been read that far.
+#[derive(Debug)]
+struct PartitionEnd {
+    topic: String,
+    partition: i32,
+    end_offset: i64,
+    reached: bool,
 }
 
 impl EndOffsets {
     /// Whether every partition has been read up to its end.
     pub fn reached(&self) -> bool {
-        self.partitions.iter().all(|p| p.3)
+        self.partitions.iter().all(|p| p.reached)
+    }
+
+    fn find(&mut self, topic: &str, partition: i32) -> Option<&mut PartitionEnd> {
+        self.partitions
+            .iter_mut()
+            .find(|p| p.partition == partition && p.topic == topic)
     }
 
     /// Notes a record read: its partition is done once the record just before its end is in.
     pub fn observe(&mut self, topic: &str, partition: i32, offset: i64) {
-        if let Some(p) = self
-            .partitions
-            .iter_mut()
-            .find(|p| p.1 == partition && p.0 == topic)
-        {
-            p.3 |= offset + 1 >= p.2;
+        if let Some(p) = self.find(topic, partition) {
+            p.reached |= offset + 1 >= p.end_offset;
         }
     }
 
@@ -475,12 +485,8 @@ impl EndOffsets {
     pub fn check_positions(&mut self, reader: &TopicReader) -> Result<(), KafkaError> {
         for e in reader.consumer.position()?.elements() {
             if let Offset::Offset(at) = e.offset() {
-                if let Some(p) = self
-                    .partitions
-                    .iter_mut()
-                    .find(|p| p.1 == e.partition() && p.0 == e.topic())
-                {
-                    p.3 |= at >= p.2;
+                if let Some(p) = self.find(e.topic(), e.partition()) {
+                    p.reached |= at >= p.end_offset;
                 }
             }
         }
@@ -597,7 +603,7 @@ impl ConsumerTrouble {
     }
 
     /// `Some(text)` when it is time to say it (again).
-    pub fn note(&mut self, e: &KafkaError) -> Option<String> {
+    pub fn note(&mut self, e: &impl std::fmt::Display) -> Option<String> {
         self.count += 1;
         let text = e.to_string();
         let due = self

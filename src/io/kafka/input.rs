@@ -1,44 +1,38 @@
-//! The three input topics of a cluster as a source for the engine's bus: a thread reads them
-//! whole through the [`ResumingReader`] and forwards every record with its partition and
-//! offset. When the cluster cannot be reached it says so and tries again, without a restart;
-//! every change of what it shows wakes the console.
+//! Reading the pipeline's topics from a cluster, once for every command: `instore run -b`,
+//! `instore record` and the console all read through a [`KafkaInput`]. It reads topics whole
+//! (every partition, from a start position), or, for scale-out, `customers_locations` as a
+//! member of a consumer group with the two small topics whole. It outlives its brokers
+//! (see [`ResumingReader`]), can stop where the topics ended when it started (`--until-end`),
+//! and says in its own error type what went wrong; rdkafka's types stay inside `io::kafka`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::engine::Topic;
-use crate::io::bus::BusProducer;
-use crate::io::kafka::client::StartAt;
-use crate::io::kafka::config::KafkaConfig;
-use crate::io::kafka::resuming::{ReadEvent, ResumingReader};
-use crate::io::wake::Waker;
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
 
-/// Why a Kafka input or output could not start or is not reading.
+use super::client::{EndOffsets, GroupReader, StartAt};
+use super::config::KafkaConfig;
+use super::resuming::{ReadEvent, ResumingReader};
+use crate::engine::{RawRecord, Topic};
+
+/// Why Kafka reading or writing could not start, or is not going well.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KafkaInputError {
-    #[error("cannot create a Kafka producer: {0}")]
-    Producer(String),
-    #[error("cannot start the Kafka reader thread: {0}")]
-    Thread(String),
-    /// The first connection failed (tried again by itself).
+    /// The cluster did not answer or refused (tried again by callers that wait).
     #[error("cannot reach the cluster: {0}")]
     Unreachable(String),
-    /// A consumer error librdkafka is working through.
+    /// A consumer error librdkafka is working through (reading goes on).
     #[error("{0}")]
     Consumer(String),
     #[error("every broker is away: reconnecting")]
     BrokersAway,
-}
-
-/// Where the input stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KafkaState {
-    Connecting,
-    Connected,
-    /// The last attempt failed; retrying.
-    Retrying(KafkaInputError),
+    /// An error reading cannot go on from.
+    #[error("reading stopped: {0}")]
+    Fatal(String),
+    #[error("cannot create a Kafka producer: {0}")]
+    Producer(String),
+    #[error("cannot start the Kafka reader thread: {0}")]
+    Thread(String),
 }
 
 /// Records waiting on the broker for one input topic.
@@ -48,194 +42,212 @@ pub struct TopicLag {
     pub records: i64,
 }
 
-/// What the console shows of the input.
+/// Which topics, and how they are shared.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KafkaStatus {
-    pub servers: String,
-    pub state: KafkaState,
-    /// Records forwarded so far.
-    pub records: u64,
-    /// Per input topic (measured every few seconds).
-    pub lag: Vec<TopicLag>,
+pub enum InputSpec {
+    /// These topics whole, by this one reader.
+    Whole(Vec<String>),
+    /// Scale-out: `customers_locations` shared by the consumer group `group`, the two small
+    /// input topics read whole by every member (every member needs every valid promotion).
+    Group(String),
 }
 
-impl KafkaStatus {
-    pub fn total_lag(&self) -> i64 {
-        self.lag.iter().map(|l| l.records).sum()
+impl InputSpec {
+    /// The three input topics, whole.
+    pub fn inputs() -> InputSpec {
+        InputSpec::Whole(Topic::INPUTS.map(|t| t.name().to_owned()).to_vec())
     }
 }
 
-/// The reading thread and its status.
-pub struct KafkaInput {
-    status: Arc<Mutex<KafkaStatus>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+/// What one poll came to.
+#[derive(Debug)]
+pub enum InputEvent {
+    Record(RawRecord<'static>),
+    /// Nothing within the timeout.
+    Idle,
+    /// A consumer error librdkafka is working through; reading goes on.
+    Trouble(KafkaInputError),
+    /// Every broker is away: the client was let go, a fresh one is tried.
+    Away,
+    /// A fresh client reads on, after this long away.
+    Back(Duration),
 }
 
-const RETRY_EVERY: Duration = Duration::from_secs(3);
-/// How long errors may go on before the reader is opened again.
-const REOPEN_AFTER: Duration = Duration::from_secs(5);
-/// How often the lag is measured (a watermark request per partition).
-const LAG_EVERY: Duration = Duration::from_secs(3);
-const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+enum Readers {
+    Whole(ResumingReader),
+    Group {
+        pings: GroupReader,
+        broadcast: ResumingReader,
+        /// To join the group again with a fresh client when every broker was away.
+        config: KafkaConfig,
+        group: String,
+        from: StartAt,
+    },
+}
+
+pub struct KafkaInput {
+    readers: Readers,
+    /// With `until_end`: where each partition ended when reading started.
+    ends: Option<EndOffsets>,
+}
+
+fn words(e: KafkaError) -> KafkaInputError {
+    KafkaInputError::Unreachable(e.to_string())
+}
 
 impl KafkaInput {
-    pub fn start(
-        config: KafkaConfig,
+    /// Opens the readers `spec` asks for, from `from`; fails when the cluster cannot be
+    /// reached within `timeout`. With `until_end` (whole topics only), the input knows where
+    /// the topics end now and [`KafkaInput::at_end`] says when that is read.
+    pub fn open(
+        config: &KafkaConfig,
+        spec: &InputSpec,
         from: StartAt,
-        bus: BusProducer,
-        waker: Waker,
+        until_end: bool,
+        timeout: Duration,
     ) -> Result<KafkaInput, KafkaInputError> {
-        let servers = config
-            .get("bootstrap.servers")
-            .unwrap_or_default()
-            .to_owned();
-        let status = Arc::new(Mutex::new(KafkaStatus {
-            servers,
-            state: KafkaState::Connecting,
-            records: 0,
-            lag: Vec::new(),
-        }));
-        let stop = Arc::new(AtomicBool::new(false));
-        let shown = Shown {
-            status: Arc::clone(&status),
-            waker,
+        let readers = match spec {
+            InputSpec::Whole(topics) => {
+                let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                Readers::Whole(ResumingReader::open(config, &names, from, timeout).map_err(words)?)
+            }
+            InputSpec::Group(group) => Readers::Group {
+                pings: GroupReader::join(config, group, &[Topic::CustomersLocations.name()], from)
+                    .map_err(words)?,
+                broadcast: ResumingReader::open(
+                    config,
+                    &[
+                        Topic::StoresProducts.name(),
+                        Topic::ProductsPromotions.name(),
+                    ],
+                    from,
+                    timeout,
+                )
+                .map_err(words)?,
+                config: config.clone(),
+                group: group.clone(),
+                from,
+            },
         };
-        let thread_stop = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("instore-kafka".into())
-            .spawn(move || read_loop(&config, from, &bus, &shown, &thread_stop))
-            .map_err(|e| KafkaInputError::Thread(e.to_string()))?;
-        Ok(KafkaInput {
-            status,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    /// The status as of now.
-    pub fn status(&self) -> KafkaStatus {
-        // A poisoned lock only means the reading thread panicked mid-update.
-        self.status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-}
-
-/// The status the console reads, and its wake-up when it changes.
-struct Shown {
-    status: Arc<Mutex<KafkaStatus>>,
-    waker: Waker,
-}
-
-impl Shown {
-    fn set(&self, f: impl FnOnce(&mut KafkaStatus)) {
-        let changed = {
-            let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
-            let before = status.state.clone();
-            f(&mut status);
-            before != status.state
+        let ends = match (&readers, until_end) {
+            (Readers::Whole(whole), true) => whole
+                .reader()
+                .map(|r| r.end_offsets(timeout))
+                .transpose()
+                .map_err(words)?,
+            _ => None,
         };
-        if changed {
-            self.waker.wake_now();
+        Ok(KafkaInput { readers, ends })
+    }
+
+    /// The next thing that happened, waiting up to `timeout`. Only an error reading cannot
+    /// go on from is `Err`.
+    pub fn poll(&mut self, timeout: Duration) -> Result<InputEvent, KafkaInputError> {
+        let event = match &mut self.readers {
+            Readers::Whole(reader) => from_read(reader.poll(timeout))?,
+            Readers::Group {
+                pings,
+                broadcast,
+                config,
+                group,
+                from,
+            } => {
+                let event = from_read(broadcast.poll(Duration::ZERO))?;
+                if !matches!(event, InputEvent::Idle) {
+                    return Ok(event);
+                }
+                match pings.poll(timeout) {
+                    None => InputEvent::Idle,
+                    Some(Ok(record)) => InputEvent::Record(record),
+                    Some(Err(e @ KafkaError::MessageConsumptionFatal(_))) => {
+                        return Err(KafkaInputError::Fatal(e.to_string()))
+                    }
+                    // The group's committed offsets say where a fresh member goes on.
+                    Some(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown))) => {
+                        *pings = GroupReader::join(
+                            config,
+                            group,
+                            &[Topic::CustomersLocations.name()],
+                            *from,
+                        )
+                        .map_err(words)?;
+                        InputEvent::Away
+                    }
+                    Some(Err(e)) => InputEvent::Trouble(KafkaInputError::Consumer(e.to_string())),
+                }
+            }
+        };
+        if let Some(ends) = self.ends.as_mut() {
+            match &event {
+                InputEvent::Record(r) => ends.observe(&r.topic, r.partition, r.offset),
+                InputEvent::Idle => {
+                    if let Readers::Whole(whole) = &self.readers {
+                        if let Some(reader) = whole.reader() {
+                            ends.check_positions(reader).map_err(words)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(event)
+    }
+
+    /// With `until_end`: whether every partition is read up to where it ended at the start.
+    pub fn at_end(&self) -> bool {
+        self.ends.as_ref().is_some_and(EndOffsets::reached)
+    }
+
+    /// Records not read yet per topic (whole topics only; a group member's share moves).
+    pub fn lag(&self, timeout: Duration) -> Result<Vec<TopicLag>, KafkaInputError> {
+        let reader = match &self.readers {
+            Readers::Whole(whole) => whole.reader(),
+            Readers::Group { broadcast, .. } => broadcast.reader(),
+        };
+        let Some(reader) = reader else {
+            return Ok(Vec::new());
+        };
+        let lag = reader.lag(timeout).map_err(words)?;
+        Ok(lag
+            .into_iter()
+            .map(|(topic, records)| TopicLag { topic, records })
+            .collect())
+    }
+
+    /// Drops the client(s) reading whole topics and opens fresh ones from the offsets read
+    /// (the console does when errors go on for long).
+    pub fn reopen(&mut self) {
+        match &mut self.readers {
+            Readers::Whole(r) | Readers::Group { broadcast: r, .. } => r.reopen(),
         }
     }
 
-    fn state(&self, state: KafkaState) {
-        self.set(|s| s.state = state);
+    /// Every member computes VALID_PROMOTIONS (it needs them for its own pings) but only the
+    /// holder of partition 0 of `customers_locations` writes them, so each is written once.
+    pub fn writes_valid_promotions(&self) -> bool {
+        match &self.readers {
+            Readers::Whole(_) => true,
+            Readers::Group { pings, .. } => pings.owns(Topic::CustomersLocations.name(), 0),
+        }
+    }
+
+    /// What this member holds, for progress lines (empty when reading whole topics).
+    pub fn holding(&self) -> String {
+        match &self.readers {
+            Readers::Whole(_) => String::new(),
+            Readers::Group { pings, .. } => format!(" (holding {})", pings.assignment()),
+        }
     }
 }
 
-fn read_loop(
-    config: &KafkaConfig,
-    from: StartAt,
-    bus: &BusProducer,
-    shown: &Shown,
-    stop: &AtomicBool,
-) {
-    let topics = Topic::INPUTS.map(Topic::name);
-    // The first connection, tried until it works or the console lets go; after that the
-    // reader takes a fresh client by itself when every broker is away.
-    let mut reader = loop {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        match ResumingReader::open(config, &topics, from, METADATA_TIMEOUT) {
-            Ok(r) => break r,
-            Err(e) => {
-                shown.state(KafkaState::Retrying(KafkaInputError::Unreachable(
-                    e.to_string(),
-                )));
-                std::thread::sleep(RETRY_EVERY);
-            }
-        }
-    };
-    shown.state(KafkaState::Connected);
-    let mut lag_checked = Instant::now() - LAG_EVERY;
-    let mut failing_since: Option<Instant> = None;
-    let mut forwarded = 0u64;
-    while !stop.load(Ordering::Relaxed) {
-        if lag_checked.elapsed() >= LAG_EVERY {
-            lag_checked = Instant::now();
-            match reader.reader().map(|r| r.lag(Duration::from_secs(2))) {
-                Some(Ok(lag)) => {
-                    let lag = lag
-                        .into_iter()
-                        .map(|(topic, records)| TopicLag { topic, records })
-                        .collect();
-                    shown.set(|s| s.lag = lag);
-                    shown.waker.wake();
-                }
-                Some(Err(e)) => failing(shown, &mut reader, &mut failing_since, e.to_string()),
-                None => {}
-            }
-        }
-        match reader.poll(Duration::from_millis(200)) {
-            Ok(ReadEvent::Record(record)) => {
-                failing_since = None;
-                if bus.forward(record).is_err() {
-                    return;
-                }
-                forwarded += 1;
-                // The count is read once a frame: no need to take the lock per record.
-                if forwarded % 256 == 1 {
-                    shown.set(|s| {
-                        s.records = forwarded;
-                        s.state = KafkaState::Connected;
-                    });
-                }
-            }
-            Ok(ReadEvent::Idle) => shown.set(|s| s.records = forwarded),
-            // librdkafka reconnects by itself; its errors are shown, not fatal.
-            Ok(ReadEvent::Trouble(e)) | Err(e) => {
-                failing(shown, &mut reader, &mut failing_since, e.to_string())
-            }
-            Ok(ReadEvent::Away) => {
-                shown.state(KafkaState::Retrying(KafkaInputError::BrokersAway));
-            }
-            Ok(ReadEvent::Back(_)) => {
-                failing_since = None;
-                shown.state(KafkaState::Connected);
-            }
-        }
-    }
-}
-
-/// Shows an error; when errors go on, a fresh client from the offsets read.
-fn failing(shown: &Shown, reader: &mut ResumingReader, since: &mut Option<Instant>, why: String) {
-    shown.state(KafkaState::Retrying(KafkaInputError::Consumer(why)));
-    if since.get_or_insert_with(Instant::now).elapsed() >= REOPEN_AFTER {
-        reader.reopen();
-        *since = None;
-    }
-}
-
-impl Drop for KafkaInput {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+fn from_read(read: Result<ReadEvent, KafkaError>) -> Result<InputEvent, KafkaInputError> {
+    Ok(
+        match read.map_err(|e| KafkaInputError::Fatal(e.to_string()))? {
+            ReadEvent::Record(r) => InputEvent::Record(r),
+            ReadEvent::Idle => InputEvent::Idle,
+            ReadEvent::Trouble(e) => InputEvent::Trouble(KafkaInputError::Consumer(e.to_string())),
+            ReadEvent::Away => InputEvent::Away,
+            ReadEvent::Back(after) => InputEvent::Back(after),
+        },
+    )
 }

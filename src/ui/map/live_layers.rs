@@ -9,13 +9,11 @@ use super::gpu_sprites::{SpriteBatch, LAYER_CUSTOMERS, LAYER_PRODUCTS};
 use super::mesh::MeshPool;
 use super::screen::ScreenMap;
 use super::{mesh, palette};
-use crate::engine::geo::LatLonDeg;
+use crate::engine::geo::{LatLonDeg, M_PER_FT};
 use crate::io::chain::Chain;
 use crate::ui::model::{LiveModel, TRAIL_PINGS};
 use crate::ui::settings::Layers;
 
-/// Feet to metres.
-pub const M_PER_FT: f64 = 0.3048;
 /// How long a match line and pulse stay on screen (event time).
 pub const MATCH_SHOW_MS: i64 = 4_000;
 /// A shopper counts as "matched" (red) this long after a match.
@@ -259,9 +257,9 @@ pub fn draw_customers(
             }
         }
         if cx.layers.customers {
-            let matched = c
-                .last_match
-                .is_some_and(|(t, _, _)| t <= cx.display_ms && cx.display_ms - t < MATCHED_FOR_MS);
+            let matched = c.last_match.is_some_and(|m| {
+                m.timestamp_ms <= cx.display_ms && cx.display_ms - m.timestamp_ms < MATCHED_FOR_MS
+            });
             let colour = if matched {
                 palette::CUSTOMER_MATCHED
             } else {

@@ -186,7 +186,7 @@ impl MapView {
             }
             let screen_map = ScreenMap::new(projector, response.rect);
             let centre = projector.unproject(response.rect.center().to_vec2());
-            let radius_px = (model.radius_ft() * live_layers::M_PER_FT) as f32
+            let radius_px = (model.radius_ft() * crate::engine::geo::M_PER_FT) as f32
                 * projector.scale_pixel_per_meter(centre);
             let cx = LayerContext {
                 ring_sprite: if gpu_sprites.is_some() {
@@ -302,7 +302,7 @@ pub fn nearest_promoted_ft(model: &LiveModel, at: LatLonDeg, now_ms: i64) -> Opt
                 p.position.lat_deg,
                 p.position.lon_deg,
             );
-            (p.sku, km * 3281.0)
+            (p.sku, km * model.km_to_ft())
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }

@@ -1,6 +1,7 @@
 //! Fixed overlays on the map: the scale bar (feet and metres, as geofences are in feet) and
 //! the tile attribution, which walkers leaves to the application.
 
+use crate::engine::geo::M_PER_FT;
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, Vec2};
 use walkers::Projector;
 
@@ -24,7 +25,7 @@ pub fn nice_length(max: f64) -> f64 {
 type Unit = (&'static str, f64, f64);
 
 /// Feet near stores (geofences are in feet), miles from a mile up.
-const IMPERIAL: [Unit; 2] = [("ft", 0.3048, 0.0), ("mi", 1_609.344, 1_609.344)];
+const IMPERIAL: [Unit; 2] = [("ft", M_PER_FT, 0.0), ("mi", 1_609.344, 1_609.344)];
 const METRIC: [Unit; 2] = [("m", 1.0, 0.0), ("km", 1_000.0, 1_000.0)];
 
 /// A round length at most `max_m` in the largest unit that fits: (metres, label).

@@ -40,11 +40,12 @@ pub fn details(
                     {
                         ui.label(format!("nearest promoted product: SKU {sku} at {ft:.0} ft"));
                     }
-                    if let Some((t, sku, ft)) = c.last_match {
+                    if let Some(m) = c.last_match {
                         ui.label(format!(
-                            "last match {} · SKU {} at {ft:.0} ft",
-                            format_rfc3339_ms(t),
-                            sku.map_or("—".into(), |s| s.to_string())
+                            "last match {} · SKU {} at {:.0} ft",
+                            format_rfc3339_ms(m.timestamp_ms),
+                            m.sku.map_or("—".into(), |s| s.to_string()),
+                            m.dist_to_store_ft
                         ));
                     }
                     let received = model.notifications.iter().filter(|n| n.uid == *uid).count();

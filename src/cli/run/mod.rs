@@ -1,17 +1,22 @@
-//! `instore run`: the engine headless over dumps (as fast as the disk allows) or on the
-//! built-in simulator (no broker, no files).
+//! `instore run`: the engine headless over dumps (as fast as the disk allows), on the
+//! built-in simulator (no broker, no files), or as a service on Kafka. The three share the
+//! run loop ([`crate::io::run_loop`]); each child module takes only what it needs.
+
+mod dumps;
+mod kafka;
+mod simulated;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::duration::parse_duration_ms;
 use super::kafka_args::KafkaArgs;
 use super::params::ParamArgs;
 use super::sim_args::SimArgs;
-use crate::engine::{Pipeline, PipelineParams};
-use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
 use crate::io::kafka::client::StartAt;
 use crate::io::sim_feed::Speed;
+
+pub use dumps::run_dumps;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -69,64 +74,39 @@ pub struct RunArgs {
     pub params: ParamArgs,
 }
 
-/// What a run did, for the summary.
-#[derive(Debug)]
-pub struct RunReport {
-    pub pipeline: Pipeline,
-    pub lines_read: u64,
-    pub wall_time: Duration,
-}
-
-/// Runs the pipeline over the inputs; errors only when a file cannot be read or written.
-pub fn run_dumps(
-    inputs: &[PathBuf],
-    output: Option<&std::path::Path>,
-    params: PipelineParams,
-) -> Result<RunReport, DumpError> {
-    let started = Instant::now();
-    // Open everything first so a typo in the last file fails before any work is done.
-    let readers = inputs
-        .iter()
-        .map(|path| DumpReader::open(path))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut writer = output.map(DumpWriter::create).transpose()?;
-    let mut pipeline = Pipeline::new(params);
-    let mut outputs = Vec::new();
-    let mut lines_read = 0;
-    for mut reader in readers {
-        while let Some(line) = reader.next_line()? {
-            match line {
-                DumpLine::Record(record) => pipeline.push(&record, &mut outputs),
-                DumpLine::Broken { line_number, text } => {
-                    pipeline.count_broken_line(line_number, &text)
-                }
-            }
-            if let Some(writer) = writer.as_mut() {
-                for output in &outputs {
-                    writer.write_output(output)?;
-                }
-            }
-            outputs.clear();
-        }
-        lines_read += reader.line_number();
-    }
-    if let Some(writer) = writer {
-        writer.finish()?;
-    }
-    Ok(RunReport {
-        pipeline,
-        lines_read,
-        wall_time: started.elapsed(),
-    })
-}
-
 /// The `run` subcommand: runs and prints the summary to stderr.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let params = args.params.resolve()?;
     let report = if args.simulate {
-        super::run_simulated::run_simulated(args, params)?
+        let run = simulated::SimulatedRun {
+            sim: args
+                .sim
+                .simulator(crate::io::simulator::SimProfile::Store)?,
+            stores: args
+                .sim
+                .chain()?
+                .stores
+                .len()
+                .min(args.sim.stores.unwrap_or(usize::MAX)),
+            speed: args.speed,
+            duration_ms: args.duration,
+            output: args.output.clone(),
+        };
+        simulated::run_simulated(run, params)?
     } else if args.kafka.wanted() {
-        super::run_kafka::run_kafka(args, params)?
+        let run = kafka::KafkaRun {
+            config: args.kafka.config()?,
+            from: args.from,
+            group: args.group.clone(),
+            dead_letter: args.dead_letter.clone(),
+            produce: !args.no_produce,
+            until_end: args.until_end,
+            duration: args
+                .duration
+                .map(|d| Duration::from_millis(d.max(0) as u64)),
+            idle: args.idle.map(|d| Duration::from_millis(d.max(0) as u64)),
+        };
+        kafka::run_kafka(&run, params)?
     } else {
         run_dumps(&args.input, args.output.as_deref(), params)?
     };

@@ -1,76 +1,75 @@
 //! `instore run --simulate`: the engine on the built-in simulator through the in-process bus,
 //! paced like a live source; Ctrl-C (or SIGTERM) ends it with the summary.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::run::{RunArgs, RunReport};
-use crate::engine::{Pipeline, PipelineParams, Topic};
+use crate::engine::{PipelineParams, Topic};
 use crate::io::bus::{bus, Received};
 use crate::io::dump::DumpWriter;
 use crate::io::rfc3339::format_rfc3339_ms;
-use crate::io::sim_feed::{spawn_simulator_feed, FeedControl};
-use crate::io::simulator::SimProfile;
+use crate::io::run_loop::{RunLoop, RunReport};
+use crate::io::sim_feed::{spawn_simulator_feed, FeedControl, Speed};
+use crate::io::simulator::Simulator;
 
 /// Records the bus holds before the simulator waits for the engine.
 const BUS_CAPACITY: usize = 8_192;
 /// How often a live run reports progress on stderr.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
-pub fn run_simulated(args: &RunArgs, params: PipelineParams) -> anyhow::Result<RunReport> {
-    let started = Instant::now();
-    let sim = args.sim.simulator(SimProfile::Store)?;
-    let end_ms = args
-        .duration
-        .map(|d| sim.config().start_ms.saturating_add(d));
-    let mut writer = args.output.as_deref().map(DumpWriter::create).transpose()?;
+/// What a simulated run needs.
+pub struct SimulatedRun {
+    pub sim: Simulator,
+    /// Stores simulated (for the opening line).
+    pub stores: usize,
+    pub speed: Speed,
+    /// Simulated time to run (default: until Ctrl-C).
+    pub duration_ms: Option<i64>,
+    pub output: Option<PathBuf>,
+}
+
+pub fn run_simulated(run: SimulatedRun, params: PipelineParams) -> anyhow::Result<RunReport> {
+    let SimulatedRun {
+        sim,
+        stores,
+        speed,
+        duration_ms,
+        output,
+    } = run;
+    let end_ms = duration_ms.map(|d| sim.config().start_ms.saturating_add(d));
+    let mut writer = output.as_deref().map(DumpWriter::create).transpose()?;
     let (producer, consumer) = bus(BUS_CAPACITY);
-    let control = FeedControl::new(args.speed);
+    let control = FeedControl::new(speed);
     let on_signal = Arc::clone(&control);
     // A second handler cannot be installed (tests call this twice in one process): then
     // Ctrl-C simply ends the process as usual.
     let _ = ctrlc::set_handler(move || on_signal.stop());
     let feed = spawn_simulator_feed(sim, producer, Arc::clone(&control), end_ms)?;
     eprintln!(
-        "instore run: simulating {} stores at {} speed{}; Ctrl-C ends with the summary",
-        args.sim
-            .chain()?
-            .stores
-            .len()
-            .min(args.sim.stores.unwrap_or(usize::MAX)),
-        args.speed,
+        "instore run: simulating {stores} stores at {speed} speed{}; Ctrl-C ends with the summary",
         end_ms
             .map(|e| format!(" until {}", format_rfc3339_ms(e)))
             .unwrap_or_default(),
     );
-    let mut pipeline = Pipeline::new(params);
-    let mut outputs = Vec::new();
-    let mut consumed = 0u64;
+    let mut run = RunLoop::new(params);
     let mut last_progress = Instant::now();
     loop {
         match consumer.recv_timeout(Duration::from_millis(200)) {
-            Received::Record(record) => {
-                pipeline.push(&record, &mut outputs);
-                consumed += 1;
-                if let Some(w) = writer.as_mut() {
-                    for output in &outputs {
-                        w.write_output(output)?;
-                    }
-                }
-                outputs.clear();
-            }
+            Received::Record(record) => run.push(&record, &mut writer)?,
             Received::Idle => {}
             Received::Closed => break,
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
             eprintln!(
-                "  {}  {consumed} records in, {} NEARBY_CUSTOMERS",
+                "  {}  {} records in, {} NEARBY_CUSTOMERS",
                 control
                     .sim_time_ms()
                     .map(format_rfc3339_ms)
                     .unwrap_or_default(),
-                pipeline.stats().topic(Topic::NearbyCustomers).records
+                run.records_in(),
+                run.pipeline().stats().topic(Topic::NearbyCustomers).records
             );
         }
     }
@@ -81,9 +80,6 @@ pub fn run_simulated(args: &RunArgs, params: PipelineParams) -> anyhow::Result<R
     if let Some(w) = writer {
         w.finish()?;
     }
-    Ok(RunReport {
-        pipeline,
-        lines_read: consumed,
-        wall_time: started.elapsed(),
-    })
+    let records = run.records_in();
+    Ok(run.finish(records))
 }

@@ -1,5 +1,7 @@
 //! `instore simulate`: generate topic data into a kcat -J dump, as fast as possible.
 
+mod kafka;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -58,7 +60,7 @@ pub struct SimulateArgs {
 
 impl SimulateArgs {
     /// The bench profile's workload as the flags size it.
-    pub(super) fn bench_spec(&self) -> WorkloadSpec {
+    fn bench_spec(&self) -> WorkloadSpec {
         WorkloadSpec {
             stores: self.sim.stores.unwrap_or(WorkloadSpec::default().stores),
             products: self.products,
@@ -73,7 +75,7 @@ impl SimulateArgs {
 impl SimulateArgs {
     /// Calls `each(start_ms, topic, key, payload, timestamp_ms)` for every record of the chosen
     /// profile, in time order (`start_ms`: the first timestamp, for pacing).
-    pub(super) fn each_record(
+    fn each_record(
         &self,
         mut each: impl FnMut(i64, Topic, Option<&str>, &str, i64) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
@@ -124,7 +126,12 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
             args.output.is_none(),
             "give either --output or a Kafka cluster, not both"
         );
-        return super::simulate_kafka::simulate_to_kafka(args);
+        let config = args.kafka.config()?;
+        let mut producer = kafka::SimulatedProducer::new(&config, args.partitions, args.speed)?;
+        args.each_record(|start_ms, topic, key, payload, ts| {
+            producer.send(start_ms, topic, key, payload, ts)
+        })?;
+        return producer.finish();
     }
     let Some(output) = args.output.as_ref() else {
         anyhow::bail!("--output DUMP or -b HOST:PORT is required");

@@ -1,0 +1,89 @@
+//! `instore run -b`'s outputs: VALID_PROMOTIONS and NEARBY_CUSTOMERS produced back to the
+//! cluster (key as in the engine, Kafka timestamp = output timestamp), and every refused
+//! input record to a dead-letter topic with its reason and origin in `instore.*` headers.
+
+use crate::engine::{Output, RawRecord, Topic};
+use crate::io::run_loop::OutputSink;
+
+use super::client::KafkaProducer;
+
+/// An output the producer would not take.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot produce to {topic}: {reason}")]
+pub struct KafkaOutputError {
+    pub topic: String,
+    pub reason: String,
+}
+
+pub struct KafkaOutputs {
+    pub producer: KafkaProducer,
+    dead_letter: Option<String>,
+    /// Whether this instance writes VALID_PROMOTIONS (in a consumer group, only one member
+    /// does, so each is written once).
+    pub writes_valid_promotions: bool,
+    payload: Vec<u8>,
+}
+
+impl KafkaOutputs {
+    pub fn new(producer: KafkaProducer, dead_letter: Option<String>) -> KafkaOutputs {
+        KafkaOutputs {
+            producer,
+            dead_letter,
+            writes_valid_promotions: true,
+            payload: Vec::new(),
+        }
+    }
+}
+
+impl OutputSink for KafkaOutputs {
+    type Error = KafkaOutputError;
+
+    fn write(
+        &mut self,
+        record: &RawRecord<'_>,
+        rejected: Option<&str>,
+        outputs: &[Output],
+    ) -> Result<(), KafkaOutputError> {
+        let failed = |topic: &str, e: rdkafka::error::KafkaError| KafkaOutputError {
+            topic: topic.to_owned(),
+            reason: e.to_string(),
+        };
+        if let (Some(topic), Some(reason)) = (self.dead_letter.as_deref(), rejected) {
+            let (partition, offset) = (record.partition.to_string(), record.offset.to_string());
+            let headers = [
+                ("instore.reason", reason),
+                ("instore.topic", &*record.topic),
+                ("instore.partition", partition.as_str()),
+                ("instore.offset", offset.as_str()),
+            ];
+            self.producer
+                .send_with_headers(
+                    topic,
+                    record.key.as_deref(),
+                    record.payload.as_deref(),
+                    record.timestamp_ms.unwrap_or(0),
+                    &headers,
+                )
+                .map_err(|e| failed(topic, e))?;
+        }
+        for output in outputs {
+            let topic = output.topic();
+            if topic == Topic::ValidPromotions && !self.writes_valid_promotions {
+                continue;
+            }
+            self.payload.clear();
+            output.write_payload(&mut self.payload);
+            // Payloads are written from JSON text and escaped, so always UTF-8.
+            let text = String::from_utf8_lossy(&self.payload);
+            self.producer
+                .send(
+                    topic.name(),
+                    output.key(),
+                    Some(&text),
+                    output.timestamp_ms(),
+                )
+                .map_err(|e| failed(topic.name(), e))?;
+        }
+        Ok(())
+    }
+}
