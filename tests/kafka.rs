@@ -279,8 +279,8 @@ fn two_instances_in_a_group_share_the_pings_and_write_each_output_once() {
 
 #[test]
 fn kafka_check_reports_topics_and_rejects_go_to_the_dead_letter_topic_with_their_reason() {
-    use instore::io::kafka::client::KafkaProducer;
     use instore::io::kafka::config::KafkaConfig;
+    use instore::io::kafka::producer::KafkaProducer;
     let broker = Broker::start();
     let out = instore(&["kafka-check", "-b", &broker.bootstrap]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -3,7 +3,7 @@
 
 use super::kafka_args::{KafkaArgs, KAFKA_TIMEOUT};
 use crate::engine::Topic;
-use crate::io::kafka::client::{check_cluster, ensure_topics};
+use crate::io::kafka::admin::{check_cluster, ensure_topics};
 
 #[derive(Debug, clap::Args)]
 pub struct KafkaCheckArgs {

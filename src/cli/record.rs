@@ -10,8 +10,9 @@ use super::duration::parse_duration_ms;
 use super::kafka_args::{KafkaArgs, KAFKA_TIMEOUT};
 use crate::engine::Topic;
 use crate::io::dump::{DumpRecordRef, DumpWriter};
-use crate::io::kafka::client::{ConsumerTrouble, StartAt};
+use crate::io::kafka::client::StartAt;
 use crate::io::kafka::input::{InputEvent, InputSpec, KafkaInput};
+use crate::io::kafka::readers::ConsumerTrouble;
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {

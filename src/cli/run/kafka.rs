@@ -9,10 +9,13 @@ use std::time::{Duration, Instant};
 
 use crate::cli::kafka_args::KAFKA_TIMEOUT;
 use crate::engine::{PipelineParams, Topic};
-use crate::io::kafka::client::{ensure_topics, ConsumerTrouble, KafkaProducer, StartAt};
+use crate::io::kafka::admin::ensure_topics;
+use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::kafka::input::{InputEvent, InputSpec, KafkaInput};
 use crate::io::kafka::outputs::KafkaOutputs;
+use crate::io::kafka::producer::KafkaProducer;
+use crate::io::kafka::readers::ConsumerTrouble;
 use crate::io::run_loop::{RunLoop, RunReport};
 
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::cli::kafka_args::KAFKA_TIMEOUT;
 use crate::engine::Topic;
-use crate::io::kafka::client::{ensure_topics, KafkaProducer};
+use crate::io::kafka::admin::ensure_topics;
 use crate::io::kafka::config::KafkaConfig;
+use crate::io::kafka::producer::KafkaProducer;
 use crate::io::sim_feed::Speed;
 
 /// Produces records to the input topics, created first when missing.

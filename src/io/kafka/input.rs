@@ -10,8 +10,9 @@ use std::time::Duration;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::client::{EndOffsets, GroupReader, StartAt};
+use super::client::StartAt;
 use super::config::KafkaConfig;
+use super::readers::{EndOffsets, GroupReader};
 use super::resuming::{ReadEvent, ResumingReader};
 use crate::engine::{RawRecord, Topic};
 

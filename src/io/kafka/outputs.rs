@@ -5,7 +5,7 @@
 use crate::engine::{Output, RawRecord, Topic};
 use crate::io::run_loop::OutputSink;
 
-use super::client::KafkaProducer;
+use super::producer::KafkaProducer;
 
 /// An output the producer would not take.
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::client::{ReadPositions, StartAt, TopicReader};
+use super::client::StartAt;
 use super::config::KafkaConfig;
+use super::readers::{ReadPositions, TopicReader};
 use crate::engine::RawRecord;
 
 /// How often a fresh client is tried while every broker is away (and how long a try waits).

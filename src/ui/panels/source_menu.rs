@@ -7,7 +7,8 @@ use std::time::Duration;
 use egui::{RichText, Ui};
 
 use crate::engine::Topic;
-use crate::io::kafka::client::{check_cluster, ClusterCheck, StartAt};
+use crate::io::kafka::admin::{check_cluster, ClusterCheck};
+use crate::io::kafka::client::StartAt;
 use crate::io::kafka::config::KafkaConfig;
 use crate::io::wake::Waker;
 use crate::ui::command::{Command, Commands};
