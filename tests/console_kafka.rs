@@ -137,6 +137,9 @@ fn the_console_reads_kafka_and_its_promotions_come_back_through_the_topic() {
 
 #[test]
 fn a_promotion_published_while_the_broker_is_down_is_delivered_when_it_comes_back() {
+    // The promotion's delivery timeout runs from here: a first run's broker build must not
+    // eat it.
+    support::broker::install();
     let port = free_port();
     let bootstrap = format!("127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir");

@@ -444,7 +444,7 @@ fn rings_and_dots_drawn_on_the_gpu_match_the_mesh_ones() {
 #[test]
 fn in_the_chain_view_a_click_on_a_store_zooms_into_it_and_makes_it_current() {
     let mut h = seeded_store_on_the_map();
-    h.get_by_label("Whole chain").click();
+    h.get_by_label("All sites").click();
     h.run_steps(3);
     let zoom_out = h.state().map.zoom();
     assert!(zoom_out < 8.0, "chain view at zoom {zoom_out}");

@@ -86,7 +86,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether `p` lies inside the footprint (ray casting; the outline's first point may or
+    /// may not be repeated last).
+    pub fn contains(&self, p: LatLonDeg) -> bool {
+        let outline = &self.footprint;
+        let mut inside = false;
+        let mut j = outline.len().wrapping_sub(1);
+        for i in 0..outline.len() {
+            let (a, b) = (outline[i], outline[j]);
+            if (a.lat_deg > p.lat_deg) != (b.lat_deg > p.lat_deg) {
+                let t = (p.lat_deg - a.lat_deg) / (b.lat_deg - a.lat_deg);
+                if p.lon_deg < a.lon_deg + t * (b.lon_deg - a.lon_deg) {
+                    inside = !inside;
+                }
+            }
+            j = i;
+        }
+        inside
+    }
+}
+
 impl Chain {
+    /// The store whose footprint holds `p`.
+    pub fn store_containing(&self, p: LatLonDeg) -> Option<&Store> {
+        self.stores.iter().find(|s| s.contains(p))
+    }
+
     /// The chain that ships with instore.
     pub fn builtin() -> Result<Chain, ChainError> {
         Chain::from_geojson(DEFAULT_CHAIN_GEOJSON)
@@ -345,6 +371,29 @@ fn feature(properties: Value, geometry: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_contains_its_centre_and_aisles_but_not_its_parking() {
+        let chain = Chain::builtin().unwrap();
+        for store in &chain.stores {
+            assert!(store.contains(store.center()), "{}", store.id);
+            for aisle in &store.aisles {
+                assert!(store.contains(aisle.path[0]), "{} {}", store.id, aisle.name);
+            }
+            for p in &store.parking {
+                assert!(!store.contains(*p), "{}", store.id);
+            }
+            assert_eq!(
+                chain.store_containing(store.center()).map(|s| &s.id),
+                Some(&store.id)
+            );
+        }
+        let nowhere = LatLonDeg {
+            lat_deg: -33.87,
+            lon_deg: 151.2,
+        };
+        assert!(chain.store_containing(nowhere).is_none());
+    }
 
     #[test]
     fn the_shipped_chain_loads() {

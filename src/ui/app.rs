@@ -26,11 +26,13 @@ use super::panels::source_menu::SourceMenu;
 use super::panels::timeline::{timeline_ui, TimelineState};
 use super::panels::top_bar::{top_bar_ui, TopBar};
 use super::panels::{engine, feed, params, promotions};
+use super::places::Places;
 use super::replay_checkpoints::Checkpoints;
 use super::session::Session;
 use super::settings::{ConsoleSettings, STORAGE_KEY};
 use super::source::Source;
 
+use crate::engine::geo::LatLonDeg;
 use crate::io::chain::Chain;
 use crate::io::formats::ValuesOptions;
 use crate::io::kafka::client::StartAt;
@@ -110,6 +112,11 @@ pub struct ConsoleApp {
     pub model: LiveModel,
     pub map: MapView,
     pub outbox: Outbox,
+    /// Sites found in the data, beside the chain's stores.
+    places: Places,
+    /// Until the operator moves the map or picks a place, the view follows the data when
+    /// it lies outside the chain (a new source starts it again).
+    fit_to_data: bool,
     panels: PanelState,
     /// The file dialog that is open (on its own thread), and the last file action that failed.
     dialogs: FileDialogs,
@@ -175,6 +182,8 @@ impl ConsoleApp {
                 .clone()
                 .map(Outbox::open)
                 .unwrap_or_default(),
+            places: Places::default(),
+            fit_to_data: true,
             panels: PanelState::default(),
             dialogs: FileDialogs::default(),
             file_error: None,
@@ -257,6 +266,7 @@ impl ConsoleApp {
 
     /// Runs on an engine with an empty bus (tests; later dumps and Kafka publish on it).
     pub fn start_bus_only(&mut self) {
+        self.places.clear();
         let settings = self.live_settings();
         self.source.start_bus_only(&mut self.model, settings);
     }
@@ -265,6 +275,8 @@ impl ConsoleApp {
     fn run(&mut self, command: Command) {
         match command {
             Command::StartSimulator => {
+                self.places.clear();
+                self.fit_to_data = true;
                 let (speed, settings) = (self.speed(), self.live_settings());
                 self.source.start_simulator(
                     &mut self.model,
@@ -275,6 +287,8 @@ impl ConsoleApp {
                 );
             }
             Command::ConnectKafka { config, from } => {
+                self.places.clear();
+                self.fit_to_data = true;
                 let settings = self.live_settings();
                 self.source
                     .connect_kafka(&mut self.model, config, from, settings);
@@ -334,9 +348,19 @@ impl ConsoleApp {
                 if let Some(store) = self.chain.stores.get(i) {
                     self.settings.store_id = Some(store.id.clone());
                     self.map.focus_store(store);
+                    self.fit_to_data = false;
                 }
             }
-            Command::ShowChain => self.map.show_chain(&self.chain),
+            Command::FocusSite(i) => {
+                if let Some(place) = self.places.sites().get(i) {
+                    self.map.fit(&[place.site.min, place.site.max]);
+                    self.fit_to_data = false;
+                }
+            }
+            Command::ShowAllSites => {
+                self.map.fit(&self.places.all_corners(&self.chain));
+                self.fit_to_data = false;
+            }
             Command::PromoteProduct(sku) => {
                 pick_product(&mut self.settings.draft, &self.model, sku);
                 self.settings.show_left_panel = true;
@@ -425,7 +449,10 @@ impl ConsoleApp {
     /// pending promotions go to the sink. Returns the engine batches applied.
     pub fn pump(&mut self, budget: Duration) -> usize {
         let (speed, settings) = (self.speed(), self.live_settings());
-        self.source.poll_loading(&mut self.model, speed, settings);
+        if let Some(dump) = self.source.poll_loading(&mut self.model, speed, settings) {
+            self.places.load_dump(&dump, &self.chain);
+            self.fit_to_data = true;
+        }
         self.panels.source_menu.poll();
         let batches = self.source.drain(&mut self.model, budget);
         if let Some(session) = self.source.session_mut() {
@@ -433,6 +460,38 @@ impl ConsoleApp {
         }
         self.rates.update(&self.model.stats, Instant::now());
         batches
+    }
+
+    /// Takes in the data's new sites and, while the view follows the data, fits it to them
+    /// when the data lies outside the chain (or, with no products yet, to the shoppers).
+    fn follow_the_data(&mut self) {
+        self.places.update(&self.model, &self.chain);
+        let changed = self.places.take_changed();
+        if self.map.moved_by_operator {
+            self.fit_to_data = false;
+        }
+        if !self.fit_to_data {
+            return;
+        }
+        let data_outside_chain = self.places.in_chain() == 0;
+        if changed && data_outside_chain && !self.places.sites().is_empty() {
+            self.map.fit(&self.places.site_corners());
+        } else if self.model.products.is_empty()
+            && self.places.sites().is_empty()
+            && !self.model.customers.is_empty()
+        {
+            let at: Vec<LatLonDeg> = self
+                .model
+                .customers
+                .values()
+                .filter_map(|c| c.trail.last().map(|(_, p)| *p))
+                .collect();
+            if at.iter().all(|p| self.chain.store_containing(*p).is_none()) {
+                self.map.fit(&at);
+                // Once: shoppers move, the view should not chase them.
+                self.fit_to_data = false;
+            }
+        }
     }
 
     /// Event time on screen for this frame.
@@ -536,7 +595,9 @@ impl ConsoleApp {
         let batches = self.pump(DRAIN_BUDGET);
         if let Some(id) = self.map.jumped_to.take() {
             self.settings.store_id = Some(id);
+            self.fit_to_data = false;
         }
+        self.follow_the_data();
         self.update_display_ms();
         self.model.expire(self.display_ms, KEEP_MATCHES_MS);
         self.schedule_frames(ctx, batches);
@@ -552,6 +613,7 @@ impl ConsoleApp {
                     source: &self.source,
                     model: &self.model,
                     chain: &self.chain,
+                    sites: self.places.sites(),
                     settings: &mut self.settings,
                     source_menu: &mut self.panels.source_menu,
                     file_error: self.file_error.as_ref(),

@@ -44,7 +44,10 @@ pub enum Command {
     RetryPublish(usize),
     /// Zoom the map into a store of the chain (by its index) and make it the current store.
     FocusStore(usize),
-    ShowChain,
+    /// Fit the map to a site derived from the data (by its index among the sites).
+    FocusSite(usize),
+    /// Fit the map to every place: the chain's stores and the derived sites.
+    ShowAllSites,
     /// Fill the promotion form with this product and show the form.
     PromoteProduct(i64),
     CloseDetails,

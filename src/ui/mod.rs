@@ -11,6 +11,7 @@ pub mod map;
 pub mod model;
 pub mod outbox;
 pub mod panels;
+pub mod places;
 pub mod promotion_editor;
 pub mod replay_checkpoints;
 pub mod session;

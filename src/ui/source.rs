@@ -196,27 +196,35 @@ impl Source {
         }
     }
 
-    /// Takes a finished load and starts its replay.
-    pub fn poll_loading(&mut self, model: &mut LiveModel, speed: Speed, settings: LiveSettings) {
+    /// Takes a finished load and starts its replay; returns the dump when one started.
+    pub fn poll_loading(
+        &mut self,
+        model: &mut LiveModel,
+        speed: Speed,
+        settings: LiveSettings,
+    ) -> Option<Arc<LoadedDump>> {
         if !self.load.as_ref().is_some_and(|l| l.thread.is_finished()) {
-            return;
+            return None;
         }
-        let Some(load) = self.load.take() else { return };
+        let load = self.load.take()?;
         match load.thread.join() {
             Ok(Ok(dump)) => {
                 let pings_per_minute =
                     dump.per_minute(crate::engine::Topic::CustomersLocations.name());
+                let dump = Arc::new(dump);
                 self.timeline = Some(Timeline {
-                    dump: Arc::new(dump),
+                    dump: Arc::clone(&dump),
                     pings_per_minute,
                 });
                 self.checkpoints = None;
                 self.error = None;
                 self.start_replay(model, None, speed, settings);
+                return Some(dump);
             }
             Ok(Err(e)) => self.error = Some(e.into()),
             Err(_) => self.error = Some(SourceError::LoadCrashed),
         }
+        None
     }
 
     /// (Re)starts the replay from the beginning, fast-forwarded to `seek_ms` when given: the

@@ -99,6 +99,12 @@ fn install_tansu() -> PathBuf {
     binary
 }
 
+/// Makes sure the broker binary is there (building it on a machine's first run), for tests
+/// whose clock starts before their first broker does.
+pub fn install() {
+    let _ = tansu_binary();
+}
+
 /// A port nothing listens on (yet).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -51,6 +51,10 @@ pub struct MapView {
     /// A store the operator clicked in the chain view (its id); the map has zoomed to it,
     /// the console takes it as the current store.
     pub jumped_to: Option<String>,
+    /// The operator dragged or zoomed the map: the console stops fitting it to the data.
+    pub moved_by_operator: bool,
+    /// Places to fit the view to when the map is next drawn.
+    pending_fit: Option<Vec<LatLonDeg>>,
     meshes: mesh::MeshPool,
     dot_texture: Option<egui::TextureHandle>,
     /// The ring sprite and the radius (pixels) it was drawn for.
@@ -75,6 +79,8 @@ impl MapView {
             hovered: None,
             last_rect: None,
             jumped_to: None,
+            moved_by_operator: false,
+            pending_fit: None,
             meshes: mesh::MeshPool::default(),
             dot_texture: None,
             ring_texture: None,
@@ -98,10 +104,20 @@ impl MapView {
     /// on them.
     pub fn show_chain(&mut self, chain: &Chain) {
         let stores: Vec<LatLonDeg> = chain.stores.iter().map(|s| s.center()).collect();
-        let size = self
-            .last_rect
-            .map_or(egui::vec2(1000.0, 700.0), |r| r.size());
-        let (centre, zoom) = fit::fit_view(&stores, size).unwrap_or((self.home_deg(), CHAIN_ZOOM));
+        self.fit(&stores);
+    }
+
+    /// Centres and zooms the map so that all `places` are in it, with room for names. Done
+    /// when the map is next drawn, at the size it is laid out at then (a dump can load
+    /// before the first frame); nothing happens for no places.
+    pub fn fit(&mut self, places: &[LatLonDeg]) {
+        if !places.is_empty() {
+            self.pending_fit = Some(places.to_vec());
+        }
+    }
+
+    fn fit_now(&mut self, places: &[LatLonDeg], size: egui::Vec2) {
+        let (centre, zoom) = fit::fit_view(places, size).unwrap_or((self.home_deg(), CHAIN_ZOOM));
         self.memory
             .center_at(lat_lon(centre.lat_deg, centre.lon_deg));
         let _ = self.memory.set_zoom(zoom);
@@ -127,6 +143,14 @@ impl MapView {
         Some(projector.project(lat_lon(at.lat_deg, at.lon_deg)).to_pos2())
     }
 
+    /// Whether `at` was inside the map on the last frame.
+    pub fn in_view(&self, at: LatLonDeg) -> bool {
+        match (self.last_rect, self.screen_of(at)) {
+            (Some(rect), Some(p)) => rect.contains(p),
+            _ => false,
+        }
+    }
+
     /// Draws the map and handles hover and clicks. `display_ms` is the event time shown.
     #[allow(clippy::too_many_arguments)]
     pub fn show(
@@ -138,6 +162,10 @@ impl MapView {
         display_ms: i64,
         tile_choice: &TileChoice,
     ) {
+        if let Some(places) = self.pending_fit.take() {
+            let size = ui.available_rect_before_wrap().size();
+            self.fit_now(&places, size);
+        }
         if self.tiles_for.as_ref() != Some(tile_choice) {
             self.tiles = tile_choice.build(ui.ctx());
             self.tiles_for = Some(tile_choice.clone());
@@ -250,9 +278,20 @@ impl MapView {
                         (None, None) => {}
                     });
             }
-            (hovered, response.clicked(), drawn, response.rect, far_store)
+            let zoomed = response.hovered()
+                && ui.input(|i| i.smooth_scroll_delta.y != 0.0 || i.zoom_delta() != 1.0);
+            let moved = response.dragged() || response.double_clicked() || zoomed;
+            (
+                hovered,
+                response.clicked(),
+                drawn,
+                response.rect,
+                far_store,
+                moved,
+            )
         });
-        let (hovered, clicked, drawn, rect, far_store) = inner.inner;
+        let (hovered, clicked, drawn, rect, far_store, moved) = inner.inner;
+        self.moved_by_operator |= moved;
         if let (true, Some(store)) = (clicked, far_store) {
             self.focus_store(store);
             self.jumped_to = Some(store.id.clone());

@@ -10,6 +10,7 @@ use crate::ui::command::{Command, Commands};
 use crate::ui::file_dialogs::{DialogFor, FileError, Pick};
 use crate::ui::map::palette;
 use crate::ui::model::LiveModel;
+use crate::ui::places::SitePlace;
 use crate::ui::settings::ConsoleSettings;
 use crate::ui::source::Source;
 
@@ -23,6 +24,8 @@ pub struct TopBar<'a> {
     pub source: &'a Source,
     pub model: &'a LiveModel,
     pub chain: &'a Chain,
+    /// Sites derived from the data.
+    pub sites: &'a [SitePlace],
     pub settings: &'a mut ConsoleSettings,
     pub source_menu: &'a mut SourceMenu,
     pub file_error: Option<&'a FileError>,
@@ -34,6 +37,7 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
         source,
         model,
         chain,
+        sites,
         settings,
         source_menu,
         file_error,
@@ -78,7 +82,7 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
         ui.colored_label(palette::ERROR, e.to_string());
     }
     ui.separator();
-    store_picker_ui(ui, chain, settings, commands);
+    store_picker_ui(ui, chain, sites, settings, commands);
     ui.menu_button("Layers", |ui| {
         let l = &mut settings.layers;
         ui.checkbox(&mut l.footprints, "Store footprints");
@@ -102,10 +106,12 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
     ui.toggle_value(&mut settings.show_right_panel, "Feed");
 }
 
-/// The current store, a list to jump to another, and "Whole chain".
+/// The current store, a list to jump to another store or a site found in the data, and
+/// "All sites".
 fn store_picker_ui(
     ui: &mut Ui,
     chain: &Chain,
+    sites: &[SitePlace],
     settings: &ConsoleSettings,
     commands: &mut Commands,
 ) {
@@ -125,8 +131,22 @@ fn store_picker_ui(
                     commands.push(Command::FocusStore(i));
                 }
             }
+            if !sites.is_empty() {
+                ui.separator();
+                ui.weak("found in the data");
+            }
+            for (i, place) in sites.iter().enumerate() {
+                let text = format!("{} — {} products", place.name, place.site.points);
+                if ui.selectable_label(false, text).clicked() {
+                    commands.push(Command::FocusSite(i));
+                }
+            }
         });
-    if ui.button("Whole chain").clicked() {
-        commands.push(Command::ShowChain);
+    if ui
+        .button("All sites")
+        .on_hover_text("Fit the map to every store of the chain and every site in the data")
+        .clicked()
+    {
+        commands.push(Command::ShowAllSites);
     }
 }

@@ -1,0 +1,329 @@
+//! Sites derived from the data: products that lie together (each within a link distance of
+//! another, ~150 m by default) form one site, per country. A retailer's stores are found from
+//! their own `stores_products` records, with no chain file: a dump or a cluster from any
+//! retailer opens on its data.
+//!
+//! Incremental and order-independent in its result: points go into a grid of link-sized
+//! cells, a new point joins every site with a member within the link distance in its 3×3
+//! cells (merging them), and a site's number is the order of its first point, so the same
+//! records in the same order always give the same names.
+
+use std::collections::HashMap;
+
+use super::geo::{geo_distance_km_deg, LatLonDeg};
+
+/// Products within this distance of another belong to one site (a large store's far ends
+/// are ~100 m apart; separate stores in one town are further).
+pub const SITE_LINK_M: f64 = 150.0;
+
+/// Metres per degree of latitude (the grid's cell height).
+const M_PER_DEG_LAT: f64 = 111_320.0;
+
+/// A site as the map and the store picker show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    /// 1-based per country, in the order sites were first seen.
+    pub number: usize,
+    pub country: String,
+    /// South-west and north-east corners of its points.
+    pub min: LatLonDeg,
+    pub max: LatLonDeg,
+    /// Points (products) in it.
+    pub points: usize,
+}
+
+impl Site {
+    pub fn center(&self) -> LatLonDeg {
+        LatLonDeg {
+            lat_deg: (self.min.lat_deg + self.max.lat_deg) / 2.0,
+            lon_deg: (self.min.lon_deg + self.max.lon_deg) / 2.0,
+        }
+    }
+
+    /// Whether `p` lies within the site's extent grown by `margin_m` metres.
+    pub fn contains(&self, p: LatLonDeg, margin_m: f64) -> bool {
+        let dlat = margin_m / M_PER_DEG_LAT;
+        let dlon = dlat / p.lat_deg.to_radians().cos().max(0.01);
+        p.lat_deg >= self.min.lat_deg - dlat
+            && p.lat_deg <= self.max.lat_deg + dlat
+            && p.lon_deg >= self.min.lon_deg - dlon
+            && p.lon_deg <= self.max.lon_deg + dlon
+    }
+
+    /// "USA 2": the country and the site's number.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.country, self.number)
+    }
+}
+
+/// The sites of the points added so far.
+#[derive(Clone, Debug)]
+pub struct Sites {
+    link_m: f64,
+    points: Vec<LatLonDeg>,
+    country_of: Vec<usize>,
+    countries: Vec<String>,
+    /// Union-find over points; a root's site is the set.
+    parent: Vec<usize>,
+    cells: HashMap<(usize, i64, i64), Vec<usize>>,
+}
+
+impl Default for Sites {
+    fn default() -> Self {
+        Sites::new(SITE_LINK_M)
+    }
+}
+
+impl Sites {
+    pub fn new(link_m: f64) -> Sites {
+        Sites {
+            link_m,
+            points: Vec::new(),
+            country_of: Vec::new(),
+            countries: Vec::new(),
+            parent: Vec::new(),
+            cells: HashMap::new(),
+        }
+    }
+
+    /// Points added so far.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    fn cell_of(&self, p: LatLonDeg) -> (i64, i64) {
+        let cell_deg = self.link_m / M_PER_DEG_LAT;
+        // Cells are as wide in degrees of longitude as they are tall: near the poles they
+        // are narrower than the link in metres, so the 3×3 search looks further in cells.
+        (
+            (p.lat_deg / cell_deg).floor() as i64,
+            (p.lon_deg / cell_deg).floor() as i64,
+        )
+    }
+
+    fn root(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    /// Adds a point of `country`; it joins (and merges) every site with a point within the
+    /// link distance.
+    pub fn add(&mut self, p: LatLonDeg, country: &str) {
+        if !p.lat_deg.is_finite() || !p.lon_deg.is_finite() {
+            return;
+        }
+        let country_index = match self.countries.iter().position(|c| c == country) {
+            Some(i) => i,
+            None => {
+                self.countries.push(country.to_owned());
+                self.countries.len() - 1
+            }
+        };
+        let i = self.points.len();
+        self.points.push(p);
+        self.country_of.push(country_index);
+        self.parent.push(i);
+        let (row, col) = self.cell_of(p);
+        // How many cells of longitude the link spans at this latitude.
+        let lon_span = (1.0 / p.lat_deg.to_radians().cos().max(0.01)).ceil() as i64;
+        let mut near = Vec::new();
+        for dr in -1..=1 {
+            for dc in -lon_span..=lon_span {
+                if let Some(members) = self.cells.get(&(country_index, row + dr, col + dc)) {
+                    near.extend(members.iter().copied());
+                }
+            }
+        }
+        for j in near {
+            let q = self.points[j];
+            let m = geo_distance_km_deg(p.lat_deg, p.lon_deg, q.lat_deg, q.lon_deg) * 1000.0;
+            if m <= self.link_m {
+                let (a, b) = (self.root(i), self.root(j));
+                // The older root stays: a site keeps the number of its first point.
+                let (keep, go) = if a < b { (a, b) } else { (b, a) };
+                self.parent[go] = keep;
+            }
+        }
+        self.cells
+            .entry((country_index, row, col))
+            .or_default()
+            .push(i);
+    }
+
+    /// Every site, in the order of its first point.
+    pub fn sites(&mut self) -> Vec<Site> {
+        let mut by_root: Vec<(usize, Site)> = Vec::new();
+        let mut index_of_root: HashMap<usize, usize> = HashMap::new();
+        for i in 0..self.points.len() {
+            let r = self.root(i);
+            let p = self.points[i];
+            match index_of_root.get(&r) {
+                Some(&k) => {
+                    let s = &mut by_root[k].1;
+                    s.points += 1;
+                    s.min.lat_deg = s.min.lat_deg.min(p.lat_deg);
+                    s.min.lon_deg = s.min.lon_deg.min(p.lon_deg);
+                    s.max.lat_deg = s.max.lat_deg.max(p.lat_deg);
+                    s.max.lon_deg = s.max.lon_deg.max(p.lon_deg);
+                }
+                None => {
+                    index_of_root.insert(r, by_root.len());
+                    by_root.push((
+                        r,
+                        Site {
+                            number: 0,
+                            country: self.countries[self.country_of[r]].clone(),
+                            min: p,
+                            max: p,
+                            points: 1,
+                        },
+                    ));
+                }
+            }
+        }
+        // Roots are each set's first point, so this is first-seen order.
+        by_root.sort_by_key(|(r, _)| *r);
+        let mut numbers: HashMap<String, usize> = HashMap::new();
+        by_root
+            .into_iter()
+            .map(|(_, mut site)| {
+                let n = numbers.entry(site.country.clone()).or_insert(0);
+                *n += 1;
+                site.number = *n;
+                site
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(lat_deg: f64, lon_deg: f64) -> LatLonDeg {
+        LatLonDeg { lat_deg, lon_deg }
+    }
+
+    /// `m` metres north of `p`.
+    fn north(p: LatLonDeg, m: f64) -> LatLonDeg {
+        at(p.lat_deg + m / M_PER_DEG_LAT, p.lon_deg)
+    }
+
+    #[test]
+    fn products_within_the_link_are_one_site_and_further_ones_another() {
+        let mut sites = Sites::default();
+        let a = at(51.5, -0.12);
+        sites.add(a, "UK");
+        sites.add(north(a, 100.0), "UK");
+        sites.add(north(a, 200.0), "UK"); // 100 m from the second: same site, a chain
+        sites.add(north(a, 2_000.0), "UK");
+        let found = sites.sites();
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].label(), found[0].points), ("UK 1".into(), 3));
+        assert_eq!((found[1].label(), found[1].points), ("UK 2".into(), 1));
+        assert!(found[0].contains(north(a, 150.0), 0.0));
+        assert!(!found[0].contains(north(a, 400.0), 50.0));
+    }
+
+    #[test]
+    fn the_link_distance_is_inclusive_and_countries_never_mix() {
+        let mut sites = Sites::new(150.0);
+        let a = at(40.0, -74.0);
+        sites.add(a, "USA");
+        sites.add(north(a, 149.0), "USA");
+        sites.add(north(a, 149.0 + 151.0), "USA");
+        sites.add(north(a, 10.0), "CAN");
+        let found = sites.sites();
+        let labels: Vec<String> = found.iter().map(Site::label).collect();
+        assert_eq!(labels, ["USA 1", "USA 2", "CAN 1"]);
+    }
+
+    #[test]
+    fn a_point_between_two_sites_merges_them_under_the_first_number() {
+        let mut sites = Sites::default();
+        let a = at(-33.87, 151.2);
+        sites.add(a, "AUS");
+        sites.add(north(a, 280.0), "AUS");
+        assert_eq!(sites.sites().len(), 2);
+        sites.add(north(a, 140.0), "AUS");
+        let found = sites.sites();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].number, found[0].points), (1, 3));
+    }
+
+    #[test]
+    fn far_north_cells_are_narrow_but_neighbours_are_still_found() {
+        let mut sites = Sites::default();
+        let a = at(78.22, 15.65); // Longyearbyen
+        sites.add(a, "NOR");
+        // 140 m east: several grid cells of longitude away at 78°N.
+        let east = at(
+            a.lat_deg,
+            a.lon_deg + 140.0 / (M_PER_DEG_LAT * 78.22f64.to_radians().cos()),
+        );
+        sites.add(east, "NOR");
+        assert_eq!(sites.sites().len(), 1);
+    }
+
+    proptest! {
+        /// Against a brute-force grouping: two points share a site exactly when a chain of
+        /// points, each within the link of the next, joins them; and the result does not
+        /// depend on the order points came in (as sets).
+        #[test]
+        fn same_sites_as_brute_force_in_any_order(
+            offsets in proptest::collection::vec((0.0f64..800.0, 0.0f64..800.0), 1..40),
+            seed in any::<u64>(),
+        ) {
+            let origin = at(45.0, 7.0);
+            let points: Vec<LatLonDeg> = offsets
+                .iter()
+                .map(|(n, e)| at(
+                    origin.lat_deg + n / M_PER_DEG_LAT,
+                    origin.lon_deg + e / (M_PER_DEG_LAT * 45f64.to_radians().cos()),
+                ))
+                .collect();
+            let n = points.len();
+            let mut group: Vec<usize> = (0..n).collect();
+            loop {
+                let mut changed = false;
+                for i in 0..n {
+                    for j in 0..n {
+                        let d = geo_distance_km_deg(points[i].lat_deg, points[i].lon_deg,
+                            points[j].lat_deg, points[j].lon_deg) * 1000.0;
+                        if d <= SITE_LINK_M && group[i] != group[j] {
+                            let g = group[i].min(group[j]);
+                            group[i] = g;
+                            group[j] = g;
+                            changed = true;
+                        }
+                    }
+                }
+                if !changed { break; }
+            }
+            let mut expected: Vec<usize> = group.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            let mut order: Vec<usize> = (0..n).collect();
+            let mut s = seed;
+            for i in (1..n).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                order.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            let mut sites = Sites::default();
+            for &i in &order {
+                sites.add(points[i], "ITA");
+            }
+            let found = sites.sites();
+            prop_assert_eq!(found.len(), expected.len());
+            prop_assert_eq!(found.iter().map(|s| s.points).sum::<usize>(), n);
+        }
+    }
+}
