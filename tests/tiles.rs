@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
 use instore::io::chain::Chain;
 use instore::ui::map::palette;
@@ -74,6 +75,9 @@ impl Drop for TileServer {
     }
 }
 
+/// The User-Agent of the last tile request.
+static USER_AGENT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 fn serve(stream: TcpStream, png: &[u8], count: &AtomicUsize) {
     let _ = stream.set_nonblocking(false);
     let mut reader = BufReader::new(match stream.try_clone() {
@@ -95,6 +99,12 @@ fn serve(stream: TcpStream, png: &[u8], count: &AtomicUsize) {
             }
             if header == "\r\n" || header == "\n" {
                 break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("user-agent") {
+                    *USER_AGENT.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(value.trim().to_owned());
+                }
             }
         }
         count.fetch_add(1, Ordering::SeqCst);
@@ -183,6 +193,16 @@ fn http_tiles_are_fetched_drawn_under_the_store_and_kept_for_offline_use() {
         .filter(|p| p.0[..3] == [background.r(), background.g(), background.b()])
         .count();
     assert!(plain > 10_000, "plain background pixels: {plain}");
+    // … and the status line says why.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while refused.query_by_label("map tiles: offline").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the status line never said the tiles are offline"
+        );
+        refused.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
     drop(refused);
 
     let server = TileServer::start();
@@ -194,8 +214,14 @@ fn http_tiles_are_fetched_drawn_under_the_store_and_kept_for_offline_use() {
         share * 100.0,
         server.requests()
     );
+    assert!(
+        h.query_by_label("map tiles: offline").is_none(),
+        "a server that answers is not offline"
+    );
     let fetched = server.requests();
     assert!(fetched >= 4, "{fetched} tile requests");
+    let agent = USER_AGENT.lock().expect("lock").clone().unwrap_or_default();
+    assert!(agent.starts_with("instore/"), "User-Agent {agent:?}");
     let cached = walk(&cache.path().join("instore").join("tiles"));
     assert!(cached > 0, "nothing in the tile cache");
     drop(h);

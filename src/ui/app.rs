@@ -150,6 +150,9 @@ impl ConsoleApp {
             .unwrap_or_default();
         if let Some(tiles) = &options.tiles {
             settings.tiles = tiles.clone();
+        } else if options.bench.is_some() {
+            // The benchmark measures our drawing, not a tile server's.
+            settings.tiles = TileChoice::None;
         }
         if !settings
             .store_id
@@ -617,6 +620,7 @@ impl ConsoleApp {
                     settings: &mut self.settings,
                     source_menu: &mut self.panels.source_menu,
                     file_error: self.file_error.as_ref(),
+                    tile_reach: self.map.tile_reach(),
                     display_ms,
                 };
                 top_bar_ui(ui, bar, &mut commands);

@@ -163,12 +163,16 @@ pub fn summary_count(summary: &str, name: &str) -> u64 {
 
 /// The console in a kittest harness, built the way eframe builds it: on the harness's own
 /// context (so its workers wake that context), with `setup` run before the first frame.
-/// Frames go through `App::logic` then `App::ui`, as in the window.
+/// Frames go through `App::logic` then `App::ui`, as in the window. Tests run offline: no
+/// map tiles unless `options` or `setup` choose some.
 pub fn console_harness(
     builder: egui_kittest::HarnessBuilder<instore::ui::ConsoleApp>,
-    options: instore::ui::ConsoleOptions,
+    mut options: instore::ui::ConsoleOptions,
     setup: impl FnOnce(&mut instore::ui::ConsoleApp),
 ) -> egui_kittest::Harness<'static, instore::ui::ConsoleApp> {
+    options
+        .tiles
+        .get_or_insert(instore::ui::map::tiles::TileChoice::None);
     builder.build_eframe(move |cc| {
         let mut app = instore::ui::ConsoleApp::new(options, None, &cc.egui_ctx);
         setup(&mut app);

@@ -9,6 +9,7 @@ pub mod mesh;
 pub mod overlays;
 pub mod palette;
 pub mod screen;
+pub mod tile_probe;
 pub mod tiles;
 
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct MapView {
     pub memory: MapMemory,
     tiles: Option<Box<dyn Tiles + Send>>,
     tiles_for: Option<TileChoice>,
+    /// Whether the HTTP tile server answers (none for other sources).
+    tile_probe: Option<tile_probe::TileProbe>,
     home: Position,
     pub selection: Option<Selection>,
     /// What the last frame drew.
@@ -73,6 +76,7 @@ impl MapView {
             memory,
             tiles: None,
             tiles_for: None,
+            tile_probe: None,
             home,
             selection: None,
             drawn: DrawStats::default(),
@@ -143,6 +147,11 @@ impl MapView {
         Some(projector.project(lat_lon(at.lat_deg, at.lon_deg)).to_pos2())
     }
 
+    /// Whether the HTTP tile server answered the last probe (`None`: no HTTP tiles).
+    pub fn tile_reach(&self) -> Option<tile_probe::TileReach> {
+        self.tile_probe.as_ref().map(tile_probe::TileProbe::reach)
+    }
+
     /// Whether `at` was inside the map on the last frame.
     pub fn in_view(&self, at: LatLonDeg) -> bool {
         match (self.last_rect, self.screen_of(at)) {
@@ -169,6 +178,14 @@ impl MapView {
         if self.tiles_for.as_ref() != Some(tile_choice) {
             self.tiles = tile_choice.build(ui.ctx());
             self.tiles_for = Some(tile_choice.clone());
+            self.tile_probe = match tile_choice {
+                TileChoice::Http { url_template, .. } => {
+                    let ctx = ui.ctx().clone();
+                    let waker = crate::io::wake::Waker::new(move || ctx.request_repaint());
+                    tile_probe::TileProbe::start(url_template, waker)
+                }
+                _ => None,
+            };
         }
         let attribution = tile_choice.attribution().unwrap_or_default().to_owned();
         let (selected_uid, selected_sku) = match &self.selection {

@@ -1,7 +1,8 @@
-//! Where map tiles come from. The default is none: this console is used in stores and on
-//! demo laptops without a tile server, so the map is drawn from the chain's vectors and looks
-//! intentional on its own. An HTTP server (OpenStreetMap-style URL template, disk cache), a
-//! local folder of `{z}/{x}/{y}.png` tiles or a `.pmtiles` file can be put underneath.
+//! Where map tiles come from. By default OpenStreetMap's raster tiles go under the vectors
+//! (attribution drawn, tiles kept in a disk cache, sent with our own User-Agent as OSM's tile
+//! policy asks); where they cannot be fetched the vector map shows on its own and the status
+//! line says so ([`super::tile_probe`]). Another HTTP server (a `{z}/{x}/{y}` URL template), a
+//! local folder of `{z}/{x}/{y}.png` tiles, a `.pmtiles` file, or none at all can be chosen.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,11 +13,10 @@ use walkers::sources::{Attribution, TileSource};
 use walkers::{HttpOptions, HttpTiles, Style, Tile, TileId, TilePiece, Tiles};
 
 /// The operator's choice of tiles (persisted).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TileChoice {
     /// Vectors only.
-    #[default]
     None,
     /// `https://tile.openstreetmap.org/{z}/{x}/{y}.png` or similar.
     Http {
@@ -29,8 +29,30 @@ pub enum TileChoice {
     PmTiles { path: PathBuf, attribution: String },
 }
 
+impl Default for TileChoice {
+    /// OpenStreetMap's standard tiles.
+    fn default() -> Self {
+        TileChoice::osm()
+    }
+}
+
+/// Who we say we are to tile servers (OpenStreetMap's tile policy asks for an identifying
+/// User-Agent).
+const USER_AGENT: &str = concat!(
+    "instore/",
+    env!("CARGO_PKG_VERSION"),
+    " (in-store personalization console)"
+);
+
 impl TileChoice {
     pub const OSM_TEMPLATE: &'static str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
+    pub fn osm() -> TileChoice {
+        TileChoice::Http {
+            url_template: TileChoice::OSM_TEMPLATE.into(),
+            attribution: "© OpenStreetMap contributors".into(),
+        }
+    }
 
     /// The attribution we draw on the map (walkers does not).
     pub fn attribution(&self) -> Option<&str> {
@@ -49,6 +71,7 @@ impl TileChoice {
             TileChoice::Http { url_template, .. } => {
                 let options = HttpOptions {
                     cache: tile_cache_dir(),
+                    user_agent: Some(walkers::HeaderValue::from_static(USER_AGENT)),
                     ..HttpOptions::default()
                 };
                 Some(Box::new(HttpTiles::with_options(
@@ -74,15 +97,20 @@ impl TileChoice {
 pub enum TileArgError {
     #[error("the URL template {0:?} needs {{z}}, {{x}} and {{y}}")]
     Template(String),
-    #[error("{0} is neither a tile folder nor a .pmtiles file")]
+    #[error("{0} is neither none, osm, a tile folder nor a .pmtiles file")]
     NotFound(String),
 }
 
 impl TileChoice {
-    /// `--tiles`: an `http(s)://…{z}/{x}/{y}…` template, a `.pmtiles` file or a
-    /// `{z}/{x}/{y}.png` folder. `attribution` defaults to OpenStreetMap's for
+    /// `--tiles`: `none`, `osm`, an `http(s)://…{z}/{x}/{y}…` template, a `.pmtiles` file or
+    /// a `{z}/{x}/{y}.png` folder. `attribution` defaults to OpenStreetMap's for
     /// openstreetmap.org tiles and to nothing otherwise (say it with `--tiles-attribution`).
     pub fn from_arg(arg: &str, attribution: Option<&str>) -> Result<TileChoice, TileArgError> {
+        match arg {
+            "none" => return Ok(TileChoice::None),
+            "osm" => return Ok(TileChoice::osm()),
+            _ => {}
+        }
         let attribution = |default: &str| attribution.unwrap_or(default).to_owned();
         if arg.starts_with("http://") || arg.starts_with("https://") {
             if !["{z}", "{x}", "{y}"].iter().all(|p| arg.contains(p)) {
@@ -252,6 +280,9 @@ mod tests {
     fn tiles_from_the_command_line() {
         let osm = TileChoice::from_arg(TileChoice::OSM_TEMPLATE, None).unwrap();
         assert_eq!(osm.attribution(), Some("© OpenStreetMap contributors"));
+        assert_eq!(TileChoice::from_arg("osm", None), Ok(TileChoice::osm()));
+        assert_eq!(TileChoice::default(), TileChoice::osm());
+        assert_eq!(TileChoice::from_arg("none", None), Ok(TileChoice::None));
         assert_eq!(
             TileChoice::from_arg("https://tiles.example/{z}/{x}.png", None),
             Err(TileArgError::Template(

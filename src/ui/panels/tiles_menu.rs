@@ -9,23 +9,20 @@ use crate::ui::map::tiles::TileChoice;
 
 pub fn tiles_menu_ui(ui: &mut Ui, tiles: &mut TileChoice, commands: &mut Commands) {
     if ui
-        .radio(
-            matches!(tiles, TileChoice::None),
-            "None (store vectors only)",
-        )
+        .radio(matches!(tiles, TileChoice::None), "None (vectors only)")
         .clicked()
     {
         *tiles = TileChoice::None;
     }
     if ui
-        .radio(matches!(tiles, TileChoice::Http { .. }), "HTTP tile server")
+        .radio(
+            matches!(tiles, TileChoice::Http { .. }),
+            "HTTP tile server (OpenStreetMap by default)",
+        )
         .clicked()
         && !matches!(tiles, TileChoice::Http { .. })
     {
-        *tiles = TileChoice::Http {
-            url_template: TileChoice::OSM_TEMPLATE.into(),
-            attribution: "© OpenStreetMap contributors".into(),
-        };
+        *tiles = TileChoice::osm();
     }
     if let TileChoice::Http {
         url_template,

@@ -9,6 +9,7 @@ use crate::io::chain::Chain;
 use crate::ui::command::{Command, Commands};
 use crate::ui::file_dialogs::{DialogFor, FileError, Pick};
 use crate::ui::map::palette;
+use crate::ui::map::tile_probe::TileReach;
 use crate::ui::model::LiveModel;
 use crate::ui::places::SitePlace;
 use crate::ui::settings::ConsoleSettings;
@@ -29,6 +30,8 @@ pub struct TopBar<'a> {
     pub settings: &'a mut ConsoleSettings,
     pub source_menu: &'a mut SourceMenu,
     pub file_error: Option<&'a FileError>,
+    /// Whether the map's tile server answers (`None`: no HTTP tiles).
+    pub tile_reach: Option<TileReach>,
     pub display_ms: i64,
 }
 
@@ -41,6 +44,7 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
         settings,
         source_menu,
         file_error,
+        tile_reach,
         display_ms,
     } = bar;
     ui.label(RichText::new("instore").strong());
@@ -102,6 +106,13 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
     ui.menu_button("Tiles", |ui| {
         tiles_menu_ui(ui, &mut settings.tiles, commands)
     });
+    if tile_reach == Some(TileReach::Offline) {
+        ui.colored_label(palette::WARNING, "map tiles: offline")
+            .on_hover_text(
+                "The tile server cannot be reached: the map shows the stores' vectors and \
+                 tiles already cached. It is tried again every 20 s; Tiles → None turns tiles off.",
+            );
+    }
     ui.toggle_value(&mut settings.show_left_panel, "Panels");
     ui.toggle_value(&mut settings.show_right_panel, "Feed");
 }
