@@ -187,6 +187,11 @@ fn a_dump_of_the_built_in_chain_opens_on_its_store_as_before() {
     assert!(out.status.success());
     let mut h = replay(&dump);
     assert_eq!(h.state().map.zoom(), STORE_ZOOM);
+    assert_eq!(
+        h.state().map.drawn.world_lines,
+        0,
+        "no outline over a store"
+    );
     let store = Chain::builtin().expect("chain").stores[0].clone();
     assert!(h.state().map.in_view(store.center()));
     let entries = picker_entries(&mut h);

@@ -89,6 +89,8 @@ pub struct DrawStats {
     pub customers: usize,
     pub trails: usize,
     pub match_lines: usize,
+    /// Lines of the world outline (zoomed out, no tiles).
+    pub world_lines: usize,
 }
 
 pub fn draw_products(

@@ -11,6 +11,7 @@ pub mod palette;
 pub mod screen;
 pub mod tile_probe;
 pub mod tiles;
+pub mod world_layer;
 
 use std::sync::Arc;
 
@@ -57,7 +58,7 @@ pub struct MapView {
     /// The operator dragged or zoomed the map: the console stops fitting it to the data.
     pub moved_by_operator: bool,
     /// Places to fit the view to when the map is next drawn.
-    pending_fit: Option<Vec<LatLonDeg>>,
+    pending_fit: Option<(Vec<LatLonDeg>, u8)>,
     meshes: mesh::MeshPool,
     dot_texture: Option<egui::TextureHandle>,
     /// The ring sprite and the radius (pixels) it was drawn for.
@@ -116,7 +117,7 @@ impl MapView {
     /// before the first frame); nothing happens for no places.
     pub fn fit(&mut self, places: &[LatLonDeg]) {
         if !places.is_empty() {
-            self.pending_fit = Some(places.to_vec());
+            self.pending_fit = Some((places.to_vec(), 0));
         }
     }
 
@@ -171,9 +172,17 @@ impl MapView {
         display_ms: i64,
         tile_choice: &TileChoice,
     ) {
-        if let Some(places) = self.pending_fit.take() {
+        if let Some((places, frames)) = self.pending_fit.take() {
             let size = ui.available_rect_before_wrap().size();
             self.fit_now(&places, size);
+            // The panels around the map settle their widths over the first frames: fit again
+            // until the map is drawn at the same size twice (a few frames at most).
+            let settled = self
+                .last_rect
+                .is_some_and(|r| (r.size() - size).length() < 1.0);
+            if !settled && frames < 8 {
+                self.pending_fit = Some((places, frames + 1));
+            }
         }
         if self.tiles_for.as_ref() != Some(tile_choice) {
             self.tiles = tile_choice.build(ui.ctx());
@@ -208,6 +217,7 @@ impl MapView {
             selected_uid: selected_uid.as_deref(),
             selected_sku,
         };
+        let tiles_online = self.tile_reach() == Some(tile_probe::TileReach::Online);
         let meshes = &mut self.meshes;
         let ring_texture = &mut self.ring_texture;
         let gpu_sprites = self.gpu_sprites.as_mut();
@@ -220,9 +230,14 @@ impl MapView {
         // without tiles instead of showing the panel colour through.
         ui.painter()
             .rect_filled(ui.available_rect_before_wrap(), 0.0, palette::BACKGROUND);
-        let inner = map.show(ui, |ui, response, projector, _memory| {
+        let inner = map.show(ui, |ui, response, projector, memory| {
+            let zoom = memory.zoom();
             let painter = ui.painter().with_clip_rect(response.rect);
             let mut drawn = DrawStats::default();
+            // Land under the overview when no tiles show it.
+            if zoom < world_layer::MAX_ZOOM && !tiles_online {
+                drawn.world_lines = world_layer::draw(&painter, projector, response.rect);
+            }
             let mut far_stores = chain_layer::FarStores::default();
             if layers.footprints {
                 let (footprints, far) = chain_layer::draw(&painter, projector, chain);

@@ -1,0 +1,109 @@
+//! Coastlines and country borders for zoomed-out views, with no network: Natural Earth's
+//! 1:110m outline (`assets/world-110m.bin`, see its NOTICE), so far-apart sites and stray
+//! shoppers sit on recognisable land when there are no tiles.
+
+use std::sync::LazyLock;
+
+use egui::{Painter, Pos2, Rect, Shape, Stroke};
+use walkers::{lat_lon, Projector};
+
+use super::palette;
+
+/// The outline file: b"WORLD1", u32 line count, then per line a u16 point count and (i16 lon,
+/// i16 lat) pairs in hundredths of a degree, little-endian (tools/world_outline.py).
+const WORLD_110M: &[u8] = include_bytes!("../../../assets/world-110m.bin");
+
+/// Past this zoom a view covers a town or less: the outline would only be a stray line.
+pub const MAX_ZOOM: f64 = 9.0;
+
+/// One polyline of the outline and its bounds (degrees).
+#[derive(Debug)]
+pub struct Line {
+    pub points: Vec<(f64, f64)>,
+    min: (f64, f64),
+    max: (f64, f64),
+}
+
+/// The outline, read once.
+pub static WORLD: LazyLock<Vec<Line>> = LazyLock::new(|| parse(WORLD_110M).unwrap_or_default());
+
+/// The lines of an outline file; `None` when it is not one (it is built in, so this only
+/// guards against a broken build).
+pub fn parse(bytes: &[u8]) -> Option<Vec<Line>> {
+    let rest = bytes.strip_prefix(b"WORLD1")?;
+    let mut at = 0usize;
+    let mut take = |n: usize| {
+        let slice = rest.get(at..at + n)?;
+        at += n;
+        Some(slice)
+    };
+    let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
+    let mut lines = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let n = u16::from_le_bytes(take(2)?.try_into().ok()?);
+        let mut points = Vec::with_capacity(n as usize);
+        let (mut min, mut max) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+        for _ in 0..n {
+            let pair = take(4)?;
+            let lon = f64::from(i16::from_le_bytes([pair[0], pair[1]])) / 100.0;
+            let lat = f64::from(i16::from_le_bytes([pair[2], pair[3]])) / 100.0;
+            min = (min.0.min(lon), min.1.min(lat));
+            max = (max.0.max(lon), max.1.max(lat));
+            points.push((lon, lat));
+        }
+        lines.push(Line { points, min, max });
+    }
+    Some(lines)
+}
+
+/// Draws the lines that cross the view; returns how many.
+pub fn draw(painter: &Painter, projector: &Projector, rect: Rect) -> usize {
+    // The view's bounds in degrees, from its corners (Web Mercator keeps them axis-aligned).
+    let corner = |p: Pos2| projector.unproject(p.to_vec2());
+    let (nw, se) = (corner(rect.left_top()), corner(rect.right_bottom()));
+    let (west, east) = (nw.x().min(se.x()), nw.x().max(se.x()));
+    let (south, north) = (se.y().min(nw.y()), se.y().max(nw.y()));
+    let stroke = Stroke::new(1.0, palette::COASTLINE);
+    let mut drawn = 0;
+    for line in WORLD.iter() {
+        let outside =
+            line.max.0 < west || line.min.0 > east || line.max.1 < south || line.min.1 > north;
+        if outside {
+            continue;
+        }
+        let points: Vec<Pos2> = line
+            .points
+            .iter()
+            .map(|&(lon, lat)| projector.project(lat_lon(lat, lon)).to_pos2())
+            .collect();
+        painter.add(Shape::line(points, stroke));
+        drawn += 1;
+    }
+    drawn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_outline_reads_and_spans_the_world() {
+        let lines = &*WORLD;
+        assert!(lines.len() > 500, "{} lines", lines.len());
+        let points: usize = lines.iter().map(|l| l.points.len()).sum();
+        assert!(points > 8_000, "{points} points");
+        let west = lines.iter().map(|l| l.min.0).fold(f64::MAX, f64::min);
+        let east = lines.iter().map(|l| l.max.0).fold(f64::MIN, f64::max);
+        let south = lines.iter().map(|l| l.min.1).fold(f64::MAX, f64::min);
+        let north = lines.iter().map(|l| l.max.1).fold(f64::MIN, f64::max);
+        assert!(west <= -179.0 && east >= 179.0, "{west}..{east}");
+        assert!(south <= -85.0 && north >= 83.0, "{south}..{north}");
+    }
+
+    #[test]
+    fn a_truncated_file_is_refused_not_a_panic() {
+        assert!(parse(b"WORLD1").is_none());
+        assert!(parse(&WORLD_110M[..WORLD_110M.len() - 3]).is_none());
+        assert!(parse(b"NOTWORLD").is_none());
+    }
+}
