@@ -169,6 +169,23 @@ fn two_retailers_are_two_sites_and_picking_one_fits_it() {
     h.get_by_label("All sites").click();
     h.run_steps(3);
     assert_eq!(share_in_view(h.state(), &products), 1.0);
+
+    // From far away a site is a dot with its name; a click zooms into it.
+    let sydney_centre = sydney[2];
+    let at = h.state().map.screen_of(sydney_centre).expect("a map frame");
+    h.hover_at(at);
+    h.run_steps(30);
+    assert!(
+        h.query_by_label("6 products found in the data").is_some(),
+        "the site's tooltip"
+    );
+    h.drag_at(at);
+    h.run_steps(1);
+    h.drop_at(at);
+    h.run_steps(4);
+    assert_eq!(share_in_view(h.state(), sydney), 1.0);
+    assert_eq!(share_in_view(h.state(), cape_town), 0.0);
+    assert!(h.state().map.zoom() > 14.0);
 }
 
 #[test]

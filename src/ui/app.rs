@@ -656,6 +656,7 @@ impl ConsoleApp {
                 ui,
                 &self.model,
                 &self.chain,
+                self.places.sites(),
                 self.settings.layers,
                 display_ms,
                 &self.settings.tiles,

@@ -67,7 +67,8 @@ impl CustomerView {
     }
 
     /// Where to draw the shopper at event time `t_ms`: on the line between the two pings
-    /// around it, so dots glide instead of jumping every few seconds.
+    /// around it, so dots glide instead of jumping every few seconds. Between two pings no
+    /// one could travel between (see [`is_jump`]) the shopper stays at the earlier one.
     pub fn position_at(&self, t_ms: i64) -> Option<LatLonDeg> {
         let (last_t, last_p) = *self.trail.last()?;
         if t_ms >= last_t {
@@ -76,6 +77,9 @@ impl CustomerView {
         let mut later = (last_t, last_p);
         for &(t, p) in self.trail.pings().iter().rev().skip(1) {
             if t <= t_ms {
+                if is_jump((t, p), later) {
+                    return Some(p);
+                }
                 let span = (later.0 - t).max(1) as f64;
                 let f = (t_ms - t) as f64 / span;
                 return Some(LatLonDeg {
@@ -88,6 +92,27 @@ impl CustomerView {
         // Before the first ping we know of: not on the map yet.
         None
     }
+}
+
+/// Faster than this between two pings is not a shopper moving but a jump in the data (GPS
+/// glitches, or mock data with random positions, like the original's scripts).
+pub const JUMP_M_PER_S: f64 = 50.0;
+
+/// Whether going from ping `a` to ping `b` (time, place) would be faster than
+/// [`JUMP_M_PER_S`]. An equirectangular distance: cheap enough for every trail segment of
+/// every frame, and exact enough at the distances that matter.
+pub fn is_jump(a: (i64, LatLonDeg), b: (i64, LatLonDeg)) -> bool {
+    const M_PER_DEG: f64 = 111_320.0;
+    let cos_lat = ((a.1.lat_deg + b.1.lat_deg) / 2.0).to_radians().cos();
+    let mut dlon = (b.1.lon_deg - a.1.lon_deg).abs();
+    if dlon > 180.0 {
+        dlon = 360.0 - dlon;
+    }
+    let east_m = dlon * cos_lat * M_PER_DEG;
+    let north_m = (b.1.lat_deg - a.1.lat_deg) * M_PER_DEG;
+    let seconds = ((b.0 - a.0).abs().max(1) as f64) / 1000.0;
+    let limit_m = JUMP_M_PER_S * seconds;
+    east_m * east_m + north_m * north_m > limit_m * limit_m
 }
 
 /// A promotion the engine accepted.
@@ -347,6 +372,35 @@ mod tests {
         assert_eq!(m.customers.len(), 1);
         m.expire(10_001 + CUSTOMER_GONE_MS, 0);
         assert!(m.customers.is_empty());
+    }
+
+    #[test]
+    fn a_jump_no_one_could_walk_is_not_glided_across() {
+        let at = |lat_deg: f64, lon_deg: f64| LatLonDeg { lat_deg, lon_deg };
+        // 111 m in 5 s is 22 m/s: a car, not a jump; 1 km in 5 s is.
+        assert!(!is_jump((0, at(41.0, -87.6)), (5_000, at(41.001, -87.6))));
+        assert!(is_jump((0, at(41.0, -87.6)), (5_000, at(41.009, -87.6))));
+        // Across the antimeridian the short way round counts.
+        assert!(!is_jump(
+            (0, at(0.0, 179.9999)),
+            (5_000, at(0.0, -179.9999))
+        ));
+        let mut m = LiveModel::default();
+        m.apply(LiveEvent::Ping {
+            timestamp_ms: 0,
+            customer: customer("u", 41.0),
+        });
+        m.apply(LiveEvent::Ping {
+            timestamp_ms: 10_000,
+            customer: customer("u", -33.0),
+        });
+        let c = &m.customers["u"];
+        assert_eq!(
+            c.position_at(5_000).unwrap().lat_deg,
+            41.0,
+            "stays, then jumps"
+        );
+        assert_eq!(c.position_at(10_000).unwrap().lat_deg, -33.0);
     }
 
     #[test]

@@ -4,9 +4,10 @@
 use egui::{Align2, FontId, Painter, Pos2, Shape, Stroke};
 use walkers::{lat_lon, Projector};
 
+use super::far_places::{FarPlace, FarPlaces};
 use super::palette;
 use crate::engine::geo::LatLonDeg;
-use crate::io::chain::{Chain, Store};
+use crate::io::chain::Chain;
 
 fn screen(projector: &Projector, p: LatLonDeg) -> Pos2 {
     projector.project(lat_lon(p.lat_deg, p.lon_deg)).to_pos2()
@@ -25,21 +26,16 @@ pub fn pixels_per_metre(projector: &Projector, p: LatLonDeg) -> f32 {
     projector.scale_pixel_per_meter(lat_lon(p.lat_deg, p.lon_deg))
 }
 
-/// Stores seen from far away, whose names go on top of everything else on the map
-/// ([`FarStores::draw_labels`], after the live layers' pulses).
-#[derive(Debug, Default)]
-pub struct FarStores<'a>(Vec<(Pos2, &'a Store)>);
-
-/// Draws the chain; returns how many store footprints were drawn and the far-away stores to
-/// label.
+/// Draws the chain; returns how many store footprints were drawn. Stores too small to draw
+/// go into `far` as a dot to label.
 pub fn draw<'a>(
     painter: &Painter,
     projector: &Projector,
     chain: &'a Chain,
-) -> (usize, FarStores<'a>) {
+    far: &mut FarPlaces<'a>,
+) -> usize {
     let mut drawn = 0;
     let clip = painter.clip_rect();
-    let mut far = FarStores::default();
     for store in &chain.stores {
         let centre = store.center();
         let px_per_m = pixels_per_metre(projector, centre);
@@ -48,7 +44,7 @@ pub fn draw<'a>(
         if px_per_m < 0.4 {
             if clip.expand(100.0).contains(at) {
                 painter.circle_filled(at, 5.0, palette::FOOTPRINT_EDGE);
-                far.0.push((at, store));
+                far.push(at, FarPlace::Store(store));
             }
             continue;
         }
@@ -119,65 +115,7 @@ pub fn draw<'a>(
             );
         }
     }
-    (drawn, far)
-}
-
-/// Stores whose dots are closer than this share one label.
-const CLUSTER_PX: f32 = 28.0;
-
-impl<'a> FarStores<'a> {
-    /// The far-away store whose dot is nearest `pointer`, within `within_px`.
-    pub fn at(&self, pointer: Pos2, within_px: f32) -> Option<&'a Store> {
-        self.0
-            .iter()
-            .map(|(at, store)| (at.distance(pointer), *store))
-            .filter(|(d, _)| *d <= within_px)
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, store)| store)
-    }
-
-    /// One label per cluster of nearby stores ("Loop +1"), placed right of the dots, else
-    /// left, above or below, else left out, so names never print over each other.
-    pub fn draw_labels(&self, painter: &Painter) {
-        let mut clusters: Vec<(Pos2, &str, usize)> = Vec::new();
-        for &(at, store) in &self.0 {
-            let name = store.name.as_str();
-            match clusters
-                .iter_mut()
-                .find(|(anchor, _, _)| anchor.distance(at) < CLUSTER_PX)
-            {
-                Some(cluster) => cluster.2 += 1,
-                None => clusters.push((at, name, 0)),
-            }
-        }
-        draw_cluster_labels(painter, clusters);
-    }
-}
-
-fn draw_cluster_labels(painter: &Painter, clusters: Vec<(Pos2, &str, usize)>) {
-    let font = FontId::proportional(12.0);
-    let mut placed: Vec<egui::Rect> = Vec::new();
-    for (at, name, others) in clusters {
-        let text = if others == 0 {
-            name.to_owned()
-        } else {
-            format!("{name} +{others}")
-        };
-        let galley = painter.layout_no_wrap(text, font.clone(), palette::TEXT);
-        let size = galley.size();
-        let at_offset = |dx: f32, dy: f32| egui::Rect::from_min_size(at + egui::vec2(dx, dy), size);
-        let candidates = [
-            at_offset(9.0, -size.y / 2.0),
-            at_offset(-9.0 - size.x, -size.y / 2.0),
-            at_offset(4.0, -size.y - 5.0),
-            at_offset(4.0, 5.0),
-        ];
-        let free = |r: &egui::Rect| placed.iter().all(|p| !p.intersects(*r));
-        if let Some(rect) = candidates.into_iter().find(free) {
-            painter.galley(rect.min, galley, palette::TEXT);
-            placed.push(rect);
-        }
-    }
+    drawn
 }
 
 fn footprint_top(projector: &Projector, ring: &[LatLonDeg]) -> Pos2 {

@@ -11,7 +11,7 @@ use super::screen::ScreenMap;
 use super::{mesh, palette};
 use crate::engine::geo::{LatLonDeg, M_PER_FT};
 use crate::io::chain::Chain;
-use crate::ui::model::{LiveModel, TRAIL_PINGS};
+use crate::ui::model::{is_jump, LiveModel, TRAIL_PINGS};
 use crate::ui::settings::Layers;
 
 /// How long a match line and pulse stay on screen (event time).
@@ -239,16 +239,25 @@ pub fn draw_customers(
         }
         hovered.offer(at, || Arc::clone(&c.uid));
         if cx.layers.trails {
-            // The shopper now, then back through the last pings shown, in one pass.
+            // The shopper now, then back through the last pings shown, in one pass; a jump
+            // no one could walk ends the trail there.
             line.clear();
             line.push(at);
+            let mut newer = (cx.display_ms, now_at);
             let shown = c
                 .trail
                 .pings()
                 .iter()
                 .rev()
-                .filter(|(t, _)| *t <= cx.display_ms);
-            line.extend(shown.take(trail_points).map(|(_, p)| map.to_screen(*p)));
+                .filter(|(t, _)| *t <= cx.display_ms)
+                .take(trail_points);
+            for &(t, p) in shown {
+                if is_jump((t, p), newer) {
+                    break;
+                }
+                line.push(map.to_screen(p));
+                newer = (t, p);
+            }
             line.reverse();
             if line.len() >= 2 {
                 stats.trails += 1;

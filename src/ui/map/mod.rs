@@ -2,6 +2,7 @@
 //! hover tooltips and click selection.
 
 pub mod chain_layer;
+pub mod far_places;
 pub mod fit;
 pub mod gpu_sprites;
 pub mod live_layers;
@@ -21,7 +22,9 @@ use walkers::{lat_lon, Map, MapMemory, Position, Tiles};
 use crate::engine::geo::{geo_distance_km_deg, LatLonDeg};
 use crate::io::chain::{Chain, Store};
 use crate::ui::model::LiveModel;
+use crate::ui::places::SitePlace;
 use crate::ui::settings::Layers;
+use far_places::FarPlace;
 use live_layers::{DrawStats, LayerContext};
 use screen::ScreenMap;
 use tiles::TileChoice;
@@ -168,6 +171,7 @@ impl MapView {
         ui: &mut Ui,
         model: &LiveModel,
         chain: &Chain,
+        sites: &[SitePlace],
         layers: Layers,
         display_ms: i64,
         tile_choice: &TileChoice,
@@ -238,12 +242,11 @@ impl MapView {
             if zoom < world_layer::MAX_ZOOM && !tiles_online {
                 drawn.world_lines = world_layer::draw(&painter, projector, response.rect);
             }
-            let mut far_stores = chain_layer::FarStores::default();
+            let mut far_places = far_places::FarPlaces::default();
             if layers.footprints {
-                let (footprints, far) = chain_layer::draw(&painter, projector, chain);
-                drawn.footprints = footprints;
-                far_stores = far;
+                drawn.footprints = chain_layer::draw(&painter, projector, chain, &mut far_places);
             }
+            far_places::draw_sites(&painter, projector, sites, &mut far_places);
             let screen_map = ScreenMap::new(projector, response.rect);
             let centre = projector.unproject(response.rect.center().to_vec2());
             let radius_px = (model.radius_ft() * crate::engine::geo::M_PER_FT) as f32
@@ -281,11 +284,11 @@ impl MapView {
                 customers,
             );
             live_layers::draw_matches(&painter, &screen_map, &cx, &mut drawn);
-            far_stores.draw_labels(&painter);
-            // Far away, a click on a store's dot zooms into it.
-            let far_store = response
+            far_places.draw_labels(&painter);
+            // Far away, a click on a store's or a site's dot zooms into it.
+            let far_place = response
                 .hover_pos()
-                .and_then(|p| far_stores.at(p, live_layers::HOVER_PX + 3.0));
+                .and_then(|p| far_places.at(p, live_layers::HOVER_PX + 3.0));
             overlays::draw_scale_bar(&painter, projector);
             overlays::draw_attribution(&painter, &attribution);
             // Shoppers are drawn on top, so they win the hover; from far away the store
@@ -293,17 +296,22 @@ impl MapView {
             let hovered = customer
                 .map(Selection::Customer)
                 .or(product.map(Selection::Product))
-                .filter(|_| far_store.is_none());
-            if far_store.is_some() || hovered.is_some() {
+                .filter(|_| far_place.is_none());
+            if far_place.is_some() || hovered.is_some() {
                 // Next to the pointer: placed by the widget, the tooltip would sit under the
                 // whole map, far from what it describes.
                 egui::Tooltip::for_enabled(response)
                     .at_pointer()
                     .gap(12.0)
-                    .show(|ui| match (far_store, &hovered) {
-                        (Some(store), _) => {
+                    .show(|ui| match (far_place, &hovered) {
+                        (Some(FarPlace::Store(store)), _) => {
                             ui.strong(&store.name);
                             ui.label(format!("{}, {}", store.address, store.city));
+                            ui.weak("click to zoom in");
+                        }
+                        (Some(FarPlace::Site(_, site)), _) => {
+                            ui.strong(&site.name);
+                            ui.label(format!("{} products found in the data", site.site.points));
                             ui.weak("click to zoom in");
                         }
                         (None, Some(h)) => tooltip(ui, &cx, h),
@@ -318,15 +326,22 @@ impl MapView {
                 response.clicked(),
                 drawn,
                 response.rect,
-                far_store,
+                far_place,
                 moved,
             )
         });
-        let (hovered, clicked, drawn, rect, far_store, moved) = inner.inner;
+        let (hovered, clicked, drawn, rect, far_place, moved) = inner.inner;
         self.moved_by_operator |= moved;
-        if let (true, Some(store)) = (clicked, far_store) {
-            self.focus_store(store);
-            self.jumped_to = Some(store.id.clone());
+        match (clicked, far_place) {
+            (true, Some(FarPlace::Store(store))) => {
+                self.focus_store(store);
+                self.jumped_to = Some(store.id.clone());
+            }
+            (true, Some(FarPlace::Site(_, site))) => {
+                self.fit(&[site.site.min, site.site.max]);
+                self.moved_by_operator = true;
+            }
+            _ => {}
         }
         self.drawn = drawn;
         self.last_rect = Some(rect);

@@ -23,6 +23,8 @@ pub const CUSTOMER: Color32 = Color32::from_rgb(40, 60, 90);
 pub const CUSTOMER_MATCHED: Color32 = Color32::from_rgb(220, 50, 47);
 pub const MATCH_LINE: Color32 = Color32::from_rgb(220, 50, 47);
 pub const TEXT: Color32 = Color32::from_rgb(40, 44, 52);
+/// A site found in the data, seen from far away.
+pub const SITE: Color32 = Color32::from_rgb(230, 159, 0);
 /// Coastlines and borders of the world outline.
 pub const COASTLINE: Color32 = Color32::from_rgb(150, 160, 150);
 
