@@ -41,19 +41,42 @@ pub fn parse(bytes: &[u8]) -> Option<Vec<Line>> {
     let mut lines = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let n = u16::from_le_bytes(take(2)?.try_into().ok()?);
-        let mut points = Vec::with_capacity(n as usize);
-        let (mut min, mut max) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+        let mut points: Vec<(f64, f64)> = Vec::with_capacity(n as usize);
         for _ in 0..n {
             let pair = take(4)?;
             let lon = f64::from(i16::from_le_bytes([pair[0], pair[1]])) / 100.0;
             let lat = f64::from(i16::from_le_bytes([pair[2], pair[3]])) / 100.0;
-            min = (min.0.min(lon), min.1.min(lat));
-            max = (max.0.max(lon), max.1.max(lat));
+            // A step across the antimeridian, or along the pole's edge of Antarctica (off a
+            // Web Mercator map), would draw a line across the whole world: end the line there.
+            let breaks = points
+                .last()
+                .is_some_and(|&(last_lon, last_lat): &(f64, f64)| {
+                    (lon - last_lon).abs() > 180.0
+                        || (lat < MERCATOR_EDGE && last_lat < MERCATOR_EDGE)
+                });
+            if breaks {
+                push_line(&mut lines, std::mem::take(&mut points));
+            }
             points.push((lon, lat));
         }
-        lines.push(Line { points, min, max });
+        push_line(&mut lines, points);
     }
     Some(lines)
+}
+
+/// Latitudes south of this are off a Web Mercator map (which ends at ±85.05°).
+const MERCATOR_EDGE: f64 = -84.5;
+
+fn push_line(lines: &mut Vec<Line>, points: Vec<(f64, f64)>) {
+    if points.len() < 2 {
+        return;
+    }
+    let (mut min, mut max) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+    for &(lon, lat) in &points {
+        min = (min.0.min(lon), min.1.min(lat));
+        max = (max.0.max(lon), max.1.max(lat));
+    }
+    lines.push(Line { points, min, max });
 }
 
 /// Draws the lines that cross the view; returns how many.
@@ -97,7 +120,12 @@ mod tests {
         let south = lines.iter().map(|l| l.min.1).fold(f64::MAX, f64::min);
         let north = lines.iter().map(|l| l.max.1).fold(f64::MIN, f64::max);
         assert!(west <= -179.0 && east >= 179.0, "{west}..{east}");
-        assert!(south <= -85.0 && north >= 83.0, "{south}..{north}");
+        assert!(south <= -84.0 && north >= 83.0, "{south}..{north}");
+        // No line spans the world (a step across the antimeridian would).
+        assert!(lines.iter().all(|l| l
+            .points
+            .windows(2)
+            .all(|w| (w[0].0 - w[1].0).abs() <= 180.0)));
     }
 
     #[test]

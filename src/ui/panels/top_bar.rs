@@ -147,7 +147,9 @@ fn store_picker_ui(
                 ui.weak("found in the data");
             }
             for (i, place) in sites.iter().enumerate() {
-                let text = format!("{} — {} products", place.name, place.site.points);
+                let n = place.site.points;
+                let products = if n == 1 { "product" } else { "products" };
+                let text = format!("{} — {n} {products}", place.name);
                 if ui.selectable_label(false, text).clicked() {
                     commands.push(Command::FocusSite(i));
                 }
