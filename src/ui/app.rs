@@ -114,6 +114,8 @@ pub struct ConsoleApp {
     pub outbox: Outbox,
     /// Sites found in the data, beside the chain's stores.
     places: Places,
+    /// The derived site the operator last went to (the picker shows it instead of a store).
+    current_site: Option<usize>,
     /// Until the operator moves the map or picks a place, the view follows the data when
     /// it lies outside the chain (a new source starts it again).
     fit_to_data: bool,
@@ -186,6 +188,7 @@ impl ConsoleApp {
                 .map(Outbox::open)
                 .unwrap_or_default(),
             places: Places::default(),
+            current_site: None,
             fit_to_data: true,
             panels: PanelState::default(),
             dialogs: FileDialogs::default(),
@@ -351,12 +354,14 @@ impl ConsoleApp {
                 if let Some(store) = self.chain.stores.get(i) {
                     self.settings.store_id = Some(store.id.clone());
                     self.map.focus_store(store);
+                    self.current_site = None;
                     self.fit_to_data = false;
                 }
             }
             Command::FocusSite(i) => {
                 if let Some(place) = self.places.sites().get(i) {
                     self.map.fit(&[place.site.min, place.site.max]);
+                    self.current_site = Some(i);
                     self.fit_to_data = false;
                 }
             }
@@ -470,6 +475,13 @@ impl ConsoleApp {
     fn follow_the_data(&mut self) {
         self.places.update(&self.model, &self.chain);
         let changed = self.places.take_changed();
+        if self
+            .current_site
+            .is_some_and(|i| i >= self.places.sites().len())
+        {
+            // Another source started, or sites merged.
+            self.current_site = None;
+        }
         if self.map.moved_by_operator {
             self.fit_to_data = false;
         }
@@ -598,6 +610,11 @@ impl ConsoleApp {
         let batches = self.pump(DRAIN_BUDGET);
         if let Some(id) = self.map.jumped_to.take() {
             self.settings.store_id = Some(id);
+            self.current_site = None;
+            self.fit_to_data = false;
+        }
+        if let Some(i) = self.map.jumped_to_site.take() {
+            self.current_site = Some(i);
             self.fit_to_data = false;
         }
         self.follow_the_data();
@@ -617,6 +634,7 @@ impl ConsoleApp {
                     model: &self.model,
                     chain: &self.chain,
                     sites: self.places.sites(),
+                    current_site: self.current_site,
                     settings: &mut self.settings,
                     source_menu: &mut self.panels.source_menu,
                     file_error: self.file_error.as_ref(),

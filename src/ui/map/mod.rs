@@ -58,6 +58,8 @@ pub struct MapView {
     /// A store the operator clicked in the chain view (its id); the map has zoomed to it,
     /// the console takes it as the current store.
     pub jumped_to: Option<String>,
+    /// A derived site the operator clicked (its index among the sites).
+    pub jumped_to_site: Option<usize>,
     /// The operator dragged or zoomed the map: the console stops fitting it to the data.
     pub moved_by_operator: bool,
     /// Places to fit the view to when the map is next drawn.
@@ -87,6 +89,7 @@ impl MapView {
             hovered: None,
             last_rect: None,
             jumped_to: None,
+            jumped_to_site: None,
             moved_by_operator: false,
             pending_fit: None,
             meshes: mesh::MeshPool::default(),
@@ -311,7 +314,9 @@ impl MapView {
                         }
                         (Some(FarPlace::Site(_, site)), _) => {
                             ui.strong(&site.name);
-                            ui.label(format!("{} products found in the data", site.site.points));
+                            let n = site.site.points;
+                            let products = if n == 1 { "product" } else { "products" };
+                            ui.label(format!("{n} {products} found in the data"));
                             ui.weak("click to zoom in");
                         }
                         (None, Some(h)) => tooltip(ui, &cx, h),
@@ -337,9 +342,9 @@ impl MapView {
                 self.focus_store(store);
                 self.jumped_to = Some(store.id.clone());
             }
-            (true, Some(FarPlace::Site(_, site))) => {
+            (true, Some(FarPlace::Site(i, site))) => {
                 self.fit(&[site.site.min, site.site.max]);
-                self.moved_by_operator = true;
+                self.jumped_to_site = Some(i);
             }
             _ => {}
         }

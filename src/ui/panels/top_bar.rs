@@ -25,8 +25,9 @@ pub struct TopBar<'a> {
     pub source: &'a Source,
     pub model: &'a LiveModel,
     pub chain: &'a Chain,
-    /// Sites derived from the data.
+    /// Sites derived from the data, and the one the map was last sent to.
     pub sites: &'a [SitePlace],
+    pub current_site: Option<usize>,
     pub settings: &'a mut ConsoleSettings,
     pub source_menu: &'a mut SourceMenu,
     pub file_error: Option<&'a FileError>,
@@ -41,6 +42,7 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
         model,
         chain,
         sites,
+        current_site,
         settings,
         source_menu,
         file_error,
@@ -86,7 +88,7 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
         ui.colored_label(palette::ERROR, e.to_string());
     }
     ui.separator();
-    store_picker_ui(ui, chain, sites, settings, commands);
+    store_picker_ui(ui, chain, sites, current_site, settings, commands);
     ui.menu_button("Layers", |ui| {
         let l = &mut settings.layers;
         ui.checkbox(&mut l.footprints, "Store footprints");
@@ -123,14 +125,20 @@ fn store_picker_ui(
     ui: &mut Ui,
     chain: &Chain,
     sites: &[SitePlace],
+    current_site: Option<usize>,
     settings: &ConsoleSettings,
     commands: &mut Commands,
 ) {
-    let current = settings
-        .store_id
-        .as_ref()
-        .and_then(|id| chain.stores.iter().find(|s| &s.id == id))
-        .map_or("Store…".to_owned(), |s| s.name.clone());
+    let store = || {
+        settings
+            .store_id
+            .as_ref()
+            .and_then(|id| chain.stores.iter().find(|s| &s.id == id))
+            .map_or("Store…".to_owned(), |s| s.name.clone())
+    };
+    let current = current_site
+        .and_then(|i| sites.get(i))
+        .map_or_else(store, |site| site.name.clone());
     egui::ComboBox::new("store-picker", "store")
         .selected_text(current)
         .show_ui(ui, |ui| {
