@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use egui::{RichText, Ui};
+use egui::Ui;
 
 use super::bench::FrameBench;
 use super::command::{Command, Commands};
@@ -17,15 +17,15 @@ use super::file_dialogs::{DialogFor, FileDialogs, FileError};
 use super::map::tiles::TileChoice;
 use super::map::{MapView, Selection};
 use super::model::LiveModel;
+use super::options::ConsoleOptions;
 use super::outbox::Outbox;
-use super::panels::details::{details, DetailsAction};
 use super::panels::engine::RateMeter;
 use super::panels::feed::{FeedFilter, FeedHold};
 use super::panels::promotions::{pick_product, PromotionForm};
+use super::panels::sides::{left_panel_ui, right_panel_ui, LeftPanel, RightPanel};
 use super::panels::source_menu::SourceMenu;
 use super::panels::timeline::{timeline_ui, TimelineState};
 use super::panels::top_bar::{top_bar_ui, TopBar};
-use super::panels::{engine, feed, params, promotions};
 use super::places::Places;
 use super::replay_checkpoints::Checkpoints;
 use super::session::Session;
@@ -35,54 +35,10 @@ use super::source::Source;
 use crate::engine::geo::LatLonDeg;
 use crate::io::chain::Chain;
 use crate::io::formats::ValuesOptions;
-use crate::io::kafka::client::StartAt;
-use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::{LiveCommand, LiveSettings, RecordingLimits};
 use crate::io::sim_feed::Speed;
 use crate::io::simulator::SimConfig;
 use crate::io::wake::{Waker, WAKE_EVERY};
-
-/// How the console starts.
-#[derive(Clone, Debug)]
-pub struct ConsoleOptions {
-    pub chain: Chain,
-    pub sim: SimConfig,
-    /// Start the simulator at once (tests may start without a source).
-    pub start_simulator: bool,
-    /// `--bench-ui`: measure frame CPU time for this long after this warm-up, then close.
-    pub bench: Option<(Duration, Duration)>,
-    /// Map zoom to start at instead of the store view.
-    pub zoom: Option<f64>,
-    /// Read a Kafka cluster instead of running the simulator.
-    pub kafka: Option<(KafkaConfig, StartAt)>,
-    /// Where the promotion outbox is kept (none: in memory only).
-    pub outbox_path: Option<std::path::PathBuf>,
-    /// Replay these dumps instead of running the simulator.
-    pub dumps: Vec<std::path::PathBuf>,
-    /// For dumps of plain JSON values: their topic and time field.
-    pub values: ValuesOptions,
-    /// `--tiles`: the tile source for this run (and the next, as it is saved with the
-    /// settings), instead of the one saved.
-    pub tiles: Option<TileChoice>,
-}
-
-impl ConsoleOptions {
-    /// `chain` with the default simulator, nothing started, in-memory outbox.
-    pub fn new(chain: Chain) -> Self {
-        Self {
-            chain,
-            sim: SimConfig::default(),
-            start_simulator: false,
-            bench: None,
-            zoom: None,
-            kafka: None,
-            outbox_path: None,
-            dumps: Vec::new(),
-            values: ValuesOptions::default(),
-            tiles: None,
-        }
-    }
-}
 
 /// Time the UI spends per frame moving engine events into the model; the rest waits.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
@@ -650,7 +606,25 @@ impl ConsoleApp {
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .id_salt("left-scroll")
-                        .show(ui, |ui| self.left_panel(ui, &mut commands));
+                        .show(ui, |ui| {
+                            let lag = self
+                                .source
+                                .session()
+                                .and_then(Session::kafka_status)
+                                .map(|s| s.lag)
+                                .unwrap_or_default();
+                            let panel = LeftPanel {
+                                now_ms: self.now_event_ms(),
+                                settings: &mut self.settings,
+                                form: &mut self.panels.form,
+                                model: &self.model,
+                                chain: &self.chain,
+                                outbox: &self.outbox,
+                                rates: &self.rates,
+                                lag,
+                            };
+                            left_panel_ui(ui, panel, &mut commands)
+                        });
                 });
         }
         if let Some(timeline) = self.source.timeline() {
@@ -667,7 +641,17 @@ impl ConsoleApp {
         if self.settings.show_right_panel {
             egui::Panel::right("right")
                 .default_size(380.0)
-                .show(ui, |ui| self.right_panel(ui, display_ms, &mut commands));
+                .show(ui, |ui| {
+                    let panel = RightPanel {
+                        selection: self.map.selection.as_ref(),
+                        model: &self.model,
+                        chain: &self.chain,
+                        feed_filter: &mut self.panels.feed_filter,
+                        feed_hold: &mut self.panels.feed_hold,
+                        display_ms,
+                    };
+                    right_panel_ui(ui, panel, &mut commands)
+                });
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             self.map.show(
@@ -687,97 +671,6 @@ impl ConsoleApp {
         for command in commands.take() {
             self.commands.push(command);
         }
-    }
-
-    fn left_panel(&mut self, ui: &mut Ui, commands: &mut Commands) {
-        let now_ms = self.now_event_ms();
-        egui::CollapsingHeader::new(RichText::new("New promotion").strong())
-            .default_open(true)
-            .show(ui, |ui| {
-                commands.extend(promotions::form(
-                    ui,
-                    &mut self.settings.draft,
-                    &mut self.panels.form,
-                    &self.model,
-                    &self.chain.segments,
-                    now_ms,
-                ));
-            });
-        let pending = self.outbox.pending();
-        let title = if pending > 0 {
-            format!("Published ({pending} pending)")
-        } else {
-            "Published".to_owned()
-        };
-        egui::CollapsingHeader::new(RichText::new(title).strong())
-            .id_salt("published")
-            .default_open(true)
-            .show(ui, |ui| {
-                commands.extend(promotions::published(ui, &self.outbox, now_ms))
-            });
-        egui::CollapsingHeader::new(RichText::new("Pipeline parameters").strong())
-            .default_open(true)
-            .show(ui, |ui| {
-                if params::editor(
-                    ui,
-                    &mut self.settings.params,
-                    &mut self.settings.cooldown_ms,
-                ) {
-                    commands.push(Command::SettingsEdited);
-                }
-                if self
-                    .model
-                    .settings
-                    .as_ref()
-                    .is_some_and(|s| s.params != self.settings.params)
-                {
-                    ui.weak("applying…");
-                }
-            });
-        let lag = self
-            .source
-            .session()
-            .and_then(Session::kafka_status)
-            .map(|s| s.lag)
-            .unwrap_or_default();
-        egui::CollapsingHeader::new(RichText::new("Engine").strong())
-            .default_open(true)
-            .show(ui, |ui| {
-                engine::counters(ui, &self.model.stats, &self.rates, &lag)
-            });
-        let rejected = self.model.stats.pipeline.rejects.total();
-        egui::CollapsingHeader::new(
-            RichText::new(format!("Rejected records ({rejected})")).strong(),
-        )
-        // A separate header state once there is something to see, so it opens by itself.
-        .id_salt(("rejected", rejected > 0))
-        .default_open(rejected > 0)
-        .show(ui, |ui| engine::rejected(ui, &self.model.stats));
-    }
-
-    fn right_panel(&mut self, ui: &mut Ui, display_ms: i64, commands: &mut Commands) {
-        if let Some(selection) = &self.map.selection {
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                match details(ui, selection, &self.model, display_ms) {
-                    DetailsAction::None => {}
-                    DetailsAction::Close => commands.push(Command::CloseDetails),
-                    DetailsAction::PromoteProduct(sku) => {
-                        commands.push(Command::PromoteProduct(sku))
-                    }
-                }
-            });
-            ui.add_space(6.0);
-        }
-        ui.heading("Notifications");
-        feed::feed(
-            ui,
-            &self.model,
-            &self.chain,
-            &mut self.panels.feed_filter,
-            &mut self.panels.feed_hold,
-        );
-        ui.separator();
-        feed::chart(ui, &self.model, &self.chain);
     }
 }
 

@@ -9,6 +9,7 @@ pub mod export;
 pub mod file_dialogs;
 pub mod map;
 pub mod model;
+pub mod options;
 pub mod outbox;
 pub mod panels;
 pub mod places;
@@ -19,7 +20,8 @@ pub mod settings;
 pub mod source;
 pub mod trail;
 
-pub use app::{ConsoleApp, ConsoleOptions};
+pub use app::ConsoleApp;
+pub use options::ConsoleOptions;
 
 /// Tells glibc's malloc to keep freed memory. Every frame allocates and frees megabytes of
 /// vertices (ours and egui's); by default glibc returns such blocks to the kernel and the next

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod params;
 pub mod promotions;
 pub mod recording;
+pub mod sides;
 pub mod source_menu;
 pub mod status;
 pub mod tiles_menu;
