@@ -74,20 +74,22 @@ fn picker_entries(h: &mut Harness<'_, ConsoleApp>) -> Vec<String> {
     entries
 }
 
+/// `instore simulate … --output DIR/NAME` with `flags`.
+fn simulated_dump(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    let dump = dir.join(name);
+    let mut args = vec!["simulate"];
+    args.extend_from_slice(flags);
+    args.extend(["--output", dump.to_str().expect("path")]);
+    let out = instore(&args);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    dump
+}
+
 #[test]
 fn an_original_profile_dump_opens_on_its_data_and_lists_its_sites() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let dump = dir.path().join("orig.jsonl");
-    let out = instore(&[
-        "simulate",
-        "--profile",
-        "original",
-        "--duration",
-        "20m",
-        "--output",
-        dump.to_str().expect("path"),
-    ]);
-    assert!(out.status.success());
+    let flags = ["--profile", "original", "--duration", "20m"];
+    let dump = simulated_dump(dir.path(), "orig.jsonl", &flags);
     let products = products_of(&dump);
     assert!(products.len() > 100, "{} products", products.len());
     let mut h = replay(&dump);
@@ -191,17 +193,8 @@ fn two_retailers_are_two_sites_and_picking_one_fits_it() {
 #[test]
 fn a_dump_of_the_built_in_chain_opens_on_its_store_as_before() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let dump = dir.path().join("store.jsonl");
-    let out = instore(&[
-        "simulate",
-        "--duration",
-        "3m",
-        "--stores",
-        "1",
-        "--output",
-        dump.to_str().expect("path"),
-    ]);
-    assert!(out.status.success());
+    let flags = ["--duration", "3m", "--stores", "1"];
+    let dump = simulated_dump(dir.path(), "store.jsonl", &flags);
     let mut h = replay(&dump);
     assert_eq!(h.state().map.zoom(), STORE_ZOOM);
     assert_eq!(

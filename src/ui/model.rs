@@ -352,17 +352,21 @@ mod tests {
         })
     }
 
+    /// Shopper "u" pinging at `first_lat` at 0 s and at `second_lat` 10 s later.
+    fn two_pings(first_lat: f64, second_lat: f64) -> LiveModel {
+        let mut m = LiveModel::default();
+        for (timestamp_ms, lat) in [(0, first_lat), (10_000, second_lat)] {
+            m.apply(LiveEvent::Ping {
+                timestamp_ms,
+                customer: customer("u", lat),
+            });
+        }
+        m
+    }
+
     #[test]
     fn shoppers_glide_between_pings_and_leave_after_silence() {
-        let mut m = LiveModel::default();
-        m.apply(LiveEvent::Ping {
-            timestamp_ms: 0,
-            customer: customer("u", 41.0),
-        });
-        m.apply(LiveEvent::Ping {
-            timestamp_ms: 10_000,
-            customer: customer("u", 41.001),
-        });
+        let mut m = two_pings(41.0, 41.001);
         let c = &m.customers["u"];
         let mid = c.position_at(5_000).unwrap();
         assert!((mid.lat_deg - 41.0005).abs() < 1e-9, "{mid:?}");
