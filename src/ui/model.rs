@@ -99,20 +99,38 @@ impl CustomerView {
 pub const JUMP_M_PER_S: f64 = 50.0;
 
 /// Whether going from ping `a` to ping `b` (time, place) would be faster than
-/// [`JUMP_M_PER_S`]. An equirectangular distance: cheap enough for every trail segment of
-/// every frame, and exact enough at the distances that matter.
+/// [`JUMP_M_PER_S`].
 pub fn is_jump(a: (i64, LatLonDeg), b: (i64, LatLonDeg)) -> bool {
-    const M_PER_DEG: f64 = 111_320.0;
-    let cos_lat = ((a.1.lat_deg + b.1.lat_deg) / 2.0).to_radians().cos();
-    let mut dlon = (b.1.lon_deg - a.1.lon_deg).abs();
-    if dlon > 180.0 {
-        dlon = 360.0 - dlon;
+    JumpCheck::at(a.1.lat_deg).is_jump(a, b)
+}
+
+/// [`is_jump`] for many pings near one latitude (a shopper's trail): an equirectangular
+/// distance with the cosine taken once, cheap enough for every trail segment of every frame
+/// and exact enough at the distances that matter.
+#[derive(Clone, Copy, Debug)]
+pub struct JumpCheck {
+    cos_lat: f64,
+}
+
+impl JumpCheck {
+    pub fn at(lat_deg: f64) -> JumpCheck {
+        JumpCheck {
+            cos_lat: lat_deg.to_radians().cos(),
+        }
     }
-    let east_m = dlon * cos_lat * M_PER_DEG;
-    let north_m = (b.1.lat_deg - a.1.lat_deg) * M_PER_DEG;
-    let seconds = ((b.0 - a.0).abs().max(1) as f64) / 1000.0;
-    let limit_m = JUMP_M_PER_S * seconds;
-    east_m * east_m + north_m * north_m > limit_m * limit_m
+
+    pub fn is_jump(&self, a: (i64, LatLonDeg), b: (i64, LatLonDeg)) -> bool {
+        const M_PER_DEG: f64 = 111_320.0;
+        let mut dlon = (b.1.lon_deg - a.1.lon_deg).abs();
+        if dlon > 180.0 {
+            dlon = 360.0 - dlon;
+        }
+        let east_m = dlon * self.cos_lat * M_PER_DEG;
+        let north_m = (b.1.lat_deg - a.1.lat_deg) * M_PER_DEG;
+        let seconds = ((b.0 - a.0).abs().max(1) as f64) / 1000.0;
+        let limit_m = JUMP_M_PER_S * seconds;
+        east_m * east_m + north_m * north_m > limit_m * limit_m
+    }
 }
 
 /// A promotion the engine accepted.

@@ -11,7 +11,7 @@ use super::screen::ScreenMap;
 use super::{mesh, palette};
 use crate::engine::geo::{LatLonDeg, M_PER_FT};
 use crate::io::chain::Chain;
-use crate::ui::model::{is_jump, LiveModel, TRAIL_PINGS};
+use crate::ui::model::{JumpCheck, LiveModel, TRAIL_PINGS};
 use crate::ui::settings::Layers;
 
 /// How long a match line and pulse stay on screen (event time).
@@ -244,6 +244,7 @@ pub fn draw_customers(
             line.clear();
             line.push(at);
             let mut newer = (cx.display_ms, now_at);
+            let jumps = JumpCheck::at(now_at.lat_deg);
             let shown = c
                 .trail
                 .pings()
@@ -252,7 +253,7 @@ pub fn draw_customers(
                 .filter(|(t, _)| *t <= cx.display_ms)
                 .take(trail_points);
             for &(t, p) in shown {
-                if is_jump((t, p), newer) {
+                if jumps.is_jump((t, p), newer) {
                     break;
                 }
                 line.push(map.to_screen(p));
