@@ -207,3 +207,49 @@ fn a_dump_of_the_built_in_chain_opens_on_its_store_as_before() {
     let entries = picker_entries(&mut h);
     assert!(entries.is_empty(), "no derived sites: {entries:?}");
 }
+
+/// Live, as products arrive (here on the bus, as from Kafka or the simulator): a site
+/// appears in the picker and the view goes to it.
+#[test]
+fn sites_appear_live_as_products_arrive() {
+    use instore::engine::{RawRecord, Topic};
+    let options = ConsoleOptions::new(Chain::builtin().expect("chain"));
+    let builder = Harness::builder().with_size([1500.0, 950.0]);
+    let mut h = console_harness(builder, options, ConsoleApp::start_bus_only);
+    h.run_steps(3);
+    assert!(picker_entries(&mut h).is_empty());
+    let sydney: Vec<LatLonDeg> = (0..4)
+        .map(|i| LatLonDeg {
+            lat_deg: -33.87 + f64::from(i) * 0.0002,
+            lon_deg: 151.21,
+        })
+        .collect();
+    for (sku, p) in sydney.iter().enumerate() {
+        let payload = format!(
+            r#"{{"sku": {sku}, "segment": "SegmentA", "latitude": {:.5}, "longitude": {:.5}, "country": "AUS"}}"#,
+            p.lat_deg, p.lon_deg
+        );
+        let record = RawRecord {
+            timestamp_ms: Some(1_764_147_600_000),
+            payload: Some(payload.into()),
+            ..RawRecord::default()
+        };
+        h.state()
+            .session()
+            .expect("session")
+            .producer()
+            .publish(Topic::StoresProducts, record)
+            .expect("bus open");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while share_in_view(h.state(), &sydney) < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the view never went to the new site"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let entries = picker_entries(&mut h);
+    assert_eq!(entries, ["AUS 1 — 4 products"]);
+}
