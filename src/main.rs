@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => instore::cli::record::record(args),
         Some(Command::Replay(args)) => instore::cli::console::replay(args),
         Some(Command::KafkaCheck(args)) => instore::cli::kafka_check::kafka_check(args),
+        Some(Command::AblyConnector(args)) => instore::cli::ably_connector::ably_connector(args),
         None => instore::cli::console::console(&cli.console),
     };
     match result {

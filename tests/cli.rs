@@ -251,3 +251,34 @@ fn run_on_the_simulator_without_files_prints_the_summary() {
     let out = instore(&["run", "--simulate", "--input", "x.jsonl"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn the_ably_connector_config_keeps_the_key_secret_unless_asked() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+            .arg("ably-connector")
+            .args(args)
+            .env("INSTORE_ABLY_KEY", "appid.keyid:not-for-logs")
+            .output()
+            .expect("run instore")
+    };
+    let out = run(&[]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(doc["config"]["client.key"], "<YOUR_ABLY_API_KEY>");
+    assert_eq!(doc["config"]["channel"], "customer:#{key}");
+    assert_eq!(doc["config"]["topics"], "PROMOTION_NOTIFICATIONS");
+    let everything = format!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!everything.contains("not-for-logs"), "{everything}");
+
+    let out = run(&["--format", "properties", "--topic", "NOTIFY"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\ntopics=NOTIFY\n"), "{text}");
+    assert!(text.contains("\nerrors.deadletterqueue.topic.name=NOTIFY_ABLY_DLQ\n"));
+    assert!(!text.contains("not-for-logs"));
+
+    let out = run(&["--show-key"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["config"]["client.key"], "appid.keyid:not-for-logs");
+}

@@ -1,5 +1,6 @@
 //! The command line: what `instore` does with its arguments.
 
+pub mod ably_connector;
 pub mod console;
 pub mod duration;
 pub mod kafka_args;
@@ -38,4 +39,7 @@ pub enum Command {
     Replay(console::ReplayArgs),
     /// Test a Kafka connection: brokers, authentication, the five topics and their partitions.
     KafkaCheck(kafka_check::KafkaCheckArgs),
+    /// Print the Ably Kafka Connector configuration that pushes notifications to each
+    /// shopper's phone (one channel per customer).
+    AblyConnector(ably_connector::AblyConnectorArgs),
 }

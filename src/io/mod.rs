@@ -1,6 +1,7 @@
 //! Adapters between the engine and the world: dump files, the store simulator and its chain
 //! file, the in-process bus; Kafka as it lands.
 
+pub mod ably_connector;
 pub mod bus;
 pub mod chain;
 pub mod dump;
