@@ -155,12 +155,13 @@ impl AblyConnector {
     }
 }
 
-/// A properties value as `java.util.Properties` reads it back (`#`, `!`, `=`, `:` and
-/// backslashes are literal once escaped).
+/// A properties value as `java.util.Properties` reads it back: after the separator `#`, `!`,
+/// `=` and `:` are literal, so only backslashes and a leading space need escaping (the
+/// channel template stays readable: `customer:#{key}`).
 fn escape_property(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if matches!(c, '\\' | '#' | '!' | '=' | ':') {
+    for (i, c) in value.chars().enumerate() {
+        if c == '\\' || (i == 0 && c == ' ') {
             out.push('\\');
         }
         out.push(c);
@@ -226,7 +227,7 @@ mod tests {
     #[test]
     fn properties_read_back_to_the_same_settings_escapes_and_all() {
         let mut connector = AblyConnector::new("topic:with#odd=chars");
-        connector.key = Some("app.key:secret!".into());
+        connector.key = Some("app.key:secret!\\ with a backslash".into());
         let read = read_properties(&connector.to_properties());
         let want: Vec<(String, String)> = std::iter::once(("name".into(), connector.name.clone()))
             .chain(
