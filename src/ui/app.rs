@@ -646,6 +646,7 @@ impl ConsoleApp {
                         selection: self.map.selection.as_ref(),
                         model: &self.model,
                         chain: &self.chain,
+                        sites: self.places.sites(),
                         feed_filter: &mut self.panels.feed_filter,
                         feed_hold: &mut self.panels.feed_hold,
                         display_ms,

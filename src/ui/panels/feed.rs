@@ -11,6 +11,7 @@ use crate::io::chain::Chain;
 use crate::io::rfc3339::format_rfc3339_ms;
 use crate::ui::map::palette::segment_colour;
 use crate::ui::model::LiveModel;
+use crate::ui::places::SitePlace;
 
 /// Filters of the feed (not persisted: they are for the moment).
 #[derive(Debug, Default)]
@@ -18,7 +19,7 @@ pub struct FeedFilter {
     pub uid: String,
     pub pid: String,
     pub segment: String,
-    /// Store id; empty for all.
+    /// A chain store's id or a derived site's name; empty for all.
     pub store: String,
 }
 
@@ -72,6 +73,7 @@ pub fn feed(
     ui: &mut Ui,
     model: &LiveModel,
     chain: &Chain,
+    sites: &[SitePlace],
     filter: &mut FeedFilter,
     hold: &mut FeedHold,
 ) {
@@ -118,11 +120,23 @@ pub fn feed(
                 for s in &chain.stores {
                     ui.selectable_value(&mut filter.store, s.id.clone(), &s.name);
                 }
+                for site in sites {
+                    ui.selectable_value(&mut filter.store, site.name.clone(), &site.name);
+                }
             });
     });
+    // The place of a notification's product: the chain store by it, else its derived site.
     let store_of = |sku: i64| {
         let p = model.product(sku)?;
-        chain.store_near(p.position, 200.0).map(|s| s.id.clone())
+        chain
+            .store_near(p.position, 200.0)
+            .map(|s| s.id.clone())
+            .or_else(|| {
+                sites
+                    .iter()
+                    .find(|site| site.site.contains(p.position, 1.0))
+                    .map(|site| site.name.clone())
+            })
     };
     let now_s = ui.input(|i| i.time);
     let (held, refresh_in_s) =

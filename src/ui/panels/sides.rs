@@ -10,6 +10,7 @@ use crate::ui::command::{Command, Commands};
 use crate::ui::map::Selection;
 use crate::ui::model::LiveModel;
 use crate::ui::outbox::Outbox;
+use crate::ui::places::SitePlace;
 use crate::ui::settings::ConsoleSettings;
 
 use super::details::{details, DetailsAction};
@@ -37,6 +38,8 @@ pub struct RightPanel<'a> {
     pub selection: Option<&'a Selection>,
     pub model: &'a LiveModel,
     pub chain: &'a Chain,
+    /// Sites found in the data, for the feed's place filter.
+    pub sites: &'a [SitePlace],
     pub feed_filter: &'a mut FeedFilter,
     pub feed_hold: &'a mut FeedHold,
     pub display_ms: i64,
@@ -109,6 +112,7 @@ pub fn right_panel_ui(ui: &mut Ui, panel: RightPanel<'_>, commands: &mut Command
         selection,
         model,
         chain,
+        sites,
         feed_filter,
         feed_hold,
         display_ms,
@@ -124,7 +128,7 @@ pub fn right_panel_ui(ui: &mut Ui, panel: RightPanel<'_>, commands: &mut Command
         ui.add_space(6.0);
     }
     ui.heading("Notifications");
-    feed::feed(ui, model, chain, feed_filter, feed_hold);
+    feed::feed(ui, model, chain, sites, feed_filter, feed_hold);
     ui.separator();
     feed::chart(ui, model, chain);
 }
