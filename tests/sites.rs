@@ -253,3 +253,65 @@ fn sites_appear_live_as_products_arrive() {
     let entries = picker_entries(&mut h);
     assert_eq!(entries, ["AUS 1 — 4 products"]);
 }
+
+/// With no products yet, shoppers far from every chain store bring the view to them; shoppers
+/// in a chain store's car park do not move it.
+#[test]
+fn before_any_product_far_shoppers_bring_the_view_and_car_park_ones_do_not() {
+    use instore::engine::{RawRecord, Topic};
+    let ping = |app: &ConsoleApp, uid: &str, at: LatLonDeg| {
+        let payload = format!(
+            r#"{{"uid": "{uid}", "latitude": {:.5}, "longitude": {:.5}, "country": "X"}}"#,
+            at.lat_deg, at.lon_deg
+        );
+        let record = RawRecord {
+            timestamp_ms: Some(1_764_147_600_000),
+            payload: Some(payload.into()),
+            ..RawRecord::default()
+        };
+        app.session()
+            .expect("session")
+            .producer()
+            .publish(Topic::CustomersLocations, record)
+            .expect("bus open");
+    };
+    let harness = || {
+        let options = ConsoleOptions::new(Chain::builtin().expect("chain"));
+        let builder = Harness::builder().with_size([1500.0, 950.0]);
+        let mut h = console_harness(builder, options, ConsoleApp::start_bus_only);
+        h.run_steps(3);
+        h
+    };
+
+    let store = Chain::builtin().expect("chain").stores[0].clone();
+    let car_park = store.parking[0];
+    let mut h = harness();
+    ping(h.state(), "parked", car_park);
+    h.run_steps(20);
+    assert_eq!(h.state().map.zoom(), STORE_ZOOM, "the store view stays");
+    let centre = h.state().map.memory.detached().expect("a centre");
+    let (dlat, dlon) = (
+        centre.y() - store.center().lat_deg,
+        centre.x() - store.center().lon_deg,
+    );
+    assert!(
+        dlat.abs() < 1e-9 && dlon.abs() < 1e-9,
+        "the view stays centred on the store: off by {dlat}, {dlon} degrees"
+    );
+
+    let cape_town = LatLonDeg {
+        lat_deg: -33.9250,
+        lon_deg: 18.4240,
+    };
+    let mut h = harness();
+    ping(h.state(), "far", cape_town);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !h.state().map.in_view(cape_town) {
+        assert!(
+            Instant::now() < deadline,
+            "the view never went to the shopper"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

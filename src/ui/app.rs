@@ -44,6 +44,8 @@ use crate::io::wake::{Waker, WAKE_EVERY};
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 /// Matches stay in the model this long (event time) for lines and pulses.
 const KEEP_MATCHES_MS: i64 = 10_000;
+/// Shoppers farther than this from every chain store are data the chain view would not show.
+const FAR_FROM_CHAIN_M: f64 = 1_000.0;
 /// How often the frame is redrawn with nothing new: the wall clock on the source line.
 const WALL_CLOCK_EVERY: Duration = Duration::from_secs(1);
 /// How often a pending promotion is offered to the sink again, and a load's progress shown.
@@ -457,7 +459,11 @@ impl ConsoleApp {
                 .values()
                 .filter_map(|c| c.trail.last().map(|(_, p)| *p))
                 .collect();
-            if at.iter().all(|p| self.chain.store_containing(*p).is_none()) {
+            // Shoppers in a chain store's car park are the chain's: only data nowhere near
+            // any chain store moves the view.
+            let far_from_chain =
+                |p: &LatLonDeg| self.chain.store_near(*p, FAR_FROM_CHAIN_M).is_none();
+            if at.iter().all(far_from_chain) {
                 self.map.fit(&at);
                 // Once: shoppers move, the view should not chase them.
                 self.fit_to_data = false;
