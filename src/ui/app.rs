@@ -540,7 +540,8 @@ impl ConsoleApp {
             }
             DialogFor::ViewGeoJson => {
                 let now = self.model.latest_event_ms.unwrap_or(0);
-                let text = super::export::view_geojson(&self.chain, &self.model, now);
+                let sites = self.places.sites();
+                let text = super::export::view_geojson(&self.chain, sites, &self.model, now);
                 self.file_error = write(paths.swap_remove(0), text);
             }
         }

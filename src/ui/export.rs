@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::engine::geo::{LatLonDeg, LocalFrame, Meters};
 use crate::io::chain::Chain;
 use crate::io::rfc3339::format_rfc3339_ms;
+use crate::ui::places::SitePlace;
 
 use super::model::LiveModel;
 
@@ -63,13 +64,34 @@ fn circle(centre: LatLonDeg, radius_m: f64) -> Vec<[f64; 2]> {
     ring
 }
 
-/// The chain's stores and every product the console knows with its ring, as a GeoJSON
-/// FeatureCollection. `now_ms` decides which rings are active.
-pub fn view_geojson(chain: &Chain, model: &LiveModel, now_ms: i64) -> String {
+/// The chain's stores, the sites found in the data (their extents), and every product the
+/// console knows with its ring, as a GeoJSON FeatureCollection. `now_ms` decides which rings
+/// are active.
+pub fn view_geojson(chain: &Chain, sites: &[SitePlace], model: &LiveModel, now_ms: i64) -> String {
     let mut features: Vec<Value> = Vec::new();
     let chain_doc: Value = serde_json::from_str(&chain.to_geojson()).unwrap_or(Value::Null);
     if let Some(stores) = chain_doc.get("features").and_then(Value::as_array) {
         features.extend(stores.iter().cloned());
+    }
+    for place in sites {
+        let (min, max) = (place.site.min, place.site.max);
+        let extent = [
+            [min.lon_deg, min.lat_deg],
+            [max.lon_deg, min.lat_deg],
+            [max.lon_deg, max.lat_deg],
+            [min.lon_deg, max.lat_deg],
+            [min.lon_deg, min.lat_deg],
+        ];
+        features.push(json!({
+            "type": "Feature",
+            "properties": {
+                "kind": "site",
+                "name": place.name,
+                "country": place.site.country,
+                "products": place.site.points,
+            },
+            "geometry": {"type": "Polygon", "coordinates": [extent]},
+        }));
     }
     let radius_m = model.radius_ft() * crate::engine::geo::M_PER_FT;
     for p in &model.products {
@@ -132,11 +154,32 @@ mod tests {
     #[test]
     fn the_view_export_is_geojson_with_the_chain_and_products() {
         let chain = Chain::builtin().unwrap();
-        let text = view_geojson(&chain, &LiveModel::default(), 0);
+        let text = view_geojson(&chain, &[], &LiveModel::default(), 0);
         let doc: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc["type"], "FeatureCollection");
         let n = doc["features"].as_array().unwrap().len();
         assert!(n > 6, "{n}");
+        let mut sites = crate::engine::sites::Sites::default();
+        sites.add(
+            LatLonDeg {
+                lat_deg: -33.87,
+                lon_deg: 151.21,
+            },
+            "AUS",
+        );
+        let site = SitePlace {
+            site: sites.sites().remove(0),
+            name: "AUS 1".into(),
+        };
+        let text = view_geojson(&chain, &[site], &LiveModel::default(), 0);
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let features = doc["features"].as_array().unwrap();
+        let found = features
+            .iter()
+            .find(|f| f["properties"]["kind"] == "site")
+            .expect("the site");
+        assert_eq!(found["properties"]["name"], "AUS 1");
+        assert_eq!(found["geometry"]["coordinates"][0][0][0], 151.21);
         assert_eq!(feed_csv(&LiveModel::default()).lines().count(), 1);
     }
 }

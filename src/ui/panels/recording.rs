@@ -72,7 +72,7 @@ pub fn recording_ui(
             ui.close();
         }
         if ui
-            .button("Stores, products and rings as GeoJSON…")
+            .button("Stores, sites, products and rings as GeoJSON…")
             .clicked()
         {
             commands.push(Command::OpenDialog {
