@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::duration::parse_duration_ms;
+use crate::engine::rfc3339::parse_rfc3339_ms;
 use crate::io::chain::Chain;
-use crate::io::rfc3339::parse_rfc3339_ms;
 use crate::io::simulator::{SimConfig, SimProfile, Simulator};
 
 #[derive(Debug, clap::Args)]

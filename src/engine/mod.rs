@@ -19,6 +19,7 @@ pub mod promotion_join;
 pub mod record;
 pub mod reference;
 pub mod reject;
+pub mod rfc3339;
 pub mod sites;
 pub mod spatial;
 pub mod time_buffer;

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
+use crate::engine::rfc3339::parse_rfc3339_ms;
 use crate::engine::RawRecord;
-use crate::io::rfc3339::parse_rfc3339_ms;
 use crate::io::simulator::DEFAULT_START_MS;
 
 /// How a file's lines are read.

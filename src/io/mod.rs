@@ -9,7 +9,6 @@ pub mod formats;
 pub mod kafka;
 pub mod live;
 pub mod replay;
-pub mod rfc3339;
 pub mod run_loop;
 pub mod sim_feed;
 pub mod simulator;

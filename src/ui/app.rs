@@ -201,7 +201,7 @@ impl ConsoleApp {
     fn live_settings(&self) -> LiveSettings {
         LiveSettings {
             params: self.settings.params.clone(),
-            cooldown_ms: self.settings.cooldown_ms,
+            notify: self.settings.notify.clone(),
         }
     }
 

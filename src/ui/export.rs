@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::engine::geo::{LatLonDeg, LocalFrame, Meters};
+use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::io::chain::Chain;
-use crate::io::rfc3339::format_rfc3339_ms;
 use crate::ui::places::SitePlace;
 
 use super::model::LiveModel;
@@ -25,7 +25,7 @@ fn csv_field(out: &mut String, value: &str) {
 /// The feed (newest first) as CSV with a header row.
 pub fn feed_csv(model: &LiveModel) -> String {
     let mut out =
-        String::from("time,uid,pid,sku,segment,title,dist_to_store_ft,held_back_before\n");
+        String::from("time,uid,pid,sku,segment,title,discount_pct,dist_to_store_ft,matches\n");
     for n in &model.notifications {
         let fields = [
             format_rfc3339_ms(n.timestamp_ms),
@@ -34,8 +34,9 @@ pub fn feed_csv(model: &LiveModel) -> String {
             n.sku.map(|s| s.to_string()).unwrap_or_default(),
             n.segment.as_deref().unwrap_or_default().to_owned(),
             n.title.as_deref().unwrap_or_default().to_owned(),
+            n.discount_pct.map(|d| d.to_string()).unwrap_or_default(),
             format!("{:.2}", n.dist_to_store_ft),
-            n.suppressed_before.to_string(),
+            n.matches.to_string(),
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {

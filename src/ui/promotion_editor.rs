@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::io::rfc3339::parse_rfc3339_ms;
+use crate::engine::rfc3339::parse_rfc3339_ms;
 
 /// The form's fields, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -217,7 +217,7 @@ mod tests {
     fn settings() -> LiveSettings {
         LiveSettings {
             params: PipelineParams::default(),
-            cooldown_ms: 600_000,
+            notify: Default::default(),
         }
     }
 
@@ -283,7 +283,10 @@ mod tests {
         assert_eq!(third.engine.quiet_before_ms, None);
         assert!(c.fit(&settings()));
         let other = LiveSettings {
-            cooldown_ms: 1,
+            notify: crate::engine::notify::NotifyParams {
+                cooldown_ms: 1,
+                ..Default::default()
+            },
             ..settings()
         };
         assert!(!c.fit(&other));

@@ -1,10 +1,10 @@
 //! What the console remembers between runs (eframe storage): layout choices, the last store,
-//! layers, pipeline parameters, the cooldown, the simulator speed, the tile source and
+//! layers, pipeline parameters, the notification rule, the simulator speed, the tile source and
 //! promotion drafts. Never secrets: Kafka credentials stay in their profile files.
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::notify::DEFAULT_COOLDOWN_MS;
+use crate::engine::notify::NotifyParams;
 use crate::engine::PipelineParams;
 
 use super::map::tiles::TileChoice;
@@ -40,7 +40,8 @@ impl Default for Layers {
 #[serde(default)]
 pub struct ConsoleSettings {
     pub params: PipelineParams,
-    pub cooldown_ms: i64,
+    /// Which matches notify a shopper.
+    pub notify: NotifyParams,
     pub layers: Layers,
     /// Store id the map was last on.
     pub store_id: Option<String>,
@@ -63,7 +64,7 @@ impl Default for ConsoleSettings {
     fn default() -> Self {
         Self {
             params: PipelineParams::default(),
-            cooldown_ms: DEFAULT_COOLDOWN_MS,
+            notify: NotifyParams::default(),
             layers: Layers::default(),
             store_id: None,
             sim_speed: 1.0,
@@ -94,8 +95,16 @@ mod tests {
         s.store_id = Some("NYC-CHELSEA".into());
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<ConsoleSettings>(&text).unwrap(), s);
-        let partial: ConsoleSettings = serde_json::from_str(r#"{"cooldown_ms": 5}"#).unwrap();
-        assert_eq!(partial.cooldown_ms, 5);
+        let partial: ConsoleSettings =
+            serde_json::from_str(r#"{"notify": {"rule": "enter"}}"#).unwrap();
+        assert_eq!(
+            partial.notify.rule,
+            crate::engine::notify::NotifyRule::Enter
+        );
+        assert_eq!(
+            partial.notify.cap_per_hour,
+            NotifyParams::default().cap_per_hour
+        );
         assert_eq!(partial.layers, Layers::default());
         let text = serde_json::to_string(&ConsoleSettings::default())
             .unwrap()

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::engine::{PipelineParams, Topic};
 use crate::io::bus::{bus, Received};
 use crate::io::dump::DumpWriter;
-use crate::io::rfc3339::format_rfc3339_ms;
 use crate::io::run_loop::{RunLoop, RunReport};
 use crate::io::sim_feed::{spawn_simulator_feed, FeedControl, Speed};
 use crate::io::simulator::Simulator;

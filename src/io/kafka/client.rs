@@ -6,7 +6,7 @@ use std::str::FromStr;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
 use super::config::KafkaConfig;
-use crate::io::rfc3339::parse_rfc3339_ms;
+use crate::engine::rfc3339::parse_rfc3339_ms;
 
 /// Where reading starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

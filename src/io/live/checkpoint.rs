@@ -37,7 +37,7 @@ impl LiveCheckpoint {
             quiet_before_ms,
             work,
             pipeline: Pipeline::new(crate::engine::PipelineParams::default()),
-            notifier: Notifier::new(0),
+            notifier: Notifier::new(Default::default(), 100.0, 3281.0),
         }
     }
 
@@ -45,15 +45,16 @@ impl LiveCheckpoint {
     /// records sit in chunks shared with the running engine and the other checkpoints
     /// (see [`crate::engine::time_buffer`]); its own are the chunk pointers, the buffers'
     /// tables, and the half-full last chunk of each buffer the engine copies when it
-    /// appends next. The cooldown state is shared the same way (a table of pointers).
+    /// appends next. The notifier's state is copied whole: ~160 bytes a (customer, promotion)
+    /// pair and ~80 a shopper.
     pub fn estimated_bytes(&self) -> u64 {
         let s = self.pipeline.state_size();
         let entries = s.promotion_join + s.customers + s.valid_promotion_entries;
         let half_chunk_bytes = (CHUNK / 2 * 64) as u64;
         (entries / CHUNK * 16) as u64
             + s.buffers as u64 * (96 + half_chunk_bytes)
-            + (self.notifier.tracked() / CHUNK * 16) as u64
-            + self.notifier.customers() as u64 * 24
+            + self.notifier.tracked() as u64 * 160
+            + self.notifier.customers() as u64 * 80
     }
 }
 

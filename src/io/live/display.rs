@@ -229,7 +229,7 @@ mod tests {
     fn nothing_moves_across_a_settings_change() {
         let settings = crate::io::live::LiveSettings {
             params: Default::default(),
-            cooldown_ms: 0,
+            notify: Default::default(),
         };
         let mut events = vec![
             ping("a", 1),

@@ -41,6 +41,15 @@ pub(super) struct EngineLoop {
     checkpoints: Option<CheckpointSpacing>,
 }
 
+/// The notifier for `settings`: leaving a geofence is measured with the pipeline's radius.
+fn notifier_for(settings: &LiveSettings) -> Notifier {
+    Notifier::new(
+        settings.notify.clone(),
+        settings.params.radius_ft,
+        settings.params.km_to_ft,
+    )
+}
+
 /// What the loop does after a command.
 #[derive(Debug, PartialEq, Eq)]
 enum Flow {
@@ -52,7 +61,7 @@ impl EngineLoop {
     fn new(settings: LiveSettings) -> Self {
         Self {
             pipeline: Pipeline::new(settings.params.clone()),
-            notifier: Notifier::new(settings.cooldown_ms),
+            notifier: notifier_for(&settings),
             settings,
             kept: None,
             outputs: Vec::new(),
@@ -258,6 +267,7 @@ impl EngineLoop {
             stream_time_ms: self.pipeline.stream_time_ms(),
             nearby_records: self.notifier.raw_count(),
             notifications: self.notifier.notified_count(),
+            held_back: self.notifier.held_back(),
             kept_inputs: self.kept.as_ref().map_or(0, KeptInputs::len),
             records_pushed: self.records_pushed,
             recording: self.recorder.status(),
@@ -269,6 +279,7 @@ impl EngineLoop {
         self.records_pushed += 1;
         self.recorder.write(record);
         let kept = &mut self.kept;
+        let notifier = &mut self.notifier;
         let offset = record.offset;
         let quiet = self
             .quiet_before_ms
@@ -278,6 +289,10 @@ impl EngineLoop {
             .push_observed(record, &mut self.outputs, |topic, ts, value| {
                 if let Some(kept) = kept.as_mut() {
                     kept.push(topic, ts, value);
+                }
+                // Before its matches: a ping far from a geofence's product leaves it.
+                if let InputValue::Customer(c) = value {
+                    notifier.observe_ping(c);
                 }
                 if quiet && matches!(value, InputValue::Customer(_)) {
                     return;
@@ -301,15 +316,20 @@ impl EngineLoop {
         if let (Some(kept), Some(now)) = (self.kept.as_mut(), self.pipeline.stream_time_ms()) {
             kept.expire(now, &self.settings.params);
         }
+        // The record's matches together: the rule and the cap choose among them.
+        let nearby = self.outputs.iter().filter_map(|o| match o {
+            Output::NearbyCustomer(n) => Some(n),
+            Output::ValidPromotion(_) => None,
+        });
+        for notification in self.notifier.offer(nearby) {
+            batch.push(LiveEvent::Notification(notification));
+        }
         let mut nearest: Option<PingMatch> = None;
         for output in self.outputs.drain(..) {
             match output {
                 Output::ValidPromotion(v) => batch.push(LiveEvent::ValidPromotion(v)),
                 Output::NearbyCustomer(n) => {
                     self.record_minutes.count(&n);
-                    if let Some(notification) = self.notifier.offer(&n) {
-                        batch.push(LiveEvent::Notification(notification));
-                    }
                     nearest = Some(match nearest.take() {
                         None => PingMatch {
                             timestamp_ms: n.timestamp_ms,
@@ -339,8 +359,9 @@ impl EngineLoop {
     }
 
     fn apply(&mut self, settings: LiveSettings, batch: &mut Vec<LiveEvent>) {
-        if settings.cooldown_ms != self.settings.cooldown_ms {
-            self.notifier = Notifier::new(settings.cooldown_ms);
+        let radius_changed = settings.params.radius_ft != self.settings.params.radius_ft;
+        if settings.notify != self.settings.notify || radius_changed {
+            self.notifier = notifier_for(&settings);
         }
         let replayed = self.kept.as_ref().map_or(0, KeptInputs::len);
         if settings.params != self.settings.params {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::engine::notify::Notification;
+use crate::engine::notify::{HeldBack, Notification};
 use crate::engine::promotion_join::ValidPromotion;
 use crate::engine::record::{Customer, Product, Promotion};
 use crate::engine::{PipelineStats, StateSize};
@@ -33,6 +33,8 @@ pub struct LiveStats {
     pub stream_time_ms: Option<i64>,
     pub nearby_records: u64,
     pub notifications: u64,
+    /// NEARBY_CUSTOMERS records the notification rules held back, by why.
+    pub held_back: HeldBack,
     /// Inputs kept to prime the joins after a parameter change.
     pub kept_inputs: usize,
     /// Records the engine has taken from the bus.

@@ -26,6 +26,7 @@ pub use display::{display_channel, DisplaySender, DISPLAY_BATCHES};
 pub use events::{LiveEvent, LiveStats, MatchesPerMinute, PingMatch};
 pub use recording::{RecordingLimits, RecordingStatus};
 
+use crate::engine::notify::NotifyParams;
 use crate::engine::PipelineParams;
 use crate::io::bus::BusConsumer;
 use crate::io::wake::Waker;
@@ -35,7 +36,8 @@ use engine_loop::EngineLoop;
 #[derive(Clone, Debug, PartialEq)]
 pub struct LiveSettings {
     pub params: PipelineParams,
-    pub cooldown_ms: i64,
+    /// Which matches notify a shopper.
+    pub notify: NotifyParams,
 }
 
 /// What the console asks of the engine thread.
@@ -162,7 +164,7 @@ mod tests {
         let (producer, consumer) = bus(64);
         let settings = LiveSettings {
             params: PipelineParams::default(),
-            cooldown_ms: 600_000,
+            notify: NotifyParams::default(),
         };
         let engine = LiveEngine::start(consumer, settings.clone(), Waker::none()).unwrap();
         let t0 = 1_764_147_600_000;

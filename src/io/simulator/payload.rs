@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use crate::engine::decimal::Decimal5;
 use crate::engine::json::write_json_string;
 use crate::engine::record::Product;
+use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::engine::Topic;
-use crate::io::rfc3339::format_rfc3339_ms;
 
 use super::rng::SplitMix64;
 use super::SimRecord;

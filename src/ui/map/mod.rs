@@ -407,7 +407,7 @@ fn tooltip(ui: &mut Ui, cx: &LayerContext<'_>, hovered: &Selection) {
             ui.strong(format!("Customer {uid}"));
             ui.label(format!(
                 "last ping {}",
-                crate::io::rfc3339::format_rfc3339_ms(c.last_ping_ms())
+                crate::engine::rfc3339::format_rfc3339_ms(c.last_ping_ms())
             ));
             let now = cx.model.latest_event_ms.unwrap_or(cx.display_ms);
             match c

@@ -2,7 +2,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::io::rfc3339::format_rfc3339_ms;
+use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::ui::map::{nearest_promoted_ft, Selection};
 use crate::ui::model::LiveModel;
 

@@ -78,9 +78,14 @@ pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[TopicL
         "state: {} products+promotions, {} pings, {} ring-cell entries · {} inputs kept for re-tuning",
         stats.state.promotion_join, stats.state.customers, stats.state.valid_promotion_entries, stats.kept_inputs
     ));
+    let held = &stats.held_back;
     ui.label(format!(
-        "NEARBY_CUSTOMERS records: {}, notifications after cooldown: {}",
+        "NEARBY_CUSTOMERS records: {}, notifications: {}",
         stats.nearby_records, stats.notifications
+    ))
+    .on_hover_text(format!(
+        "held back by the rule {}, by the hourly cap {}, past valid_until {}, without uid or pid {}",
+        held.rule, held.cap, held.expired, held.unaddressed
     ));
     if stats.display_events_merged > 0 {
         ui.label(

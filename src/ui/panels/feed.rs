@@ -7,8 +7,8 @@ use egui::{RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use crate::engine::notify::Notification;
+use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::io::chain::Chain;
-use crate::io::rfc3339::format_rfc3339_ms;
 use crate::ui::map::palette::segment_colour;
 use crate::ui::model::LiveModel;
 use crate::ui::places::SitePlace;
@@ -165,8 +165,8 @@ pub fn feed(
                 let time = format_rfc3339_ms(n.timestamp_ms);
                 let clock = time.get(11..19).unwrap_or(&time);
                 let sku = n.sku.map_or("—".to_owned(), |s| s.to_string());
-                let held = if n.suppressed_before > 0 {
-                    format!(" (+{} held back)", n.suppressed_before)
+                let held = if n.matches > 1 {
+                    format!(" ({} matches)", n.matches)
                 } else {
                     String::new()
                 };

@@ -3,13 +3,14 @@
 
 use egui::Ui;
 
+use crate::engine::notify::{NotifyParams, NotifyRule};
 use crate::engine::{DecimalPolicy, PipelineParams, PromotionMatchKey};
 
 const MIN_MS: i64 = 60_000;
 
 /// Returns true when something changed.
-pub fn editor(ui: &mut Ui, params: &mut PipelineParams, cooldown_ms: &mut i64) -> bool {
-    let before = (params.clone(), *cooldown_ms);
+pub fn editor(ui: &mut Ui, params: &mut PipelineParams, notify: &mut NotifyParams) -> bool {
+    let before = (params.clone(), notify.clone());
     egui::Grid::new("params").num_columns(2).show(ui, |ui| {
         let label = ui.label("geofence radius");
         ui.add(
@@ -64,16 +65,73 @@ pub fn editor(ui: &mut Ui, params: &mut PipelineParams, cooldown_ms: &mut i64) -
             .labelled_by(label.id);
         ui.end_row();
 
-        ui.label("notification cooldown");
-        minutes(ui, cooldown_ms, 0..=24 * 60);
-        ui.end_row();
+        notify_rows(ui, notify);
     });
     if ui.button("Reset to the original pipeline's").clicked() {
         *params = PipelineParams::default();
-        *cooldown_ms = crate::engine::notify::DEFAULT_COOLDOWN_MS;
+        *notify = NotifyParams::default();
     }
     ui.weak("Decimal policy applies to records that arrive from now on.");
-    (params.clone(), *cooldown_ms) != before
+    (params.clone(), notify.clone()) != before
+}
+
+/// The notification rule and the parameters it uses.
+fn notify_rows(ui: &mut Ui, notify: &mut NotifyParams) {
+    let label = ui.label("notify on");
+    egui::ComboBox::from_id_salt("notify-rule")
+        .selected_text(notify.rule.name())
+        .show_ui(ui, |ui| {
+            for rule in NotifyRule::ALL {
+                ui.selectable_value(&mut notify.rule, rule, rule.name());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(
+            "every: each match (the original) · cooldown: once per shopper and promotion per \
+             cooldown · enter: on coming within the radius · dwell: after staying inside",
+        );
+    ui.end_row();
+    match notify.rule {
+        NotifyRule::Every => {}
+        NotifyRule::Cooldown => {
+            ui.label("notification cooldown");
+            minutes(ui, &mut notify.cooldown_ms, 0..=24 * 60);
+            ui.end_row();
+        }
+        NotifyRule::Enter | NotifyRule::Dwell => {
+            ui.label("leave after radius +");
+            ui.add(
+                egui::DragValue::new(&mut notify.hysteresis_ft)
+                    .range(0.0..=200.0)
+                    .suffix(" ft"),
+            );
+            ui.end_row();
+        }
+    }
+    if notify.rule == NotifyRule::Dwell {
+        ui.label("dwell");
+        let mut seconds = notify.dwell_ms / 1000;
+        if ui
+            .add(
+                egui::DragValue::new(&mut seconds)
+                    .range(0..=3_600)
+                    .suffix(" s"),
+            )
+            .changed()
+        {
+            notify.dwell_ms = seconds * 1000;
+        }
+        ui.end_row();
+    }
+    ui.label("at most per shopper");
+    ui.add(
+        egui::DragValue::new(&mut notify.cap_per_hour)
+            .range(0..=60)
+            .suffix(" an hour"),
+    )
+    .on_hover_text("0: no cap");
+    ui.end_row();
 }
 
 fn minutes(ui: &mut Ui, value_ms: &mut i64, range: std::ops::RangeInclusive<i64>) {

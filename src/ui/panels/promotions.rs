@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::io::rfc3339::format_rfc3339_ms;
+use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::io::simulator::rng::SplitMix64;
 use crate::ui::command::Command;
 use crate::ui::map::palette;

@@ -84,7 +84,7 @@ pub fn left_panel_ui(ui: &mut Ui, panel: LeftPanel<'_>, commands: &mut Commands)
     egui::CollapsingHeader::new(RichText::new("Pipeline parameters").strong())
         .default_open(true)
         .show(ui, |ui| {
-            if params::editor(ui, &mut settings.params, &mut settings.cooldown_ms) {
+            if params::editor(ui, &mut settings.params, &mut settings.notify) {
                 commands.push(Command::SettingsEdited);
             }
             if model

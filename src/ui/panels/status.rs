@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
-use crate::io::rfc3339::format_rfc3339_ms;
+use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::io::sim_feed::Speed;
 use crate::ui::command::Command;
 use crate::ui::map::palette;

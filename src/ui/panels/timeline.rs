@@ -21,7 +21,7 @@ pub struct TimelineState {
 /// `HH:MM[:SS]` on the dump's first day, or a full RFC 3339 time.
 fn parse_jump(text: &str, first_ms: i64) -> Option<i64> {
     let t = text.trim();
-    if let Ok(ms) = crate::io::rfc3339::parse_rfc3339_ms(t) {
+    if let Ok(ms) = crate::engine::rfc3339::parse_rfc3339_ms(t) {
         return Some(ms);
     }
     let mut parts = t.split(':').map(|p| p.parse::<i64>().ok());
@@ -92,7 +92,7 @@ pub fn timeline_ui(
             state.replay_loop = looping.then_some((now, (now + 5 * 60_000).min(last)));
         }
         let mut at = display_ms.clamp(first, last);
-        let label = crate::io::rfc3339::format_rfc3339_ms(at).replace('T', " ");
+        let label = crate::engine::rfc3339::format_rfc3339_ms(at).replace('T', " ");
         let width = (ui.available_width() - 160.0).max(100.0);
         ui.spacing_mut().slider_width = width;
         let slider = egui::Slider::new(&mut at, first..=last)
