@@ -520,3 +520,57 @@ fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
         "{read} after the comeback vs {first_batch} before\n{text}"
     );
 }
+
+/// `instore run -b --notifications` writes PROMOTION_NOTIFICATIONS back, keyed by uid, as many
+/// as its summary counts, each one acknowledged.
+#[test]
+fn run_on_kafka_writes_the_notifications_back() {
+    let broker = Broker::start();
+    support::simulate_minute_to(&broker.bootstrap, &[]);
+    let out = instore(&[
+        "run",
+        "-b",
+        &broker.bootstrap,
+        "--from",
+        "earliest",
+        "--until-end",
+        "--notifications",
+    ]);
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(", 0 failed"), "{text}");
+    let sent = summary_count(&text, "PROMOTION_NOTIFICATIONS");
+    assert!(sent > 0, "{text}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("notifications.jsonl");
+    let out = instore(&[
+        "record",
+        "-b",
+        &broker.bootstrap,
+        "--from",
+        "earliest",
+        "--until-end",
+        "--topics",
+        "PROMOTION_NOTIFICATIONS",
+        "--output",
+        dump.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records = read_all(&dump).expect("dump");
+    assert!(!records.is_empty(), "nothing in PROMOTION_NOTIFICATIONS");
+    // Tansu's end marker leaves out at most the last batch.
+    assert!(
+        records.len() as u64 <= sent && records.len() as u64 + 100 >= sent,
+        "{} recorded of {sent}",
+        records.len()
+    );
+    for r in &records {
+        let v: serde_json::Value =
+            serde_json::from_str(r.payload.as_deref().expect("payload")).expect("JSON");
+        assert_eq!(r.key.as_deref(), v["UID"].as_str());
+        assert!(v["MESSAGE"]
+            .as_str()
+            .is_some_and(|m| m.contains(" ft away")));
+    }
+}

@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the streaming join headless over recorded dumps (or the simulator) and write its
     /// outputs.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Generate topic data into a dump, or produce it to Kafka.
     Simulate(simulate::SimulateArgs),
     /// Record Kafka topics to a kcat -J dump.

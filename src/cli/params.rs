@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::duration::parse_duration_ms;
+use crate::engine::notification_record::DEFAULT_MESSAGE;
+use crate::engine::notify::{NotifyParams, NotifyRule};
 use crate::engine::{DecimalPolicy, PipelineParams, PromotionMatchKey};
 
 #[derive(Debug, Default, clap::Args)]
@@ -81,5 +83,89 @@ impl ParamArgs {
             "windows must not be negative"
         );
         Ok(params)
+    }
+}
+
+/// The notification rule for `instore run --notifications`, over a `notify` object in the
+/// `--params` file, over the defaults.
+#[derive(Debug, clap::Args)]
+pub struct NotifyArgs {
+    /// Which matches notify: every (each, as the original), cooldown (once per shopper and
+    /// promotion per cooldown), enter (on coming within the radius), dwell (after staying).
+    #[arg(long, value_name = "every|cooldown|enter|dwell")]
+    pub notify: Option<NotifyRuleArg>,
+    /// With cooldown: per shopper and promotion (default 10m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    pub cooldown: Option<i64>,
+    /// With enter and dwell: leaving takes going past the radius plus this (default 10).
+    #[arg(long, value_name = "FEET")]
+    pub hysteresis_ft: Option<f64>,
+    /// With dwell: inside at least this long (default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    pub dwell: Option<i64>,
+    /// At most this many notifications per shopper an hour (default 3; 0: no cap).
+    #[arg(long, value_name = "N")]
+    pub cap: Option<u32>,
+    /// MESSAGE template; fields in braces: UID PID SKU SEGMENT TITLE DISCOUNT_PCT STORE
+    /// DIST_TO_STORE MATCHES.
+    #[arg(long, value_name = "TEMPLATE", default_value = DEFAULT_MESSAGE)]
+    pub message: String,
+}
+
+/// `--notify` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotifyRuleArg {
+    Every,
+    Cooldown,
+    Enter,
+    Dwell,
+}
+
+impl NotifyArgs {
+    /// The rule these arguments describe; `params_file` may hold a `notify` object.
+    pub fn resolve(&self, params_file: Option<&std::path::Path>) -> anyhow::Result<NotifyParams> {
+        let mut notify = match params_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read parameters {}", path.display()))?;
+                let doc: serde_json::Value = serde_json::from_str(&text)
+                    .with_context(|| format!("bad parameters in {}", path.display()))?;
+                match doc.get("notify") {
+                    Some(v) => serde_json::from_value(v.clone())
+                        .with_context(|| format!("bad notify parameters in {}", path.display()))?,
+                    None => NotifyParams::default(),
+                }
+            }
+            None => NotifyParams::default(),
+        };
+        if let Some(rule) = self.notify {
+            notify.rule = match rule {
+                NotifyRuleArg::Every => NotifyRule::Every,
+                NotifyRuleArg::Cooldown => NotifyRule::Cooldown,
+                NotifyRuleArg::Enter => NotifyRule::Enter,
+                NotifyRuleArg::Dwell => NotifyRule::Dwell,
+            };
+        }
+        if let Some(v) = self.cooldown {
+            notify.cooldown_ms = v;
+        }
+        if let Some(v) = self.hysteresis_ft {
+            notify.hysteresis_ft = v;
+        }
+        if let Some(v) = self.dwell {
+            notify.dwell_ms = v;
+        }
+        if let Some(v) = self.cap {
+            notify.cap_per_hour = v;
+        }
+        anyhow::ensure!(
+            notify.hysteresis_ft.is_finite() && notify.hysteresis_ft >= 0.0,
+            "the hysteresis must be a finite number of feet ≥ 0"
+        );
+        anyhow::ensure!(
+            notify.cooldown_ms >= 0 && notify.dwell_ms >= 0,
+            "durations must not be negative"
+        );
+        Ok(notify)
     }
 }

@@ -46,6 +46,21 @@ pub fn format_summary(report: &RunReport) -> String {
         let c = stats.topic(topic);
         let _ = writeln!(s, "  {:<20}{:>12}{:>10}", topic.name(), c.records, c.late);
     }
+    if let Some(n) = &report.notifications {
+        let held = &n.held_back;
+        let _ = writeln!(
+            s,
+            "  {:<20}{:>12}  rule {}: from {} matches; held back by the rule {}, by the hourly cap {}, past valid_until {}, without uid or pid {}",
+            "PROMOTION_NOTIFICATIONS",
+            n.notifications,
+            n.rule.name(),
+            n.matches,
+            held.rule,
+            held.cap,
+            held.expired,
+            held.unaddressed
+        );
+    }
     let state = report.pipeline.state_size();
     let _ = writeln!(
         s,

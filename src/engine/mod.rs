@@ -9,6 +9,7 @@ mod equivalence_tests;
 pub mod geo;
 pub mod json;
 pub mod nearby_join;
+pub mod notification_record;
 pub mod notify;
 pub mod output;
 pub mod params;

@@ -4,7 +4,8 @@
 //! promoted shelf for a minute yields dozens. A push service must not buzz the phone for each.
 //! A rule decides per (customer, promotion) pair, by record time (so a replay gives the same
 //! notifications as the live run):
-//! - `every`: each record, as the original pipeline;
+//! - `every`: each record, as the original pipeline (several products of one segment
+//!   promotion near one ping are several notifications);
 //! - `cooldown`: at most once per pair per cooldown (the default, 10 min);
 //! - `enter`: when the shopper comes within the radius after being outside it; leaving takes
 //!   going past the radius plus a hysteresis margin, so GPS jitter at the edge does not
@@ -135,10 +136,12 @@ struct PairState {
     product_at: Option<LatLonDeg>,
 }
 
+/// A shopper's pairs, by pid (looked up by `&str`: no key is cloned per record).
 #[derive(Clone, Debug, Default)]
 struct CustomerState {
-    /// Promotions the shopper is inside of.
-    inside: Vec<Arc<str>>,
+    pairs: FxHashMap<Arc<str>, PairState>,
+    /// Pairs the shopper is inside of (a ping with none inside checks nothing).
+    inside: usize,
     /// Notification times within the cap's window.
     recent: VecDeque<i64>,
 }
@@ -159,7 +162,6 @@ pub struct Notifier {
     /// Leaving a geofence takes being farther than this from its product.
     exit_ft: f64,
     km_to_ft: f64,
-    pairs: FxHashMap<(Arc<str>, Arc<str>), PairState>,
     customers: FxHashMap<Arc<str>, CustomerState>,
     /// Record time of the last sweep for forgotten pairs.
     swept_ms: i64,
@@ -175,7 +177,6 @@ impl Notifier {
             exit_ft: radius_ft + params.hysteresis_ft.max(0.0),
             km_to_ft,
             params,
-            pairs: FxHashMap::default(),
             customers: FxHashMap::default(),
             swept_ms: i64::MIN,
             raw: 0,
@@ -190,7 +191,7 @@ impl Notifier {
 
     /// (customer, promotion) pairs remembered.
     pub fn tracked(&self) -> usize {
-        self.pairs.len()
+        self.customers.values().map(|c| c.pairs.len()).sum()
     }
 
     /// Customers remembered.
@@ -221,27 +222,35 @@ impl Notifier {
         let Some(state) = self.customers.get_mut(&**uid) else {
             return;
         };
-        if state.inside.is_empty() {
+        if state.inside == 0 {
             return;
         }
         let (lat, lon) = (at.lat.to_f64(), at.lon.to_f64());
-        let (pairs, exit_ft, km_to_ft) = (&mut self.pairs, self.exit_ft, self.km_to_ft);
-        state.inside.retain(|pid| {
-            let Some(pair) = pairs.get_mut(&(Arc::clone(uid), Arc::clone(pid))) else {
-                return false;
-            };
+        let (exit_ft, km_to_ft) = (self.exit_ft, self.km_to_ft);
+        // Metres per degree, for a cheap first look: only pairs near the edge need ksqlDB's
+        // formula, which then decides exactly as matching does.
+        let ft_per_deg_lat = 111.195 * km_to_ft;
+        let ft_per_deg_lon = ft_per_deg_lat * lat.to_radians().cos();
+        for pair in state.pairs.values_mut().filter(|p| p.inside) {
             let Some(p) = pair.product_at else {
-                return true;
+                continue;
             };
-            let ft = geo_distance_km_deg(lat, lon, p.lat_deg, p.lon_deg) * km_to_ft;
-            if ft > exit_ft {
+            let (dy, dx) = (
+                (p.lat_deg - lat) * ft_per_deg_lat,
+                (p.lon_deg - lon) * ft_per_deg_lon,
+            );
+            let rough_ft = (dx * dx + dy * dy).sqrt();
+            let left = if (rough_ft - exit_ft).abs() > 0.01 * exit_ft + 1.0 {
+                rough_ft > exit_ft
+            } else {
+                geo_distance_km_deg(lat, lon, p.lat_deg, p.lon_deg) * km_to_ft > exit_ft
+            };
+            if left {
                 pair.inside = false;
                 pair.notified_this_visit = false;
-                false
-            } else {
-                true
+                state.inside -= 1;
             }
-        });
+        }
     }
 
     /// The NEARBY_CUSTOMERS records one input record produced (usually one ping's); returns
@@ -264,11 +273,17 @@ impl Notifier {
                 self.held.unaddressed += 1;
                 continue;
             };
-            let same_as_last = last.filter(|&i| {
+            // `every` notifies each record, as the original pushed each one.
+            let each = self.params.rule == NotifyRule::Every;
+            let same_as_last = last.filter(|_| !each).filter(|&i| {
                 let c = &candidates[i];
                 Arc::ptr_eq(c.uid, uid) && Arc::ptr_eq(c.pid, pid)
             });
-            let at = same_as_last.or_else(|| index.get(&(&**uid, &**pid)).copied());
+            let at = same_as_last.or_else(|| {
+                (!each)
+                    .then(|| index.get(&(&**uid, &**pid)).copied())
+                    .flatten()
+            });
             match at {
                 // A segment promotion matches several products: one candidate per pair, at
                 // its nearest product.
@@ -320,7 +335,9 @@ impl Notifier {
                 self.held.expired += c.records;
                 continue;
             }
-            let customer = self.customers.entry(Arc::clone(c.uid)).or_default();
+            let Some(customer) = self.customers.get_mut(&**c.uid) else {
+                continue;
+            };
             while customer
                 .recent
                 .front()
@@ -334,7 +351,7 @@ impl Notifier {
                 continue;
             }
             customer.recent.push_back(ts);
-            let Some(pair) = self.pairs.get_mut(&(Arc::clone(c.uid), Arc::clone(c.pid))) else {
+            let Some(pair) = customer.pairs.get_mut(&**c.pid) else {
                 continue;
             };
             pair.last_notified_ms = Some(ts);
@@ -361,23 +378,36 @@ impl Notifier {
     /// Updates the pair's state with this batch's records; whether the rule fires.
     fn step_pair(&mut self, c: &Candidate<'_>) -> bool {
         let ts = c.nearest.timestamp_ms;
-        let key = (Arc::clone(c.uid), Arc::clone(c.pid));
-        let pair = self.pairs.entry(key).or_insert_with(|| PairState {
-            inside: false,
-            entered_ms: ts,
-            last_seen_ms: ts,
-            last_notified_ms: None,
-            notified_this_visit: false,
-            matches: 0,
-            product_at: None,
-        });
+        if !self.customers.contains_key(&**c.uid) {
+            self.customers
+                .insert(Arc::clone(c.uid), CustomerState::default());
+        }
+        let Some(customer) = self.customers.get_mut(&**c.uid) else {
+            return false;
+        };
+        if !customer.pairs.contains_key(&**c.pid) {
+            customer.pairs.insert(
+                Arc::clone(c.pid),
+                PairState {
+                    inside: false,
+                    entered_ms: ts,
+                    last_seen_ms: ts,
+                    last_notified_ms: None,
+                    notified_this_visit: false,
+                    matches: 0,
+                    product_at: None,
+                },
+            );
+        }
+        let Some(pair) = customer.pairs.get_mut(&**c.pid) else {
+            return false;
+        };
         let entered = !pair.inside;
         if entered {
             pair.inside = true;
             pair.entered_ms = ts;
             pair.notified_this_visit = false;
-            let customer = self.customers.entry(Arc::clone(c.uid)).or_default();
-            customer.inside.push(Arc::clone(c.pid));
+            customer.inside += 1;
         }
         pair.last_seen_ms = pair.last_seen_ms.max(ts);
         pair.matches += c.records;
@@ -401,15 +431,13 @@ impl Notifier {
             return;
         }
         self.swept_ms = cutoff_ms;
-        self.pairs.retain(|_, p| p.last_seen_ms >= cutoff_ms);
-        let pairs = &self.pairs;
-        self.customers.retain(|uid, c| {
-            c.inside
-                .retain(|pid| pairs.contains_key(&(Arc::clone(uid), Arc::clone(pid))));
+        self.customers.retain(|_, c| {
+            c.pairs.retain(|_, p| p.last_seen_ms >= cutoff_ms);
+            c.inside = c.pairs.values().filter(|p| p.inside).count();
             while c.recent.front().is_some_and(|t| *t < cutoff_ms) {
                 c.recent.pop_front();
             }
-            !c.inside.is_empty() || !c.recent.is_empty()
+            !c.pairs.is_empty() || !c.recent.is_empty()
         });
     }
 }

@@ -114,7 +114,7 @@ impl Sites {
     }
 
     /// Adds a point of `country`; it joins (and merges) every site with a point within the
-    /// link distance.
+    /// link distance. A point already there (a product announced again) changes nothing.
     pub fn add(&mut self, p: LatLonDeg, country: &str) {
         if !p.lat_deg.is_finite() || !p.lon_deg.is_finite() {
             return;
@@ -126,10 +126,6 @@ impl Sites {
                 self.countries.len() - 1
             }
         };
-        let i = self.points.len();
-        self.points.push(p);
-        self.country_of.push(country_index);
-        self.parent.push(i);
         let (row, col) = self.cell_of(p);
         // How many cells of longitude the link spans at this latitude.
         let lon_span = (1.0 / p.lat_deg.to_radians().cos().max(0.01)).ceil() as i64;
@@ -141,6 +137,13 @@ impl Sites {
                 }
             }
         }
+        if near.iter().any(|&j| self.points[j] == p) {
+            return;
+        }
+        let i = self.points.len();
+        self.points.push(p);
+        self.country_of.push(country_index);
+        self.parent.push(i);
         for j in near {
             let q = self.points[j];
             let m = geo_distance_km_deg(p.lat_deg, p.lon_deg, q.lat_deg, q.lon_deg) * 1000.0;
@@ -224,6 +227,7 @@ mod tests {
         sites.add(a, "UK");
         sites.add(north(a, 100.0), "UK");
         sites.add(north(a, 200.0), "UK"); // 100 m from the second: same site, a chain
+        sites.add(north(a, 200.0), "UK"); // announced again: still one product
         sites.add(north(a, 2_000.0), "UK");
         let found = sites.sites();
         assert_eq!(found.len(), 2);

@@ -7,8 +7,7 @@
 
 use serde_json::{Map, Value};
 
-/// The topic the console and `instore run` write notifications to.
-pub const NOTIFICATIONS_TOPIC: &str = "PROMOTION_NOTIFICATIONS";
+pub use crate::engine::notification_record::NOTIFICATIONS_TOPIC;
 /// What stands in for the Ably API key unless the operator asks for the real one.
 pub const KEY_PLACEHOLDER: &str = "<YOUR_ABLY_API_KEY>";
 

@@ -13,5 +13,6 @@ pub mod run_loop;
 pub mod sim_feed;
 pub mod simulator;
 pub mod sink;
+pub mod store_names;
 pub mod wake;
 pub mod workload;

@@ -4,8 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::{Output, Pipeline, PipelineParams, RawRecord};
-use crate::io::dump::{DumpError, DumpWriter};
+use crate::engine::notification_record::{
+    notification_record, NotificationRecord, NOTIFICATIONS_TOPIC,
+};
+use crate::engine::notify::{HeldBack, Notifier, NotifyRule};
+use crate::engine::{InputValue, Output, Pipeline, PipelineParams, RawRecord};
+use crate::io::dump::{DumpError, DumpRecordRef, DumpWriter};
+use crate::io::store_names::StoreNames;
 
 /// Where a run's outputs go.
 pub trait OutputSink {
@@ -18,6 +23,12 @@ pub trait OutputSink {
         record: &RawRecord<'_>,
         rejected: Option<&str>,
         outputs: &[Output],
+    ) -> Result<(), Self::Error>;
+
+    /// Notifications (`instore run --notifications`), after the outputs they came from.
+    fn write_notifications(
+        &mut self,
+        notifications: &[NotificationRecord],
     ) -> Result<(), Self::Error>;
 }
 
@@ -33,6 +44,16 @@ impl<S: OutputSink> OutputSink for Option<S> {
     ) -> Result<(), S::Error> {
         match self {
             Some(sink) => sink.write(record, rejected, outputs),
+            None => Ok(()),
+        }
+    }
+
+    fn write_notifications(
+        &mut self,
+        notifications: &[NotificationRecord],
+    ) -> Result<(), S::Error> {
+        match self {
+            Some(sink) => sink.write_notifications(notifications),
             None => Ok(()),
         }
     }
@@ -52,14 +73,63 @@ impl OutputSink for DumpWriter {
         }
         Ok(())
     }
+
+    fn write_notifications(
+        &mut self,
+        notifications: &[NotificationRecord],
+    ) -> Result<(), DumpError> {
+        for n in notifications {
+            let offset = self.records_written() as i64;
+            self.write_raw(&DumpRecordRef {
+                topic: NOTIFICATIONS_TOPIC,
+                partition: 0,
+                offset,
+                timestamp_ms: n.timestamp_ms,
+                key: Some(&n.key),
+                headers: &[],
+                payload: Some(&n.payload),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// `--notifications`: the rules over each record's matches, and the records they give.
+pub struct RunNotifications {
+    pub notifier: Notifier,
+    pub names: StoreNames,
+    /// MESSAGE template.
+    pub template: String,
+    records: Vec<NotificationRecord>,
+}
+
+impl RunNotifications {
+    pub fn new(notifier: Notifier, names: StoreNames, template: String) -> Self {
+        Self {
+            notifier,
+            names,
+            template,
+            records: Vec::new(),
+        }
+    }
 }
 
 /// The pipeline of a run and what it has taken.
 pub struct RunLoop {
     pipeline: Pipeline,
     outputs: Vec<Output>,
+    notifications: Option<RunNotifications>,
     records_in: u64,
     started: Instant,
+}
+
+/// What the notification rules did over a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotifySummary {
+    pub rule: NotifyRule,
+    pub matches: u64,
+    pub notifications: u64,
+    pub held_back: HeldBack,
 }
 
 /// What a run did, for the summary.
@@ -68,6 +138,7 @@ pub struct RunReport {
     pub pipeline: Pipeline,
     pub lines_read: u64,
     pub wall_time: Duration,
+    pub notifications: Option<NotifySummary>,
 }
 
 impl RunLoop {
@@ -75,9 +146,16 @@ impl RunLoop {
         RunLoop {
             pipeline: Pipeline::new(params),
             outputs: Vec::new(),
+            notifications: None,
             records_in: 0,
             started: Instant::now(),
         }
+    }
+
+    /// Also applies the notification rules and writes their records.
+    pub fn with_notifications(mut self, notifications: RunNotifications) -> RunLoop {
+        self.notifications = Some(notifications);
+        self
     }
 
     /// Pushes one record and writes its outputs.
@@ -87,7 +165,19 @@ impl RunLoop {
         sink: &mut S,
     ) -> Result<(), S::Error> {
         let rejected_before = self.pipeline.stats().rejects.total();
-        self.pipeline.push(record, &mut self.outputs);
+        match self.notifications.as_mut() {
+            None => self.pipeline.push(record, &mut self.outputs),
+            Some(run) => {
+                let (notifier, names) = (&mut run.notifier, &mut run.names);
+                self.pipeline
+                    .push_observed(record, &mut self.outputs, |_, _, value| match value {
+                        // Before its matches: a ping far from a geofence's product leaves it.
+                        InputValue::Customer(c) => notifier.observe_ping(c),
+                        InputValue::Product(p) => names.observe_product(p),
+                        InputValue::Promotion(_) => {}
+                    });
+            }
+        }
         self.records_in += 1;
         let reason = (self.pipeline.stats().rejects.total() > rejected_before).then(|| {
             self.pipeline
@@ -96,8 +186,24 @@ impl RunLoop {
                 .unwrap_or_default()
         });
         let written = sink.write(record, reason.as_deref(), &self.outputs);
+        let notified = match self.notifications.as_mut() {
+            Some(run) => {
+                let nearby = self.outputs.iter().filter_map(|o| match o {
+                    Output::NearbyCustomer(n) => Some(n),
+                    Output::ValidPromotion(_) => None,
+                });
+                run.records.clear();
+                for n in run.notifier.offer(nearby) {
+                    let store = run.names.name(n.product_at);
+                    run.records
+                        .push(notification_record(&n, &store, &run.template));
+                }
+                sink.write_notifications(&run.records)
+            }
+            None => Ok(()),
+        };
         self.outputs.clear();
-        written
+        written.and(notified)
     }
 
     /// A line of a dump that was not a record: counted like a refused record.
@@ -116,10 +222,17 @@ impl RunLoop {
 
     /// The report, with `lines_read` as the source counts them (a dump's lines, or records).
     pub fn finish(self, lines_read: u64) -> RunReport {
+        let notifications = self.notifications.map(|run| NotifySummary {
+            rule: run.notifier.params().rule,
+            matches: run.notifier.raw_count(),
+            notifications: run.notifier.notified_count(),
+            held_back: run.notifier.held_back(),
+        });
         RunReport {
             wall_time: self.started.elapsed(),
             pipeline: self.pipeline,
             lines_read,
+            notifications,
         }
     }
 }

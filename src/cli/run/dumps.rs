@@ -5,15 +5,19 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::PipelineParams;
 use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
-use crate::io::run_loop::{RunLoop, RunReport};
+use crate::io::run_loop::{RunLoop, RunNotifications, RunReport};
 
 /// Runs the pipeline over the inputs; errors only when a file cannot be read or written.
 pub fn run_dumps(
     inputs: &[PathBuf],
     output: Option<&Path>,
     params: PipelineParams,
+    notifications: Option<RunNotifications>,
 ) -> Result<RunReport, DumpError> {
     let mut run = RunLoop::new(params);
+    if let Some(n) = notifications {
+        run = run.with_notifications(n);
+    }
     // Open everything first so a typo in the last file fails before any work is done.
     let readers = inputs
         .iter()

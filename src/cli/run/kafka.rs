@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::kafka_args::KAFKA_TIMEOUT;
+use crate::engine::notification_record::NOTIFICATIONS_TOPIC;
 use crate::engine::{PipelineParams, Topic};
 use crate::io::kafka::admin::ensure_topics;
 use crate::io::kafka::client::StartAt;
@@ -16,7 +17,7 @@ use crate::io::kafka::input::{InputEvent, InputSpec, KafkaInput};
 use crate::io::kafka::outputs::KafkaOutputs;
 use crate::io::kafka::producer::KafkaProducer;
 use crate::io::kafka::readers::ConsumerTrouble;
-use crate::io::run_loop::{RunLoop, RunReport};
+use crate::io::run_loop::{RunLoop, RunNotifications, RunReport};
 
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
@@ -36,7 +37,11 @@ pub struct KafkaRun {
     pub idle: Option<Duration>,
 }
 
-pub fn run_kafka(run: &KafkaRun, params: PipelineParams) -> anyhow::Result<RunReport> {
+pub fn run_kafka(
+    run: &KafkaRun,
+    params: PipelineParams,
+    notifications: Option<RunNotifications>,
+) -> anyhow::Result<RunReport> {
     let started = Instant::now();
     let config = &run.config;
     // A service logs: RUST_LOG=debug for more, warn for less.
@@ -51,6 +56,9 @@ pub fn run_kafka(run: &KafkaRun, params: PipelineParams) -> anyhow::Result<RunRe
     let mut sink = if run.produce {
         let mut outputs: Vec<&str> = Topic::OUTPUTS.map(Topic::name).to_vec();
         outputs.extend(run.dead_letter.as_deref());
+        if notifications.is_some() {
+            outputs.push(NOTIFICATIONS_TOPIC);
+        }
         let created = ensure_topics(config, &outputs, 1, KAFKA_TIMEOUT)?;
         if !created.is_empty() {
             tracing::info!(topics = %created.join(", "), "created output topics");
@@ -72,6 +80,9 @@ pub fn run_kafka(run: &KafkaRun, params: PipelineParams) -> anyhow::Result<RunRe
     let deadline = run.duration.map(|d| started + d);
     let mut trouble = ConsumerTrouble::new(Duration::from_secs(10));
     let mut engine = RunLoop::new(params);
+    if let Some(n) = notifications {
+        engine = engine.with_notifications(n);
+    }
     let mut last_record = Instant::now();
     let mut last_progress = Instant::now();
     while !stop.load(Ordering::Relaxed)

@@ -11,10 +11,13 @@ use std::time::Duration;
 
 use super::duration::parse_duration_ms;
 use super::kafka_args::KafkaArgs;
-use super::params::ParamArgs;
+use super::params::{NotifyArgs, ParamArgs};
 use super::sim_args::SimArgs;
+use crate::engine::notify::Notifier;
 use crate::io::kafka::client::StartAt;
+use crate::io::run_loop::RunNotifications;
 use crate::io::sim_feed::Speed;
+use crate::io::store_names::StoreNames;
 
 pub use dumps::run_dumps;
 
@@ -72,11 +75,28 @@ pub struct RunArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub params: ParamArgs,
+    /// Also write PROMOTION_NOTIFICATIONS: what the notification rule lets through, one
+    /// record per notification, keyed by the customer's uid.
+    #[arg(long)]
+    pub notifications: bool,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// The `run` subcommand: runs and prints the summary to stderr.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let params = args.params.resolve()?;
+    let (radius_ft, km_to_ft) = (params.radius_ft, params.km_to_ft);
+    let notifications = || -> anyhow::Result<Option<RunNotifications>> {
+        if !args.notifications {
+            return Ok(None);
+        }
+        let notify = args.notify.resolve(args.params.params.as_deref())?;
+        let notifier = Notifier::new(notify, radius_ft, km_to_ft);
+        let names = StoreNames::new(args.sim.chain()?);
+        let template = args.notify.message.clone();
+        Ok(Some(RunNotifications::new(notifier, names, template)))
+    };
     let report = if args.simulate {
         let run = simulated::SimulatedRun {
             sim: args
@@ -91,6 +111,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             speed: args.speed,
             duration_ms: args.duration,
             output: args.output.clone(),
+            notifications: notifications()?,
         };
         simulated::run_simulated(run, params)?
     } else if args.kafka.wanted() {
@@ -106,9 +127,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 .map(|d| Duration::from_millis(d.max(0) as u64)),
             idle: args.idle.map(|d| Duration::from_millis(d.max(0) as u64)),
         };
-        kafka::run_kafka(&run, params)?
+        kafka::run_kafka(&run, params, notifications()?)?
     } else {
-        run_dumps(&args.input, args.output.as_deref(), params)?
+        run_dumps(
+            &args.input,
+            args.output.as_deref(),
+            params,
+            notifications()?,
+        )?
     };
     eprint!("{}", super::summary::format_summary(&report));
     // The process ends here: freeing millions of buffered records one by one would only add

@@ -9,7 +9,7 @@ use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::engine::{PipelineParams, Topic};
 use crate::io::bus::{bus, Received};
 use crate::io::dump::DumpWriter;
-use crate::io::run_loop::{RunLoop, RunReport};
+use crate::io::run_loop::{RunLoop, RunNotifications, RunReport};
 use crate::io::sim_feed::{spawn_simulator_feed, FeedControl, Speed};
 use crate::io::simulator::Simulator;
 
@@ -27,6 +27,7 @@ pub struct SimulatedRun {
     /// Simulated time to run (default: until Ctrl-C).
     pub duration_ms: Option<i64>,
     pub output: Option<PathBuf>,
+    pub notifications: Option<RunNotifications>,
 }
 
 pub fn run_simulated(run: SimulatedRun, params: PipelineParams) -> anyhow::Result<RunReport> {
@@ -36,6 +37,7 @@ pub fn run_simulated(run: SimulatedRun, params: PipelineParams) -> anyhow::Resul
         speed,
         duration_ms,
         output,
+        notifications,
     } = run;
     let end_ms = duration_ms.map(|d| sim.config().start_ms.saturating_add(d));
     let mut writer = output.as_deref().map(DumpWriter::create).transpose()?;
@@ -53,6 +55,9 @@ pub fn run_simulated(run: SimulatedRun, params: PipelineParams) -> anyhow::Resul
             .unwrap_or_default(),
     );
     let mut run = RunLoop::new(params);
+    if let Some(n) = notifications {
+        run = run.with_notifications(n);
+    }
     let mut last_progress = Instant::now();
     loop {
         match consumer.recv_timeout(Duration::from_millis(200)) {

@@ -2,6 +2,7 @@
 //! cluster (key as in the engine, Kafka timestamp = output timestamp), and every refused
 //! input record to a dead-letter topic with its reason and origin in `instore.*` headers.
 
+use crate::engine::notification_record::{NotificationRecord, NOTIFICATIONS_TOPIC};
 use crate::engine::{Output, RawRecord, Topic};
 use crate::io::run_loop::OutputSink;
 
@@ -83,6 +84,26 @@ impl OutputSink for KafkaOutputs {
                     output.timestamp_ms(),
                 )
                 .map_err(|e| failed(topic.name(), e))?;
+        }
+        Ok(())
+    }
+
+    fn write_notifications(
+        &mut self,
+        notifications: &[NotificationRecord],
+    ) -> Result<(), KafkaOutputError> {
+        for n in notifications {
+            self.producer
+                .send(
+                    NOTIFICATIONS_TOPIC,
+                    Some(&n.key),
+                    Some(&n.payload),
+                    n.timestamp_ms,
+                )
+                .map_err(|e| KafkaOutputError {
+                    topic: NOTIFICATIONS_TOPIC.to_owned(),
+                    reason: e.to_string(),
+                })?;
         }
         Ok(())
     }

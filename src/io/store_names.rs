@@ -1,0 +1,64 @@
+//! Names a product's place for a notification: the chain store by it, or else the site its
+//! products form (derived from the products seen so far, as the console derives them).
+
+use crate::engine::geo::LatLonDeg;
+use crate::engine::record::Product;
+use crate::engine::sites::{Site, Sites};
+use crate::io::chain::Chain;
+
+/// A chain store whose centre is this close to a product is its store.
+const STORE_NEAR_M: f64 = 200.0;
+
+pub struct StoreNames {
+    chain: Chain,
+    sites: Sites,
+    /// `sites` as of the last naming; rebuilt when products were added since.
+    listed: Vec<Site>,
+    stale: bool,
+}
+
+impl StoreNames {
+    pub fn new(chain: Chain) -> StoreNames {
+        StoreNames {
+            chain,
+            sites: Sites::default(),
+            listed: Vec::new(),
+            stale: false,
+        }
+    }
+
+    /// A product record the engine took: outside every chain store, it joins a site.
+    pub fn observe_product(&mut self, product: &Product) {
+        let Some(p) = product.position() else { return };
+        let at = LatLonDeg {
+            lat_deg: p.lat.to_f64(),
+            lon_deg: p.lon.to_f64(),
+        };
+        if self.chain.store_containing(at).is_none() {
+            let before = self.sites.len();
+            self.sites
+                .add(at, product.country.as_deref().unwrap_or("?"));
+            // A product announced again changes no site.
+            self.stale |= self.sites.len() != before;
+        }
+    }
+
+    /// The place of a product at `at`: a chain store's name, a site's ("AUS 1"), or empty.
+    pub fn name(&mut self, at: Option<LatLonDeg>) -> String {
+        let Some(at) = at else {
+            return String::new();
+        };
+        if let Some(store) = self.chain.store_near(at, STORE_NEAR_M) {
+            return store.name.clone();
+        }
+        if self.stale {
+            self.listed = self.sites.sites();
+            self.stale = false;
+        }
+        self.listed
+            .iter()
+            .find(|s| s.contains(at, 1.0))
+            .map(Site::label)
+            .unwrap_or_default()
+    }
+}
