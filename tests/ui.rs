@@ -476,3 +476,39 @@ fn in_the_chain_view_a_click_on_a_store_zooms_into_it_and_makes_it_current() {
     );
     assert_eq!(h.state().map.selection, None, "nothing else was picked");
 }
+
+/// A shopper's phone: click their row in the feed and their notifications show as the push
+/// would, with the offer, the distance and the store.
+#[test]
+fn a_click_on_a_feed_row_opens_that_shoppers_phone() {
+    let mut h = harness(|app| {
+        seed_store(app);
+        let promotion = r#"{"pid": "coffee", "SKU": 1000, "segment": "SegmentA", "title": "Coffee week", "discount_pct": 20}"#;
+        publish(app, Topic::ProductsPromotions, T0 + 1_000, promotion);
+        let store = &Chain::builtin().expect("chain").stores[0];
+        let c = store.center();
+        let ping = format!(
+            r#"{{"uid": "shopper-1", "latitude": {:.5}, "longitude": {:.5}, "country": "USA"}}"#,
+            c.lat_deg + 0.00016,
+            c.lon_deg
+        );
+        publish(app, Topic::CustomersLocations, T0 + 80_000, &ping);
+    });
+    run_until(&mut h, "a notification", |a| {
+        !a.model.notifications.is_empty()
+    });
+    h.run_steps(3);
+    h.get_by_label_contains("customer shopper").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().map.selection,
+        Some(Selection::Customer("shopper-1".into()))
+    );
+    assert!(h.query_by_label("shopper-'s phone").is_some());
+    assert!(h.query_by_label("20 % off Coffee week").is_some());
+    assert!(
+        h.query_by_label_contains("ft away in Northwind Market")
+            .is_some(),
+        "the store named"
+    );
+}

@@ -332,6 +332,7 @@ impl ConsoleApp {
                 self.settings.show_left_panel = true;
             }
             Command::CloseDetails => self.map.selection = None,
+            Command::SelectCustomer(uid) => self.map.selection = Some(Selection::Customer(uid)),
         }
     }
 

@@ -51,6 +51,8 @@ pub enum Command {
     /// Fill the promotion form with this product and show the form.
     PromoteProduct(i64),
     CloseDetails,
+    /// Show this shopper's details and phone (a feed row was clicked).
+    SelectCustomer(std::sync::Arc<str>),
 }
 
 /// Commands collected over one frame.

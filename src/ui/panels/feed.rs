@@ -69,6 +69,7 @@ impl FeedHold {
     }
 }
 
+/// Returns the shopper whose row was clicked (their phone opens).
 pub fn feed(
     ui: &mut Ui,
     model: &LiveModel,
@@ -76,7 +77,8 @@ pub fn feed(
     sites: &[SitePlace],
     filter: &mut FeedFilter,
     hold: &mut FeedHold,
-) {
+) -> Option<Arc<str>> {
+    let mut clicked = None;
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("{} notifications", model.stats.notifications)).strong());
         ui.label(format!(
@@ -176,9 +178,17 @@ pub fn feed(
                     short(&n.pid),
                     n.dist_to_store_ft
                 );
-                ui.add(egui::Label::new(text).truncate());
+                let row = ui.add(
+                    egui::Label::new(text)
+                        .truncate()
+                        .sense(egui::Sense::click()),
+                );
+                if row.on_hover_text("click: this shopper's phone").clicked() {
+                    clicked = Some(Arc::clone(&n.uid));
+                }
             }
         });
+    clicked
 }
 
 /// The first 8 characters of a UUID are enough to tell shoppers apart on screen.

@@ -5,6 +5,7 @@ pub mod details;
 pub mod engine;
 pub mod feed;
 pub mod params;
+pub mod phone;
 pub mod promotions;
 pub mod recording;
 pub mod sides;

@@ -17,6 +17,7 @@ use super::details::{details, DetailsAction};
 use super::engine::{self, RateMeter};
 use super::feed::{self, FeedFilter, FeedHold};
 use super::params;
+use super::phone::phone_ui;
 use super::promotions::{self, PromotionForm};
 
 /// What the left panel reads and edits.
@@ -126,9 +127,30 @@ pub fn right_panel_ui(ui: &mut Ui, panel: RightPanel<'_>, commands: &mut Command
             }
         });
         ui.add_space(6.0);
+        if let Selection::Customer(uid) = selection {
+            let place_of = |n: &crate::engine::notify::Notification| {
+                let Some(at) = n.product_at else {
+                    return String::new();
+                };
+                chain
+                    .store_near(at, 200.0)
+                    .map(|s| s.name.clone())
+                    .or_else(|| {
+                        sites
+                            .iter()
+                            .find(|site| site.site.contains(at, 1.0))
+                            .map(|site| site.name.clone())
+                    })
+                    .unwrap_or_default()
+            };
+            phone_ui(ui, uid, model, place_of);
+            ui.add_space(6.0);
+        }
     }
     ui.heading("Notifications");
-    feed::feed(ui, model, chain, sites, feed_filter, feed_hold);
+    if let Some(uid) = feed::feed(ui, model, chain, sites, feed_filter, feed_hold) {
+        commands.push(Command::SelectCustomer(uid));
+    }
     ui.separator();
     feed::chart(ui, model, chain);
 }
