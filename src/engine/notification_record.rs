@@ -81,7 +81,8 @@ fn default_message(fields: &[(&str, String); 9]) -> String {
             .map_or("", |(_, v)| v.as_str())
     };
     let mut offer: Vec<String> = Vec::new();
-    if !field("DISCOUNT_PCT").is_empty() {
+    // A title that names its discount already ("20% off SKU 1130") says it once.
+    if !field("DISCOUNT_PCT").is_empty() && !field("TITLE").contains('%') {
         offer.push(format!("{} % off", field("DISCOUNT_PCT")));
     }
     if !field("TITLE").is_empty() {
@@ -132,7 +133,7 @@ mod tests {
         let bare = Notification {
             discount_pct: None,
             title: None,
-            ..n
+            ..n.clone()
         };
         let r = notification_record(&bare, "", DEFAULT_MESSAGE);
         let v: Value = serde_json::from_str(&r.payload).expect("JSON");
@@ -140,5 +141,12 @@ mod tests {
         let r = notification_record(&bare, "CAN 1", "{UID} is {DIST_TO_STORE} ft from {STORE}");
         let v: Value = serde_json::from_str(&r.payload).expect("JSON");
         assert_eq!(v["MESSAGE"], "u-1 is 40 ft from CAN 1");
+        let says_it = Notification {
+            title: Some(Arc::from("20% off SKU 1003")),
+            ..n
+        };
+        let r = notification_record(&says_it, "Loop", DEFAULT_MESSAGE);
+        let v: Value = serde_json::from_str(&r.payload).expect("JSON");
+        assert_eq!(v["MESSAGE"], "20% off SKU 1003 — 40 ft away in Loop");
     }
 }

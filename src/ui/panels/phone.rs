@@ -52,7 +52,9 @@ fn push_ui(ui: &mut Ui, n: &Notification, place: &str) {
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             let mut offer = Vec::new();
-            if let Some(d) = n.discount_pct {
+            // A title that names its discount already ("20% off SKU 1130") says it once.
+            let title_says_discount = n.title.as_deref().is_some_and(|t| t.contains('%'));
+            if let Some(d) = n.discount_pct.filter(|_| !title_says_discount) {
                 offer.push(format!("{} % off", d.normalize()));
             }
             if let Some(title) = &n.title {
