@@ -42,6 +42,26 @@ fn read_everything_once(bootstrap: &str) -> std::process::Output {
     ])
 }
 
+/// `instore record --until-end` of `topics` (comma-separated): what they hold now.
+fn record_until_end(bootstrap: &str, topics: &str) -> Vec<instore::io::bus::BusRecord> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("recorded.jsonl");
+    let out = instore(&[
+        "record",
+        "-b",
+        bootstrap,
+        "--from",
+        "earliest",
+        "--until-end",
+        "--topics",
+        topics,
+        "--output",
+        dump.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    read_all(&dump).expect("dump")
+}
+
 #[test]
 fn simulate_to_kafka_then_record_gives_back_the_same_records_and_the_same_matches() {
     let broker = Broker::start();
@@ -444,22 +464,8 @@ fn until_end_reads_what_the_topics_hold_and_exits_by_itself() {
     .sum::<u64>();
     assert!((tolerated_low..=high).contains(&read), "{read}\n{text}");
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let dump = dir.path().join("now.jsonl");
-    let out = instore(&[
-        "record",
-        "-b",
-        &broker.bootstrap,
-        "--from",
-        "earliest",
-        "--until-end",
-        "--topics",
-        "customers_locations,stores_products,products_promotions",
-        "--output",
-        dump.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let recorded = read_all(&dump).expect("dump").len() as u64;
+    let topics = "customers_locations,stores_products,products_promotions";
+    let recorded = record_until_end(&broker.bootstrap, topics).len() as u64;
     assert!((tolerated_low..=high).contains(&recorded), "{recorded}");
 
     // Started at the end, there is nothing to read: it exits at once.
@@ -542,22 +548,7 @@ fn run_on_kafka_writes_the_notifications_back() {
     let sent = summary_count(&text, "PROMOTION_NOTIFICATIONS");
     assert!(sent > 0, "{text}");
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let dump = dir.path().join("notifications.jsonl");
-    let out = instore(&[
-        "record",
-        "-b",
-        &broker.bootstrap,
-        "--from",
-        "earliest",
-        "--until-end",
-        "--topics",
-        "PROMOTION_NOTIFICATIONS",
-        "--output",
-        dump.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let records = read_all(&dump).expect("dump");
+    let records = record_until_end(&broker.bootstrap, "PROMOTION_NOTIFICATIONS");
     assert!(!records.is_empty(), "nothing in PROMOTION_NOTIFICATIONS");
     // Tansu's end marker leaves out at most the last batch.
     assert!(
