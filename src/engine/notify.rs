@@ -152,7 +152,6 @@ struct Candidate<'a> {
     uid: &'a Arc<str>,
     pid: &'a Arc<str>,
     records: u64,
-    fires: bool,
 }
 
 /// Applies the rule, `valid_until` and the cap.
@@ -303,7 +302,6 @@ impl Notifier {
                         uid,
                         pid,
                         records: 1,
-                        fires: false,
                     });
                 }
             }
@@ -314,114 +312,81 @@ impl Notifier {
         if let Some(now) = candidates.iter().map(|c| c.nearest.timestamp_ms).max() {
             self.forget_before(now - FORGET_AFTER_MS);
         }
-        for c in &mut candidates {
-            c.fires = self.step_pair(c);
-        }
-        // Per shopper: expired promotions out, then the cap, highest discount first.
+        // Per shopper, highest discount first (ties by pid): the order the cap takes them in.
+        let discount = |c: &Candidate<'_>| c.nearest.valid.promotion.discount_pct;
         candidates.sort_by(|a, b| {
-            a.uid.cmp(b.uid).then_with(|| {
-                let discount = |c: &Candidate<'_>| c.nearest.valid.promotion.discount_pct;
-                discount(b).cmp(&discount(a)).then_with(|| a.pid.cmp(b.pid))
-            })
+            let uid = if Arc::ptr_eq(a.uid, b.uid) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.uid.cmp(b.uid)
+            };
+            uid.then_with(|| discount(b).cmp(&discount(a)))
+                .then_with(|| a.pid.cmp(b.pid))
         });
         let mut out = Vec::new();
-        for c in candidates {
-            if !c.fires {
-                self.held.rule += c.records;
-                continue;
+        let mut at = 0;
+        while at < candidates.len() {
+            let uid = candidates[at].uid;
+            let end = at
+                + candidates[at..]
+                    .iter()
+                    .take_while(|c| Arc::ptr_eq(c.uid, uid) || c.uid == uid)
+                    .count();
+            // One lookup of the shopper for all their candidates.
+            if !self.customers.contains_key(&**uid) {
+                self.customers
+                    .insert(Arc::clone(uid), CustomerState::default());
             }
-            let ts = c.nearest.timestamp_ms;
-            if expired(c.nearest, ts) {
-                self.held.expired += c.records;
-                continue;
-            }
-            let Some(customer) = self.customers.get_mut(&**c.uid) else {
-                continue;
+            let Some(customer) = self.customers.get_mut(&**uid) else {
+                break;
             };
-            while customer
-                .recent
-                .front()
-                .is_some_and(|t| *t <= ts - CAP_WINDOW_MS)
-            {
-                customer.recent.pop_front();
+            for c in &candidates[at..end] {
+                if !step_pair(customer, c, &self.params) {
+                    self.held.rule += c.records;
+                    continue;
+                }
+                let ts = c.nearest.timestamp_ms;
+                if expired(c.nearest, ts) {
+                    self.held.expired += c.records;
+                    continue;
+                }
+                while customer
+                    .recent
+                    .front()
+                    .is_some_and(|t| *t <= ts - CAP_WINDOW_MS)
+                {
+                    customer.recent.pop_front();
+                }
+                let cap = self.params.cap_per_hour as usize;
+                if cap > 0 && customer.recent.len() >= cap {
+                    self.held.cap += c.records;
+                    continue;
+                }
+                customer.recent.push_back(ts);
+                let Some(pair) = customer.pairs.get_mut(&**c.pid) else {
+                    continue;
+                };
+                pair.last_notified_ms = Some(ts);
+                pair.notified_this_visit = true;
+                let matches = std::mem::take(&mut pair.matches);
+                self.notified += 1;
+                let n = c.nearest;
+                out.push(Notification {
+                    timestamp_ms: ts,
+                    uid: Arc::clone(c.uid),
+                    pid: Arc::clone(c.pid),
+                    sku: n.valid.product.sku,
+                    segment: n.valid.product.segment.clone(),
+                    title: n.valid.promotion.title.clone(),
+                    discount_pct: n.valid.promotion.discount_pct,
+                    product_at: product_at(n),
+                    dist_to_store_ft: n.dist_to_store_ft,
+                    matches,
+                });
             }
-            let cap = self.params.cap_per_hour as usize;
-            if cap > 0 && customer.recent.len() >= cap {
-                self.held.cap += c.records;
-                continue;
-            }
-            customer.recent.push_back(ts);
-            let Some(pair) = customer.pairs.get_mut(&**c.pid) else {
-                continue;
-            };
-            pair.last_notified_ms = Some(ts);
-            pair.notified_this_visit = true;
-            let matches = std::mem::take(&mut pair.matches);
-            self.notified += 1;
-            let n = c.nearest;
-            out.push(Notification {
-                timestamp_ms: ts,
-                uid: Arc::clone(c.uid),
-                pid: Arc::clone(c.pid),
-                sku: n.valid.product.sku,
-                segment: n.valid.product.segment.clone(),
-                title: n.valid.promotion.title.clone(),
-                discount_pct: n.valid.promotion.discount_pct,
-                product_at: product_at(n),
-                dist_to_store_ft: n.dist_to_store_ft,
-                matches,
-            });
+            at = end;
         }
         out
-    }
-
-    /// Updates the pair's state with this batch's records; whether the rule fires.
-    fn step_pair(&mut self, c: &Candidate<'_>) -> bool {
-        let ts = c.nearest.timestamp_ms;
-        if !self.customers.contains_key(&**c.uid) {
-            self.customers
-                .insert(Arc::clone(c.uid), CustomerState::default());
-        }
-        let Some(customer) = self.customers.get_mut(&**c.uid) else {
-            return false;
-        };
-        if !customer.pairs.contains_key(&**c.pid) {
-            customer.pairs.insert(
-                Arc::clone(c.pid),
-                PairState {
-                    inside: false,
-                    entered_ms: ts,
-                    last_seen_ms: ts,
-                    last_notified_ms: None,
-                    notified_this_visit: false,
-                    matches: 0,
-                    product_at: None,
-                },
-            );
-        }
-        let Some(pair) = customer.pairs.get_mut(&**c.pid) else {
-            return false;
-        };
-        let entered = !pair.inside;
-        if entered {
-            pair.inside = true;
-            pair.entered_ms = ts;
-            pair.notified_this_visit = false;
-            customer.inside += 1;
-        }
-        pair.last_seen_ms = pair.last_seen_ms.max(ts);
-        pair.matches += c.records;
-        pair.product_at = product_at(c.nearest).or(pair.product_at);
-        match self.params.rule {
-            NotifyRule::Every => true,
-            NotifyRule::Cooldown => pair
-                .last_notified_ms
-                .is_none_or(|last| (ts - last).abs() >= self.params.cooldown_ms),
-            NotifyRule::Enter => entered,
-            NotifyRule::Dwell => {
-                !pair.notified_this_visit && ts - pair.entered_ms >= self.params.dwell_ms
-            }
-        }
     }
 
     /// Forgets pairs (and shoppers) last seen before `cutoff_ms`; sweeps at most every 10
@@ -439,6 +404,45 @@ impl Notifier {
             }
             !c.pairs.is_empty() || !c.recent.is_empty()
         });
+    }
+}
+
+/// Updates a shopper's pair with this batch's records of it; whether the rule fires.
+fn step_pair(customer: &mut CustomerState, c: &Candidate<'_>, params: &NotifyParams) -> bool {
+    let ts = c.nearest.timestamp_ms;
+    let new_pair = || PairState {
+        inside: false,
+        entered_ms: ts,
+        last_seen_ms: ts,
+        last_notified_ms: None,
+        notified_this_visit: false,
+        matches: 0,
+        product_at: None,
+    };
+    let pair = match customer.pairs.get_mut(&**c.pid) {
+        Some(pair) => pair,
+        None => customer
+            .pairs
+            .entry(Arc::clone(c.pid))
+            .or_insert_with(new_pair),
+    };
+    let entered = !pair.inside;
+    if entered {
+        pair.inside = true;
+        pair.entered_ms = ts;
+        pair.notified_this_visit = false;
+        customer.inside += 1;
+    }
+    pair.last_seen_ms = pair.last_seen_ms.max(ts);
+    pair.matches += c.records;
+    pair.product_at = product_at(c.nearest).or(pair.product_at);
+    match params.rule {
+        NotifyRule::Every => true,
+        NotifyRule::Cooldown => pair
+            .last_notified_ms
+            .is_none_or(|last| (ts - last).abs() >= params.cooldown_ms),
+        NotifyRule::Enter => entered,
+        NotifyRule::Dwell => !pair.notified_this_visit && ts - pair.entered_ms >= params.dwell_ms,
     }
 }
 
