@@ -212,9 +212,10 @@ impl Notifier {
         self.held
     }
 
-    /// Every ping, before its records are offered: a shopper who is now farther than the
-    /// radius plus the hysteresis from a promotion's product has left its geofence.
-    pub fn observe_ping(&mut self, customer: &Customer) {
+    /// Every ping (at `ts_ms`), before or after its records are offered: a shopper who is now
+    /// farther than the radius plus the hysteresis from a promotion's product has left its
+    /// geofence. Pairs the ping matched (seen at `ts_ms` or later) are inside and not checked.
+    pub fn observe_ping(&mut self, customer: &Customer, ts_ms: i64) {
         let (Some(uid), Some(at)) = (customer.uid.as_ref(), customer.position()) else {
             return;
         };
@@ -230,7 +231,11 @@ impl Notifier {
         // formula, which then decides exactly as matching does.
         let ft_per_deg_lat = 111.195 * km_to_ft;
         let ft_per_deg_lon = ft_per_deg_lat * lat.to_radians().cos();
-        for pair in state.pairs.values_mut().filter(|p| p.inside) {
+        for pair in state
+            .pairs
+            .values_mut()
+            .filter(|p| p.inside && p.last_seen_ms < ts_ms)
+        {
             let Some(p) = pair.product_at else {
                 continue;
             };
@@ -549,7 +554,7 @@ mod tests {
 
     /// One ping at `ts`, `units` north of the product: its matches when within the radius.
     fn ping(n: &mut Notifier, uid: &str, promos: &[&Promo], ts: i64, units: i64) -> usize {
-        n.observe_ping(&customer(uid, units));
+        n.observe_ping(&customer(uid, units), ts);
         let records: Vec<NearbyCustomer> = if ft(units) <= RADIUS_FT {
             promos.iter().map(|p| nearby(uid, p, ts, units)).collect()
         } else {
@@ -632,15 +637,15 @@ mod tests {
         let edge = ft(30);
         let mut n = Notifier::new(no_cap(NotifyRule::Enter), edge - 10.0, KM_TO_FT);
         let p = promo("p");
-        n.observe_ping(&customer("u", 0));
+        n.observe_ping(&customer("u", 0), 0);
         assert_eq!(n.offer(&[nearby("u", &p, 0, 0)]).len(), 1);
-        n.observe_ping(&customer("u", 30));
+        n.observe_ping(&customer("u", 30), 5_000);
         assert_eq!(
             n.offer(&[nearby("u", &p, 5_000, 0)]).len(),
             0,
             "at the edge: inside"
         );
-        n.observe_ping(&customer("u", 31));
+        n.observe_ping(&customer("u", 31), 10_000);
         assert_eq!(
             n.offer(&[nearby("u", &p, 10_000, 0)]).len(),
             1,
@@ -702,7 +707,7 @@ mod tests {
             discount: 20,
             ..promo("a-twenty")
         };
-        n.observe_ping(&customer("u", 10));
+        n.observe_ping(&customer("u", 10), 0);
         let batch = [
             nearby("u", &ten, 0, 10),
             nearby("u", &twenty_b, 0, 10),

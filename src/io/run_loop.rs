@@ -165,17 +165,20 @@ impl RunLoop {
         sink: &mut S,
     ) -> Result<(), S::Error> {
         let rejected_before = self.pipeline.stats().rejects.total();
+        let mut ping = None;
         match self.notifications.as_mut() {
             None => self.pipeline.push(record, &mut self.outputs),
             Some(run) => {
-                let (notifier, names) = (&mut run.notifier, &mut run.names);
-                self.pipeline
-                    .push_observed(record, &mut self.outputs, |_, _, value| match value {
-                        // Before its matches: a ping far from a geofence's product leaves it.
-                        InputValue::Customer(c) => notifier.observe_ping(c),
+                let names = &mut run.names;
+                self.pipeline.push_observed(
+                    record,
+                    &mut self.outputs,
+                    |_, ts, value| match value {
+                        InputValue::Customer(c) => ping = Some((c.clone(), ts)),
                         InputValue::Product(p) => names.observe_product(p),
                         InputValue::Promotion(_) => {}
-                    });
+                    },
+                );
             }
         }
         self.records_in += 1;
@@ -197,6 +200,10 @@ impl RunLoop {
                     let store = run.names.name(n.product_at);
                     run.records
                         .push(notification_record(&n, &store, &run.template));
+                }
+                // After its matches: the geofences the ping did not match, it may have left.
+                if let Some((customer, ts)) = &ping {
+                    run.notifier.observe_ping(customer, *ts);
                 }
                 sink.write_notifications(&run.records)
             }

@@ -279,7 +279,8 @@ impl EngineLoop {
         self.records_pushed += 1;
         self.recorder.write(record);
         let kept = &mut self.kept;
-        let notifier = &mut self.notifier;
+        let mut observed_ping = None;
+        let ping = &mut observed_ping;
         let offset = record.offset;
         let quiet = self
             .quiet_before_ms
@@ -290,9 +291,8 @@ impl EngineLoop {
                 if let Some(kept) = kept.as_mut() {
                     kept.push(topic, ts, value);
                 }
-                // Before its matches: a ping far from a geofence's product leaves it.
                 if let InputValue::Customer(c) = value {
-                    notifier.observe_ping(c);
+                    *ping = Some((c.clone(), ts));
                 }
                 if quiet && matches!(value, InputValue::Customer(_)) {
                     return;
@@ -323,6 +323,10 @@ impl EngineLoop {
         });
         for notification in self.notifier.offer(nearby) {
             batch.push(LiveEvent::Notification(notification));
+        }
+        // After its matches: the geofences the ping did not match, it may have left.
+        if let Some((customer, ts)) = &observed_ping {
+            self.notifier.observe_ping(customer, *ts);
         }
         let mut nearest: Option<PingMatch> = None;
         for output in self.outputs.drain(..) {
