@@ -41,12 +41,8 @@ impl ParamArgs {
     /// The parameters these arguments describe.
     pub fn resolve(&self) -> anyhow::Result<PipelineParams> {
         let mut params = match &self.params {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read parameters {}", path.display()))?;
-                serde_json::from_str(&text)
-                    .with_context(|| format!("bad parameters in {}", path.display()))?
-            }
+            Some(path) => serde_json::from_value(read_params_file(path)?)
+                .with_context(|| format!("bad parameters in {}", path.display()))?,
             None => PipelineParams::default(),
         };
         if let Some(v) = self.decimals {
@@ -84,6 +80,13 @@ impl ParamArgs {
         );
         Ok(params)
     }
+}
+
+/// A `--params` file as JSON: the pipeline's fields, and the rule's under `notify`.
+fn read_params_file(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read parameters {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("bad parameters in {}", path.display()))
 }
 
 /// The notification rule for `instore run --notifications`, over a `notify` object in the
@@ -126,10 +129,7 @@ impl NotifyArgs {
     pub fn resolve(&self, params_file: Option<&std::path::Path>) -> anyhow::Result<NotifyParams> {
         let mut notify = match params_file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read parameters {}", path.display()))?;
-                let doc: serde_json::Value = serde_json::from_str(&text)
-                    .with_context(|| format!("bad parameters in {}", path.display()))?;
+                let doc = read_params_file(path)?;
                 match doc.get("notify") {
                     Some(v) => serde_json::from_value(v.clone())
                         .with_context(|| format!("bad notify parameters in {}", path.display()))?,

@@ -39,7 +39,11 @@ pub fn notification_record(n: &Notification, store: &str, template: &str) -> Not
         ("MATCHES", n.matches.to_string()),
     ];
     let message = if template == DEFAULT_MESSAGE {
-        default_message(&fields)
+        let mut message = format!("{} — {:.0} ft away", offer_text(n), n.dist_to_store_ft);
+        if !store.is_empty() {
+            message.push_str(&format!(" in {store}"));
+        }
+        message
     } else {
         let mut message = template.to_owned();
         for (name, value) in &fields {
@@ -71,31 +75,23 @@ pub fn notification_record(n: &Notification, store: &str, template: &str) -> Not
     }
 }
 
-/// The default message, leaving out what the records do not say (a promotion without a
-/// discount or a title, a place without a name).
-fn default_message(fields: &[(&str, String); 9]) -> String {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+/// What a notification offers, as a push shows it: "15 % off Coffee week", leaving out what
+/// the promotion does not say, and the discount once when the title names it already ("20% off
+/// SKU 1130").
+pub fn offer_text(n: &Notification) -> String {
+    let title = n.title.as_deref().unwrap_or_default();
     let mut offer: Vec<String> = Vec::new();
-    // A title that names its discount already ("20% off SKU 1130") says it once.
-    if !field("DISCOUNT_PCT").is_empty() && !field("TITLE").contains('%') {
-        offer.push(format!("{} % off", field("DISCOUNT_PCT")));
+    if let Some(d) = n.discount_pct.filter(|_| !title.contains('%')) {
+        offer.push(format!("{} % off", d.normalize()));
     }
-    if !field("TITLE").is_empty() {
-        offer.push(field("TITLE").to_owned());
+    if !title.is_empty() {
+        offer.push(title.to_owned());
     }
     if offer.is_empty() {
-        offer.push(format!("A promotion on SKU {}", field("SKU")));
+        let sku = n.sku.map_or("—".to_owned(), |s| s.to_string());
+        offer.push(format!("A promotion on SKU {sku}"));
     }
-    let mut message = format!("{} — {} ft away", offer.join(" "), field("DIST_TO_STORE"));
-    if !field("STORE").is_empty() {
-        message.push_str(&format!(" in {}", field("STORE")));
-    }
-    message
+    offer.join(" ")
 }
 
 #[cfg(test)]

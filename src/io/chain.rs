@@ -118,6 +118,12 @@ impl Chain {
         Chain::from_geojson(DEFAULT_CHAIN_GEOJSON)
     }
 
+    /// The store a product at `p` belongs to: the nearest whose centre is within 200 m (a
+    /// store's shelves and the products just outside its walls).
+    pub fn store_of_product(&self, p: LatLonDeg) -> Option<&Store> {
+        self.store_near(p, 200.0)
+    }
+
     /// The store whose centre is nearest `p`, if within `max_m` metres.
     pub fn store_near(&self, p: LatLonDeg, max_m: f64) -> Option<&Store> {
         self.stores

@@ -6,9 +6,6 @@ use crate::engine::record::Product;
 use crate::engine::sites::{Site, Sites};
 use crate::io::chain::Chain;
 
-/// A chain store whose centre is this close to a product is its store.
-const STORE_NEAR_M: f64 = 200.0;
-
 pub struct StoreNames {
     chain: Chain,
     sites: Sites,
@@ -48,7 +45,7 @@ impl StoreNames {
         let Some(at) = at else {
             return String::new();
         };
-        if let Some(store) = self.chain.store_near(at, STORE_NEAR_M) {
+        if let Some(store) = self.chain.store_of_product(at) {
             return store.name.clone();
         }
         if self.stale {

@@ -654,7 +654,7 @@ impl ConsoleApp {
                         selection: self.map.selection.as_ref(),
                         model: &self.model,
                         chain: &self.chain,
-                        sites: self.places.sites(),
+                        places: &self.places,
                         feed_filter: &mut self.panels.feed_filter,
                         feed_hold: &mut self.panels.feed_hold,
                         display_ms,

@@ -22,6 +22,31 @@ pub struct SitePlace {
     pub name: String,
 }
 
+/// A product's place.
+#[derive(Clone, Copy, Debug)]
+pub enum Place<'a> {
+    Store(&'a crate::io::chain::Store),
+    Site(&'a SitePlace),
+}
+
+impl Place<'_> {
+    /// The name a shopper reads ("Northwind Market Loop", "AUS 1").
+    pub fn name(&self) -> &str {
+        match self {
+            Place::Store(store) => &store.name,
+            Place::Site(site) => &site.name,
+        }
+    }
+
+    /// The feed filter's key: a store's id, a site's name.
+    pub fn key(&self) -> &str {
+        match self {
+            Place::Store(store) => &store.id,
+            Place::Site(site) => &site.name,
+        }
+    }
+}
+
 /// The derived sites and how far the model's products have been read into them.
 #[derive(Debug, Default)]
 pub struct Places {
@@ -136,6 +161,17 @@ impl Places {
             })
             .collect();
         self.changed = true;
+    }
+
+    /// The place of a product at `at`: the chain store it belongs to, else the site found in
+    /// the data that holds it.
+    pub fn place_of<'a>(&'a self, chain: &'a Chain, at: LatLonDeg) -> Option<Place<'a>> {
+        chain.store_of_product(at).map(Place::Store).or_else(|| {
+            self.list
+                .iter()
+                .find(|place| place.site.contains(at, 1.0))
+                .map(Place::Site)
+        })
     }
 
     /// Corners of every place, chain stores and sites, for "All sites".

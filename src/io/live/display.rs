@@ -86,7 +86,8 @@ impl DisplaySender {
     }
 
     /// Events held for the console right now.
-    pub fn held(&self) -> usize {
+    #[cfg(test)]
+    fn held(&self) -> usize {
         self.held.len()
     }
 }

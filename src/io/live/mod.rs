@@ -22,7 +22,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 
 pub use checkpoint::{LiveCheckpoint, ReplayStart};
-pub use display::{display_channel, DisplaySender, DISPLAY_BATCHES};
+use display::display_channel;
 pub use events::{LiveEvent, LiveStats, MatchesPerMinute, PingMatch};
 pub use recording::{RecordingLimits, RecordingStatus};
 

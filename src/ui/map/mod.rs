@@ -111,13 +111,6 @@ impl MapView {
         let _ = self.memory.set_zoom(STORE_ZOOM);
     }
 
-    /// Zooms out until every store of the chain is in the map (as last laid out), centred
-    /// on them.
-    pub fn show_chain(&mut self, chain: &Chain) {
-        let stores: Vec<LatLonDeg> = chain.stores.iter().map(|s| s.center()).collect();
-        self.fit(&stores);
-    }
-
     /// Centres and zooms the map so that all `places` are in it, with room for names. Done
     /// when the map is next drawn, at the size it is laid out at then (a dump can load
     /// before the first frame); nothing happens for no places.

@@ -11,7 +11,7 @@ use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::io::chain::Chain;
 use crate::ui::map::palette::segment_colour;
 use crate::ui::model::LiveModel;
-use crate::ui::places::SitePlace;
+use crate::ui::places::Places;
 
 /// Filters of the feed (not persisted: they are for the moment).
 #[derive(Debug, Default)]
@@ -74,7 +74,7 @@ pub fn feed(
     ui: &mut Ui,
     model: &LiveModel,
     chain: &Chain,
-    sites: &[SitePlace],
+    places: &Places,
     filter: &mut FeedFilter,
     hold: &mut FeedHold,
 ) -> Option<Arc<str>> {
@@ -122,23 +122,16 @@ pub fn feed(
                 for s in &chain.stores {
                     ui.selectable_value(&mut filter.store, s.id.clone(), &s.name);
                 }
-                for site in sites {
+                for site in places.sites() {
                     ui.selectable_value(&mut filter.store, site.name.clone(), &site.name);
                 }
             });
     });
-    // The place of a notification's product: the chain store by it, else its derived site.
     let store_of = |sku: i64| {
         let p = model.product(sku)?;
-        chain
-            .store_near(p.position, 200.0)
-            .map(|s| s.id.clone())
-            .or_else(|| {
-                sites
-                    .iter()
-                    .find(|site| site.site.contains(p.position, 1.0))
-                    .map(|site| site.name.clone())
-            })
+        places
+            .place_of(chain, p.position)
+            .map(|place| place.key().to_owned())
     };
     let now_s = ui.input(|i| i.time);
     let (held, refresh_in_s) =

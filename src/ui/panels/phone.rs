@@ -3,6 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
+use crate::engine::notification_record::offer_text;
 use crate::engine::notify::Notification;
 use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::ui::map::palette;
@@ -51,22 +52,7 @@ fn push_ui(ui: &mut Ui, n: &Notification, place: &str) {
         .corner_radius(8.0)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            let mut offer = Vec::new();
-            // A title that names its discount already ("20% off SKU 1130") says it once.
-            let title_says_discount = n.title.as_deref().is_some_and(|t| t.contains('%'));
-            if let Some(d) = n.discount_pct.filter(|_| !title_says_discount) {
-                offer.push(format!("{} % off", d.normalize()));
-            }
-            if let Some(title) = &n.title {
-                offer.push(title.to_string());
-            }
-            if offer.is_empty() {
-                offer.push(format!(
-                    "A promotion on SKU {}",
-                    n.sku.map_or("—".into(), |s| s.to_string())
-                ));
-            }
-            ui.label(RichText::new(offer.join(" ")).strong().color(palette::SITE));
+            ui.label(RichText::new(offer_text(n)).strong().color(palette::SITE));
             let mut where_ = format!("{:.0} ft away", n.dist_to_store_ft);
             if !place.is_empty() {
                 where_.push_str(&format!(" in {place}"));

@@ -10,7 +10,7 @@ use crate::ui::command::{Command, Commands};
 use crate::ui::map::Selection;
 use crate::ui::model::LiveModel;
 use crate::ui::outbox::Outbox;
-use crate::ui::places::SitePlace;
+use crate::ui::places::Places;
 use crate::ui::settings::ConsoleSettings;
 
 use super::details::{details, DetailsAction};
@@ -39,8 +39,8 @@ pub struct RightPanel<'a> {
     pub selection: Option<&'a Selection>,
     pub model: &'a LiveModel,
     pub chain: &'a Chain,
-    /// Sites found in the data, for the feed's place filter.
-    pub sites: &'a [SitePlace],
+    /// Sites found in the data: the places of the feed and the phone.
+    pub places: &'a Places,
     pub feed_filter: &'a mut FeedFilter,
     pub feed_hold: &'a mut FeedHold,
     pub display_ms: i64,
@@ -113,7 +113,7 @@ pub fn right_panel_ui(ui: &mut Ui, panel: RightPanel<'_>, commands: &mut Command
         selection,
         model,
         chain,
-        sites,
+        places,
         feed_filter,
         feed_hold,
         display_ms,
@@ -129,26 +129,16 @@ pub fn right_panel_ui(ui: &mut Ui, panel: RightPanel<'_>, commands: &mut Command
         ui.add_space(6.0);
         if let Selection::Customer(uid) = selection {
             let place_of = |n: &crate::engine::notify::Notification| {
-                let Some(at) = n.product_at else {
-                    return String::new();
-                };
-                chain
-                    .store_near(at, 200.0)
-                    .map(|s| s.name.clone())
-                    .or_else(|| {
-                        sites
-                            .iter()
-                            .find(|site| site.site.contains(at, 1.0))
-                            .map(|site| site.name.clone())
-                    })
-                    .unwrap_or_default()
+                n.product_at
+                    .and_then(|at| places.place_of(chain, at))
+                    .map_or_else(String::new, |p| p.name().to_owned())
             };
             phone_ui(ui, uid, model, place_of);
             ui.add_space(6.0);
         }
     }
     ui.heading("Notifications");
-    if let Some(uid) = feed::feed(ui, model, chain, sites, feed_filter, feed_hold) {
+    if let Some(uid) = feed::feed(ui, model, chain, places, feed_filter, feed_hold) {
         commands.push(Command::SelectCustomer(uid));
     }
     ui.separator();
