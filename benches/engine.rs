@@ -5,14 +5,17 @@
 //!   that already holds N products (N/50 stores) and their valid promotions.
 //! - `end_to_end/decode_and_join`: raw kcat-style records (JSON decoding included) per second
 //!   through `Pipeline::push`, the BENCHMARKS.md workload without file IO.
+//! - `notify/<rule>`: the notification rules alone over that workload's outputs, per input
+//!   record (what `instore run --notifications` adds to the join, before writing).
 
 use std::borrow::Cow;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use instore::engine::notify::{Notifier, NotifyParams, NotifyRule};
 use instore::engine::record::decode_value;
 use instore::engine::reference::ReferencePipeline;
-use instore::engine::{InputValue, Pipeline, PipelineParams, RawRecord, Topic};
+use instore::engine::{Customer, InputValue, Output, Pipeline, PipelineParams, RawRecord, Topic};
 use instore::io::workload::{generate, WorkloadRecord, WorkloadSpec};
 
 /// (timestamp, topic, decoded value) of every generated record.
@@ -112,9 +115,9 @@ impl Engine {
     }
 }
 
-fn end_to_end(c: &mut Criterion) {
-    let spec = WorkloadSpec::default();
-    let records: Vec<RawRecord<'static>> = generate(&spec)
+/// The BENCHMARKS.md workload as raw records.
+fn raw_workload() -> Vec<RawRecord<'static>> {
+    generate(&WorkloadSpec::default())
         .into_iter()
         .map(|r| RawRecord {
             topic: Cow::Borrowed(r.topic.name()),
@@ -123,7 +126,11 @@ fn end_to_end(c: &mut Criterion) {
             payload: Some(Cow::Owned(r.payload)),
             ..RawRecord::default()
         })
-        .collect();
+        .collect()
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let records = raw_workload();
     let mut group = c.benchmark_group("end_to_end");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(5));
@@ -147,5 +154,53 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pings, end_to_end);
+/// One input record as the notifier sees it: its outputs, and the ping when it was one.
+type Offered = (Vec<Output>, Option<(Customer, i64)>);
+
+fn notify(c: &mut Criterion) {
+    let mut pipeline = Pipeline::new(PipelineParams::default());
+    let params = pipeline.params().clone();
+    let offered: Vec<Offered> = raw_workload()
+        .iter()
+        .map(|r| {
+            let mut outputs = Vec::new();
+            let mut ping = None;
+            pipeline.push_observed(r, &mut outputs, |_, ts, value| {
+                if let InputValue::Customer(c) = value {
+                    ping = Some((c.clone(), ts));
+                }
+            });
+            (outputs, ping)
+        })
+        .collect();
+    let mut group = c.benchmark_group("notify");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(offered.len() as u64));
+    for rule in NotifyRule::ALL {
+        group.bench_function(rule.name(), |b| {
+            b.iter_batched(
+                || {
+                    let notify = NotifyParams {
+                        rule,
+                        ..NotifyParams::default()
+                    };
+                    Notifier::new(notify, params.radius_ft, params.km_to_ft)
+                },
+                |mut notifier| {
+                    let mut sent = 0;
+                    for (outputs, ping) in &offered {
+                        let ping = ping.as_ref().map(|(c, ts)| (c, *ts));
+                        sent += notifier.on_record(outputs, ping).len();
+                    }
+                    (notifier, sent)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pings, end_to_end, notify);
 criterion_main!(benches);

@@ -8,6 +8,7 @@ pub mod decimal;
 mod equivalence_tests;
 pub mod geo;
 pub mod json;
+pub mod json_object;
 pub mod nearby_join;
 pub mod notification_record;
 pub mod notify;

@@ -1,8 +1,7 @@
 //! A notification as the record a push service reads (`PROMOTION_NOTIFICATIONS`): key UID,
 //! value a JSON object with the fields a phone shows and a MESSAGE rendered from a template.
 
-use serde_json::{json, Value};
-
+use super::json_object::{Embedding, ObjectWriter};
 use super::notify::Notification;
 
 /// The topic notifications are written to.
@@ -22,81 +21,129 @@ pub struct NotificationRecord {
 
 /// The record of `n`, with its place named `store` and MESSAGE from `template` (`{FIELD}`
 /// for any of UID, PID, SKU, SEGMENT, TITLE, DISCOUNT_PCT, STORE, DIST_TO_STORE, MATCHES).
+/// Fields in the order the issue lists them; written straight into the payload.
 pub fn notification_record(n: &Notification, store: &str, template: &str) -> NotificationRecord {
-    let discount = n.discount_pct.map(|d| d.normalize().to_string());
-    let fields: [(&str, String); 9] = [
-        ("UID", n.uid.to_string()),
-        ("PID", n.pid.to_string()),
-        ("SKU", n.sku.map(|s| s.to_string()).unwrap_or_default()),
-        (
-            "SEGMENT",
-            n.segment.as_deref().unwrap_or_default().to_owned(),
-        ),
-        ("TITLE", n.title.as_deref().unwrap_or_default().to_owned()),
-        ("DISCOUNT_PCT", discount.clone().unwrap_or_default()),
-        ("STORE", store.to_owned()),
-        ("DIST_TO_STORE", format!("{:.0}", n.dist_to_store_ft)),
-        ("MATCHES", n.matches.to_string()),
-    ];
-    let message = if template == DEFAULT_MESSAGE {
-        let mut message = format!("{} — {:.0} ft away", offer_text(n), n.dist_to_store_ft);
-        if !store.is_empty() {
-            message.push_str(&format!(" in {store}"));
-        }
-        message
-    } else {
-        let mut message = template.to_owned();
-        for (name, value) in &fields {
-            message = message.replace(&format!("{{{name}}}"), value);
-        }
-        message
-    };
-    let number = |d: &Option<String>| {
-        d.as_deref()
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            .unwrap_or(Value::Null)
-    };
-    let value = json!({
-        "UID": &*n.uid,
-        "PID": &*n.pid,
-        "SKU": n.sku,
-        "SEGMENT": n.segment.as_deref(),
-        "TITLE": n.title.as_deref(),
-        "DISCOUNT_PCT": number(&discount),
-        "STORE": store,
-        "DIST_TO_STORE": n.dist_to_store_ft,
-        "MATCHES": n.matches,
-        "MESSAGE": message,
-    });
+    let message = render_message(n, store, template);
+    let mut payload = Vec::with_capacity(256 + message.len());
+    let mut obj = ObjectWriter::new(&mut payload, Embedding::Plain);
+    obj.string("UID", Some(&n.uid));
+    obj.string("PID", Some(&n.pid));
+    obj.bigint("SKU", n.sku);
+    obj.string("SEGMENT", n.segment.as_deref());
+    obj.string("TITLE", n.title.as_deref());
+    match n.discount_pct {
+        Some(d) => obj.decimal_number("DISCOUNT_PCT", d.normalize()),
+        None => obj.string("DISCOUNT_PCT", None),
+    }
+    obj.string("STORE", Some(store));
+    obj.float("DIST_TO_STORE", n.dist_to_store_ft);
+    obj.bigint("MATCHES", i64::try_from(n.matches).ok());
+    obj.string("MESSAGE", Some(&message));
+    obj.finish();
     NotificationRecord {
         timestamp_ms: n.timestamp_ms,
         key: n.uid.to_string(),
-        payload: value.to_string(),
+        // Only UTF-8 went in: the fields are `str` and the writer adds ASCII.
+        payload: String::from_utf8(payload).unwrap_or_default(),
     }
+}
+
+/// MESSAGE: the default text, or `template` with each `{FIELD}` replaced in one pass (a
+/// value that itself looks like `{FIELD}` stays as it is); unknown `{…}` are kept.
+fn render_message(n: &Notification, store: &str, template: &str) -> String {
+    use std::fmt::Write as _;
+    let mut message = String::with_capacity(template.len() + 64);
+    if template == DEFAULT_MESSAGE {
+        write_offer(&mut message, n);
+        let _ = write!(message, " — {:.0} ft away", n.dist_to_store_ft);
+        if !store.is_empty() {
+            let _ = write!(message, " in {store}");
+        }
+        return message;
+    }
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        message.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let field = after
+            .find('}')
+            .map(|close| (&after[..close], &after[close + 1..]));
+        let Some((name, tail)) = field.filter(|(name, _)| is_field(name)) else {
+            message.push('{');
+            rest = after;
+            continue;
+        };
+        let _ = match name {
+            "UID" => write!(message, "{}", n.uid),
+            "PID" => write!(message, "{}", n.pid),
+            "SKU" => n.sku.map_or(Ok(()), |s| write!(message, "{s}")),
+            "SEGMENT" => write!(message, "{}", n.segment.as_deref().unwrap_or_default()),
+            "TITLE" => write!(message, "{}", n.title.as_deref().unwrap_or_default()),
+            "DISCOUNT_PCT" => n
+                .discount_pct
+                .map_or(Ok(()), |d| write!(message, "{}", d.normalize())),
+            "STORE" => write!(message, "{store}"),
+            "DIST_TO_STORE" => write!(message, "{:.0}", n.dist_to_store_ft),
+            "MATCHES" => write!(message, "{}", n.matches),
+            _ => Ok(()),
+        };
+        rest = tail;
+    }
+    message.push_str(rest);
+    message
+}
+
+/// The fields a MESSAGE template may name.
+const FIELDS: [&str; 9] = [
+    "UID",
+    "PID",
+    "SKU",
+    "SEGMENT",
+    "TITLE",
+    "DISCOUNT_PCT",
+    "STORE",
+    "DIST_TO_STORE",
+    "MATCHES",
+];
+
+fn is_field(name: &str) -> bool {
+    FIELDS.contains(&name)
 }
 
 /// What a notification offers, as a push shows it: "15 % off Coffee week", leaving out what
 /// the promotion does not say, and the discount once when the title names it already ("20% off
 /// SKU 1130").
 pub fn offer_text(n: &Notification) -> String {
+    let mut offer = String::with_capacity(64);
+    write_offer(&mut offer, n);
+    offer
+}
+
+fn write_offer(out: &mut String, n: &Notification) {
+    use std::fmt::Write as _;
     let title = n.title.as_deref().unwrap_or_default();
-    let mut offer: Vec<String> = Vec::new();
     if let Some(d) = n.discount_pct.filter(|_| !title.contains('%')) {
-        offer.push(format!("{} % off", d.normalize()));
+        let _ = write!(out, "{} % off", d.normalize());
     }
     if !title.is_empty() {
-        offer.push(title.to_owned());
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(title);
     }
-    if offer.is_empty() {
-        let sku = n.sku.map_or("—".to_owned(), |s| s.to_string());
-        offer.push(format!("A promotion on SKU {sku}"));
+    if out.is_empty() {
+        let _ = match n.sku {
+            Some(sku) => write!(out, "A promotion on SKU {sku}"),
+            None => write!(out, "A promotion on SKU —"),
+        };
     }
-    offer.join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use serde_json::Value;
 
     use super::*;
 
@@ -144,5 +191,42 @@ mod tests {
         let r = notification_record(&says_it, "Loop", DEFAULT_MESSAGE);
         let v: Value = serde_json::from_str(&r.payload).expect("JSON");
         assert_eq!(v["MESSAGE"], "20% off SKU 1003 — 40 ft away in Loop");
+    }
+
+    #[test]
+    fn a_template_is_filled_in_one_pass_and_keeps_what_it_does_not_know() {
+        let n = Notification {
+            timestamp_ms: 5,
+            uid: Arc::from("u-1"),
+            pid: Arc::from("p-1"),
+            sku: None,
+            segment: None,
+            title: Some(Arc::from("{UID} {")),
+            discount_pct: Some(rust_decimal::Decimal::new(1250, 2)),
+            product_at: None,
+            dist_to_store_ft: 7.6,
+            matches: 3,
+        };
+        let template = "{TITLE}|{SKU}|{DISCOUNT_PCT}|{MATCHES}|{NOPE}|{|{DIST_TO_STORE}}";
+        let r = notification_record(&n, "S", template);
+        let v: Value = serde_json::from_str(&r.payload).expect("JSON");
+        assert_eq!(v["MESSAGE"], "{UID} {||12.5|3|{NOPE}|{|8}");
+        assert_eq!(v["DISCOUNT_PCT"].to_string(), "12.5");
+        assert_eq!(v["SKU"], Value::Null);
+        let order: Vec<&str> = [
+            "\"UID\"",
+            "\"PID\"",
+            "\"SKU\"",
+            "\"MATCHES\"",
+            "\"MESSAGE\"",
+        ]
+        .into_iter()
+        .map(|name| &r.payload[r.payload.find(name).expect("field")..])
+        .collect();
+        assert!(
+            order.windows(2).all(|w| w[0].len() > w[1].len()),
+            "{}",
+            r.payload
+        );
     }
 }

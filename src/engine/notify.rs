@@ -18,15 +18,16 @@
 //! State is keyed by (customer, promotion) in a hash map, so the cost per record does not grow
 //! with the promotions a shopper has; pairs not seen for two hours are forgotten.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
-use super::geo::{geo_distance_km_deg, LatLonDeg};
+use super::geo::{geo_distance_km_deg, LatLon, LatLonDeg};
 use super::nearby_join::NearbyCustomer;
+use super::output::Output;
 use super::record::Customer;
 
 /// Default cooldown per (customer, promotion): 10 minutes.
@@ -126,32 +127,294 @@ pub struct HeldBack {
 #[derive(Clone, Debug)]
 struct PairState {
     inside: bool,
+    notified_this_visit: bool,
     entered_ms: i64,
     last_seen_ms: i64,
     last_notified_ms: Option<i64>,
-    notified_this_visit: bool,
     /// Records since the last notification.
     matches: u64,
-    /// The nearest product of the last match: leaving is measured from it.
-    product_at: Option<LatLonDeg>,
+    /// The nearest product of the last match: leaving is measured from it (kept as decoded;
+    /// converted only when a shopper may have left).
+    product_at: Option<LatLon>,
 }
 
-/// A shopper's pairs, by pid (looked up by `&str`: no key is cloned per record).
+/// A shopper's state: their pairs and their recent notifications, kept in the shopper's
+/// entry for the common few (one memory read finds it all: this is looked at for every ping).
 #[derive(Clone, Debug, Default)]
 struct CustomerState {
-    pairs: FxHashMap<Arc<str>, PairState>,
+    pairs: PairTable,
     /// Pairs the shopper is inside of (a ping with none inside checks nothing).
     inside: usize,
-    /// Notification times within the cap's window.
-    recent: VecDeque<i64>,
+    /// Notification times within the cap's window, oldest first.
+    recent: SmallVec<[i64; 4]>,
 }
 
-/// One pair's records in one batch, folded.
-struct Candidate<'a> {
-    nearest: &'a NearbyCustomer,
-    uid: &'a Arc<str>,
-    pid: &'a Arc<str>,
+impl CustomerState {
+    /// Drops the notification times at or before `cutoff_ms`.
+    fn forget_recent_until(&mut self, cutoff_ms: i64) {
+        let old = self.recent.iter().take_while(|t| **t <= cutoff_ms).count();
+        if old > 0 {
+            self.recent.drain(..old);
+        }
+    }
+}
+
+/// Up to this many pairs a shopper's are found by a scan; past it, by an index.
+const SCAN_PAIRS: usize = 16;
+
+/// A shopper's pairs by promotion. Most shoppers have a few: those sit in the shopper's entry
+/// and are scanned by their pid's id; a shopper with many (hundreds, in a dense store after
+/// hours) gets an index, so the cost per record does not grow with their promotions.
+#[derive(Clone, Debug, Default)]
+struct PairTable {
+    pairs: SmallVec<[(PidId, PairState); 4]>,
+    /// pid → index in `pairs`, once there are more than `SCAN_PAIRS`.
+    index: FxHashMap<PidId, u32>,
+}
+
+impl PairTable {
+    fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    fn position(&self, pid: PidId) -> Option<usize> {
+        if self.pairs.len() <= SCAN_PAIRS {
+            self.pairs.iter().position(|(p, _)| *p == pid)
+        } else {
+            self.index.get(&pid).map(|i| *i as usize)
+        }
+    }
+
+    fn get_mut(&mut self, pid: PidId) -> Option<&mut PairState> {
+        let i = self.position(pid)?;
+        self.pairs.get_mut(i).map(|(_, pair)| pair)
+    }
+
+    fn get_or_insert_with(
+        &mut self,
+        pid: PidId,
+        new: impl FnOnce() -> PairState,
+    ) -> &mut PairState {
+        let i = match self.position(pid) {
+            Some(i) => i,
+            None => {
+                self.pairs.push((pid, new()));
+                let i = self.pairs.len() - 1;
+                if self.pairs.len() > SCAN_PAIRS {
+                    if self.index.is_empty() {
+                        self.reindex();
+                    } else {
+                        self.index.insert(pid, i as u32);
+                    }
+                }
+                i
+            }
+        };
+        &mut self.pairs[i].1
+    }
+
+    fn values(&self) -> impl Iterator<Item = &PairState> {
+        self.pairs.iter().map(|(_, pair)| pair)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut PairState> {
+        self.pairs.iter_mut().map(|(_, pair)| pair)
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&PairState) -> bool) {
+        let mut keep = keep;
+        self.pairs.retain(|(_, pair)| keep(pair));
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        if self.pairs.len() > SCAN_PAIRS {
+            for (i, (pid, _)) in self.pairs.iter().enumerate() {
+                self.index.insert(*pid, i as u32);
+            }
+        }
+    }
+}
+
+/// A customer's uid as the key of their state. Finding a shopper happens for every ping:
+/// a uid of up to `INLINE_UID` bytes (a UUID is 36) is kept in the table itself, so the
+/// comparison reads no other memory; longer ones are shared.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum UidKey {
+    Inline { len: u8, bytes: [u8; INLINE_UID] },
+    Shared(Arc<str>),
+}
+
+const INLINE_UID: usize = 38;
+
+impl UidKey {
+    fn new(uid: &Arc<str>) -> UidKey {
+        let mut bytes = [0; INLINE_UID];
+        match bytes.get_mut(..uid.len()) {
+            Some(head) => {
+                head.copy_from_slice(uid.as_bytes());
+                UidKey::Inline {
+                    len: uid.len() as u8,
+                    bytes,
+                }
+            }
+            None => UidKey::Shared(Arc::clone(uid)),
+        }
+    }
+}
+
+/// A promotion's pid as a small integer.
+type PidId = u32;
+
+/// Gives each pid an id. The records of one promotion share its pid's allocation, so the
+/// allocation's address finds the id without reading the string; the table holds on to each
+/// allocation it knows by address, so no address can be reused for another pid while listed.
+/// A re-published promotion (a new allocation, the same text) gets the same id by its text.
+#[derive(Clone, Debug, Default)]
+struct PidIds {
+    by_address: FxHashMap<usize, (Arc<str>, PidId)>,
+    by_text: FxHashMap<Arc<str>, PidId>,
+    texts: Vec<Arc<str>>,
+}
+
+impl PidIds {
+    fn id(&mut self, pid: &Arc<str>) -> PidId {
+        let address = Arc::as_ptr(pid).cast::<u8>() as usize;
+        if let Some((_, id)) = self.by_address.get(&address) {
+            return *id;
+        }
+        let id = match self.by_text.get(&**pid) {
+            Some(id) => *id,
+            None => {
+                let id = self.texts.len() as PidId;
+                self.texts.push(Arc::clone(pid));
+                self.by_text.insert(Arc::clone(pid), id);
+                id
+            }
+        };
+        self.by_address.insert(address, (Arc::clone(pid), id));
+        id
+    }
+
+    fn text(&self, id: PidId) -> &str {
+        self.texts.get(id as usize).map_or("", |t| t)
+    }
+
+    /// Lets go of allocations nobody else holds any more (promotions the engine dropped).
+    fn release_unused(&mut self) {
+        self.by_address
+            .retain(|_, (pid, _)| Arc::strong_count(pid) > 1);
+    }
+}
+
+/// One pair's records in one input record, folded: its nearest record and how many.
+#[derive(Clone, Debug)]
+struct Candidate {
+    /// Which shopper of this input record (index into `Scratch::shoppers`).
+    shopper: u32,
+    pid: PidId,
+    discount: Option<Decimal>,
+    /// Index of the nearest record in the outputs.
+    nearest: usize,
     records: u64,
+}
+
+/// Up to this many candidates, finding a pair's is a scan.
+const SCAN_MAX: usize = 16;
+
+/// Working space reused from one input record to the next (empty between them).
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    candidates: Vec<Candidate>,
+    /// (shopper, pid) → index in `candidates`, once there are more than `SCAN_MAX`.
+    slots: FxHashMap<(u32, PidId), usize>,
+    /// This input record's shoppers, as the index of their first output (which holds the
+    /// uid: nothing is cloned per record); a ping has one.
+    shoppers: Vec<usize>,
+    /// uid → index in `shoppers`, once a record brings a second shopper (a product or a
+    /// promotion matching stored pings).
+    shopper_index: FxHashMap<Arc<str>, u32>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.candidates.clear();
+        self.shoppers.clear();
+        // Clearing a map writes its whole control table, even when empty: a product record
+        // with thousands of matches once must not cost every later ping that much.
+        if !self.slots.is_empty() {
+            self.slots.clear();
+        }
+        if !self.shopper_index.is_empty() {
+            self.shopper_index.clear();
+        }
+    }
+
+    /// The candidate of (shopper, pid), if any. A ping brings a handful: those are scanned;
+    /// past `SCAN_MAX` the map is filled and used.
+    fn slot(&mut self, shopper: u32, pid: PidId) -> Option<usize> {
+        if self.candidates.len() <= SCAN_MAX {
+            return self
+                .candidates
+                .iter()
+                .rposition(|c| c.shopper == shopper && c.pid == pid);
+        }
+        if self.slots.is_empty() {
+            for (i, c) in self.candidates.iter().enumerate() {
+                self.slots.insert((c.shopper, c.pid), i);
+            }
+        }
+        self.slots.get(&(shopper, pid)).copied()
+    }
+
+    fn push(&mut self, candidate: Candidate) -> usize {
+        let slot = self.candidates.len();
+        if !self.slots.is_empty() {
+            self.slots.insert((candidate.shopper, candidate.pid), slot);
+        }
+        self.candidates.push(candidate);
+        slot
+    }
+
+    /// The shopper of `uid`, whose output at `at` this is.
+    fn shopper(&mut self, outputs: &[Output], uid: &Arc<str>, at: usize) -> u32 {
+        if let Some(last) = self.shoppers.last().and_then(|i| uid_at(outputs, *i)) {
+            if Arc::ptr_eq(last, uid) || **last == **uid {
+                return self.shoppers.len() as u32 - 1;
+            }
+        }
+        // Built at the second shopper: a ping never needs it.
+        if self.shopper_index.len() < self.shoppers.len() {
+            for (i, first) in self.shoppers.iter().enumerate() {
+                if let Some(known) = uid_at(outputs, *first) {
+                    self.shopper_index.insert(Arc::clone(known), i as u32);
+                }
+            }
+        }
+        if let Some(i) = self.shopper_index.get(&**uid) {
+            return *i;
+        }
+        let i = self.shoppers.len() as u32;
+        self.shoppers.push(at);
+        if i > 0 {
+            self.shopper_index.insert(Arc::clone(uid), i);
+        }
+        i
+    }
+
+    /// The uid of a shopper of this input record.
+    fn uid<'a>(&self, outputs: &'a [Output], shopper: u32) -> Option<&'a Arc<str>> {
+        uid_at(outputs, *self.shoppers.get(shopper as usize)?)
+    }
+}
+
+fn uid_at(outputs: &[Output], i: usize) -> Option<&Arc<str>> {
+    nearby_at(outputs, i)?.customer.uid.as_ref()
 }
 
 /// Applies the rule, `valid_until` and the cap.
@@ -161,7 +424,9 @@ pub struct Notifier {
     /// Leaving a geofence takes being farther than this from its product.
     exit_ft: f64,
     km_to_ft: f64,
-    customers: FxHashMap<Arc<str>, CustomerState>,
+    customers: FxHashMap<UidKey, CustomerState>,
+    pids: PidIds,
+    scratch: Scratch,
     /// Record time of the last sweep for forgotten pairs.
     swept_ms: i64,
     raw: u64,
@@ -177,6 +442,8 @@ impl Notifier {
             km_to_ft,
             params,
             customers: FxHashMap::default(),
+            pids: PidIds::default(),
+            scratch: Scratch::default(),
             swept_ms: i64::MIN,
             raw: 0,
             notified: 0,
@@ -212,186 +479,232 @@ impl Notifier {
         self.held
     }
 
-    /// Every ping (at `ts_ms`), before or after its records are offered: a shopper who is now
-    /// farther than the radius plus the hysteresis from a promotion's product has left its
-    /// geofence. Pairs the ping matched (seen at `ts_ms` or later) are inside and not checked.
-    pub fn observe_ping(&mut self, customer: &Customer, ts_ms: i64) {
-        let (Some(uid), Some(at)) = (customer.uid.as_ref(), customer.position()) else {
-            return;
-        };
-        let Some(state) = self.customers.get_mut(&**uid) else {
-            return;
-        };
-        if state.inside == 0 {
-            return;
-        }
-        let (lat, lon) = (at.lat.to_f64(), at.lon.to_f64());
-        let (exit_ft, km_to_ft) = (self.exit_ft, self.km_to_ft);
-        // Metres per degree, for a cheap first look: only pairs near the edge need ksqlDB's
-        // formula, which then decides exactly as matching does.
-        let ft_per_deg_lat = 111.195 * km_to_ft;
-        let ft_per_deg_lon = ft_per_deg_lat * lat.to_radians().cos();
-        for pair in state
-            .pairs
-            .values_mut()
-            .filter(|p| p.inside && p.last_seen_ms < ts_ms)
-        {
-            let Some(p) = pair.product_at else {
-                continue;
-            };
-            let (dy, dx) = (
-                (p.lat_deg - lat) * ft_per_deg_lat,
-                (p.lon_deg - lon) * ft_per_deg_lon,
-            );
-            let rough_ft = (dx * dx + dy * dy).sqrt();
-            let left = if (rough_ft - exit_ft).abs() > 0.01 * exit_ft + 1.0 {
-                rough_ft > exit_ft
-            } else {
-                geo_distance_km_deg(lat, lon, p.lat_deg, p.lon_deg) * km_to_ft > exit_ft
-            };
-            if left {
-                pair.inside = false;
-                pair.notified_this_visit = false;
-                state.inside -= 1;
-            }
-        }
+    /// Whether the rule needs to know when a shopper leaves a geofence.
+    fn tracks_exits(&self) -> bool {
+        matches!(self.params.rule, NotifyRule::Enter | NotifyRule::Dwell)
     }
 
-    /// The NEARBY_CUSTOMERS records one input record produced (usually one ping's); returns
-    /// the notifications they give, highest discount first for each shopper.
-    pub fn offer<'a>(
+    /// One input record: the outputs the pipeline gave for it (its NEARBY_CUSTOMERS are
+    /// offered together, so the rule and the cap choose among them) and, when it was a ping,
+    /// the ping (at its record time): a shopper now farther than the radius plus the
+    /// hysteresis from a geofence the ping did not match has left it. Returns the
+    /// notifications, highest discount first for each shopper.
+    pub fn on_record(
         &mut self,
-        nearby: impl IntoIterator<Item = &'a NearbyCustomer>,
+        outputs: &[Output],
+        ping: Option<(&Customer, i64)>,
     ) -> Vec<Notification> {
-        let mut candidates: Vec<Candidate<'a>> = Vec::new();
-        // Where each pair's candidate is. A record usually belongs to the same pair as the
-        // one before it (the records of one ping share their uid's and promotion's
-        // allocations), so that is tried first, by pointer; a product or promotion record can
-        // bring matches for many shoppers at once, hence the map rather than a scan.
-        let mut index: FxHashMap<(&'a str, &'a str), usize> = FxHashMap::default();
-        let mut last: Option<usize> = None;
-        for n in nearby {
+        let ping = ping
+            .filter(|_| self.tracks_exits())
+            .and_then(|(c, ts)| Some((c.uid.as_ref()?, c.position()?, ts)));
+        let mut out = Vec::new();
+        self.collect(outputs);
+        let mut ping_checked = false;
+        if !self.scratch.candidates.is_empty() {
+            if let Some(now) = self
+                .scratch
+                .candidates
+                .iter()
+                .filter_map(|c| nearby_at(outputs, c.nearest))
+                .map(|n| n.timestamp_ms)
+                .max()
+            {
+                self.forget_before(now - FORGET_AFTER_MS);
+            }
+            self.sort_candidates(outputs);
+            let mut at = 0;
+            let candidates = std::mem::take(&mut self.scratch.candidates);
+            while at < candidates.len() {
+                let shopper = candidates[at].shopper;
+                let end = at
+                    + candidates[at..]
+                        .iter()
+                        .take_while(|c| c.shopper == shopper)
+                        .count();
+                let uid = self.scratch.uid(outputs, shopper);
+                let this_ping = ping.filter(|p| uid.is_some_and(|u| **p.0 == **u));
+                ping_checked |= this_ping.is_some();
+                self.decide(
+                    outputs,
+                    &candidates[at..end],
+                    shopper,
+                    this_ping.map(|(_, at, ts)| (at, ts)),
+                    &mut out,
+                );
+                at = end;
+            }
+            self.scratch.candidates = candidates;
+        }
+        if let Some((uid, at, ts)) = ping.filter(|_| !ping_checked) {
+            if let Some(state) = self.customers.get_mut(&UidKey::new(uid)) {
+                check_exits(state, at, ts, 0, self.exit_ft, self.km_to_ft);
+            }
+        }
+        self.scratch.clear();
+        out
+    }
+
+    /// Folds the records into one candidate per (shopper, promotion) (per record for
+    /// `every`, which notifies each record as the original pushed each one).
+    fn collect(&mut self, outputs: &[Output]) {
+        let each = self.params.rule == NotifyRule::Every;
+        // A record usually belongs to the same pair as the one before it (the records of one
+        // ping share their uid's and promotion's allocations), so that is tried first.
+        let mut last: Option<(&NearbyCustomer, usize)> = None;
+        for (i, output) in outputs.iter().enumerate() {
+            let Output::NearbyCustomer(n) = output else {
+                continue;
+            };
             self.raw += 1;
             let (Some(uid), Some(pid)) = (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
             else {
                 self.held.unaddressed += 1;
                 continue;
             };
-            // `every` notifies each record, as the original pushed each one.
-            let each = self.params.rule == NotifyRule::Every;
-            let same_as_last = last.filter(|_| !each).filter(|&i| {
-                let c = &candidates[i];
-                Arc::ptr_eq(c.uid, uid) && Arc::ptr_eq(c.pid, pid)
+            let same_as_last = last.filter(|(prev, _)| {
+                !each
+                    && prev
+                        .customer
+                        .uid
+                        .as_ref()
+                        .is_some_and(|u| Arc::ptr_eq(u, uid))
+                    && prev
+                        .valid
+                        .promotion
+                        .pid
+                        .as_ref()
+                        .is_some_and(|p| Arc::ptr_eq(p, pid))
             });
-            let at = same_as_last.or_else(|| {
-                (!each)
-                    .then(|| index.get(&(&**uid, &**pid)).copied())
-                    .flatten()
-            });
-            match at {
-                // A segment promotion matches several products: one candidate per pair, at
-                // its nearest product.
-                Some(i) => {
-                    let c = &mut candidates[i];
-                    c.records += 1;
-                    if n.dist_to_store_ft < c.nearest.dist_to_store_ft {
-                        c.nearest = n;
-                    }
-                    last = Some(i);
-                }
+            let slot = match same_as_last {
+                Some((_, slot)) => Some(slot),
                 None => {
-                    index.insert((&**uid, &**pid), candidates.len());
-                    last = Some(candidates.len());
-                    candidates.push(Candidate {
-                        nearest: n,
-                        uid,
-                        pid,
-                        records: 1,
-                    });
+                    let shopper = self.scratch.shopper(outputs, uid, i);
+                    let pid = self.pids.id(pid);
+                    let known = (!each).then(|| self.scratch.slot(shopper, pid)).flatten();
+                    if known.is_none() {
+                        let slot = self.scratch.push(Candidate {
+                            shopper,
+                            pid,
+                            discount: n.valid.promotion.discount_pct,
+                            nearest: i,
+                            records: 1,
+                        });
+                        last = Some((n, slot));
+                        continue;
+                    }
+                    known
                 }
+            };
+            let Some(slot) = slot else { continue };
+            let c = &mut self.scratch.candidates[slot];
+            c.records += 1;
+            // A segment promotion matches several products: the pair's nearest one.
+            let nearer = nearby_at(outputs, c.nearest)
+                .is_none_or(|prev| n.dist_to_store_ft < prev.dist_to_store_ft);
+            if nearer {
+                c.nearest = i;
+            }
+            last = Some((n, slot));
+        }
+    }
+
+    /// Per shopper (by uid), highest discount first, ties by pid: the order the cap takes
+    /// them in.
+    fn sort_candidates(&mut self, outputs: &[Output]) {
+        let scratch = &mut self.scratch;
+        let pids = &self.pids;
+        let mut rank: Vec<u32> = Vec::new();
+        if scratch.shoppers.len() > 1 {
+            let mut by_uid: Vec<u32> = (0..scratch.shoppers.len() as u32).collect();
+            by_uid.sort_by_key(|shopper| scratch.uid(outputs, *shopper));
+            rank = vec![0; by_uid.len()];
+            for (r, shopper) in by_uid.into_iter().enumerate() {
+                rank[shopper as usize] = r as u32;
             }
         }
-        if candidates.is_empty() {
-            return Vec::new();
-        }
-        if let Some(now) = candidates.iter().map(|c| c.nearest.timestamp_ms).max() {
-            self.forget_before(now - FORGET_AFTER_MS);
-        }
-        // Per shopper, highest discount first (ties by pid): the order the cap takes them in.
-        let discount = |c: &Candidate<'_>| c.nearest.valid.promotion.discount_pct;
-        candidates.sort_by(|a, b| {
-            let uid = if Arc::ptr_eq(a.uid, b.uid) {
-                std::cmp::Ordering::Equal
-            } else {
-                a.uid.cmp(b.uid)
-            };
-            uid.then_with(|| discount(b).cmp(&discount(a)))
-                .then_with(|| a.pid.cmp(b.pid))
+        let rank_of = |shopper: u32| rank.get(shopper as usize).copied().unwrap_or(0);
+        scratch.candidates.sort_by(|a, b| {
+            rank_of(a.shopper)
+                .cmp(&rank_of(b.shopper))
+                .then_with(|| b.discount.cmp(&a.discount))
+                .then_with(|| {
+                    if a.pid == b.pid {
+                        std::cmp::Ordering::Equal
+                    } else {
+                        pids.text(a.pid).cmp(pids.text(b.pid))
+                    }
+                })
         });
-        let mut out = Vec::new();
-        let mut at = 0;
-        while at < candidates.len() {
-            let uid = candidates[at].uid;
-            let end = at
-                + candidates[at..]
-                    .iter()
-                    .take_while(|c| Arc::ptr_eq(c.uid, uid) || c.uid == uid)
-                    .count();
-            // One lookup of the shopper for all their candidates.
-            if !self.customers.contains_key(&**uid) {
-                self.customers
-                    .insert(Arc::clone(uid), CustomerState::default());
-            }
-            let Some(customer) = self.customers.get_mut(&**uid) else {
-                break;
+    }
+
+    /// One shopper's candidates, in the cap's order: the rule, `valid_until`, the cap; then,
+    /// for their ping, the geofences it did not match.
+    fn decide(
+        &mut self,
+        outputs: &[Output],
+        candidates: &[Candidate],
+        shopper: u32,
+        ping: Option<(LatLon, i64)>,
+        out: &mut Vec<Notification>,
+    ) {
+        let Some(uid) = self.scratch.uid(outputs, shopper) else {
+            return;
+        };
+        // One lookup of the shopper for all their candidates.
+        let customer = self.customers.entry(UidKey::new(uid)).or_default();
+        let seen_since = ping.map_or(i64::MAX, |(_, ts)| ts);
+        // Pairs this ping newly made "inside and seen at the ping": when they are all the
+        // pairs the shopper is inside of, no geofence is left to check.
+        let mut matched_now = 0;
+        for c in candidates {
+            let Some(n) = nearby_at(outputs, c.nearest) else {
+                continue;
             };
-            for c in &candidates[at..end] {
-                if !step_pair(customer, c, &self.params) {
-                    self.held.rule += c.records;
-                    continue;
-                }
-                let ts = c.nearest.timestamp_ms;
-                if expired(c.nearest, ts) {
-                    self.held.expired += c.records;
-                    continue;
-                }
-                while customer
-                    .recent
-                    .front()
-                    .is_some_and(|t| *t <= ts - CAP_WINDOW_MS)
-                {
-                    customer.recent.pop_front();
-                }
-                let cap = self.params.cap_per_hour as usize;
-                if cap > 0 && customer.recent.len() >= cap {
-                    self.held.cap += c.records;
-                    continue;
-                }
-                customer.recent.push_back(ts);
-                let Some(pair) = customer.pairs.get_mut(&**c.pid) else {
-                    continue;
-                };
-                pair.last_notified_ms = Some(ts);
-                pair.notified_this_visit = true;
-                let matches = std::mem::take(&mut pair.matches);
-                self.notified += 1;
-                let n = c.nearest;
-                out.push(Notification {
-                    timestamp_ms: ts,
-                    uid: Arc::clone(c.uid),
-                    pid: Arc::clone(c.pid),
-                    sku: n.valid.product.sku,
-                    segment: n.valid.product.segment.clone(),
-                    title: n.valid.promotion.title.clone(),
-                    discount_pct: n.valid.promotion.discount_pct,
-                    product_at: product_at(n),
-                    dist_to_store_ft: n.dist_to_store_ft,
-                    matches,
-                });
+            let step = step_pair(customer, c, n, &self.params, seen_since);
+            matched_now += usize::from(step.now_seen);
+            if !step.fires {
+                self.held.rule += c.records;
+                continue;
             }
-            at = end;
+            let ts = n.timestamp_ms;
+            if expired(n, ts) {
+                self.held.expired += c.records;
+                continue;
+            }
+            customer.forget_recent_until(ts - CAP_WINDOW_MS);
+            let cap = self.params.cap_per_hour as usize;
+            if cap > 0 && customer.recent.len() >= cap {
+                self.held.cap += c.records;
+                continue;
+            }
+            customer.recent.push(ts);
+            let Some(pair) = customer.pairs.get_mut(c.pid) else {
+                continue;
+            };
+            pair.last_notified_ms = Some(ts);
+            pair.notified_this_visit = true;
+            let matches = std::mem::take(&mut pair.matches);
+            self.notified += 1;
+            let (Some(uid), Some(pid)) = (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
+            else {
+                continue;
+            };
+            out.push(Notification {
+                timestamp_ms: ts,
+                uid: Arc::clone(uid),
+                pid: Arc::clone(pid),
+                sku: n.valid.product.sku,
+                segment: n.valid.product.segment.clone(),
+                title: n.valid.promotion.title.clone(),
+                discount_pct: n.valid.promotion.discount_pct,
+                product_at: product_at(n),
+                dist_to_store_ft: n.dist_to_store_ft,
+                matches,
+            });
         }
-        out
+        if let Some((at, ts)) = ping {
+            check_exits(customer, at, ts, matched_now, self.exit_ft, self.km_to_ft);
+        }
     }
 
     /// Forgets pairs (and shoppers) last seen before `cutoff_ms`; sweeps at most every 10
@@ -402,35 +715,95 @@ impl Notifier {
         }
         self.swept_ms = cutoff_ms;
         self.customers.retain(|_, c| {
-            c.pairs.retain(|_, p| p.last_seen_ms >= cutoff_ms);
+            c.pairs.retain(|p| p.last_seen_ms >= cutoff_ms);
             c.inside = c.pairs.values().filter(|p| p.inside).count();
-            while c.recent.front().is_some_and(|t| *t < cutoff_ms) {
-                c.recent.pop_front();
-            }
+            c.forget_recent_until(cutoff_ms - 1);
             !c.pairs.is_empty() || !c.recent.is_empty()
         });
+        self.pids.release_unused();
     }
 }
 
-/// Updates a shopper's pair with this batch's records of it; whether the rule fires.
-fn step_pair(customer: &mut CustomerState, c: &Candidate<'_>, params: &NotifyParams) -> bool {
-    let ts = c.nearest.timestamp_ms;
-    let new_pair = || PairState {
+fn nearby_at(outputs: &[Output], i: usize) -> Option<&NearbyCustomer> {
+    match outputs.get(i) {
+        Some(Output::NearbyCustomer(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// A ping at `at` (record time `ts_ms`): the pairs the shopper is inside of that it did not
+/// match (seen before `ts_ms`) and is now farther than the radius plus the hysteresis from
+/// have been left. `matched_now` pairs were matched by this ping: when that is all of them,
+/// nothing is left to check.
+fn check_exits(
+    state: &mut CustomerState,
+    at: LatLon,
+    ts_ms: i64,
+    matched_now: usize,
+    exit_ft: f64,
+    km_to_ft: f64,
+) {
+    if state.inside <= matched_now {
+        return;
+    }
+    let (lat, lon) = (at.lat.to_f64(), at.lon.to_f64());
+    // Feet per degree, for a cheap first look: only pairs near the edge need ksqlDB's
+    // formula, which then decides exactly as matching does.
+    let ft_per_deg_lat = 111.195 * km_to_ft;
+    let ft_per_deg_lon = ft_per_deg_lat * lat.to_radians().cos();
+    for pair in state
+        .pairs
+        .values_mut()
+        .filter(|p| p.inside && p.last_seen_ms < ts_ms)
+    {
+        let Some(p) = pair.product_at.map(degrees) else {
+            continue;
+        };
+        let (dy, dx) = (
+            (p.lat_deg - lat) * ft_per_deg_lat,
+            (p.lon_deg - lon) * ft_per_deg_lon,
+        );
+        let rough_ft = (dx * dx + dy * dy).sqrt();
+        let left = if (rough_ft - exit_ft).abs() > 0.01 * exit_ft + 1.0 {
+            rough_ft > exit_ft
+        } else {
+            geo_distance_km_deg(lat, lon, p.lat_deg, p.lon_deg) * km_to_ft > exit_ft
+        };
+        if left {
+            pair.inside = false;
+            pair.notified_this_visit = false;
+            state.inside -= 1;
+        }
+    }
+}
+
+/// What one candidate did to its pair.
+struct Step {
+    /// The rule says notify.
+    fires: bool,
+    /// The pair was not inside-and-seen-since the ping before, and is now.
+    now_seen: bool,
+}
+
+/// Updates a shopper's pair with one input record's records of it (`n` the nearest).
+fn step_pair(
+    customer: &mut CustomerState,
+    c: &Candidate,
+    n: &NearbyCustomer,
+    params: &NotifyParams,
+    seen_since: i64,
+) -> Step {
+    let ts = n.timestamp_ms;
+    let pair = customer.pairs.get_or_insert_with(c.pid, || PairState {
         inside: false,
-        entered_ms: ts,
-        last_seen_ms: ts,
-        last_notified_ms: None,
         notified_this_visit: false,
+        entered_ms: ts,
+        last_seen_ms: i64::MIN,
+        last_notified_ms: None,
         matches: 0,
         product_at: None,
-    };
-    let pair = match customer.pairs.get_mut(&**c.pid) {
-        Some(pair) => pair,
-        None => customer
-            .pairs
-            .entry(Arc::clone(c.pid))
-            .or_insert_with(new_pair),
-    };
+    });
+    let seen_before = pair.inside && pair.last_seen_ms >= seen_since;
     let entered = !pair.inside;
     if entered {
         pair.inside = true;
@@ -440,22 +813,30 @@ fn step_pair(customer: &mut CustomerState, c: &Candidate<'_>, params: &NotifyPar
     }
     pair.last_seen_ms = pair.last_seen_ms.max(ts);
     pair.matches += c.records;
-    pair.product_at = product_at(c.nearest).or(pair.product_at);
-    match params.rule {
+    pair.product_at = n.valid.product.position().or(pair.product_at);
+    let fires = match params.rule {
         NotifyRule::Every => true,
         NotifyRule::Cooldown => pair
             .last_notified_ms
             .is_none_or(|last| (ts - last).abs() >= params.cooldown_ms),
         NotifyRule::Enter => entered,
         NotifyRule::Dwell => !pair.notified_this_visit && ts - pair.entered_ms >= params.dwell_ms,
+    };
+    Step {
+        fires,
+        now_seen: !seen_before && pair.last_seen_ms >= seen_since,
     }
 }
 
 fn product_at(n: &NearbyCustomer) -> Option<LatLonDeg> {
-    n.valid.product.position().map(|p| LatLonDeg {
+    n.valid.product.position().map(degrees)
+}
+
+fn degrees(p: LatLon) -> LatLonDeg {
+    LatLonDeg {
         lat_deg: p.lat.to_f64(),
         lon_deg: p.lon.to_f64(),
-    })
+    }
 }
 
 /// Whether the promotion's `valid_until` (RFC 3339) has passed at `ts_ms`; an unreadable one
@@ -554,13 +935,35 @@ mod tests {
 
     /// One ping at `ts`, `units` north of the product: its matches when within the radius.
     fn ping(n: &mut Notifier, uid: &str, promos: &[&Promo], ts: i64, units: i64) -> usize {
-        n.observe_ping(&customer(uid, units), ts);
         let records: Vec<NearbyCustomer> = if ft(units) <= RADIUS_FT {
             promos.iter().map(|p| nearby(uid, p, ts, units)).collect()
         } else {
             Vec::new()
         };
-        n.offer(&records).len()
+        ping_with(n, &customer(uid, units), ts, &records).len()
+    }
+
+    /// A ping at `ts` and the records it gave.
+    fn ping_with(
+        n: &mut Notifier,
+        customer: &Customer,
+        ts: i64,
+        records: &[NearbyCustomer],
+    ) -> Vec<Notification> {
+        n.on_record(&outputs(records), Some((customer, ts)))
+    }
+
+    /// Records another input record (a product or a promotion) gave.
+    fn offer(n: &mut Notifier, records: &[NearbyCustomer]) -> Vec<Notification> {
+        n.on_record(&outputs(records), None)
+    }
+
+    fn outputs(records: &[NearbyCustomer]) -> Vec<Output> {
+        records
+            .iter()
+            .cloned()
+            .map(Output::NearbyCustomer)
+            .collect()
     }
 
     fn no_cap(rule: NotifyRule) -> NotifyParams {
@@ -587,14 +990,18 @@ mod tests {
             "another promotion"
         );
         assert_eq!(ping(&mut n, "u2", &[&p1], 1_000, 10), 1, "another customer");
-        let again = n.offer(&[nearby("u1", &p1, 600_000, 10)]);
+        let long = "a uid longer than the table keeps inline, 0123456789abcdef";
+        assert!(long.len() > INLINE_UID);
+        assert_eq!(ping(&mut n, long, &[&p1], 1_000, 10), 1, "a long uid");
+        assert_eq!(ping(&mut n, long, &[&p1], 2_000, 10), 0, "known by it");
+        let again = offer(&mut n, &[nearby("u1", &p1, 600_000, 10)]);
         assert_eq!(again.len(), 1, "cooldown over at exactly 10 min");
         assert_eq!(
             again[0].matches, 2,
             "it stands for the held record and itself"
         );
-        assert_eq!((n.raw_count(), n.notified_count()), (5, 4));
-        assert_eq!(n.held_back().rule, 1);
+        assert_eq!((n.raw_count(), n.notified_count()), (7, 5));
+        assert_eq!(n.held_back().rule, 2);
     }
 
     #[test]
@@ -637,17 +1044,20 @@ mod tests {
         let edge = ft(30);
         let mut n = Notifier::new(no_cap(NotifyRule::Enter), edge - 10.0, KM_TO_FT);
         let p = promo("p");
-        n.observe_ping(&customer("u", 0), 0);
-        assert_eq!(n.offer(&[nearby("u", &p, 0, 0)]).len(), 1);
-        n.observe_ping(&customer("u", 30), 5_000);
+        let at = |units| customer("u", units);
         assert_eq!(
-            n.offer(&[nearby("u", &p, 5_000, 0)]).len(),
+            ping_with(&mut n, &at(0), 0, &[nearby("u", &p, 0, 0)]).len(),
+            1
+        );
+        assert!(ping_with(&mut n, &at(30), 5_000, &[]).is_empty());
+        assert_eq!(
+            ping_with(&mut n, &at(0), 6_000, &[nearby("u", &p, 6_000, 0)]).len(),
             0,
             "at the edge: inside"
         );
-        n.observe_ping(&customer("u", 31), 10_000);
+        assert!(ping_with(&mut n, &at(31), 10_000, &[]).is_empty());
         assert_eq!(
-            n.offer(&[nearby("u", &p, 10_000, 0)]).len(),
+            ping_with(&mut n, &at(0), 11_000, &[nearby("u", &p, 11_000, 0)]).len(),
             1,
             "past it: left"
         );
@@ -707,22 +1117,24 @@ mod tests {
             discount: 20,
             ..promo("a-twenty")
         };
-        n.observe_ping(&customer("u", 10), 0);
         let batch = [
             nearby("u", &ten, 0, 10),
             nearby("u", &twenty_b, 0, 10),
             nearby("u", &twenty_a, 0, 10),
         ];
-        let sent: Vec<String> = n.offer(&batch).iter().map(|x| x.pid.to_string()).collect();
+        let sent: Vec<String> = offer(&mut n, &batch)
+            .iter()
+            .map(|x| x.pid.to_string())
+            .collect();
         assert_eq!(sent, ["a-twenty", "b-twenty"]);
         assert_eq!(n.held_back().cap, 1);
         let ten_later = |t: i64| nearby("u", &ten, t, 10);
         assert!(
-            n.offer(&[ten_later(3_599_999)]).is_empty(),
+            offer(&mut n, &[ten_later(3_599_999)]).is_empty(),
             "the hour is not over"
         );
         assert_eq!(
-            n.offer(&[ten_later(3_600_000)]).len(),
+            offer(&mut n, &[ten_later(3_600_000)]).len(),
             1,
             "an hour after both"
         );
@@ -736,7 +1148,10 @@ mod tests {
             sku: 8,
             ..promo("seg")
         };
-        let sent = n.offer(&[nearby("u", &far, 0, 20), nearby("u", &near, 0, 5)]);
+        let sent = offer(
+            &mut n,
+            &[nearby("u", &far, 0, 20), nearby("u", &near, 0, 5)],
+        );
         assert_eq!(sent.len(), 1);
         assert_eq!((sent[0].sku, sent[0].matches), (Some(8), 2));
         assert!((sent[0].dist_to_store_ft - ft(5)).abs() < 1e-9);
@@ -745,12 +1160,12 @@ mod tests {
     #[test]
     fn a_promotion_re_published_with_the_same_pid_keeps_its_cooldown() {
         let mut n = notifier(no_cap(NotifyRule::Cooldown));
-        assert_eq!(n.offer(&[nearby("u", &promo("p"), 0, 10)]).len(), 1);
+        assert_eq!(offer(&mut n, &[nearby("u", &promo("p"), 0, 10)]).len(), 1);
         let republished = Promo {
             discount: 30,
             ..promo("p")
         };
-        assert!(n.offer(&[nearby("u", &republished, 60_000, 10)]).is_empty());
+        assert!(offer(&mut n, &[nearby("u", &republished, 60_000, 10)]).is_empty());
     }
 
     #[test]
@@ -758,10 +1173,13 @@ mod tests {
         let mut n = notifier(no_cap(NotifyRule::Cooldown));
         let mut no_uid = nearby("u", &promo("p"), 0, 10);
         Arc::make_mut(&mut no_uid.customer).uid = None;
-        assert!(n.offer(&[no_uid]).is_empty());
+        assert!(offer(&mut n, &[no_uid]).is_empty());
         assert_eq!(n.held_back().unaddressed, 1);
         for i in 0..1_000 {
-            n.offer(&[nearby(&format!("u{i}"), &promo("p"), i * 60_000, 10)]);
+            offer(
+                &mut n,
+                &[nearby(&format!("u{i}"), &promo("p"), i * 60_000, 10)],
+            );
         }
         assert!(n.tracked() < 200, "{} pairs kept", n.tracked());
         assert!(n.customers() < 200, "{} customers kept", n.customers());

@@ -1,11 +1,9 @@
 //! The two output streams as records: topic, key, timestamp and the JSON value ksqlDB writes
 //! (upper-case field names).
 
-use std::io::Write as _;
 use std::sync::Arc;
 
-use super::decimal::Decimal5;
-use super::json::{write_json_string, write_json_string_in_string};
+use super::json_object::{Embedding, ObjectWriter};
 use super::nearby_join::NearbyCustomer;
 use super::promotion_join::ValidPromotion;
 use super::record::Promotion;
@@ -66,7 +64,7 @@ impl Output {
                 obj.string("PID", v.promotion.pid.as_deref());
                 obj.bigint("SKU", p.sku);
                 obj.string("VARIANT", p.variant.as_deref());
-                obj.extras(&v.promotion);
+                write_extras(&mut obj, &v.promotion);
             }
             Output::NearbyCustomer(n) => {
                 let (c, p) = (&n.customer, &n.valid.product);
@@ -80,7 +78,7 @@ impl Output {
                 obj.decimal("PRODUCT_LATITUDE", p.latitude);
                 obj.decimal("PRODUCT_LONGITUDE", p.longitude);
                 obj.float("DIST_TO_STORE", n.dist_to_store_ft);
-                obj.extras(&n.valid.promotion);
+                write_extras(&mut obj, &n.valid.promotion);
             }
         }
         obj.finish();
@@ -95,118 +93,23 @@ impl Output {
     }
 }
 
-/// Where the object goes: as JSON, or inside a JSON string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Embedding {
-    Plain,
-    InString,
-}
-
-/// Writes one flat JSON object member by member.
-struct ObjectWriter<'a> {
-    out: &'a mut Vec<u8>,
-    first: bool,
-    embedding: Embedding,
-}
-
-impl<'a> ObjectWriter<'a> {
-    fn new(out: &'a mut Vec<u8>, embedding: Embedding) -> Self {
-        out.push(b'{');
-        Self {
-            out,
-            first: true,
-            embedding,
-        }
+/// The promotion's optional extras, only when set.
+fn write_extras(obj: &mut ObjectWriter<'_>, promotion: &Promotion) {
+    if let Some(pct) = promotion.discount_pct {
+        obj.decimal_number("DISCOUNT_PCT", pct);
     }
-
-    /// A quote as this embedding writes it.
-    fn quote(&mut self) {
-        match self.embedding {
-            Embedding::Plain => self.out.push(b'"'),
-            Embedding::InString => self.out.extend_from_slice(b"\\\""),
-        }
+    if let Some(title) = promotion.title.as_deref() {
+        obj.string("TITLE", Some(title));
     }
-
-    /// `"NAME":` (names are plain upper-case ASCII).
-    fn name(&mut self, name: &str) {
-        if !self.first {
-            self.out.push(b',');
-        }
-        self.first = false;
-        self.quote();
-        self.out.extend_from_slice(name.as_bytes());
-        self.quote();
-        self.out.push(b':');
-    }
-
-    fn null(&mut self) {
-        self.out.extend_from_slice(b"null");
-    }
-
-    fn string(&mut self, name: &str, value: Option<&str>) {
-        self.name(name);
-        let Some(s) = value else {
-            return self.null();
-        };
-        match self.embedding {
-            Embedding::Plain => write_json_string(self.out, s),
-            Embedding::InString => write_json_string_in_string(self.out, s),
-        }
-    }
-
-    fn decimal(&mut self, name: &str, value: Option<Decimal5>) {
-        self.name(name);
-        match value {
-            Some(d) => d.write_to(self.out),
-            None => self.null(),
-        }
-    }
-
-    fn bigint(&mut self, name: &str, value: Option<i64>) {
-        self.name(name);
-        match value {
-            Some(n) => self
-                .out
-                .extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
-            None => self.null(),
-        }
-    }
-
-    /// A DOUBLE, written like Java's `Double.toString` for the values we produce (`91.5`,
-    /// `0.0`). Non-finite values cannot occur, but would be written as null, not invalid JSON.
-    fn float(&mut self, name: &str, value: f64) {
-        self.name(name);
-        if value.is_finite() {
-            self.out
-                .extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
-        } else {
-            self.null();
-        }
-    }
-
-    /// The promotion's optional extras, only when set.
-    fn extras(&mut self, promotion: &Promotion) {
-        if let Some(pct) = promotion.discount_pct {
-            self.name("DISCOUNT_PCT");
-            // Straight into the line: no String per output.
-            let _ = write!(self.out, "{pct}");
-        }
-        if let Some(title) = promotion.title.as_deref() {
-            self.string("TITLE", Some(title));
-        }
-        if let Some(until) = promotion.valid_until.as_deref() {
-            self.string("VALID_UNTIL", Some(until));
-        }
-    }
-
-    fn finish(self) {
-        self.out.push(b'}');
+    if let Some(until) = promotion.valid_until.as_deref() {
+        obj.string("VALID_UNTIL", Some(until));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::decimal::Decimal5;
     use crate::engine::decimal::DecimalPolicy;
     use crate::engine::record::{Customer, Product};
 

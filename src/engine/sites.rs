@@ -145,10 +145,14 @@ impl Sites {
         self.country_of.push(country_index);
         self.parent.push(i);
         for j in near {
+            let (a, b) = (self.root(i), self.root(j));
+            // Already one site (most neighbours, once the point has joined): no distance.
+            if a == b {
+                continue;
+            }
             let q = self.points[j];
             let m = geo_distance_km_deg(p.lat_deg, p.lon_deg, q.lat_deg, q.lon_deg) * 1000.0;
             if m <= self.link_m {
-                let (a, b) = (self.root(i), self.root(j));
                 // The older root stays: a site keeps the number of its first point.
                 let (keep, go) = if a < b { (a, b) } else { (b, a) };
                 self.parent[go] = keep;

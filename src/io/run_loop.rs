@@ -191,19 +191,12 @@ impl RunLoop {
         let written = sink.write(record, reason.as_deref(), &self.outputs);
         let notified = match self.notifications.as_mut() {
             Some(run) => {
-                let nearby = self.outputs.iter().filter_map(|o| match o {
-                    Output::NearbyCustomer(n) => Some(n),
-                    Output::ValidPromotion(_) => None,
-                });
                 run.records.clear();
-                for n in run.notifier.offer(nearby) {
+                let ping = ping.as_ref().map(|(c, ts)| (c, *ts));
+                for n in run.notifier.on_record(&self.outputs, ping) {
                     let store = run.names.name(n.product_at);
                     run.records
-                        .push(notification_record(&n, &store, &run.template));
-                }
-                // After its matches: the geofences the ping did not match, it may have left.
-                if let Some((customer, ts)) = &ping {
-                    run.notifier.observe_ping(customer, *ts);
+                        .push(notification_record(&n, store, &run.template));
                 }
                 sink.write_notifications(&run.records)
             }

@@ -1,6 +1,8 @@
 //! Names a product's place for a notification: the chain store by it, or else the site its
 //! products form (derived from the products seen so far, as the console derives them).
 
+use rustc_hash::FxHashMap;
+
 use crate::engine::geo::LatLonDeg;
 use crate::engine::record::Product;
 use crate::engine::sites::{Site, Sites};
@@ -12,6 +14,9 @@ pub struct StoreNames {
     /// `sites` as of the last naming; rebuilt when products were added since.
     listed: Vec<Site>,
     stale: bool,
+    /// Names given since the sites last changed, by the product's position: the same few
+    /// thousand shelves are named over and over, and finding a site is a scan.
+    named: FxHashMap<(u64, u64), String>,
 }
 
 impl StoreNames {
@@ -21,6 +26,7 @@ impl StoreNames {
             sites: Sites::default(),
             listed: Vec::new(),
             stale: false,
+            named: FxHashMap::default(),
         }
     }
 
@@ -41,21 +47,26 @@ impl StoreNames {
     }
 
     /// The place of a product at `at`: a chain store's name, a site's ("AUS 1"), or empty.
-    pub fn name(&mut self, at: Option<LatLonDeg>) -> String {
+    pub fn name(&mut self, at: Option<LatLonDeg>) -> &str {
         let Some(at) = at else {
-            return String::new();
+            return "";
         };
-        if let Some(store) = self.chain.store_of_product(at) {
-            return store.name.clone();
-        }
         if self.stale {
             self.listed = self.sites.sites();
             self.stale = false;
+            self.named.clear();
         }
-        self.listed
-            .iter()
-            .find(|s| s.contains(at, 1.0))
-            .map(Site::label)
-            .unwrap_or_default()
+        let key = (at.lat_deg.to_bits(), at.lon_deg.to_bits());
+        let (chain, listed) = (&self.chain, &self.listed);
+        self.named
+            .entry(key)
+            .or_insert_with(|| match chain.store_of_product(at) {
+                Some(store) => store.name.clone(),
+                None => listed
+                    .iter()
+                    .find(|s| s.contains(at, 1.0))
+                    .map(Site::label)
+                    .unwrap_or_default(),
+            })
     }
 }

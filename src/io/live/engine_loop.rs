@@ -317,16 +317,9 @@ impl EngineLoop {
             kept.expire(now, &self.settings.params);
         }
         // The record's matches together: the rule and the cap choose among them.
-        let nearby = self.outputs.iter().filter_map(|o| match o {
-            Output::NearbyCustomer(n) => Some(n),
-            Output::ValidPromotion(_) => None,
-        });
-        for notification in self.notifier.offer(nearby) {
+        let ping = observed_ping.as_ref().map(|(c, ts)| (c, *ts));
+        for notification in self.notifier.on_record(&self.outputs, ping) {
             batch.push(LiveEvent::Notification(notification));
-        }
-        // After its matches: the geofences the ping did not match, it may have left.
-        if let Some((customer, ts)) = &observed_ping {
-            self.notifier.observe_ping(customer, *ts);
         }
         let mut nearest: Option<PingMatch> = None;
         for output in self.outputs.drain(..) {

@@ -1,0 +1,109 @@
+//! A flat JSON object written member by member straight into a byte buffer: the output
+//! records are written by the hundred million on a dense dump, so no intermediate value or
+//! String per field.
+
+use std::io::Write as _;
+
+use super::decimal::Decimal5;
+use super::json::{write_json_string, write_json_string_in_string};
+
+/// Where the object goes: as JSON, or inside a JSON string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Embedding {
+    Plain,
+    InString,
+}
+
+/// Writes one flat JSON object member by member.
+pub struct ObjectWriter<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+    embedding: Embedding,
+}
+
+impl<'a> ObjectWriter<'a> {
+    pub fn new(out: &'a mut Vec<u8>, embedding: Embedding) -> Self {
+        out.push(b'{');
+        Self {
+            out,
+            first: true,
+            embedding,
+        }
+    }
+
+    /// A quote as this embedding writes it.
+    fn quote(&mut self) {
+        match self.embedding {
+            Embedding::Plain => self.out.push(b'"'),
+            Embedding::InString => self.out.extend_from_slice(b"\\\""),
+        }
+    }
+
+    /// `"NAME":` (names are plain upper-case ASCII).
+    pub fn name(&mut self, name: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.quote();
+        self.out.extend_from_slice(name.as_bytes());
+        self.quote();
+        self.out.push(b':');
+    }
+
+    pub fn null(&mut self) {
+        self.out.extend_from_slice(b"null");
+    }
+
+    pub fn string(&mut self, name: &str, value: Option<&str>) {
+        self.name(name);
+        let Some(s) = value else {
+            return self.null();
+        };
+        match self.embedding {
+            Embedding::Plain => write_json_string(self.out, s),
+            Embedding::InString => write_json_string_in_string(self.out, s),
+        }
+    }
+
+    pub fn decimal(&mut self, name: &str, value: Option<Decimal5>) {
+        self.name(name);
+        match value {
+            Some(d) => d.write_to(self.out),
+            None => self.null(),
+        }
+    }
+
+    pub fn bigint(&mut self, name: &str, value: Option<i64>) {
+        self.name(name);
+        match value {
+            Some(n) => self
+                .out
+                .extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+            None => self.null(),
+        }
+    }
+
+    /// A DOUBLE, written like Java's `Double.toString` for the values we produce (`91.5`,
+    /// `0.0`). Non-finite values cannot occur, but would be written as null, not invalid JSON.
+    pub fn float(&mut self, name: &str, value: f64) {
+        self.name(name);
+        if value.is_finite() {
+            self.out
+                .extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+        } else {
+            self.null();
+        }
+    }
+
+    /// A decimal number written as it prints ("12.5", "15").
+    pub fn decimal_number(&mut self, name: &str, value: rust_decimal::Decimal) {
+        self.name(name);
+        // Straight into the line: no String per value.
+        let _ = write!(self.out, "{value}");
+    }
+
+    pub fn finish(self) {
+        self.out.push(b'}');
+    }
+}
