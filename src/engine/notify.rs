@@ -124,13 +124,16 @@ pub struct HeldBack {
     pub unaddressed: u64,
 }
 
+/// One (customer, promotion) pair: one cache line (a shopper's few sit in their entry).
 #[derive(Clone, Debug)]
 struct PairState {
+    pid: PidId,
     inside: bool,
     notified_this_visit: bool,
     entered_ms: i64,
     last_seen_ms: i64,
-    last_notified_ms: Option<i64>,
+    /// `NEVER` until the pair's first notification.
+    last_notified_ms: i64,
     /// Records since the last notification.
     matches: u64,
     /// The nearest product of the last match: leaving is measured from it (kept as decoded;
@@ -144,9 +147,9 @@ struct PairState {
 struct CustomerState {
     pairs: PairTable,
     /// Pairs the shopper is inside of (a ping with none inside checks nothing).
-    inside: usize,
+    inside: u32,
     /// Notification times within the cap's window, oldest first.
-    recent: SmallVec<[i64; 4]>,
+    recent: SmallVec<[i64; 3]>,
 }
 
 impl CustomerState {
@@ -167,9 +170,9 @@ const SCAN_PAIRS: usize = 16;
 /// hours) gets an index, so the cost per record does not grow with their promotions.
 #[derive(Clone, Debug, Default)]
 struct PairTable {
-    pairs: SmallVec<[(PidId, PairState); 4]>,
+    pairs: SmallVec<[PairState; 3]>,
     /// pid → index in `pairs`, once there are more than `SCAN_PAIRS`.
-    index: FxHashMap<PidId, u32>,
+    index: Option<Box<FxHashMap<PidId, u32>>>,
 }
 
 impl PairTable {
@@ -183,15 +186,15 @@ impl PairTable {
 
     fn position(&self, pid: PidId) -> Option<usize> {
         if self.pairs.len() <= SCAN_PAIRS {
-            self.pairs.iter().position(|(p, _)| *p == pid)
+            self.pairs.iter().position(|p| p.pid == pid)
         } else {
-            self.index.get(&pid).map(|i| *i as usize)
+            self.index.as_ref()?.get(&pid).map(|i| *i as usize)
         }
     }
 
     fn get_mut(&mut self, pid: PidId) -> Option<&mut PairState> {
         let i = self.position(pid)?;
-        self.pairs.get_mut(i).map(|(_, pair)| pair)
+        self.pairs.get_mut(i)
     }
 
     fn get_or_insert_with(
@@ -202,42 +205,40 @@ impl PairTable {
         let i = match self.position(pid) {
             Some(i) => i,
             None => {
-                self.pairs.push((pid, new()));
+                self.pairs.push(new());
                 let i = self.pairs.len() - 1;
-                if self.pairs.len() > SCAN_PAIRS {
-                    if self.index.is_empty() {
-                        self.reindex();
-                    } else {
-                        self.index.insert(pid, i as u32);
+                match self.index.as_mut() {
+                    Some(index) => {
+                        index.insert(pid, i as u32);
                     }
+                    None if self.pairs.len() > SCAN_PAIRS => self.reindex(),
+                    None => {}
                 }
                 i
             }
         };
-        &mut self.pairs[i].1
+        &mut self.pairs[i]
     }
 
     fn values(&self) -> impl Iterator<Item = &PairState> {
-        self.pairs.iter().map(|(_, pair)| pair)
+        self.pairs.iter()
     }
 
     fn values_mut(&mut self) -> impl Iterator<Item = &mut PairState> {
-        self.pairs.iter_mut().map(|(_, pair)| pair)
+        self.pairs.iter_mut()
     }
 
     fn retain(&mut self, keep: impl FnMut(&PairState) -> bool) {
         let mut keep = keep;
-        self.pairs.retain(|(_, pair)| keep(pair));
+        self.pairs.retain(|pair| keep(pair));
         self.reindex();
     }
 
     fn reindex(&mut self) {
-        self.index.clear();
-        if self.pairs.len() > SCAN_PAIRS {
-            for (i, (pid, _)) in self.pairs.iter().enumerate() {
-                self.index.insert(*pid, i as u32);
-            }
-        }
+        self.index = (self.pairs.len() > SCAN_PAIRS).then(|| {
+            let by_pid = self.pairs.iter().enumerate();
+            Box::new(by_pid.map(|(i, pair)| (pair.pid, i as u32)).collect())
+        });
     }
 }
 
@@ -270,6 +271,9 @@ impl UidKey {
 
 /// A promotion's pid as a small integer.
 type PidId = u32;
+
+/// A pair's `last_notified_ms` before its first notification.
+const NEVER: i64 = i64::MIN;
 
 /// Gives each pid an id. The records of one promotion share its pid's allocation, so the
 /// allocation's address finds the id without reading the string; the table holds on to each
@@ -655,13 +659,13 @@ impl Notifier {
         let seen_since = ping.map_or(i64::MAX, |(_, ts)| ts);
         // Pairs this ping newly made "inside and seen at the ping": when they are all the
         // pairs the shopper is inside of, no geofence is left to check.
-        let mut matched_now = 0;
+        let mut matched_now = 0u32;
         for c in candidates {
             let Some(n) = nearby_at(outputs, c.nearest) else {
                 continue;
             };
             let step = step_pair(customer, c, n, &self.params, seen_since);
-            matched_now += usize::from(step.now_seen);
+            matched_now += u32::from(step.now_seen);
             if !step.fires {
                 self.held.rule += c.records;
                 continue;
@@ -681,7 +685,7 @@ impl Notifier {
             let Some(pair) = customer.pairs.get_mut(c.pid) else {
                 continue;
             };
-            pair.last_notified_ms = Some(ts);
+            pair.last_notified_ms = ts;
             pair.notified_this_visit = true;
             let matches = std::mem::take(&mut pair.matches);
             self.notified += 1;
@@ -716,7 +720,7 @@ impl Notifier {
         self.swept_ms = cutoff_ms;
         self.customers.retain(|_, c| {
             c.pairs.retain(|p| p.last_seen_ms >= cutoff_ms);
-            c.inside = c.pairs.values().filter(|p| p.inside).count();
+            c.inside = c.pairs.values().filter(|p| p.inside).count() as u32;
             c.forget_recent_until(cutoff_ms - 1);
             !c.pairs.is_empty() || !c.recent.is_empty()
         });
@@ -739,7 +743,7 @@ fn check_exits(
     state: &mut CustomerState,
     at: LatLon,
     ts_ms: i64,
-    matched_now: usize,
+    matched_now: u32,
     exit_ft: f64,
     km_to_ft: f64,
 ) {
@@ -795,11 +799,12 @@ fn step_pair(
 ) -> Step {
     let ts = n.timestamp_ms;
     let pair = customer.pairs.get_or_insert_with(c.pid, || PairState {
+        pid: c.pid,
         inside: false,
         notified_this_visit: false,
         entered_ms: ts,
         last_seen_ms: i64::MIN,
-        last_notified_ms: None,
+        last_notified_ms: NEVER,
         matches: 0,
         product_at: None,
     });
@@ -816,9 +821,11 @@ fn step_pair(
     pair.product_at = n.valid.product.position().or(pair.product_at);
     let fires = match params.rule {
         NotifyRule::Every => true,
-        NotifyRule::Cooldown => pair
-            .last_notified_ms
-            .is_none_or(|last| (ts - last).abs() >= params.cooldown_ms),
+        NotifyRule::Cooldown => {
+            pair.last_notified_ms == NEVER
+                || ts.abs_diff(pair.last_notified_ms)
+                    >= u64::try_from(params.cooldown_ms).unwrap_or(0)
+        }
         NotifyRule::Enter => entered,
         NotifyRule::Dwell => !pair.notified_this_visit && ts - pair.entered_ms >= params.dwell_ms,
     };
