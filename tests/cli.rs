@@ -6,21 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::{data, instore, stderr, summary_count};
-
-/// Compares `actual` with the golden file; `INSTORE_BLESS=1` rewrites the golden file.
-fn assert_golden(actual: &str, golden: &Path) {
-    if std::env::var_os("INSTORE_BLESS").is_some() {
-        std::fs::write(golden, actual).expect("bless golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(golden).expect("read golden file");
-    assert!(
-        actual == expected,
-        "output differs from {}; rerun with INSTORE_BLESS=1 after checking the change",
-        golden.display()
-    );
-}
+use support::{assert_golden, data, instore, stderr, summary_count};
 
 fn run_to_string(input: &Path, extra: &[&str]) -> (String, Output) {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -123,6 +123,20 @@ pub fn assert_same_rows(got: &[NearbyRow], expected: &[NearbyRow], tolerance_ft:
 }
 
 /// Runs the real `instore` binary.
+/// Compares `actual` with the golden file; `INSTORE_BLESS=1` rewrites the golden file.
+pub fn assert_golden(actual: &str, golden: &Path) {
+    if std::env::var_os("INSTORE_BLESS").is_some() {
+        std::fs::write(golden, actual).expect("bless golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(golden).expect("read golden file");
+    assert!(
+        actual == expected,
+        "output differs from {}; rerun with INSTORE_BLESS=1 after checking the change",
+        golden.display()
+    );
+}
+
 pub fn instore(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
         .args(args)
