@@ -170,7 +170,7 @@ const SCAN_PAIRS: usize = 16;
 /// hours) gets an index, so the cost per record does not grow with their promotions.
 #[derive(Clone, Debug, Default)]
 struct PairTable {
-    pairs: SmallVec<[PairState; 3]>,
+    pairs: SmallVec<[PairState; 4]>,
     /// pid → index in `pairs`, once there are more than `SCAN_PAIRS`.
     index: Option<Box<FxHashMap<PidId, u32>>>,
 }
@@ -242,6 +242,117 @@ impl PairTable {
     }
 }
 
+/// Shoppers' states in one array, found through a small index of their uids' 64-bit hashes
+/// (16 bytes a shopper: it stays in the cache where the uids themselves would not): a ping's
+/// shopper is looked up and its state fetched into the cache before the join runs
+/// (`expect`). The entry's uid confirms a hit; uids whose hash another took go to `clashes`.
+#[derive(Clone, Debug, Default)]
+struct Shoppers {
+    by_hash: FxHashMap<u64, u32>,
+    clashes: FxHashMap<UidKey, u32>,
+    entries: Vec<(UidKey, CustomerState)>,
+    /// The entry of the ping on its way through the join.
+    expected: Option<u32>,
+}
+
+impl Shoppers {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn states(&self) -> impl Iterator<Item = &CustomerState> {
+        self.entries.iter().map(|(_, state)| state)
+    }
+
+    fn expect(&mut self, uid: &Arc<str>) {
+        self.expected = self.by_hash.get(&uid_hash(uid)).copied();
+        if let Some(entry) = self.expected.and_then(|i| self.entries.get(i as usize)) {
+            prefetch(entry);
+        }
+    }
+
+    fn find(&self, hash: u64, key: &UidKey) -> Option<usize> {
+        let holds = |i: u32| self.entries.get(i as usize).is_some_and(|e| e.0 == *key);
+        if let Some(i) = self.expected.filter(|i| holds(*i)) {
+            return Some(i as usize);
+        }
+        match self.by_hash.get(&hash) {
+            Some(i) if holds(*i) => Some(*i as usize),
+            Some(_) => self.clashes.get(key).map(|i| *i as usize),
+            None => None,
+        }
+    }
+
+    fn get_mut(&mut self, uid: &Arc<str>) -> Option<&mut CustomerState> {
+        let i = self.find(uid_hash(uid), &UidKey::new(uid))?;
+        self.entries.get_mut(i).map(|(_, state)| state)
+    }
+
+    fn get_or_insert(&mut self, uid: &Arc<str>) -> &mut CustomerState {
+        self.get_or_insert_hashed(uid_hash(uid), UidKey::new(uid))
+    }
+
+    fn get_or_insert_hashed(&mut self, hash: u64, key: UidKey) -> &mut CustomerState {
+        let i = match self.find(hash, &key) {
+            Some(i) => i,
+            None => {
+                let i = self.entries.len();
+                self.index(hash, key.clone(), i as u32);
+                self.entries.push((key, CustomerState::default()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    fn index(&mut self, hash: u64, key: UidKey, i: u32) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.by_hash.entry(hash) {
+            slot.insert(i);
+        } else {
+            self.clashes.insert(key, i);
+        }
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&mut CustomerState) -> bool) {
+        let mut keep = keep;
+        self.entries.retain_mut(|(_, state)| keep(state));
+        self.by_hash.clear();
+        self.clashes.clear();
+        for i in 0..self.entries.len() {
+            let key = self.entries[i].0.clone();
+            self.index(key.hash64(), key, i as u32);
+        }
+        self.expected = None;
+    }
+}
+
+fn uid_hash(uid: &str) -> u64 {
+    uid_hash_bytes(uid.as_bytes())
+}
+
+fn uid_hash_bytes(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher as _;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(bytes);
+    hasher.finish()
+}
+
+/// Asks the CPU to bring `value`'s memory into the cache; never faults, changes nothing.
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = (value as *const T).cast::<i8>();
+        for line in (0..std::mem::size_of::<T>()).step_by(64) {
+            // SAFETY: a prefetch is a hint: it never faults and reads nothing into the
+            // program, whatever the address; SSE, which it needs, is part of x86_64.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 /// A customer's uid as the key of their state. Finding a shopper happens for every ping:
 /// a uid of up to `INLINE_UID` bytes (a UUID is 36) is kept in the table itself, so the
 /// comparison reads no other memory; longer ones are shared.
@@ -265,6 +376,16 @@ impl UidKey {
                 }
             }
             None => UidKey::Shared(Arc::clone(uid)),
+        }
+    }
+
+    /// The hash of the uid it holds (as `uid_hash`).
+    fn hash64(&self) -> u64 {
+        match self {
+            UidKey::Inline { len, bytes } => {
+                uid_hash_bytes(bytes.get(..usize::from(*len)).unwrap_or_default())
+            }
+            UidKey::Shared(uid) => uid_hash(uid),
         }
     }
 }
@@ -428,7 +549,7 @@ pub struct Notifier {
     /// Leaving a geofence takes being farther than this from its product.
     exit_ft: f64,
     km_to_ft: f64,
-    customers: FxHashMap<UidKey, CustomerState>,
+    customers: Shoppers,
     pids: PidIds,
     scratch: Scratch,
     /// Record time of the last sweep for forgotten pairs.
@@ -445,7 +566,7 @@ impl Notifier {
             exit_ft: radius_ft + params.hysteresis_ft.max(0.0),
             km_to_ft,
             params,
-            customers: FxHashMap::default(),
+            customers: Shoppers::default(),
             pids: PidIds::default(),
             scratch: Scratch::default(),
             swept_ms: i64::MIN,
@@ -461,7 +582,7 @@ impl Notifier {
 
     /// (customer, promotion) pairs remembered.
     pub fn tracked(&self) -> usize {
-        self.customers.values().map(|c| c.pairs.len()).sum()
+        self.customers.states().map(|c| c.pairs.len()).sum()
     }
 
     /// Customers remembered.
@@ -486,6 +607,16 @@ impl Notifier {
     /// Whether the rule needs to know when a shopper leaves a geofence.
     fn tracks_exits(&self) -> bool {
         matches!(self.params.rule, NotifyRule::Enter | NotifyRule::Dwell)
+    }
+
+    /// A ping is on its way into the join: its shopper's state is fetched into the cache
+    /// while the join works, instead of stalling `on_record` after it (for a few thousand
+    /// shoppers it is the largest cost of the rules).
+    pub fn expect_ping(&mut self, customer: &Customer) {
+        match customer.uid.as_ref() {
+            Some(uid) => self.customers.expect(uid),
+            None => self.customers.expected = None,
+        }
     }
 
     /// One input record: the outputs the pipeline gave for it (its NEARBY_CUSTOMERS are
@@ -540,7 +671,7 @@ impl Notifier {
             self.scratch.candidates = candidates;
         }
         if let Some((uid, at, ts)) = ping.filter(|_| !ping_checked) {
-            if let Some(state) = self.customers.get_mut(&UidKey::new(uid)) {
+            if let Some(state) = self.customers.get_mut(uid) {
                 check_exits(state, at, ts, 0, self.exit_ft, self.km_to_ft);
             }
         }
@@ -655,7 +786,7 @@ impl Notifier {
             return;
         };
         // One lookup of the shopper for all their candidates.
-        let customer = self.customers.entry(UidKey::new(uid)).or_default();
+        let customer = self.customers.get_or_insert(uid);
         let seen_since = ping.map_or(i64::MAX, |(_, ts)| ts);
         // Pairs this ping newly made "inside and seen at the ping": when they are all the
         // pairs the shopper is inside of, no geofence is left to check.
@@ -718,7 +849,7 @@ impl Notifier {
             return;
         }
         self.swept_ms = cutoff_ms;
-        self.customers.retain(|_, c| {
+        self.customers.retain(|c| {
             c.pairs.retain(|p| p.last_seen_ms >= cutoff_ms);
             c.inside = c.pairs.values().filter(|p| p.inside).count() as u32;
             c.forget_recent_until(cutoff_ms - 1);
@@ -1173,6 +1304,21 @@ mod tests {
             ..promo("p")
         };
         assert!(offer(&mut n, &[nearby("u", &republished, 60_000, 10)]).is_empty());
+    }
+
+    #[test]
+    fn shoppers_whose_uids_share_a_hash_keep_their_own_state() {
+        let mut shoppers = Shoppers::default();
+        let (a, b) = (UidKey::new(&Arc::from("a")), UidKey::new(&Arc::from("b")));
+        shoppers.get_or_insert_hashed(42, a.clone()).inside = 1;
+        shoppers.get_or_insert_hashed(42, b.clone()).inside = 2;
+        assert_eq!(shoppers.len(), 2);
+        assert_eq!(shoppers.get_or_insert_hashed(42, a).inside, 1);
+        assert_eq!(shoppers.get_or_insert_hashed(42, b).inside, 2);
+        // A sweep re-indexes by the real hashes; both are still found by uid.
+        shoppers.retain(|_| true);
+        assert_eq!(shoppers.get_mut(&Arc::from("b")).map(|s| s.inside), Some(2));
+        assert_eq!(shoppers.get_mut(&Arc::from("a")).map(|s| s.inside), Some(1));
     }
 
     #[test]

@@ -169,12 +169,15 @@ impl RunLoop {
         match self.notifications.as_mut() {
             None => self.pipeline.push(record, &mut self.outputs),
             Some(run) => {
-                let names = &mut run.names;
+                let (names, notifier) = (&mut run.names, &mut run.notifier);
                 self.pipeline.push_observed(
                     record,
                     &mut self.outputs,
                     |_, ts, value| match value {
-                        InputValue::Customer(c) => ping = Some((c.clone(), ts)),
+                        InputValue::Customer(c) => {
+                            notifier.expect_ping(c);
+                            ping = Some((c.clone(), ts));
+                        }
                         InputValue::Product(p) => names.observe_product(p),
                         InputValue::Promotion(_) => {}
                     },

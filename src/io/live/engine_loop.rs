@@ -279,6 +279,7 @@ impl EngineLoop {
         self.records_pushed += 1;
         self.recorder.write(record);
         let kept = &mut self.kept;
+        let notifier = &mut self.notifier;
         let mut observed_ping = None;
         let ping = &mut observed_ping;
         let offset = record.offset;
@@ -292,6 +293,7 @@ impl EngineLoop {
                     kept.push(topic, ts, value);
                 }
                 if let InputValue::Customer(c) = value {
+                    notifier.expect_ping(c);
                     *ping = Some((c.clone(), ts));
                 }
                 if quiet && matches!(value, InputValue::Customer(_)) {
