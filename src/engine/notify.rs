@@ -242,16 +242,17 @@ impl PairTable {
     }
 }
 
-/// Shoppers' states in one array, found through a small index of their uids' 64-bit hashes
-/// (16 bytes a shopper: it stays in the cache where the uids themselves would not): a ping's
-/// shopper is looked up and its state fetched into the cache before the join runs
-/// (`expect`). The entry's uid confirms a hit; uids whose hash another took go to `clashes`.
+/// Shoppers' states in one array, found through a small open-addressing index of their uids'
+/// hashes (8 bytes a slot: it stays in the cache where the uids themselves would not). A
+/// ping's shopper is found in two steps around the join, so neither memory read stalls:
+/// `expect` when the ping is decoded (fetches its index slot), `prefetch_expected` after the
+/// join (reads the slot, fetches the state). The entry's uid confirms every hit.
 #[derive(Clone, Debug, Default)]
 struct Shoppers {
-    by_hash: FxHashMap<u64, u32>,
-    clashes: FxHashMap<UidKey, u32>,
+    index: SlotIndex,
     entries: Vec<(UidKey, CustomerState)>,
-    /// The entry of the ping on its way through the join.
+    /// The hash of the ping on its way through the join, then its entry once read.
+    expected_hash: Option<u64>,
     expected: Option<u32>,
 }
 
@@ -264,23 +265,30 @@ impl Shoppers {
         self.entries.iter().map(|(_, state)| state)
     }
 
-    fn expect(&mut self, uid: &Arc<str>) {
-        self.expected = self.by_hash.get(&uid_hash(uid)).copied();
+    fn expect(&mut self, uid: Option<&Arc<str>>) {
+        self.expected = None;
+        self.expected_hash = uid.map(|uid| uid_hash(uid));
+        if let Some(hash) = self.expected_hash {
+            self.index.prefetch(hash);
+        }
+    }
+
+    fn prefetch_expected(&mut self) {
+        let Some(hash) = self.expected_hash.take() else {
+            return;
+        };
+        self.expected = self.index.candidates(hash).next();
         if let Some(entry) = self.expected.and_then(|i| self.entries.get(i as usize)) {
             prefetch(entry);
         }
     }
 
     fn find(&self, hash: u64, key: &UidKey) -> Option<usize> {
-        let holds = |i: u32| self.entries.get(i as usize).is_some_and(|e| e.0 == *key);
-        if let Some(i) = self.expected.filter(|i| holds(*i)) {
-            return Some(i as usize);
-        }
-        match self.by_hash.get(&hash) {
-            Some(i) if holds(*i) => Some(*i as usize),
-            Some(_) => self.clashes.get(key).map(|i| *i as usize),
-            None => None,
-        }
+        let holds = |i: &u32| self.entries.get(*i as usize).is_some_and(|e| e.0 == *key);
+        self.expected
+            .filter(holds)
+            .or_else(|| self.index.candidates(hash).find(holds))
+            .map(|i| i as usize)
     }
 
     fn get_mut(&mut self, uid: &Arc<str>) -> Option<&mut CustomerState> {
@@ -296,33 +304,113 @@ impl Shoppers {
         let i = match self.find(hash, &key) {
             Some(i) => i,
             None => {
-                let i = self.entries.len();
-                self.index(hash, key.clone(), i as u32);
                 self.entries.push((key, CustomerState::default()));
+                let i = self.entries.len() - 1;
+                if !self.index.insert(hash, i as u32) {
+                    self.reindex();
+                }
                 i
             }
         };
         &mut self.entries[i].1
     }
 
-    fn index(&mut self, hash: u64, key: UidKey, i: u32) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.by_hash.entry(hash) {
-            slot.insert(i);
-        } else {
-            self.clashes.insert(key, i);
-        }
-    }
-
     fn retain(&mut self, keep: impl FnMut(&mut CustomerState) -> bool) {
         let mut keep = keep;
         self.entries.retain_mut(|(_, state)| keep(state));
-        self.by_hash.clear();
-        self.clashes.clear();
-        for i in 0..self.entries.len() {
-            let key = self.entries[i].0.clone();
-            self.index(key.hash64(), key, i as u32);
-        }
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        let hashes = self.entries.iter().map(|(key, _)| key.hash64());
+        self.index = SlotIndex::with_hashes(self.entries.len(), hashes);
         self.expected = None;
+    }
+}
+
+/// A probe through a `SlotIndex` (a loop the compiler keeps inline, unlike chained ranges).
+struct Candidates<'a> {
+    slots: &'a [u64],
+    at: usize,
+    left: usize,
+    tag: u64,
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        while self.left > 0 {
+            let slot = *self.slots.get(self.at)?;
+            if slot == 0 {
+                return None;
+            }
+            self.left -= 1;
+            self.at = (self.at + 1) & (self.slots.len() - 1);
+            if slot >> 32 == self.tag {
+                return Some((slot as u32).wrapping_sub(1));
+            }
+        }
+        None
+    }
+}
+
+/// Open addressing with linear probing: a slot holds a hash's high half and an entry index
+/// plus one (0: empty). At most half full, so a lookup reads one cache line almost always.
+#[derive(Clone, Debug, Default)]
+struct SlotIndex {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl SlotIndex {
+    fn with_hashes(len: usize, hashes: impl Iterator<Item = u64>) -> SlotIndex {
+        let mut index = SlotIndex {
+            slots: vec![0; (len * 2).next_power_of_two().max(16)],
+            len: 0,
+        };
+        for (i, hash) in hashes.enumerate() {
+            index.insert(hash, i as u32);
+        }
+        index
+    }
+
+    /// Where `hash`'s probe starts (0 in an empty index: nothing to probe).
+    fn home(&self, hash: u64) -> usize {
+        (hash as usize) & self.slots.len().saturating_sub(1)
+    }
+
+    fn prefetch(&self, hash: u64) {
+        if let Some(slot) = self.slots.get(self.home(hash)) {
+            prefetch(slot);
+        }
+    }
+
+    /// The entries whose slots carry `hash`'s high half, in probe order.
+    fn candidates(&self, hash: u64) -> Candidates<'_> {
+        Candidates {
+            slots: &self.slots,
+            at: self.home(hash),
+            left: self.slots.len(),
+            tag: hash >> 32,
+        }
+    }
+
+    /// Adds entry `i`; `false` when the index is too full (rebuild it larger).
+    fn insert(&mut self, hash: u64, i: u32) -> bool {
+        if (self.len + 1) * 2 > self.slots.len() {
+            return false;
+        }
+        let start = self.home(hash);
+        let Some(at) = (start..self.slots.len())
+            .chain(0..start)
+            .find(|at| self.slots.get(*at) == Some(&0))
+        else {
+            return false;
+        };
+        self.slots[at] = (hash >> 32 << 32) | (u64::from(i) + 1);
+        self.len += 1;
+        true
     }
 }
 
@@ -609,14 +697,17 @@ impl Notifier {
         matches!(self.params.rule, NotifyRule::Enter | NotifyRule::Dwell)
     }
 
-    /// A ping is on its way into the join: its shopper's state is fetched into the cache
-    /// while the join works, instead of stalling `on_record` after it (for a few thousand
-    /// shoppers it is the largest cost of the rules).
+    /// A ping is on its way into the join: where its shopper's state is gets fetched into
+    /// the cache while the join works, instead of stalling `on_record` after it (for
+    /// thousands of shoppers, finding them was the largest cost of the rules).
     pub fn expect_ping(&mut self, customer: &Customer) {
-        match customer.uid.as_ref() {
-            Some(uid) => self.customers.expect(uid),
-            None => self.customers.expected = None,
-        }
+        self.customers.expect(customer.uid.as_ref());
+    }
+
+    /// After the join of the ping `expect_ping` saw: fetches its shopper's state into the
+    /// cache while the outputs are written.
+    pub fn prefetch_expected(&mut self) {
+        self.customers.prefetch_expected();
     }
 
     /// One input record: the outputs the pipeline gave for it (its NEARBY_CUSTOMERS are
@@ -1308,7 +1399,11 @@ mod tests {
 
     #[test]
     fn shoppers_whose_uids_share_a_hash_keep_their_own_state() {
-        let mut shoppers = Shoppers::default();
+        // Room for both, so no re-index (which takes the real hashes) comes between.
+        let mut shoppers = Shoppers {
+            index: SlotIndex::with_hashes(0, std::iter::empty()),
+            ..Shoppers::default()
+        };
         let (a, b) = (UidKey::new(&Arc::from("a")), UidKey::new(&Arc::from("b")));
         shoppers.get_or_insert_hashed(42, a.clone()).inside = 1;
         shoppers.get_or_insert_hashed(42, b.clone()).inside = 2;

@@ -8,7 +8,7 @@
 //! cells (merging them), and a site's number is the order of its first point, so the same
 //! records in the same order always give the same names.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::geo::{geo_distance_km_deg, LatLonDeg};
 
@@ -82,7 +82,7 @@ impl Sites {
             country_of: Vec::new(),
             countries: Vec::new(),
             parent: Vec::new(),
-            cells: HashMap::new(),
+            cells: HashMap::default(),
         }
     }
 
@@ -167,7 +167,7 @@ impl Sites {
     /// Every site, in the order of its first point.
     pub fn sites(&mut self) -> Vec<Site> {
         let mut by_root: Vec<(usize, Site)> = Vec::new();
-        let mut index_of_root: HashMap<usize, usize> = HashMap::new();
+        let mut index_of_root: HashMap<usize, usize> = HashMap::default();
         for i in 0..self.points.len() {
             let r = self.root(i);
             let p = self.points[i];
@@ -197,7 +197,7 @@ impl Sites {
         }
         // Roots are each set's first point, so this is first-seen order.
         by_root.sort_by_key(|(r, _)| *r);
-        let mut numbers: HashMap<String, usize> = HashMap::new();
+        let mut numbers: HashMap<String, usize> = HashMap::default();
         by_root
             .into_iter()
             .map(|(_, mut site)| {

@@ -182,6 +182,7 @@ impl RunLoop {
                         InputValue::Promotion(_) => {}
                     },
                 );
+                run.notifier.prefetch_expected();
             }
         }
         self.records_in += 1;

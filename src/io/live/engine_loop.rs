@@ -315,6 +315,7 @@ impl EngineLoop {
                     },
                 });
             });
+        self.notifier.prefetch_expected();
         if let (Some(kept), Some(now)) = (self.kept.as_mut(), self.pipeline.stream_time_ms()) {
             kept.expire(now, &self.settings.params);
         }
