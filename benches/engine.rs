@@ -190,6 +190,11 @@ fn notify(c: &mut Criterion) {
                 |mut notifier| {
                     let mut sent = 0;
                     for (outputs, ping) in &offered {
+                        // As `instore run` calls it: the ping announced, then its outputs.
+                        if let Some((customer, _)) = ping {
+                            notifier.expect_ping(customer);
+                            notifier.prefetch_expected();
+                        }
                         let ping = ping.as_ref().map(|(c, ts)| (c, *ts));
                         sent += notifier.on_record(outputs, ping).len();
                     }
