@@ -692,8 +692,9 @@ impl Notifier {
         self.held
     }
 
-    /// Whether the rule needs to know when a shopper leaves a geofence.
-    fn tracks_exits(&self) -> bool {
+    /// Whether the rule needs to know when a shopper leaves a geofence: only then does
+    /// `on_record` look at the ping (callers need not keep it otherwise).
+    pub fn tracks_exits(&self) -> bool {
         matches!(self.params.rule, NotifyRule::Enter | NotifyRule::Dwell)
     }
 

@@ -176,7 +176,9 @@ impl RunLoop {
                     |_, ts, value| match value {
                         InputValue::Customer(c) => {
                             notifier.expect_ping(c);
-                            ping = Some((c.clone(), ts));
+                            if notifier.tracks_exits() {
+                                ping = Some((c.clone(), ts));
+                            }
                         }
                         InputValue::Product(p) => names.observe_product(p),
                         InputValue::Promotion(_) => {}

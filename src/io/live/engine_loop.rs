@@ -294,7 +294,9 @@ impl EngineLoop {
                 }
                 if let InputValue::Customer(c) = value {
                     notifier.expect_ping(c);
-                    *ping = Some((c.clone(), ts));
+                    if notifier.tracks_exits() {
+                        *ping = Some((c.clone(), ts));
+                    }
                 }
                 if quiet && matches!(value, InputValue::Customer(_)) {
                     return;
