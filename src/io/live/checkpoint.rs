@@ -45,16 +45,14 @@ impl LiveCheckpoint {
     /// records sit in chunks shared with the running engine and the other checkpoints
     /// (see [`crate::engine::time_buffer`]); its own are the chunk pointers, the buffers'
     /// tables, and the half-full last chunk of each buffer the engine copies when it
-    /// appends next. The notifier's state is copied whole: ~160 bytes a (customer, promotion)
-    /// pair and ~80 a shopper.
+    /// appends next. The notifier's state is copied whole.
     pub fn estimated_bytes(&self) -> u64 {
         let s = self.pipeline.state_size();
         let entries = s.promotion_join + s.customers + s.valid_promotion_entries;
         let half_chunk_bytes = (CHUNK / 2 * 64) as u64;
         (entries / CHUNK * 16) as u64
             + s.buffers as u64 * (96 + half_chunk_bytes)
-            + self.notifier.tracked() as u64 * 160
-            + self.notifier.customers() as u64 * 80
+            + self.notifier.estimated_bytes()
     }
 }
 

@@ -15,15 +15,23 @@
 //! Then a promotion's `valid_until` ends its notifications, and a per-shopper cap allows at most
 //! K an hour: when more fire at once, the highest discount wins (ties by pid).
 //!
-//! State is keyed by (customer, promotion) in a hash map, so the cost per record does not grow
-//! with the promotions a shopper has; pairs not seen for two hours are forgotten.
+//! State is kept per shopper (`shoppers`), their pairs by promotion id (`pids`): the cost per
+//! record does not grow with the promotions a shopper has, and a ping's shopper is fetched
+//! from memory while the join runs. One input record's matches are folded first (`batch`).
+//! Pairs not seen for two hours are forgotten.
 
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
+
+mod batch;
+mod pids;
+mod shoppers;
+
+use batch::{nearby_at, Candidate, Scratch};
+use pids::PidIds;
+use shoppers::{CustomerState, PairState, Shoppers, NEVER};
 
 use super::geo::{geo_distance_km_deg, LatLon, LatLonDeg};
 use super::nearby_join::NearbyCustomer;
@@ -124,512 +132,6 @@ pub struct HeldBack {
     pub unaddressed: u64,
 }
 
-/// One (customer, promotion) pair: one cache line (a shopper's few sit in their entry).
-#[derive(Clone, Debug)]
-struct PairState {
-    pid: PidId,
-    inside: bool,
-    notified_this_visit: bool,
-    entered_ms: i64,
-    last_seen_ms: i64,
-    /// `NEVER` until the pair's first notification.
-    last_notified_ms: i64,
-    /// Records since the last notification.
-    matches: u64,
-    /// The nearest product of the last match: leaving is measured from it (kept as decoded;
-    /// converted only when a shopper may have left).
-    product_at: Option<LatLon>,
-}
-
-/// A shopper's state: their pairs and their recent notifications, kept in the shopper's
-/// entry for the common few (one memory read finds it all: this is looked at for every ping).
-#[derive(Clone, Debug, Default)]
-struct CustomerState {
-    pairs: PairTable,
-    /// Pairs the shopper is inside of (a ping with none inside checks nothing).
-    inside: u32,
-    /// Notification times within the cap's window, oldest first.
-    recent: SmallVec<[i64; 3]>,
-}
-
-impl CustomerState {
-    /// Drops the notification times at or before `cutoff_ms`.
-    fn forget_recent_until(&mut self, cutoff_ms: i64) {
-        let old = self.recent.iter().take_while(|t| **t <= cutoff_ms).count();
-        if old > 0 {
-            self.recent.drain(..old);
-        }
-    }
-}
-
-/// Up to this many pairs a shopper's are found by a scan; past it, by an index.
-const SCAN_PAIRS: usize = 16;
-
-/// A shopper's pairs by promotion. Most shoppers have a few: those sit in the shopper's entry
-/// and are scanned by their pid's id; a shopper with many (hundreds, in a dense store after
-/// hours) gets an index, so the cost per record does not grow with their promotions.
-#[derive(Clone, Debug, Default)]
-struct PairTable {
-    pairs: SmallVec<[PairState; 4]>,
-    /// pid → index in `pairs`, once there are more than `SCAN_PAIRS`.
-    index: Option<Box<FxHashMap<PidId, u32>>>,
-}
-
-impl PairTable {
-    fn len(&self) -> usize {
-        self.pairs.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    fn position(&self, pid: PidId) -> Option<usize> {
-        if self.pairs.len() <= SCAN_PAIRS {
-            self.pairs.iter().position(|p| p.pid == pid)
-        } else {
-            self.index.as_ref()?.get(&pid).map(|i| *i as usize)
-        }
-    }
-
-    fn get_mut(&mut self, pid: PidId) -> Option<&mut PairState> {
-        let i = self.position(pid)?;
-        self.pairs.get_mut(i)
-    }
-
-    fn get_or_insert_with(
-        &mut self,
-        pid: PidId,
-        new: impl FnOnce() -> PairState,
-    ) -> &mut PairState {
-        let i = match self.position(pid) {
-            Some(i) => i,
-            None => {
-                self.pairs.push(new());
-                let i = self.pairs.len() - 1;
-                match self.index.as_mut() {
-                    Some(index) => {
-                        index.insert(pid, i as u32);
-                    }
-                    None if self.pairs.len() > SCAN_PAIRS => self.reindex(),
-                    None => {}
-                }
-                i
-            }
-        };
-        &mut self.pairs[i]
-    }
-
-    fn values(&self) -> impl Iterator<Item = &PairState> {
-        self.pairs.iter()
-    }
-
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut PairState> {
-        self.pairs.iter_mut()
-    }
-
-    fn retain(&mut self, keep: impl FnMut(&PairState) -> bool) {
-        let mut keep = keep;
-        self.pairs.retain(|pair| keep(pair));
-        self.reindex();
-    }
-
-    fn reindex(&mut self) {
-        self.index = (self.pairs.len() > SCAN_PAIRS).then(|| {
-            let by_pid = self.pairs.iter().enumerate();
-            Box::new(by_pid.map(|(i, pair)| (pair.pid, i as u32)).collect())
-        });
-    }
-}
-
-/// Shoppers' states in one array, found through a small open-addressing index of their uids'
-/// hashes (8 bytes a slot: it stays in the cache where the uids themselves would not). A
-/// ping's shopper is found in two steps around the join, so neither memory read stalls:
-/// `expect` when the ping is decoded (fetches its index slot), `prefetch_expected` after the
-/// join (reads the slot, fetches the state). The entry's uid confirms every hit.
-#[derive(Clone, Debug, Default)]
-struct Shoppers {
-    index: SlotIndex,
-    entries: Vec<(UidKey, CustomerState)>,
-    /// The hash of the ping on its way through the join, then its entry once read.
-    expected_hash: Option<u64>,
-    expected: Option<u32>,
-}
-
-impl Shoppers {
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn states(&self) -> impl Iterator<Item = &CustomerState> {
-        self.entries.iter().map(|(_, state)| state)
-    }
-
-    fn expect(&mut self, uid: Option<&Arc<str>>) {
-        self.expected = None;
-        self.expected_hash = uid.map(|uid| uid_hash(uid));
-        if let Some(hash) = self.expected_hash {
-            self.index.prefetch(hash);
-        }
-    }
-
-    fn prefetch_expected(&mut self) {
-        let Some(hash) = self.expected_hash.take() else {
-            return;
-        };
-        self.expected = self.index.candidates(hash).next();
-        if let Some(entry) = self.expected.and_then(|i| self.entries.get(i as usize)) {
-            prefetch(entry);
-        }
-    }
-
-    fn find(&self, hash: u64, key: &UidKey) -> Option<usize> {
-        let holds = |i: &u32| self.entries.get(*i as usize).is_some_and(|e| e.0 == *key);
-        self.expected
-            .filter(holds)
-            .or_else(|| self.index.candidates(hash).find(holds))
-            .map(|i| i as usize)
-    }
-
-    fn get_mut(&mut self, uid: &Arc<str>) -> Option<&mut CustomerState> {
-        let i = self.find(uid_hash(uid), &UidKey::new(uid))?;
-        self.entries.get_mut(i).map(|(_, state)| state)
-    }
-
-    fn get_or_insert(&mut self, uid: &Arc<str>) -> &mut CustomerState {
-        self.get_or_insert_hashed(uid_hash(uid), UidKey::new(uid))
-    }
-
-    fn get_or_insert_hashed(&mut self, hash: u64, key: UidKey) -> &mut CustomerState {
-        let i = match self.find(hash, &key) {
-            Some(i) => i,
-            None => {
-                self.entries.push((key, CustomerState::default()));
-                let i = self.entries.len() - 1;
-                if !self.index.insert(hash, i as u32) {
-                    self.reindex();
-                }
-                i
-            }
-        };
-        &mut self.entries[i].1
-    }
-
-    fn retain(&mut self, keep: impl FnMut(&mut CustomerState) -> bool) {
-        let mut keep = keep;
-        self.entries.retain_mut(|(_, state)| keep(state));
-        self.reindex();
-    }
-
-    fn reindex(&mut self) {
-        let hashes = self.entries.iter().map(|(key, _)| key.hash64());
-        self.index = SlotIndex::with_hashes(self.entries.len(), hashes);
-        self.expected = None;
-    }
-}
-
-/// A probe through a `SlotIndex` (a loop the compiler keeps inline, unlike chained ranges).
-struct Candidates<'a> {
-    slots: &'a [u64],
-    at: usize,
-    left: usize,
-    tag: u64,
-}
-
-impl Iterator for Candidates<'_> {
-    type Item = u32;
-
-    fn next(&mut self) -> Option<u32> {
-        while self.left > 0 {
-            let slot = *self.slots.get(self.at)?;
-            if slot == 0 {
-                return None;
-            }
-            self.left -= 1;
-            self.at = (self.at + 1) & (self.slots.len() - 1);
-            if slot >> 32 == self.tag {
-                return Some((slot as u32).wrapping_sub(1));
-            }
-        }
-        None
-    }
-}
-
-/// Open addressing with linear probing: a slot holds a hash's high half and an entry index
-/// plus one (0: empty). At most half full, so a lookup reads one cache line almost always.
-#[derive(Clone, Debug, Default)]
-struct SlotIndex {
-    slots: Vec<u64>,
-    len: usize,
-}
-
-impl SlotIndex {
-    fn with_hashes(len: usize, hashes: impl Iterator<Item = u64>) -> SlotIndex {
-        let mut index = SlotIndex {
-            slots: vec![0; (len * 2).next_power_of_two().max(16)],
-            len: 0,
-        };
-        for (i, hash) in hashes.enumerate() {
-            index.insert(hash, i as u32);
-        }
-        index
-    }
-
-    /// Where `hash`'s probe starts (0 in an empty index: nothing to probe).
-    fn home(&self, hash: u64) -> usize {
-        (hash as usize) & self.slots.len().saturating_sub(1)
-    }
-
-    fn prefetch(&self, hash: u64) {
-        if let Some(slot) = self.slots.get(self.home(hash)) {
-            prefetch(slot);
-        }
-    }
-
-    /// The entries whose slots carry `hash`'s high half, in probe order.
-    fn candidates(&self, hash: u64) -> Candidates<'_> {
-        Candidates {
-            slots: &self.slots,
-            at: self.home(hash),
-            left: self.slots.len(),
-            tag: hash >> 32,
-        }
-    }
-
-    /// Adds entry `i`; `false` when the index is too full (rebuild it larger).
-    fn insert(&mut self, hash: u64, i: u32) -> bool {
-        if (self.len + 1) * 2 > self.slots.len() {
-            return false;
-        }
-        let start = self.home(hash);
-        let Some(at) = (start..self.slots.len())
-            .chain(0..start)
-            .find(|at| self.slots.get(*at) == Some(&0))
-        else {
-            return false;
-        };
-        self.slots[at] = (hash >> 32 << 32) | (u64::from(i) + 1);
-        self.len += 1;
-        true
-    }
-}
-
-fn uid_hash(uid: &str) -> u64 {
-    uid_hash_bytes(uid.as_bytes())
-}
-
-fn uid_hash_bytes(bytes: &[u8]) -> u64 {
-    use std::hash::Hasher as _;
-    let mut hasher = rustc_hash::FxHasher::default();
-    hasher.write(bytes);
-    hasher.finish()
-}
-
-/// Asks the CPU to bring `value`'s memory into the cache; never faults, changes nothing.
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let start = (value as *const T).cast::<i8>();
-        for line in (0..std::mem::size_of::<T>()).step_by(64) {
-            // SAFETY: a prefetch is a hint: it never faults and reads nothing into the
-            // program, whatever the address; SSE, which it needs, is part of x86_64.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line)) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
-}
-
-/// A customer's uid as the key of their state. Finding a shopper happens for every ping:
-/// a uid of up to `INLINE_UID` bytes (a UUID is 36) is kept in the table itself, so the
-/// comparison reads no other memory; longer ones are shared.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum UidKey {
-    Inline { len: u8, bytes: [u8; INLINE_UID] },
-    Shared(Arc<str>),
-}
-
-const INLINE_UID: usize = 38;
-
-impl UidKey {
-    fn new(uid: &Arc<str>) -> UidKey {
-        let mut bytes = [0; INLINE_UID];
-        match bytes.get_mut(..uid.len()) {
-            Some(head) => {
-                head.copy_from_slice(uid.as_bytes());
-                UidKey::Inline {
-                    len: uid.len() as u8,
-                    bytes,
-                }
-            }
-            None => UidKey::Shared(Arc::clone(uid)),
-        }
-    }
-
-    /// The hash of the uid it holds (as `uid_hash`).
-    fn hash64(&self) -> u64 {
-        match self {
-            UidKey::Inline { len, bytes } => {
-                uid_hash_bytes(bytes.get(..usize::from(*len)).unwrap_or_default())
-            }
-            UidKey::Shared(uid) => uid_hash(uid),
-        }
-    }
-}
-
-/// A promotion's pid as a small integer.
-type PidId = u32;
-
-/// A pair's `last_notified_ms` before its first notification.
-const NEVER: i64 = i64::MIN;
-
-/// Gives each pid an id. The records of one promotion share its pid's allocation, so the
-/// allocation's address finds the id without reading the string; the table holds on to each
-/// allocation it knows by address, so no address can be reused for another pid while listed.
-/// A re-published promotion (a new allocation, the same text) gets the same id by its text.
-#[derive(Clone, Debug, Default)]
-struct PidIds {
-    by_address: FxHashMap<usize, (Arc<str>, PidId)>,
-    by_text: FxHashMap<Arc<str>, PidId>,
-    texts: Vec<Arc<str>>,
-}
-
-impl PidIds {
-    fn id(&mut self, pid: &Arc<str>) -> PidId {
-        let address = Arc::as_ptr(pid).cast::<u8>() as usize;
-        if let Some((_, id)) = self.by_address.get(&address) {
-            return *id;
-        }
-        let id = match self.by_text.get(&**pid) {
-            Some(id) => *id,
-            None => {
-                let id = self.texts.len() as PidId;
-                self.texts.push(Arc::clone(pid));
-                self.by_text.insert(Arc::clone(pid), id);
-                id
-            }
-        };
-        self.by_address.insert(address, (Arc::clone(pid), id));
-        id
-    }
-
-    fn text(&self, id: PidId) -> &str {
-        self.texts.get(id as usize).map_or("", |t| t)
-    }
-
-    /// Lets go of allocations nobody else holds any more (promotions the engine dropped).
-    fn release_unused(&mut self) {
-        self.by_address
-            .retain(|_, (pid, _)| Arc::strong_count(pid) > 1);
-    }
-}
-
-/// One pair's records in one input record, folded: its nearest record and how many.
-#[derive(Clone, Debug)]
-struct Candidate {
-    /// Which shopper of this input record (index into `Scratch::shoppers`).
-    shopper: u32,
-    pid: PidId,
-    discount: Option<Decimal>,
-    /// Index of the nearest record in the outputs.
-    nearest: usize,
-    records: u64,
-}
-
-/// Up to this many candidates, finding a pair's is a scan.
-const SCAN_MAX: usize = 16;
-
-/// Working space reused from one input record to the next (empty between them).
-#[derive(Clone, Debug, Default)]
-struct Scratch {
-    candidates: Vec<Candidate>,
-    /// (shopper, pid) → index in `candidates`, once there are more than `SCAN_MAX`.
-    slots: FxHashMap<(u32, PidId), usize>,
-    /// This input record's shoppers, as the index of their first output (which holds the
-    /// uid: nothing is cloned per record); a ping has one.
-    shoppers: Vec<usize>,
-    /// uid → index in `shoppers`, once a record brings a second shopper (a product or a
-    /// promotion matching stored pings).
-    shopper_index: FxHashMap<Arc<str>, u32>,
-}
-
-impl Scratch {
-    fn clear(&mut self) {
-        self.candidates.clear();
-        self.shoppers.clear();
-        // Clearing a map writes its whole control table, even when empty: a product record
-        // with thousands of matches once must not cost every later ping that much.
-        if !self.slots.is_empty() {
-            self.slots.clear();
-        }
-        if !self.shopper_index.is_empty() {
-            self.shopper_index.clear();
-        }
-    }
-
-    /// The candidate of (shopper, pid), if any. A ping brings a handful: those are scanned;
-    /// past `SCAN_MAX` the map is filled and used.
-    fn slot(&mut self, shopper: u32, pid: PidId) -> Option<usize> {
-        if self.candidates.len() <= SCAN_MAX {
-            return self
-                .candidates
-                .iter()
-                .rposition(|c| c.shopper == shopper && c.pid == pid);
-        }
-        if self.slots.is_empty() {
-            for (i, c) in self.candidates.iter().enumerate() {
-                self.slots.insert((c.shopper, c.pid), i);
-            }
-        }
-        self.slots.get(&(shopper, pid)).copied()
-    }
-
-    fn push(&mut self, candidate: Candidate) -> usize {
-        let slot = self.candidates.len();
-        if !self.slots.is_empty() {
-            self.slots.insert((candidate.shopper, candidate.pid), slot);
-        }
-        self.candidates.push(candidate);
-        slot
-    }
-
-    /// The shopper of `uid`, whose output at `at` this is.
-    fn shopper(&mut self, outputs: &[Output], uid: &Arc<str>, at: usize) -> u32 {
-        if let Some(last) = self.shoppers.last().and_then(|i| uid_at(outputs, *i)) {
-            if Arc::ptr_eq(last, uid) || **last == **uid {
-                return self.shoppers.len() as u32 - 1;
-            }
-        }
-        // Built at the second shopper: a ping never needs it.
-        if self.shopper_index.len() < self.shoppers.len() {
-            for (i, first) in self.shoppers.iter().enumerate() {
-                if let Some(known) = uid_at(outputs, *first) {
-                    self.shopper_index.insert(Arc::clone(known), i as u32);
-                }
-            }
-        }
-        if let Some(i) = self.shopper_index.get(&**uid) {
-            return *i;
-        }
-        let i = self.shoppers.len() as u32;
-        self.shoppers.push(at);
-        if i > 0 {
-            self.shopper_index.insert(Arc::clone(uid), i);
-        }
-        i
-    }
-
-    /// The uid of a shopper of this input record.
-    fn uid<'a>(&self, outputs: &'a [Output], shopper: u32) -> Option<&'a Arc<str>> {
-        uid_at(outputs, *self.shoppers.get(shopper as usize)?)
-    }
-}
-
-fn uid_at(outputs: &[Output], i: usize) -> Option<&Arc<str>> {
-    nearby_at(outputs, i)?.customer.uid.as_ref()
-}
-
 /// Applies the rule, `valid_until` and the cap.
 #[derive(Clone, Debug)]
 pub struct Notifier {
@@ -676,6 +178,11 @@ impl Notifier {
     /// Customers remembered.
     pub fn customers(&self) -> usize {
         self.customers.len()
+    }
+
+    /// Memory its state holds, roughly (a checkpoint copies it whole).
+    pub fn estimated_bytes(&self) -> u64 {
+        (self.customers.estimated_bytes() + self.pids.estimated_bytes()) as u64
     }
 
     /// NEARBY_CUSTOMERS records seen.
@@ -951,13 +458,6 @@ impl Notifier {
     }
 }
 
-fn nearby_at(outputs: &[Output], i: usize) -> Option<&NearbyCustomer> {
-    match outputs.get(i) {
-        Some(Output::NearbyCustomer(n)) => Some(n),
-        _ => None,
-    }
-}
-
 /// A ping at `at` (record time `ts_ms`): the pairs the shopper is inside of that it did not
 /// match (seen before `ts_ms`) and is now farther than the radius plus the hysteresis from
 /// have been left. `matched_now` pairs were matched by this ping: when that is all of them,
@@ -1082,6 +582,7 @@ fn expired(n: &NearbyCustomer, ts_ms: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::shoppers::INLINE_UID;
     use super::*;
     use crate::engine::decimal::Decimal5;
     use crate::engine::promotion_join::ValidPromotion;
@@ -1396,25 +897,6 @@ mod tests {
             ..promo("p")
         };
         assert!(offer(&mut n, &[nearby("u", &republished, 60_000, 10)]).is_empty());
-    }
-
-    #[test]
-    fn shoppers_whose_uids_share_a_hash_keep_their_own_state() {
-        // Room for both, so no re-index (which takes the real hashes) comes between.
-        let mut shoppers = Shoppers {
-            index: SlotIndex::with_hashes(0, std::iter::empty()),
-            ..Shoppers::default()
-        };
-        let (a, b) = (UidKey::new(&Arc::from("a")), UidKey::new(&Arc::from("b")));
-        shoppers.get_or_insert_hashed(42, a.clone()).inside = 1;
-        shoppers.get_or_insert_hashed(42, b.clone()).inside = 2;
-        assert_eq!(shoppers.len(), 2);
-        assert_eq!(shoppers.get_or_insert_hashed(42, a).inside, 1);
-        assert_eq!(shoppers.get_or_insert_hashed(42, b).inside, 2);
-        // A sweep re-indexes by the real hashes; both are still found by uid.
-        shoppers.retain(|_| true);
-        assert_eq!(shoppers.get_mut(&Arc::from("b")).map(|s| s.inside), Some(2));
-        assert_eq!(shoppers.get_mut(&Arc::from("a")).map(|s| s.inside), Some(1));
     }
 
     #[test]

@@ -1,0 +1,123 @@
+//! One input record's matches, folded into one candidate per (shopper, promotion) before the
+//! rules look at them; the working space is reused from record to record.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+
+use super::pids::PidId;
+use crate::engine::nearby_join::NearbyCustomer;
+use crate::engine::output::Output;
+
+/// One pair's records in one input record, folded: its nearest record and how many.
+#[derive(Clone, Debug)]
+pub(super) struct Candidate {
+    /// Which shopper of this input record (index into `Scratch::shoppers`).
+    pub(super) shopper: u32,
+    pub(super) pid: PidId,
+    pub(super) discount: Option<Decimal>,
+    /// Index of the nearest record in the outputs.
+    pub(super) nearest: usize,
+    pub(super) records: u64,
+}
+
+/// Up to this many candidates, finding a pair's is a scan.
+pub(super) const SCAN_MAX: usize = 16;
+
+/// Working space reused from one input record to the next (empty between them).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Scratch {
+    pub(super) candidates: Vec<Candidate>,
+    /// (shopper, pid) → index in `candidates`, once there are more than `SCAN_MAX`.
+    pub(super) slots: FxHashMap<(u32, PidId), usize>,
+    /// This input record's shoppers, as the index of their first output (which holds the
+    /// uid: nothing is cloned per record); a ping has one.
+    pub(super) shoppers: Vec<usize>,
+    /// uid → index in `shoppers`, once a record brings a second shopper (a product or a
+    /// promotion matching stored pings).
+    pub(super) shopper_index: FxHashMap<Arc<str>, u32>,
+}
+
+impl Scratch {
+    pub(super) fn clear(&mut self) {
+        self.candidates.clear();
+        self.shoppers.clear();
+        // Clearing a map writes its whole control table, even when empty: a product record
+        // with thousands of matches once must not cost every later ping that much.
+        if !self.slots.is_empty() {
+            self.slots.clear();
+        }
+        if !self.shopper_index.is_empty() {
+            self.shopper_index.clear();
+        }
+    }
+
+    /// The candidate of (shopper, pid), if any. A ping brings a handful: those are scanned;
+    /// past `SCAN_MAX` the map is filled and used.
+    pub(super) fn slot(&mut self, shopper: u32, pid: PidId) -> Option<usize> {
+        if self.candidates.len() <= SCAN_MAX {
+            return self
+                .candidates
+                .iter()
+                .rposition(|c| c.shopper == shopper && c.pid == pid);
+        }
+        if self.slots.is_empty() {
+            for (i, c) in self.candidates.iter().enumerate() {
+                self.slots.insert((c.shopper, c.pid), i);
+            }
+        }
+        self.slots.get(&(shopper, pid)).copied()
+    }
+
+    pub(super) fn push(&mut self, candidate: Candidate) -> usize {
+        let slot = self.candidates.len();
+        if !self.slots.is_empty() {
+            self.slots.insert((candidate.shopper, candidate.pid), slot);
+        }
+        self.candidates.push(candidate);
+        slot
+    }
+
+    /// The shopper of `uid`, whose output at `at` this is.
+    pub(super) fn shopper(&mut self, outputs: &[Output], uid: &Arc<str>, at: usize) -> u32 {
+        if let Some(last) = self.shoppers.last().and_then(|i| uid_at(outputs, *i)) {
+            if Arc::ptr_eq(last, uid) || **last == **uid {
+                return self.shoppers.len() as u32 - 1;
+            }
+        }
+        // Built at the second shopper: a ping never needs it.
+        if self.shopper_index.len() < self.shoppers.len() {
+            for (i, first) in self.shoppers.iter().enumerate() {
+                if let Some(known) = uid_at(outputs, *first) {
+                    self.shopper_index.insert(Arc::clone(known), i as u32);
+                }
+            }
+        }
+        if let Some(i) = self.shopper_index.get(&**uid) {
+            return *i;
+        }
+        let i = self.shoppers.len() as u32;
+        self.shoppers.push(at);
+        if i > 0 {
+            self.shopper_index.insert(Arc::clone(uid), i);
+        }
+        i
+    }
+
+    /// The uid of a shopper of this input record.
+    pub(super) fn uid<'a>(&self, outputs: &'a [Output], shopper: u32) -> Option<&'a Arc<str>> {
+        uid_at(outputs, *self.shoppers.get(shopper as usize)?)
+    }
+}
+
+pub(super) fn uid_at(outputs: &[Output], i: usize) -> Option<&Arc<str>> {
+    nearby_at(outputs, i)?.customer.uid.as_ref()
+}
+
+pub(super) fn nearby_at(outputs: &[Output], i: usize) -> Option<&NearbyCustomer> {
+    match outputs.get(i) {
+        Some(Output::NearbyCustomer(n)) => Some(n),
+        _ => None,
+    }
+}

@@ -1,0 +1,55 @@
+//! Promotions' pids as small integers, so a notifier's pair state is keyed without hashing
+//! or comparing strings per record.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+/// A promotion's pid as a small integer.
+pub(super) type PidId = u32;
+
+/// Gives each pid an id. The records of one promotion share its pid's allocation, so the
+/// allocation's address finds the id without reading the string; the table holds on to each
+/// allocation it knows by address, so no address can be reused for another pid while listed.
+/// A re-published promotion (a new allocation, the same text) gets the same id by its text.
+#[derive(Clone, Debug, Default)]
+pub(super) struct PidIds {
+    pub(super) by_address: FxHashMap<usize, (Arc<str>, PidId)>,
+    pub(super) by_text: FxHashMap<Arc<str>, PidId>,
+    pub(super) texts: Vec<Arc<str>>,
+}
+
+impl PidIds {
+    pub(super) fn id(&mut self, pid: &Arc<str>) -> PidId {
+        let address = Arc::as_ptr(pid).cast::<u8>() as usize;
+        if let Some((_, id)) = self.by_address.get(&address) {
+            return *id;
+        }
+        let id = match self.by_text.get(&**pid) {
+            Some(id) => *id,
+            None => {
+                let id = self.texts.len() as PidId;
+                self.texts.push(Arc::clone(pid));
+                self.by_text.insert(Arc::clone(pid), id);
+                id
+            }
+        };
+        self.by_address.insert(address, (Arc::clone(pid), id));
+        id
+    }
+
+    pub(super) fn text(&self, id: PidId) -> &str {
+        self.texts.get(id as usize).map_or("", |t| t)
+    }
+
+    /// Memory held, roughly (the pid texts are shared with the promotions).
+    pub(super) fn estimated_bytes(&self) -> usize {
+        self.by_address.len() * 32 + self.by_text.len() * 24 + self.texts.len() * 16
+    }
+
+    /// Lets go of allocations nobody else holds any more (promotions the engine dropped).
+    pub(super) fn release_unused(&mut self) {
+        self.by_address
+            .retain(|_, (pid, _)| Arc::strong_count(pid) > 1);
+    }
+}
