@@ -191,12 +191,11 @@ fn notify(c: &mut Criterion) {
                     let mut sent = 0;
                     for (outputs, ping) in &offered {
                         // As `instore run` calls it: the ping announced, then its outputs.
-                        if let Some((customer, _)) = ping {
-                            notifier.expect_ping(customer);
+                        if let Some((customer, ts)) = ping {
+                            notifier.expect_ping(customer, *ts);
                             notifier.prefetch_expected();
                         }
-                        let ping = ping.as_ref().map(|(c, ts)| (c, *ts));
-                        sent += notifier.on_record(outputs, ping).len();
+                        sent += notifier.on_record(outputs, ping.as_ref()).len();
                     }
                     (notifier, sent)
                 },

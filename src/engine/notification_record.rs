@@ -68,46 +68,37 @@ fn render_message(n: &Notification, store: &str, template: &str) -> String {
         let field = after
             .find('}')
             .map(|close| (&after[..close], &after[close + 1..]));
-        let Some((name, tail)) = field.filter(|(name, _)| is_field(name)) else {
-            message.push('{');
-            rest = after;
-            continue;
-        };
-        let _ = match name {
-            "UID" => write!(message, "{}", n.uid),
-            "PID" => write!(message, "{}", n.pid),
-            "SKU" => n.sku.map_or(Ok(()), |s| write!(message, "{s}")),
-            "SEGMENT" => write!(message, "{}", n.segment.as_deref().unwrap_or_default()),
-            "TITLE" => write!(message, "{}", n.title.as_deref().unwrap_or_default()),
-            "DISCOUNT_PCT" => n
-                .discount_pct
-                .map_or(Ok(()), |d| write!(message, "{}", d.normalize())),
-            "STORE" => write!(message, "{store}"),
-            "DIST_TO_STORE" => write!(message, "{:.0}", n.dist_to_store_ft),
-            "MATCHES" => write!(message, "{}", n.matches),
-            _ => Ok(()),
-        };
-        rest = tail;
+        // An unknown name writes nothing: the brace is kept and scanning goes on after it.
+        match field {
+            Some((name, tail)) if write_field(&mut message, name, n, store) => rest = tail,
+            _ => {
+                message.push('{');
+                rest = after;
+            }
+        }
     }
     message.push_str(rest);
     message
 }
 
-/// The fields a MESSAGE template may name.
-const FIELDS: [&str; 9] = [
-    "UID",
-    "PID",
-    "SKU",
-    "SEGMENT",
-    "TITLE",
-    "DISCOUNT_PCT",
-    "STORE",
-    "DIST_TO_STORE",
-    "MATCHES",
-];
-
-fn is_field(name: &str) -> bool {
-    FIELDS.contains(&name)
+/// Writes the template field `name` of `n`; `false` for a name that is not a field.
+fn write_field(out: &mut String, name: &str, n: &Notification, store: &str) -> bool {
+    use std::fmt::Write as _;
+    let _ = match name {
+        "UID" => write!(out, "{}", n.uid),
+        "PID" => write!(out, "{}", n.pid),
+        "SKU" => n.sku.map_or(Ok(()), |s| write!(out, "{s}")),
+        "SEGMENT" => write!(out, "{}", n.segment.as_deref().unwrap_or_default()),
+        "TITLE" => write!(out, "{}", n.title.as_deref().unwrap_or_default()),
+        "DISCOUNT_PCT" => n
+            .discount_pct
+            .map_or(Ok(()), |d| write!(out, "{}", d.normalize())),
+        "STORE" => write!(out, "{store}"),
+        "DIST_TO_STORE" => write!(out, "{:.0}", n.dist_to_store_ft),
+        "MATCHES" => write!(out, "{}", n.matches),
+        _ => return false,
+    };
+    true
 }
 
 /// What a notification offers, as a push shows it: "15 % off Coffee week", leaving out what

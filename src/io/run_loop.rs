@@ -174,12 +174,7 @@ impl RunLoop {
                     record,
                     &mut self.outputs,
                     |_, ts, value| match value {
-                        InputValue::Customer(c) => {
-                            notifier.expect_ping(c);
-                            if notifier.tracks_exits() {
-                                ping = Some((c.clone(), ts));
-                            }
-                        }
+                        InputValue::Customer(c) => ping = notifier.expect_ping(c, ts),
                         InputValue::Product(p) => names.observe_product(p),
                         InputValue::Promotion(_) => {}
                     },
@@ -198,8 +193,7 @@ impl RunLoop {
         let notified = match self.notifications.as_mut() {
             Some(run) => {
                 run.records.clear();
-                let ping = ping.as_ref().map(|(c, ts)| (c, *ts));
-                for n in run.notifier.on_record(&self.outputs, ping) {
+                for n in run.notifier.on_record(&self.outputs, ping.as_ref()) {
                     let store = run.names.name(n.product_at);
                     run.records
                         .push(notification_record(&n, store, &run.template));

@@ -200,16 +200,18 @@ impl Notifier {
     }
 
     /// Whether the rule needs to know when a shopper leaves a geofence: only then does
-    /// `on_record` look at the ping (callers need not keep it otherwise).
-    pub fn tracks_exits(&self) -> bool {
+    /// `on_record` look at the ping.
+    fn tracks_exits(&self) -> bool {
         matches!(self.params.rule, NotifyRule::Enter | NotifyRule::Dwell)
     }
 
-    /// A ping is on its way into the join: where its shopper's state is gets fetched into
-    /// the cache while the join works, instead of stalling `on_record` after it (for
-    /// thousands of shoppers, finding them was the largest cost of the rules).
-    pub fn expect_ping(&mut self, customer: &Customer) {
+    /// A ping (at `ts_ms`) is on its way into the join: where its shopper's state is gets
+    /// fetched into the cache while the join works, instead of stalling `on_record` after it
+    /// (for thousands of shoppers, finding them was the largest cost of the rules). Returns
+    /// the ping for `on_record` when its rule needs it (the exits of `enter` and `dwell`).
+    pub fn expect_ping(&mut self, customer: &Customer, ts_ms: i64) -> Option<(Customer, i64)> {
         self.customers.expect(customer.uid.as_ref());
+        self.tracks_exits().then(|| (customer.clone(), ts_ms))
     }
 
     /// After the join of the ping `expect_ping` saw: fetches its shopper's state into the
@@ -226,11 +228,11 @@ impl Notifier {
     pub fn on_record(
         &mut self,
         outputs: &[Output],
-        ping: Option<(&Customer, i64)>,
+        ping: Option<&(Customer, i64)>,
     ) -> Vec<Notification> {
         let ping = ping
             .filter(|_| self.tracks_exits())
-            .and_then(|(c, ts)| Some((c.uid.as_ref()?, c.position()?, ts)));
+            .and_then(|(c, ts)| Some((c.uid.as_ref()?, c.position()?, *ts)));
         let mut out = Vec::new();
         self.collect(outputs);
         let mut ping_checked = false;
@@ -681,7 +683,7 @@ mod tests {
         ts: i64,
         records: &[NearbyCustomer],
     ) -> Vec<Notification> {
-        n.on_record(&outputs(records), Some((customer, ts)))
+        n.on_record(&outputs(records), Some(&(customer.clone(), ts)))
     }
 
     /// Records another input record (a product or a promotion) gave.

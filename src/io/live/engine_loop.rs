@@ -293,10 +293,7 @@ impl EngineLoop {
                     kept.push(topic, ts, value);
                 }
                 if let InputValue::Customer(c) = value {
-                    notifier.expect_ping(c);
-                    if notifier.tracks_exits() {
-                        *ping = Some((c.clone(), ts));
-                    }
+                    *ping = notifier.expect_ping(c, ts);
                 }
                 if quiet && matches!(value, InputValue::Customer(_)) {
                     return;
@@ -322,8 +319,10 @@ impl EngineLoop {
             kept.expire(now, &self.settings.params);
         }
         // The record's matches together: the rule and the cap choose among them.
-        let ping = observed_ping.as_ref().map(|(c, ts)| (c, *ts));
-        for notification in self.notifier.on_record(&self.outputs, ping) {
+        for notification in self
+            .notifier
+            .on_record(&self.outputs, observed_ping.as_ref())
+        {
             batch.push(LiveEvent::Notification(notification));
         }
         let mut nearest: Option<PingMatch> = None;
