@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Some(Command::Replay(args)) => instore::cli::console::replay(args),
         Some(Command::KafkaCheck(args)) => instore::cli::kafka_check::kafka_check(args),
         Some(Command::AblyConnector(args)) => instore::cli::ably_connector::ably_connector(args),
+        Some(Command::ExportSql(args)) => instore::cli::export_sql::export(args),
         None => instore::cli::console::console(&cli.console),
     };
     match result {

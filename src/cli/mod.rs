@@ -3,6 +3,7 @@
 pub mod ably_connector;
 pub mod console;
 pub mod duration;
+pub mod export_sql;
 pub mod kafka_args;
 pub mod kafka_check;
 pub mod params;
@@ -42,4 +43,7 @@ pub enum Command {
     /// Print the Ably Kafka Connector configuration that pushes notifications to each
     /// shopper's phone (one channel per customer).
     AblyConnector(ably_connector::AblyConnectorArgs),
+    /// Write the pipeline, with these parameters, as a ksqlDB or Flink SQL script (and, for
+    /// Flink on files, dumps as the files its tables read).
+    ExportSql(Box<export_sql::ExportSqlArgs>),
 }

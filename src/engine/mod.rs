@@ -24,6 +24,7 @@ pub mod reject;
 pub mod rfc3339;
 pub mod sites;
 pub mod spatial;
+pub mod sql;
 pub mod time_buffer;
 pub mod topic;
 pub mod window;

@@ -146,6 +146,22 @@ pub fn decode_value(
     }
 }
 
+/// The literal text of a record's coordinates (latitude, longitude) as the payload wrote
+/// them, before any rounding: another engine given these applies its own decimal parsing.
+/// `None` where the field is missing or null; only for topics with coordinates.
+pub fn coordinate_literals(
+    topic: Topic,
+    payload: &str,
+) -> Result<(Option<JsonValue<'_>>, Option<JsonValue<'_>>), RejectReason> {
+    let (columns, lat, lon) = match topic {
+        Topic::CustomersLocations => (CUSTOMER_COLUMNS, 1, 2),
+        Topic::StoresProducts => (PRODUCT_COLUMNS, 3, 4),
+        _ => return Ok((None, None)),
+    };
+    let fields = Fields::read(payload, columns, DecimalPolicy::Round)?;
+    Ok((fields.get(lat), fields.get(lon)))
+}
+
 /// The raw member values of one object, by column position.
 struct Fields<'a> {
     columns: &'static [Column],

@@ -14,5 +14,6 @@ pub mod sim_feed;
 pub mod simulator;
 pub mod sink;
 pub mod store_names;
+pub mod table_files;
 pub mod wake;
 pub mod workload;
