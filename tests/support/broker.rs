@@ -4,11 +4,12 @@
 
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use super::tools::{tools_dir, with_install_lock};
 
 pub struct Broker {
     child: Child,
@@ -18,20 +19,6 @@ pub struct Broker {
 
 /// The Tansu release the tests run against.
 const TANSU_VERSION: &str = "0.6.0";
-
-/// Where the test broker is kept between runs: `$INSTORE_TOOLS`, else
-/// `$XDG_CACHE_HOME/instore-tools`, else `~/.cache/instore-tools` (outside any clone, so a
-/// fresh clone reuses it).
-fn tools_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("INSTORE_TOOLS") {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    cache.join("instore-tools")
-}
 
 /// The broker binary: `$INSTORE_TANSU`, one on `PATH`, the one kept in [`tools_dir`], or
 /// (first run on a machine) built there now with `cargo install`, once for all test
@@ -53,49 +40,42 @@ fn tansu_binary() -> PathBuf {
         .clone()
 }
 
-/// Builds Tansu into [`tools_dir`] unless it is there, holding a lock so that one test
-/// process builds while the others wait for it.
+/// Builds Tansu into [`tools_dir`] unless it is there, once for all test processes.
 fn install_tansu() -> PathBuf {
     let tools = tools_dir();
     let binary = tools.join("bin/tansu");
-    if binary.is_file() {
-        return binary;
-    }
-    std::fs::create_dir_all(&tools).expect("create the test tools folder");
-    let lock = std::fs::File::create(tools.join("tansu.lock")).expect("lock file");
-    // SAFETY: flock on a file descriptor this function owns; released when `lock` closes.
-    let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-    assert_eq!(locked, 0, "cannot lock {}", tools.display());
-    if binary.is_file() {
-        return binary;
-    }
-    // Straight to the terminal: the test harness captures what tests print, and a newcomer
-    // waiting minutes should know why.
-    let _ = writeln!(
-        std::io::stderr(),
-        "instore tests: building the test broker once (cargo install tansu {TANSU_VERSION}, \
-         Apache-2.0, about 8 minutes on 2 cores) into {}",
-        tools.display()
-    );
-    let cargo = std::env::var_os("CARGO")
-        .or_else(|| option_env!("CARGO").map(Into::into))
-        .unwrap_or_else(|| "cargo".into());
-    let build_dir = tools.join("build");
-    let status = Command::new(cargo)
-        .args(["install", "tansu", "--version", TANSU_VERSION])
-        .args(["--features", "dynostore", "--quiet", "--root"])
-        .arg(&tools)
-        .env("CARGO_TARGET_DIR", &build_dir)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run cargo install");
-    let _ = std::fs::remove_dir_all(&build_dir);
-    assert!(
-        status.success() && binary.is_file(),
-        "building the test broker failed ({status}): the Kafka tests need crates.io once, \
-         or set INSTORE_TANSU to a tansu {TANSU_VERSION} binary"
-    );
-    let _ = writeln!(std::io::stderr(), "instore tests: test broker ready");
+    with_install_lock("tansu", || {
+        if binary.is_file() {
+            return;
+        }
+        // Straight to the terminal: the test harness captures what tests print, and a
+        // newcomer waiting minutes should know why.
+        let _ = writeln!(
+            std::io::stderr(),
+            "instore tests: building the test broker once (cargo install tansu {TANSU_VERSION}, \
+             Apache-2.0, about 8 minutes on 2 cores) into {}",
+            tools.display()
+        );
+        let cargo = std::env::var_os("CARGO")
+            .or_else(|| option_env!("CARGO").map(Into::into))
+            .unwrap_or_else(|| "cargo".into());
+        let build_dir = tools.join("build");
+        let status = Command::new(cargo)
+            .args(["install", "tansu", "--version", TANSU_VERSION])
+            .args(["--features", "dynostore", "--quiet", "--root"])
+            .arg(&tools)
+            .env("CARGO_TARGET_DIR", &build_dir)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run cargo install");
+        let _ = std::fs::remove_dir_all(&build_dir);
+        assert!(
+            status.success() && binary.is_file(),
+            "building the test broker failed ({status}): the Kafka tests need crates.io once, \
+             or set INSTORE_TANSU to a tansu {TANSU_VERSION} binary"
+        );
+        let _ = writeln!(std::io::stderr(), "instore tests: test broker ready");
+    });
     binary
 }
 

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod flink;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 
