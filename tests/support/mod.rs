@@ -124,7 +124,6 @@ pub fn assert_same_rows(got: &[NearbyRow], expected: &[NearbyRow], tolerance_ft:
     );
 }
 
-/// Runs the real `instore` binary.
 /// Compares `actual` with the golden file; `INSTORE_BLESS=1` rewrites the golden file.
 pub fn assert_golden(actual: &str, golden: &Path) {
     if std::env::var_os("INSTORE_BLESS").is_some() {
@@ -139,6 +138,7 @@ pub fn assert_golden(actual: &str, golden: &Path) {
     );
 }
 
+/// Runs the real `instore` binary.
 pub fn instore(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
         .args(args)

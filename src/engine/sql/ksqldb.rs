@@ -19,10 +19,11 @@ pub fn script(export: &SqlExport) -> String {
          (PARTITION BY): the\n\
          --     original dropped UID and wrote no keys, so a push connector could not route \
          a match to its shopper.\n\
-         --   * The input streams read the topics named below; the original's producers wrote \
-         customers-locations\n\
-         --     and products-promotions while its streams read customers_locations and \
-         products_promotions.\n\
+         --   * Each input stream reads the topic its KAFKA_TOPIC names (`--topic` maps them): \
+         the original's\n\
+         --     producers wrote customers-locations and products-promotions while its streams \
+         read customers_locations\n\
+         --     and products_promotions, so nothing ever joined.\n\
          --   * Each join states its GRACE PERIOD (ksqlDB's default, 24 h − 2·WITHIN, unless \
          it was changed).\n\
          --   * Promotions carry their optional discount_pct, title and valid_until through \
