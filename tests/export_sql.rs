@@ -38,10 +38,20 @@ fn the_scripts_match_their_golden_files() {
                 "products_promotions=products-promotions",
             ],
         ),
-        ("flink-kafka.sql", &["--dialect", "flink", "-b", "kafka-1:9092"]),
+        (
+            "flink-kafka.sql",
+            &["--dialect", "flink", "-b", "kafka-1:9092"],
+        ),
         (
             "flink-kafka-strict.sql",
-            &["--dialect", "flink", "--decimals", "strict", "--promotion-window", "90s"],
+            &[
+                "--dialect",
+                "flink",
+                "--decimals",
+                "strict",
+                "--promotion-window",
+                "90s",
+            ],
         ),
     ];
     for (golden, args) in cases {
@@ -53,23 +63,62 @@ fn the_scripts_match_their_golden_files() {
 fn the_parameters_file_is_read_like_run_reads_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let params = dir.path().join("params.json");
-    std::fs::write(&params, r#"{"radius_ft": 33, "customer_window_ms": 120000}"#).unwrap();
+    std::fs::write(
+        &params,
+        r#"{"radius_ft": 33, "customer_window_ms": 120000}"#,
+    )
+    .unwrap();
     let s = script(&["--dialect", "ksqldb", "--params", params.to_str().unwrap()]);
     assert!(s.contains("* 3281 <= 33\n"), "{s}");
-    assert!(s.contains("WITHIN 2 MINUTES GRACE PERIOD 1436 MINUTES"), "{s}");
+    assert!(
+        s.contains("WITHIN 2 MINUTES GRACE PERIOD 1436 MINUTES"),
+        "{s}"
+    );
 }
 
 #[test]
 fn what_sql_cannot_say_fails_with_the_reason() {
-    let out = instore(&["export-sql", "--dialect", "flink", "--match-key", "sku_or_segment"]);
+    let out = instore(&[
+        "export-sql",
+        "--dialect",
+        "flink",
+        "--match-key",
+        "sku_or_segment",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--match-key segment or --match-key sku"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--match-key segment or --match-key sku"),
+        "{}",
+        stderr(&out)
+    );
     assert!(out.stdout.is_empty(), "no partial script on failure");
-    let out = instore(&["export-sql", "--dialect", "ksqldb", "--connector", "filesystem", "--data", "/tmp/x"]);
+    let out = instore(&[
+        "export-sql",
+        "--dialect",
+        "ksqldb",
+        "--connector",
+        "filesystem",
+        "--data",
+        "/tmp/x",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("ksqlDB reads only Kafka topics"), "{}", stderr(&out));
-    let out = instore(&["export-sql", "--dialect", "flink", "--connector", "filesystem"]);
-    assert!(stderr(&out).contains("needs --data DIR"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ksqlDB reads only Kafka topics"),
+        "{}",
+        stderr(&out)
+    );
+    let out = instore(&[
+        "export-sql",
+        "--dialect",
+        "flink",
+        "--connector",
+        "filesystem",
+    ]);
+    assert!(
+        stderr(&out).contains("needs --data DIR"),
+        "{}",
+        stderr(&out)
+    );
     let out = instore(&["export-sql", "--dialect", "flink", "--topic", "nope=x"]);
     assert_eq!(out.status.code(), Some(2), "clap refuses an unknown stream");
 }
@@ -104,7 +153,10 @@ fn dumps_become_one_file_per_input_topic_and_refused_records_are_counted() {
     assert_eq!(lines("pings"), 1034);
     assert_eq!(lines("stores_products"), 44);
     assert_eq!(lines("products_promotions"), 8);
-    assert!(report.contains("left out 1 customers_locations records: value is not JSON"), "{report}");
+    assert!(
+        report.contains("left out 1 customers_locations records: value is not JSON"),
+        "{report}"
+    );
     assert!(
         report.contains("left out 1 products_promotions records: wrong type: SKU is BIGINT"),
         "{report}"

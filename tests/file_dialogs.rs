@@ -1,7 +1,8 @@
 //! The console's file dialogs run off the UI thread. A stand-in `zenity` (rfd's fallback when
 //! no desktop portal answers, as on CI) holds the dialog open until the test releases it: the
-//! console keeps taking records meanwhile, then opens the dump the "operator" picked. Its own
-//! test binary because it changes PATH; no real dialog is ever shown.
+//! console keeps taking records meanwhile, then opens the dump the "operator" picked; then
+//! the pipeline is exported as SQL to the file picked next. Its own test binary because it
+//! changes PATH; no real dialog is ever shown.
 
 mod support;
 
@@ -15,13 +16,14 @@ use instore::io::chain::Chain;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 use support::console_harness;
 
-/// Answers with $INSTORE_TEST_ANSWER once $INSTORE_TEST_RELEASE exists; gives up (as a
-/// cancelled dialog) after ten seconds.
+/// Answers with the path in the file $INSTORE_TEST_ANSWER once $INSTORE_TEST_RELEASE exists
+/// (a file, so the test changes the answer without touching the environment); gives up (as
+/// a cancelled dialog) after ten seconds.
 const FAKE_ZENITY: &str = r#"#!/bin/sh
 i=0
 while [ $i -lt 200 ]; do
   if [ -e "$INSTORE_TEST_RELEASE" ]; then
-    printf '%s\n' "$INSTORE_TEST_ANSWER"
+    cat "$INSTORE_TEST_ANSWER"
     exit 0
   fi
   sleep 0.05
@@ -42,7 +44,7 @@ fn step_until(h: &mut Harness<'_, ConsoleApp>, what: &str, done: impl Fn(&Consol
 }
 
 #[test]
-fn open_dump_asks_off_the_ui_thread_and_opens_the_picked_dump() {
+fn dialogs_ask_off_the_ui_thread_open_the_picked_dump_and_export_sql() {
     let dir = tempfile::tempdir().expect("tempdir");
     let zenity = dir.path().join("zenity");
     std::fs::write(&zenity, FAKE_ZENITY).expect("write zenity");
@@ -50,6 +52,8 @@ fn open_dump_asks_off_the_ui_thread_and_opens_the_picked_dump() {
     let dump = dir.path().join("picked.jsonl");
     std::fs::write(&dump, include_str!("data/parity/sample-1.jsonl")).expect("dump");
     let release = dir.path().join("release");
+    let answer = dir.path().join("answer");
+    std::fs::write(&answer, format!("{}\n", dump.display())).expect("answer");
     let path = format!(
         "{}:{}",
         dir.path().display(),
@@ -60,7 +64,7 @@ fn open_dump_asks_off_the_ui_thread_and_opens_the_picked_dump() {
     std::env::set_var("PATH", path);
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
     std::env::set_var("INSTORE_TEST_RELEASE", &release);
-    std::env::set_var("INSTORE_TEST_ANSWER", &dump);
+    std::env::set_var("INSTORE_TEST_ANSWER", &answer);
 
     let options = ConsoleOptions::new(Chain::builtin().expect("chain"));
     let builder = Harness::builder().with_size([1500.0, 950.0]);
@@ -112,5 +116,22 @@ fn open_dump_asks_off_the_ui_thread_and_opens_the_picked_dump() {
     assert!(
         h.query_by_label(busy).is_none(),
         "the notice goes with the dialog"
+    );
+
+    // Export as SQL: the console's parameters as a ksqlDB script, at the path picked.
+    let script = dir.path().join("pipeline.ksql");
+    std::fs::write(&answer, format!("{}\n", script.display())).expect("answer");
+    h.get_by_label("Export as SQL…").click();
+    h.run_steps(2);
+    h.get_by_label("ksqlDB statements…").click();
+    step_until(&mut h, "the script to be written", |_| script.is_file());
+    h.run_steps(2);
+    let written = format!("ksqlDB script written to {}", script.display());
+    assert!(h.query_by_label(&written).is_some(), "the panel says where");
+    let text = std::fs::read_to_string(&script).expect("script");
+    assert!(text.contains("CREATE STREAM NEARBY_CUSTOMERS"), "{text}");
+    assert!(
+        text.contains("'KM') * 3281 <= 100\n"),
+        "the console's radius: {text}"
     );
 }

@@ -33,6 +33,7 @@ use super::settings::{ConsoleSettings, STORAGE_KEY};
 use super::source::Source;
 
 use crate::engine::geo::LatLonDeg;
+use crate::engine::sql::{export_sql, SqlConnector, SqlDialect, SqlExport, TopicNames};
 use crate::io::chain::Chain;
 use crate::io::formats::ValuesOptions;
 use crate::io::live::{LiveCommand, LiveSettings, RecordingLimits};
@@ -81,6 +82,8 @@ pub struct ConsoleApp {
     /// The file dialog that is open (on its own thread), and the last file action that failed.
     dialogs: FileDialogs,
     file_error: Option<FileError>,
+    /// What the last "Export as SQL…" wrote, or why it could not.
+    sql_export: Option<String>,
     rates: RateMeter,
     bench: Option<FrameBench>,
     /// Returned by the panels while drawing, carried out by the next `logic`.
@@ -151,6 +154,7 @@ impl ConsoleApp {
             panels: PanelState::default(),
             dialogs: FileDialogs::default(),
             file_error: None,
+            sql_export: None,
             rates: RateMeter::default(),
             bench: options
                 .bench
@@ -545,6 +549,36 @@ impl ConsoleApp {
                 let text = super::export::view_geojson(&self.chain, sites, &self.model, now);
                 self.file_error = write(paths.swap_remove(0), text);
             }
+            DialogFor::SqlScript(dialect) => {
+                let path = paths.swap_remove(0);
+                self.sql_export = Some(self.export_sql(dialect, &path));
+            }
+        }
+    }
+
+    /// Writes the pipeline with the console's parameters as a `dialect` script to `path`;
+    /// says what happened. Flink's Kafka tables get the bootstrap servers of the Source menu
+    /// (never a profile's secrets).
+    fn export_sql(&self, dialect: SqlDialect, path: &std::path::Path) -> String {
+        let bootstrap = self.settings.kafka_bootstrap.trim();
+        let export = SqlExport {
+            dialect,
+            connector: SqlConnector::Kafka {
+                bootstrap_servers: if bootstrap.is_empty() {
+                    "localhost:9092".to_owned()
+                } else {
+                    bootstrap.to_owned()
+                },
+            },
+            topics: TopicNames::default(),
+            params: self.settings.params.clone(),
+        };
+        let written = export_sql(&export)
+            .map_err(|e| e.to_string())
+            .and_then(|script| std::fs::write(path, script).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => format!("{} script written to {}", dialect.title(), path.display()),
+            Err(why) => format!("not exported: {why}"),
         }
     }
 
@@ -630,6 +664,7 @@ impl ConsoleApp {
                                 outbox: &self.outbox,
                                 rates: &self.rates,
                                 lag,
+                                sql_export: self.sql_export.as_deref(),
                             };
                             left_panel_ui(ui, panel, &mut commands)
                         });

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 
+use crate::engine::sql::SqlDialect;
 use crate::io::wake::Waker;
 
 /// What a dialog's answer is for.
@@ -17,6 +18,8 @@ pub enum DialogFor {
     RecordTo,
     FeedCsv,
     ViewGeoJson,
+    /// The pipeline with the console's parameters as a script for this dialect.
+    SqlScript(SqlDialect),
 }
 
 /// A file action that did not happen (shown beside the file buttons until the next one).

@@ -29,6 +29,14 @@ impl SqlDialect {
             SqlDialect::Flink => "flink",
         }
     }
+
+    /// The product's own spelling, for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            SqlDialect::Ksqldb => "ksqlDB",
+            SqlDialect::Flink => "Flink SQL",
+        }
+    }
 }
 
 /// Where the script's tables read and write.

@@ -24,7 +24,9 @@ fn statement_with<'a>(script: &'a str, needle: &str) -> &'a str {
         .find(needle)
         .unwrap_or_else(|| panic!("no {needle:?} in\n{script}"));
     let start = script[..at].rfind(";\n").map_or(0, |i| i + 2);
-    let end = script[at..].find(";\n").map_or(script.len(), |i| at + i + 1);
+    let end = script[at..]
+        .find(";\n")
+        .map_or(script.len(), |i| at + i + 1);
     &script[start..end]
 }
 
@@ -32,12 +34,18 @@ fn statement_with<'a>(script: &'a str, needle: &str) -> &'a str {
 fn ksqldb_defaults_are_the_original_pipeline_with_keys_and_uid() {
     let s = export(SqlDialect::Ksqldb, PipelineParams::default());
     let valid = statement_with(&s, "CREATE STREAM VALID_PROMOTIONS");
-    assert!(valid.contains("WITHIN 1 HOUR GRACE PERIOD 22 HOURS"), "{valid}");
+    assert!(
+        valid.contains("WITHIN 1 HOUR GRACE PERIOD 22 HOURS"),
+        "{valid}"
+    );
     assert!(valid.contains("ON s.segment = p.segment"), "{valid}");
     assert!(valid.contains("PARTITION BY p.pid"), "{valid}");
     assert!(valid.contains("AS_VALUE(p.pid) AS PID"), "{valid}");
     let nearby = statement_with(&s, "CREATE STREAM NEARBY_CUSTOMERS");
-    assert!(nearby.contains("WITHIN 30 MINUTES GRACE PERIOD 23 HOURS"), "{nearby}");
+    assert!(
+        nearby.contains("WITHIN 30 MINUTES GRACE PERIOD 23 HOURS"),
+        "{nearby}"
+    );
     assert!(nearby.contains("ON c.country = v.COUNTRY"), "{nearby}");
     assert!(nearby.contains("AS_VALUE(c.uid) AS UID"), "{nearby}");
     assert!(nearby.contains("PARTITION BY c.uid"), "{nearby}");
@@ -68,9 +76,15 @@ fn ksqldb_follows_every_parameter() {
     };
     let s = export(SqlDialect::Ksqldb, params);
     let valid = statement_with(&s, "CREATE STREAM VALID_PROMOTIONS");
-    assert!(valid.contains("WITHIN 90 SECONDS GRACE PERIOD 10 MINUTES"), "{valid}");
+    assert!(
+        valid.contains("WITHIN 90 SECONDS GRACE PERIOD 10 MINUTES"),
+        "{valid}"
+    );
     assert!(valid.contains("ON s.sku = p.sku"), "{valid}");
-    assert!(valid.contains("s.latitude AS LATITUDE"), "strict reads DECIMALs: {valid}");
+    assert!(
+        valid.contains("s.latitude AS LATITUDE"),
+        "strict reads DECIMALs: {valid}"
+    );
     let nearby = statement_with(&s, "CREATE STREAM NEARBY_CUSTOMERS");
     assert!(
         nearby.contains("WITHIN 1500 MILLISECONDS GRACE PERIOD 0 SECONDS"),
@@ -114,7 +128,10 @@ fn flink_follows_every_parameter() {
     assert!(nearby.contains(
         "c.`event_time` BETWEEN v.`valid_time` - INTERVAL '30' MINUTE AND v.`valid_time` + INTERVAL '30' MINUTE"
     ));
-    assert!(nearby.contains("* 6371 * 3281 AS `DIST_TO_STORE`"), "{nearby}");
+    assert!(
+        nearby.contains("* 6371 * 3281 AS `DIST_TO_STORE`"),
+        "{nearby}"
+    );
     let pairs = statement_with(&d, "CREATE TEMPORARY VIEW `valid_promotion_pairs`");
     assert!(pairs.contains("ON s.`segment` = p.`segment`"), "{pairs}");
     assert!(pairs.contains("- INTERVAL '1' HOUR AND p.`event_time` + INTERVAL '1' HOUR"));
@@ -125,7 +142,10 @@ fn flink_follows_every_parameter() {
     assert!(customers.contains("AS `event_time` - INTERVAL '0 23:30:00.000' DAY(3) TO SECOND(3)"));
     assert!(customers.contains("'properties.bootstrap.servers' = 'broker:9092'"));
     let products = statement_with(&d, "CREATE TABLE `stores_products`");
-    assert!(products.contains("AS `event_time` - INTERVAL '23' HOUR"), "{products}");
+    assert!(
+        products.contains("AS `event_time` - INTERVAL '23' HOUR"),
+        "{products}"
+    );
     assert!(!d.contains("REGEXP("), "round does not check the scale");
 
     let params = PipelineParams {
@@ -149,12 +169,18 @@ fn flink_follows_every_parameter() {
     assert!(pairs.contains("ON s.`sku` = p.`sku`"), "{pairs}");
     assert!(pairs.contains("INTERVAL '90' SECOND"), "{pairs}");
     let products = statement_with(&s, "CREATE TABLE `stores_products`");
-    assert!(products.contains("- INTERVAL '0 00:11:30.000' DAY(3) TO SECOND(3)"), "{products}");
+    assert!(
+        products.contains("- INTERVAL '0 00:11:30.000' DAY(3) TO SECOND(3)"),
+        "{products}"
+    );
     let customers = statement_with(&s, "CREATE TABLE `customers_locations`");
     assert!(customers.contains("- INTERVAL '0 00:00:01.500' DAY(3) TO SECOND(3)"));
     assert!(statement_with(&s, "INSERT INTO `NEARBY_CUSTOMERS`").contains("<= 42.5;"));
     let view = statement_with(&s, "CREATE TEMPORARY VIEW `customers`");
-    assert!(view.contains("REGEXP(`latitude`, '^-?[0-9]+(\\.[0-9]{1,5})?$')"), "{view}");
+    assert!(
+        view.contains("REGEXP(`latitude`, '^-?[0-9]+(\\.[0-9]{1,5})?$')"),
+        "{view}"
+    );
 }
 
 #[test]
@@ -172,7 +198,10 @@ fn flink_on_files_reads_and_writes_under_the_data_folder() {
     assert!(customers.contains("'path' = '/data/run/customers_locations'"));
     assert!(customers.contains("TO_TIMESTAMP_LTZ(`kafka_timestamp_ms`, 3)"));
     let sink = statement_with(&s, "CREATE TABLE `NEARBY_CUSTOMERS`");
-    assert!(sink.contains("'path' = '/data/run/NEARBY_CUSTOMERS'"), "{sink}");
+    assert!(
+        sink.contains("'path' = '/data/run/NEARBY_CUSTOMERS'"),
+        "{sink}"
+    );
     assert!(!s.contains("kafka'"), "no Kafka table on files: {s}");
 }
 
@@ -224,8 +253,14 @@ fn intervals_are_exact_to_the_millisecond_in_forms_flink_accepts() {
     assert_eq!(interval(0), "INTERVAL '0' SECOND");
     assert_eq!(interval(86_400_000), "INTERVAL '1' DAY");
     // More than two digits, or milliseconds: DAY TO SECOND.
-    assert_eq!(interval(150_000), "INTERVAL '0 00:02:30.000' DAY(3) TO SECOND(3)");
-    assert_eq!(interval(1_500), "INTERVAL '0 00:00:01.500' DAY(3) TO SECOND(3)");
+    assert_eq!(
+        interval(150_000),
+        "INTERVAL '0 00:02:30.000' DAY(3) TO SECOND(3)"
+    );
+    assert_eq!(
+        interval(1_500),
+        "INTERVAL '0 00:00:01.500' DAY(3) TO SECOND(3)"
+    );
     assert_eq!(
         interval(100 * 86_400_000 + 1),
         "INTERVAL '100 00:00:00.001' DAY(3) TO SECOND(3)"

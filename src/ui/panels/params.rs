@@ -4,7 +4,10 @@
 use egui::Ui;
 
 use crate::engine::notify::{NotifyParams, NotifyRule};
+use crate::engine::sql::SqlDialect;
 use crate::engine::{DecimalPolicy, PipelineParams, PromotionMatchKey};
+use crate::ui::command::Command;
+use crate::ui::file_dialogs::{DialogFor, Pick};
 
 const MIN_MS: i64 = 60_000;
 
@@ -154,4 +157,42 @@ fn grace(ui: &mut Ui, id: &str, value_ms: &mut Option<i64>) {
             ui.push_id(id, |ui| minutes(ui, v, 0..=48 * 60));
         }
     });
+}
+
+/// "Export as SQL…": these parameters as a ksqlDB or Flink SQL script, for a user who moves
+/// the pipeline to a cluster; `status` says what the last export did.
+pub fn export_menu(ui: &mut Ui, params: &PipelineParams, status: Option<&str>) -> Option<Command> {
+    let mut command = None;
+    let expressible = params.match_key != PromotionMatchKey::SkuOrSegment;
+    ui.add_enabled_ui(expressible, |ui| {
+        ui.menu_button("Export as SQL…", |ui| {
+            let choices = [
+                (SqlDialect::Ksqldb, "ksqlDB statements…", "pipeline.ksql"),
+                (
+                    SqlDialect::Flink,
+                    "Flink SQL (Kafka tables)…",
+                    "pipeline.flink.sql",
+                ),
+            ];
+            for (dialect, label, file) in choices {
+                if ui.button(label).clicked() {
+                    command = Some(Command::OpenDialog {
+                        purpose: DialogFor::SqlScript(dialect),
+                        dialog: rfd::AsyncFileDialog::new().set_file_name(file),
+                        pick: Pick::SaveFile,
+                    });
+                    ui.close();
+                }
+            }
+        })
+    })
+    .response
+    .on_disabled_hover_text(
+        "match key sku_or_segment decides per promotion from the products seen so far; a SQL \
+         join has one fixed key: pick segment or sku to export",
+    );
+    if let Some(status) = status {
+        ui.weak(status);
+    }
+    command
 }

@@ -32,6 +32,8 @@ pub struct LeftPanel<'a> {
     pub lag: Vec<TopicLag>,
     /// Event time for promotions published now.
     pub now_ms: i64,
+    /// What the last "Export as SQL…" did.
+    pub sql_export: Option<&'a str>,
 }
 
 /// What the right panel reads and edits.
@@ -57,6 +59,7 @@ pub fn left_panel_ui(ui: &mut Ui, panel: LeftPanel<'_>, commands: &mut Commands)
         rates,
         lag,
         now_ms,
+        sql_export,
     } = panel;
     egui::CollapsingHeader::new(RichText::new("New promotion").strong())
         .default_open(true)
@@ -88,6 +91,7 @@ pub fn left_panel_ui(ui: &mut Ui, panel: LeftPanel<'_>, commands: &mut Commands)
             if params::editor(ui, &mut settings.params, &mut settings.notify) {
                 commands.push(Command::SettingsEdited);
             }
+            commands.extend(params::export_menu(ui, &settings.params, sql_export));
             if model
                 .settings
                 .as_ref()
