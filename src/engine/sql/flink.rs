@@ -10,8 +10,10 @@
 //!   which input is later (a UNION ALL of two halves, each projecting one time attribute):
 //!   the second join is then an ordinary interval join on it, in the same job;
 //! - each source's watermark trails its records by WITHIN + grace: Flink keeps a record for
-//!   joining until the watermark passes its time + WITHIN, so this keeps it exactly as long
-//!   as ksqlDB does (until stream time passes its time + 2·WITHIN + grace).
+//!   joining until the watermark passes its time + WITHIN, that is until its source's time
+//!   passes its time + 2·WITHIN + grace — ksqlDB's retention. A join's watermark is the
+//!   lower of its inputs' where ksqlDB's stream time is the higher, so Flink keeps records
+//!   at least as long.
 
 use std::fmt::Write as _;
 
