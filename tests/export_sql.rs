@@ -78,49 +78,46 @@ fn the_parameters_file_is_read_like_run_reads_it() {
 
 #[test]
 fn what_sql_cannot_say_fails_with_the_reason() {
-    let out = instore(&[
-        "export-sql",
-        "--dialect",
-        "flink",
-        "--match-key",
-        "sku_or_segment",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("--match-key segment or --match-key sku"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(out.stdout.is_empty(), "no partial script on failure");
-    let out = instore(&[
-        "export-sql",
-        "--dialect",
-        "ksqldb",
-        "--connector",
-        "filesystem",
-        "--data",
-        "/tmp/x",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("ksqlDB reads only Kafka topics"),
-        "{}",
-        stderr(&out)
-    );
-    let out = instore(&[
-        "export-sql",
-        "--dialect",
-        "flink",
-        "--connector",
-        "filesystem",
-    ]);
-    assert!(
-        stderr(&out).contains("needs --data DIR"),
-        "{}",
-        stderr(&out)
-    );
-    let out = instore(&["export-sql", "--dialect", "flink", "--topic", "nope=x"]);
-    assert_eq!(out.status.code(), Some(2), "clap refuses an unknown stream");
+    let cases: [(&[&str], i32, &str); 4] = [
+        (
+            &["--dialect", "flink", "--match-key", "sku_or_segment"],
+            1,
+            "--match-key segment or --match-key sku",
+        ),
+        (
+            &[
+                "--dialect",
+                "ksqldb",
+                "--connector",
+                "filesystem",
+                "--data",
+                "/tmp/x",
+            ],
+            1,
+            "ksqlDB reads only Kafka topics",
+        ),
+        (
+            &["--dialect", "flink", "--connector", "filesystem"],
+            1,
+            "needs --data DIR",
+        ),
+        (
+            &["--dialect", "flink", "--topic", "nope=x"],
+            2,
+            "unknown stream",
+        ),
+    ];
+    for (args, code, reason) in cases {
+        let mut all = vec!["export-sql"];
+        all.extend_from_slice(args);
+        let out = instore(&all);
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        assert!(stderr(&out).contains(reason), "{args:?}: {}", stderr(&out));
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: no partial script on failure"
+        );
+    }
 }
 
 #[test]

@@ -30,6 +30,20 @@ fn statement_with<'a>(script: &'a str, needle: &str) -> &'a str {
     &script[start..end]
 }
 
+/// Every field away from its default, each to a value whose text is unmistakable.
+fn every_parameter_changed() -> PipelineParams {
+    PipelineParams {
+        promotion_window_ms: 90_000,
+        promotion_grace_ms: Some(600_000),
+        customer_window_ms: 1_500,
+        customer_grace_ms: Some(0),
+        radius_ft: 42.5,
+        km_to_ft: 3280.84,
+        decimal_policy: DecimalPolicy::Strict,
+        match_key: PromotionMatchKey::Sku,
+    }
+}
+
 #[test]
 fn ksqldb_defaults_are_the_original_pipeline_with_keys_and_uid() {
     let s = export(SqlDialect::Ksqldb, PipelineParams::default());
@@ -64,17 +78,7 @@ fn ksqldb_defaults_are_the_original_pipeline_with_keys_and_uid() {
 
 #[test]
 fn ksqldb_follows_every_parameter() {
-    let params = PipelineParams {
-        promotion_window_ms: 90_000,
-        promotion_grace_ms: Some(600_000),
-        customer_window_ms: 1_500,
-        customer_grace_ms: Some(0),
-        radius_ft: 42.5,
-        km_to_ft: 3280.84,
-        decimal_policy: DecimalPolicy::Strict,
-        match_key: PromotionMatchKey::Sku,
-    };
-    let s = export(SqlDialect::Ksqldb, params);
+    let s = export(SqlDialect::Ksqldb, every_parameter_changed());
     let valid = statement_with(&s, "CREATE STREAM VALID_PROMOTIONS");
     assert!(
         valid.contains("WITHIN 90 SECONDS GRACE PERIOD 10 MINUTES"),
@@ -148,17 +152,7 @@ fn flink_follows_every_parameter() {
     );
     assert!(!d.contains("REGEXP("), "round does not check the scale");
 
-    let params = PipelineParams {
-        promotion_window_ms: 90_000,
-        promotion_grace_ms: Some(600_000),
-        customer_window_ms: 1_500,
-        customer_grace_ms: Some(0),
-        radius_ft: 42.5,
-        km_to_ft: 3280.84,
-        decimal_policy: DecimalPolicy::Strict,
-        match_key: PromotionMatchKey::Sku,
-    };
-    let s = export(SqlDialect::Flink, params);
+    let s = export(SqlDialect::Flink, every_parameter_changed());
     let nearby = statement_with(&s, "CREATE TEMPORARY VIEW `nearby_candidates`");
     assert!(
         nearby.contains("v.`valid_time` + INTERVAL '0 00:00:01.500' DAY(3) TO SECOND(3)"),
