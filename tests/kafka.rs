@@ -481,8 +481,9 @@ fn until_end_reads_what_the_topics_hold_and_exits_by_itself() {
 }
 
 /// The broker goes away and a new one comes up on the same address (Tansu keeps topics in
-/// memory, so they come back recreated): the service logs the outage, takes a fresh client,
-/// reads what the new broker gets, and still stops cleanly with its summary.
+/// memory, so they come back recreated, here shorter): the service logs the outage, takes a
+/// fresh client, says the topics were recreated, reads them from their start, and still
+/// stops cleanly with its summary.
 #[test]
 fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
     let port = support::broker::free_port();
@@ -511,7 +512,18 @@ fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
     let broker = Broker::start_on(port);
     let created = instore(&["kafka-check", "-b", &broker.bootstrap, "--create"]);
     assert!(created.status.success(), "{}", stderr(&created));
-    simulate_minute_to(&broker.bootstrap, &[]);
+    // Fewer records than the old topics held: the recreated partitions end before where the
+    // service had read to, which it must notice and say.
+    let produced = instore(&[
+        "simulate",
+        "-b",
+        &broker.bootstrap,
+        "--duration",
+        "20s",
+        "--stores",
+        "1",
+    ]);
+    assert!(produced.status.success(), "{}", stderr(&produced));
     std::thread::sleep(std::time::Duration::from_secs(8));
     // SAFETY: a signal to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -520,6 +532,11 @@ fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("every broker is away"), "{text}");
     assert!(text.contains("the cluster is back"), "{text}");
+    assert!(
+        text.contains("customers_locations[0] now ends at offset")
+            && text.contains("the topic was recreated; reading it from its start"),
+        "the service says what became of its position: {text}"
+    );
     let read = summary_count(&text, "customers_locations");
     assert!(
         read > first_batch,

@@ -78,8 +78,11 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
                 eprintln!("instore record: every broker is away; reconnecting with a fresh client");
                 continue;
             }
-            InputEvent::Back(after) => {
+            InputEvent::Back(after, changes) => {
                 eprintln!("instore record: the cluster is back after {after:.1?}: recording on");
+                for change in changes {
+                    eprintln!("instore record: {change}");
+                }
                 continue;
             }
         };

@@ -262,12 +262,19 @@ impl Session {
             ),
             SourceKind::Kafka => match self.kafka_status() {
                 Some(s) => match &s.state {
-                    KafkaState::Connected => format!(
-                        "Kafka {} · connected · {} records · lag {}",
-                        s.servers,
-                        s.records,
-                        s.total_lag()
-                    ),
+                    KafkaState::Connected => {
+                        let mut label = format!(
+                            "Kafka {} · connected · {} records · lag {}",
+                            s.servers,
+                            s.records,
+                            s.total_lag()
+                        );
+                        if let Some(notice) = &s.notice {
+                            label.push_str(" · ");
+                            label.push_str(notice);
+                        }
+                        label
+                    }
                     KafkaState::Connecting => format!("Kafka {} · connecting…", s.servers),
                     KafkaState::Retrying(e) => {
                         format!(

@@ -110,8 +110,11 @@ pub fn run_kafka(
             InputEvent::Away => {
                 tracing::warn!("every broker is away: reconnecting with a fresh client");
             }
-            InputEvent::Back(after) => {
+            InputEvent::Back(after, changes) => {
                 tracing::info!(?after, "the cluster is back: reading on");
+                for change in changes {
+                    tracing::warn!("{change}");
+                }
             }
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {

@@ -32,6 +32,9 @@ pub struct KafkaStatus {
     pub records: u64,
     /// Per input topic (measured every few seconds).
     pub lag: Vec<TopicLag>,
+    /// What the operator should know about the last reconnection: partitions recreated or
+    /// with records deleted before they were read.
+    pub notice: Option<String>,
 }
 
 impl KafkaStatus {
@@ -70,6 +73,7 @@ impl KafkaFeed {
             state: KafkaState::Connecting,
             records: 0,
             lag: Vec::new(),
+            notice: None,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let shown = Shown {
@@ -181,9 +185,18 @@ fn read_loop(
             Ok(InputEvent::Away) => {
                 shown.state(KafkaState::Retrying(KafkaInputError::BrokersAway));
             }
-            Ok(InputEvent::Back(_)) => {
+            Ok(InputEvent::Back(_, changes)) => {
                 failing_since = None;
                 shown.state(KafkaState::Connected);
+                if !changes.is_empty() {
+                    let notice = changes
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    tracing::warn!("{notice}");
+                    shown.set(|s| s.notice = Some(notice));
+                }
             }
         }
     }

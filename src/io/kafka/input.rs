@@ -12,6 +12,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::client::StartAt;
 use super::config::KafkaConfig;
+pub use super::readers::PositionChange;
 use super::readers::{EndOffsets, GroupReader};
 use super::resuming::{ReadEvent, ResumingReader};
 use crate::engine::{RawRecord, Topic};
@@ -70,8 +71,9 @@ pub enum InputEvent {
     Trouble(KafkaInputError),
     /// Every broker is away: the client was let go, a fresh one is tried.
     Away,
-    /// A fresh client reads on, after this long away.
-    Back(Duration),
+    /// A fresh client reads on, after this long away; partitions it could not go on reading
+    /// where the last one stopped (recreated topics, deleted records).
+    Back(Duration, Vec<PositionChange>),
 }
 
 enum Readers {
@@ -248,7 +250,7 @@ fn from_read(read: Result<ReadEvent, KafkaError>) -> Result<InputEvent, KafkaInp
             ReadEvent::Idle => InputEvent::Idle,
             ReadEvent::Trouble(e) => InputEvent::Trouble(KafkaInputError::Consumer(e.to_string())),
             ReadEvent::Away => InputEvent::Away,
-            ReadEvent::Back(after) => InputEvent::Back(after),
+            ReadEvent::Back(after, changes) => InputEvent::Back(after, changes),
         },
     )
 }

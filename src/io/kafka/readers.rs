@@ -13,6 +13,44 @@ use super::client::{client_config, StartAt};
 use super::config::KafkaConfig;
 use crate::engine::RawRecord;
 
+/// A partition a fresh client could not go on reading from where the last one stopped: what
+/// the operator is told, since records were skipped or are read again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PositionChange {
+    pub topic: String,
+    pub partition: i32,
+    /// The next offset the last client would have read.
+    pub next: i64,
+    /// The partition's log now: first offset, and the offset after its last.
+    pub low: i64,
+    pub high: i64,
+}
+
+impl std::fmt::Display for PositionChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            topic,
+            partition,
+            next,
+            low,
+            high,
+        } = self;
+        if next > high {
+            write!(
+                f,
+                "{topic}[{partition}] now ends at offset {high}, before offset {next} already \
+                 read: the topic was recreated; reading it from its start"
+            )
+        } else {
+            write!(
+                f,
+                "{topic}[{partition}] now starts at offset {low}: offsets {next}..{low} were \
+                 deleted before they were read; reading on from {low}"
+            )
+        }
+    }
+}
+
 /// Reads whole topics (every partition, assigned, no consumer group) from a start position.
 pub struct TopicReader {
     consumer: BaseConsumer,
@@ -50,20 +88,21 @@ impl TopicReader {
         timeout: Duration,
     ) -> Result<TopicReader, KafkaError> {
         TopicReader::open_resuming(config, topics, start, &ReadPositions::default(), timeout)
+            .map(|(reader, _)| reader)
     }
 
     /// [`TopicReader::open`], but partitions already read go on from `resume`: after a broker
     /// outage a fresh client takes over (librdkafka 2.12 can crash on a stale metadata cache
     /// when topics come back with new ids). A partition whose log now ends before the
     /// position (recreated) is read from its start, one whose log now starts after it
-    /// (retention) from its first record.
+    /// (retention) from its first record; both are returned, to be said.
     pub fn open_resuming(
         config: &KafkaConfig,
         topics: &[&str],
         start: StartAt,
         resume: &ReadPositions,
         timeout: Duration,
-    ) -> Result<TopicReader, KafkaError> {
+    ) -> Result<(TopicReader, Vec<PositionChange>), KafkaError> {
         let mut c = client_config(config);
         c.set("enable.auto.commit", "false");
         if config.get("group.id").is_none() {
@@ -72,6 +111,7 @@ impl TopicReader {
         let consumer: BaseConsumer = c.create()?;
         let mut assignment = TopicPartitionList::new();
         let mut resumed = TopicPartitionList::new();
+        let mut changes = Vec::new();
         for topic in topics {
             let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
             for t in metadata.topics() {
@@ -81,6 +121,15 @@ impl TopicReader {
                 for p in t.partitions() {
                     if let Some(next) = resume.next(t.name(), p.id()) {
                         let (low, high) = consumer.fetch_watermarks(t.name(), p.id(), timeout)?;
+                        if next > high || next < low {
+                            changes.push(PositionChange {
+                                topic: t.name().to_owned(),
+                                partition: p.id(),
+                                next,
+                                low,
+                                high,
+                            });
+                        }
                         let offset = if next > high {
                             Offset::Beginning
                         } else {
@@ -107,10 +156,11 @@ impl TopicReader {
             assignment.add_partition_offset(e.topic(), e.partition(), e.offset())?;
         }
         consumer.assign(&assignment)?;
-        Ok(TopicReader {
+        let reader = TopicReader {
             consumer,
             start: assignment,
-        })
+        };
+        Ok((reader, changes))
     }
 
     /// Where every assigned partition ends now; a partition that is empty, or whose start

@@ -14,7 +14,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::client::StartAt;
 use super::config::KafkaConfig;
-use super::readers::{ReadPositions, TopicReader};
+use super::readers::{PositionChange, ReadPositions, TopicReader};
 use crate::engine::RawRecord;
 
 /// How often a fresh client is tried while every broker is away (and how long a try waits).
@@ -30,8 +30,9 @@ pub enum ReadEvent {
     Trouble(KafkaError),
     /// Every broker is away: the client was let go.
     Away,
-    /// A fresh client reads on, after this long away.
-    Back(Duration),
+    /// A fresh client reads on, after this long away; partitions it could not go on reading
+    /// where the last one stopped.
+    Back(Duration, Vec<PositionChange>),
 }
 
 pub struct ResumingReader {
@@ -116,10 +117,10 @@ impl ResumingReader {
             &self.positions,
             REOPEN_EVERY,
         ) {
-            Ok(reader) => {
+            Ok((reader, changes)) => {
                 self.reader = Some(reader);
                 self.away = None;
-                ReadEvent::Back(since.elapsed())
+                ReadEvent::Back(since.elapsed(), changes)
             }
             Err(_) => {
                 self.away = Some((since, Instant::now()));
