@@ -3,6 +3,7 @@
 //! No tokio, rdkafka, egui, clock or file IO in here: records in, outputs out. Adapters in
 //! [`crate::io`] feed it from dumps, the simulator or Kafka; the console draws what it emits.
 
+pub mod customer_ids;
 pub mod decimal;
 #[cfg(test)]
 mod equivalence_tests;

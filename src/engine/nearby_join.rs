@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::geo::GeoPoint;
+use super::customer_ids::{CustomerId, CustomerIds};
+use super::decimal::Decimal5;
+use super::geo::{GeoPoint, LatLon};
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, ValidPromotion};
 use super::record::Customer;
@@ -45,6 +47,27 @@ impl<T> Clone for Located<T> {
     }
 }
 
+/// A buffered ping in 24 bytes (32 with its timestamp): pings are most of the join's state
+/// — a day of a chain is tens of millions — while valid promotions are few and keep their
+/// full [`Located`] form. The ping's country is its index key; everything else of the
+/// [`Customer`] is rebuilt exactly from these fields when it matches.
+#[derive(Clone, Copy, Debug)]
+struct BufferedPing {
+    /// The point on the unit sphere in f32: only for the cheap pre-filter, which widens its
+    /// reach by [`F32_UNIT_SLACK`] for the rounding. Distances use the exact coordinates.
+    unit: [f32; 3],
+    uid: CustomerId,
+    /// DECIMAL(10,5) units: decoding refuses |latitude| > 90 and |longitude| > 180, so both
+    /// fit an i32.
+    lat_units: i32,
+    lon_units: i32,
+}
+
+/// How far (chord units) a unit vector stored in f32 may lie from the f64 one: each
+/// component rounds by at most 2⁻²⁴ (they are within ±1), so the chord moves by at most
+/// √3·2⁻²⁴ ≈ 1.04·10⁻⁷. Twice that keeps the pre-filter conservative.
+const F32_UNIT_SLACK: f64 = 2.1e-7;
+
 /// The NEARBY_CUSTOMERS join.
 #[derive(Clone, Debug)]
 pub struct NearbyJoin {
@@ -53,8 +76,13 @@ pub struct NearbyJoin {
     km_to_ft: f64,
     /// The spatial grid's reach, squared (chord units).
     reach_squared: f64,
+    /// The same for buffered pings, whose unit vectors are f32.
+    ping_reach_squared: f64,
     countries: FxHashMap<Box<str>, u32>,
-    customers: SpatialIndex<Located<Customer>>,
+    /// By country id, to rebuild a buffered ping's [`Customer`].
+    country_names: Vec<Arc<str>>,
+    customer_ids: CustomerIds,
+    customers: SpatialIndex<BufferedPing>,
     promotions: SpatialIndex<Located<ValidPromotion>>,
 }
 
@@ -66,7 +94,10 @@ impl NearbyJoin {
             radius_ft: params.radius_ft,
             km_to_ft: params.km_to_ft,
             reach_squared: grid.reach() * grid.reach(),
+            ping_reach_squared: (grid.reach() + F32_UNIT_SLACK).powi(2),
             countries: FxHashMap::default(),
+            country_names: Vec::new(),
+            customer_ids: CustomerIds::default(),
             customers: SpatialIndex::new(grid),
             promotions: SpatialIndex::new(grid),
         }
@@ -95,24 +126,48 @@ impl NearbyJoin {
             return Arrival::Accepted;
         };
         let country = self.country_id(country);
-        let located = Located {
-            point: GeoPoint::from(position),
-            item: customer,
-        };
-        let v = located.point.unit;
+        let point = GeoPoint::from(position);
+        let v = point.unit;
         self.promotions
             .for_each_in_cell(country, v, from_ms, to_ms, |v_ts, valid| {
-                if let Some(dist_to_store_ft) = self.within_radius_ft(&located, valid) {
+                if let Some(dist_to_store_ft) = self.within_radius_ft(&point, valid) {
                     out.push(NearbyCustomer {
                         timestamp_ms: ts_ms.max(v_ts),
-                        customer: Arc::clone(&located.item),
+                        customer: Arc::clone(&customer),
                         valid: Arc::clone(&valid.item),
                         dist_to_store_ft,
                     });
                 }
             });
-        self.customers.insert(country, v, ts_ms, located, cutoff_ms);
+        let (Ok(lat_units), Ok(lon_units)) = (
+            i32::try_from(position.lat.units()),
+            i32::try_from(position.lon.units()),
+        ) else {
+            // Decoding refuses coordinates beyond ±180°, so this never happens.
+            return Arrival::Accepted;
+        };
+        let ping = BufferedPing {
+            unit: v.map(|x| x as f32),
+            uid: self.customer_ids.intern(customer.uid.as_ref()),
+            lat_units,
+            lon_units,
+        };
+        self.customers.insert(country, v, ts_ms, ping, cutoff_ms);
+        if self.customer_ids.sweep_due() {
+            self.sweep_customer_ids();
+        }
         Arrival::Accepted
+    }
+
+    /// Frees the uid ids no buffered ping holds any more.
+    fn sweep_customer_ids(&mut self) {
+        let mut held = vec![false; self.customer_ids.capacity()];
+        for ping in self.customers.values() {
+            if let Some(h) = held.get_mut(ping.uid.index()) {
+                *h = true;
+            }
+        }
+        self.customer_ids.retain(&held);
     }
 
     /// A `VALID_PROMOTIONS` record (join 1's output) arrives.
@@ -142,12 +197,15 @@ impl NearbyJoin {
             item: valid,
         };
         let v = located.point.unit;
+        let country_name = self.country_names.get(country as usize);
         self.customers
-            .for_each_near(country, v, from_ms, to_ms, |c_ts, customer| {
-                if let Some(dist_to_store_ft) = self.within_radius_ft(customer, &located) {
+            .for_each_near(country, v, from_ms, to_ms, |c_ts, ping| {
+                if let Some((customer, dist_to_store_ft)) =
+                    self.buffered_ping_within_radius(ping, &located, country_name)
+                {
                     out.push(NearbyCustomer {
                         timestamp_ms: ts_ms.max(c_ts),
-                        customer: Arc::clone(&customer.item),
+                        customer,
                         valid: Arc::clone(&located.item),
                         dist_to_store_ft,
                     });
@@ -176,16 +234,47 @@ impl NearbyJoin {
     /// original's GEO_DISTANCE(customer, product).
     fn within_radius_ft(
         &self,
-        customer: &Located<Customer>,
+        customer: &GeoPoint,
         valid: &Located<ValidPromotion>,
     ) -> Option<f64> {
         // Most candidates in neighbouring cells are far outside the geofence: skip the
         // trigonometry for them. The reach has a margin, so this never drops a true match.
-        if customer.point.chord_squared(&valid.point) > self.reach_squared {
+        if customer.chord_squared(&valid.point) > self.reach_squared {
             return None;
         }
-        let ft = customer.point.distance_km(&valid.point) * self.km_to_ft;
+        let ft = customer.distance_km(&valid.point) * self.km_to_ft;
         (ft <= self.radius_ft).then_some(ft)
+    }
+
+    /// A buffered ping within the geofence of `valid`: the ping as the [`Customer`] it was
+    /// decoded as, and DIST_TO_STORE — bit for bit what the ping's own arrival computes.
+    fn buffered_ping_within_radius(
+        &self,
+        ping: &BufferedPing,
+        valid: &Located<ValidPromotion>,
+        country: Option<&Arc<str>>,
+    ) -> Option<(Arc<Customer>, f64)> {
+        let u = valid.point.unit;
+        let d = [
+            f64::from(ping.unit[0]) - u[0],
+            f64::from(ping.unit[1]) - u[1],
+            f64::from(ping.unit[2]) - u[2],
+        ];
+        if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > self.ping_reach_squared {
+            return None;
+        }
+        let position = LatLon {
+            lat: Decimal5::from_units(i64::from(ping.lat_units))?,
+            lon: Decimal5::from_units(i64::from(ping.lon_units))?,
+        };
+        let ft = self.within_radius_ft(&GeoPoint::from(position), valid)?;
+        let customer = Customer {
+            uid: self.customer_ids.uid(ping.uid).cloned(),
+            latitude: Some(position.lat),
+            longitude: Some(position.lon),
+            country: country.cloned(),
+        };
+        Some((Arc::new(customer), ft))
     }
 
     fn country_id(&mut self, country: &str) -> u32 {
@@ -194,6 +283,7 @@ impl NearbyJoin {
         }
         let id = self.countries.len() as u32;
         self.countries.insert(country.into(), id);
+        self.country_names.push(country.into());
         id
     }
 

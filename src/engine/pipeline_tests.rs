@@ -451,3 +451,65 @@ fn reconfigure_primes_new_joins_and_keeps_counters() {
     assert_eq!(out.len(), 1);
     assert_eq!(live.stats().topic(Topic::CustomersLocations).records, 2);
 }
+
+/// A ping that waited in the join (stored compactly, its uid as an id) comes out as the very
+/// customer it was decoded as, at the distance its own arrival would have computed.
+#[test]
+fn a_buffered_ping_comes_out_as_it_was_decoded() {
+    let records = [
+        ping(1_000, "u-\u{e9}\\\"1", "41.886925", "-87.599275"),
+        product(2_000, 7, "A", "41.88696", "-87.59927"),
+        promotion(3_000, "p1", 7, "A"),
+    ];
+    let mut ping_first = default_run();
+    ping_first.push(&records);
+    let mut ping_last = default_run();
+    ping_last.push(&[records[1].clone(), records[2].clone(), records[0].clone()]);
+    let nearby = |run: &Run| {
+        run.outputs
+            .iter()
+            .find_map(|o| match o {
+                Output::NearbyCustomer(n) => Some(n.clone()),
+                Output::ValidPromotion(_) => None,
+            })
+            .expect("a match")
+    };
+    let (buffered, arriving) = (nearby(&ping_first), nearby(&ping_last));
+    assert_eq!(*buffered.customer, *arriving.customer);
+    assert_eq!(buffered.customer.uid.as_deref(), Some("u-\u{e9}\"1"));
+    assert_eq!(
+        buffered.dist_to_store_ft.to_bits(),
+        arriving.dist_to_store_ft.to_bits()
+    );
+}
+
+/// Uid ids of pings that left the window are reused; pings still buffered keep theirs.
+#[test]
+fn uid_ids_are_reused_without_mixing_up_shoppers() {
+    let mut run = Run::new(PipelineParams {
+        customer_window_ms: 1_000,
+        customer_grace_ms: Some(0),
+        ..PipelineParams::default()
+    });
+    // Thousands of one-ping shoppers pass (and expire), then two wait by a shelf.
+    let passers: Vec<RawRecord<'static>> = (0..10_000)
+        .map(|i| ping(i, &format!("passer-{i}"), "10.0", "10.0"))
+        .collect();
+    run.push(&passers);
+    run.push(&[
+        ping(50_000, "stays-a", "41.88696", "-87.59927"),
+        ping(50_001, "stays-b", "41.88697", "-87.59927"),
+    ]);
+    run.push(
+        &(0..10_000)
+            .map(|i| ping(50_002 + i % 500, &format!("late-{i}"), "10.0", "10.0"))
+            .collect::<Vec<_>>(),
+    );
+    run.push(&[
+        product(50_600, 7, "A", "41.88696", "-87.59927"),
+        promotion(50_600, "p1", 7, "A"),
+    ]);
+    let mut uids: Vec<String> = run.nearby().into_iter().map(|(u, _, _)| u).collect();
+    uids.sort();
+    assert_eq!(uids, ["stays-a", "stays-b"]);
+}

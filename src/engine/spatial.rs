@@ -198,6 +198,11 @@ impl<T> SpatialIndex<T> {
         self.cells.values().map(TimeBuffer::len).sum()
     }
 
+    /// Every buffered value, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.cells.values().flat_map(TimeBuffer::values)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
     }

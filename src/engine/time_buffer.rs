@@ -166,6 +166,15 @@ impl<T> TimeBuffer<T> {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Every live entry's value, oldest first.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.chunks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c[if i == 0 { self.skip } else { 0 }..].iter())
+            .map(|(_, v)| v)
+    }
 }
 
 /// Entries of a [`TimeBuffer`] in a time range: a slice at a time, no per-entry chunk logic.
