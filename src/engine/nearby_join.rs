@@ -222,6 +222,12 @@ impl NearbyJoin {
         (self.customers.len(), self.promotions.len())
     }
 
+    /// Uids in the join's table (each held by at least one buffered ping, or since the
+    /// last sweep).
+    pub fn customer_id_count(&self) -> usize {
+        self.customer_ids.len()
+    }
+
     pub fn buffer_count(&self) -> usize {
         self.customers.cell_count() + self.promotions.cell_count()
     }

@@ -50,6 +50,8 @@ pub struct StateSize {
     pub valid_promotion_entries: usize,
     /// Time buffers (keys and cells) holding them.
     pub buffers: usize,
+    /// Shoppers' uids the buffered pings refer to (one table entry each).
+    pub customer_ids: usize,
 }
 
 /// The two joins of the original pipeline, chained.
@@ -112,6 +114,7 @@ impl Pipeline {
             customers,
             valid_promotion_entries,
             buffers: self.promotion_join.buffer_count() + self.nearby_join.buffer_count(),
+            customer_ids: self.nearby_join.customer_id_count(),
         }
     }
 
