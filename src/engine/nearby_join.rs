@@ -68,6 +68,20 @@ struct BufferedPing {
 /// √3·2⁻²⁴ ≈ 1.04·10⁻⁷. Twice that keeps the pre-filter conservative.
 const F32_UNIT_SLACK: f64 = 2.1e-7;
 
+/// Customers rebuilt from buffered pings while one input record's outputs are made. A
+/// promotion record can make thousands of valid promotions at once, each matching the same
+/// pings by the shelves: their outputs share one [`Customer`] per ping, as they would had
+/// the ping kept its own, instead of one copy per output. Emptied when a ping arrives (a new
+/// input record); a copy of the join starts it empty.
+#[derive(Debug, Default)]
+struct RebuiltCustomers(FxHashMap<(u32, CustomerId, i32, i32), Arc<Customer>>);
+
+impl Clone for RebuiltCustomers {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
 /// The NEARBY_CUSTOMERS join.
 #[derive(Clone, Debug)]
 pub struct NearbyJoin {
@@ -82,6 +96,7 @@ pub struct NearbyJoin {
     /// By country id, to rebuild a buffered ping's [`Customer`].
     country_names: Vec<Arc<str>>,
     customer_ids: CustomerIds,
+    rebuilt: RebuiltCustomers,
     customers: SpatialIndex<BufferedPing>,
     promotions: SpatialIndex<Located<ValidPromotion>>,
 }
@@ -98,6 +113,7 @@ impl NearbyJoin {
             countries: FxHashMap::default(),
             country_names: Vec::new(),
             customer_ids: CustomerIds::default(),
+            rebuilt: RebuiltCustomers::default(),
             customers: SpatialIndex::new(grid),
             promotions: SpatialIndex::new(grid),
         }
@@ -110,6 +126,9 @@ impl NearbyJoin {
         customer: Arc<Customer>,
         out: &mut Vec<NearbyCustomer>,
     ) -> Arrival {
+        if !self.rebuilt.0.is_empty() {
+            self.rebuilt.0.clear();
+        }
         let Some(Admitted {
             cutoff_ms,
             from_ms,
@@ -198,18 +217,34 @@ impl NearbyJoin {
         };
         let v = located.point.unit;
         let country_name = self.country_names.get(country as usize);
+        let rebuilt = &mut self.rebuilt.0;
         self.customers
             .for_each_near(country, v, from_ms, to_ms, |c_ts, ping| {
-                if let Some((customer, dist_to_store_ft)) =
-                    self.buffered_ping_within_radius(ping, &located, country_name)
-                {
-                    out.push(NearbyCustomer {
-                        timestamp_ms: ts_ms.max(c_ts),
-                        customer,
-                        valid: Arc::clone(&located.item),
-                        dist_to_store_ft,
-                    });
-                }
+                let Some((position, dist_to_store_ft)) = Self::buffered_ping_within_radius(
+                    ping,
+                    &located,
+                    self.ping_reach_squared,
+                    self.reach_squared,
+                    self.km_to_ft,
+                    self.radius_ft,
+                ) else {
+                    return;
+                };
+                let key = (country, ping.uid, ping.lat_units, ping.lon_units);
+                let customer = rebuilt.entry(key).or_insert_with(|| {
+                    Arc::new(Customer {
+                        uid: self.customer_ids.uid(ping.uid).cloned(),
+                        latitude: Some(position.lat),
+                        longitude: Some(position.lon),
+                        country: country_name.cloned(),
+                    })
+                });
+                out.push(NearbyCustomer {
+                    timestamp_ms: ts_ms.max(c_ts),
+                    customer: Arc::clone(customer),
+                    valid: Arc::clone(&located.item),
+                    dist_to_store_ft,
+                });
             });
         self.promotions
             .insert_around(country, v, ts_ms, located, cutoff_ms);
@@ -243,44 +278,42 @@ impl NearbyJoin {
         customer: &GeoPoint,
         valid: &Located<ValidPromotion>,
     ) -> Option<f64> {
-        // Most candidates in neighbouring cells are far outside the geofence: skip the
-        // trigonometry for them. The reach has a margin, so this never drops a true match.
-        if customer.chord_squared(&valid.point) > self.reach_squared {
-            return None;
-        }
-        let ft = customer.distance_km(&valid.point) * self.km_to_ft;
-        (ft <= self.radius_ft).then_some(ft)
+        within_radius_ft(
+            customer,
+            valid,
+            self.reach_squared,
+            self.km_to_ft,
+            self.radius_ft,
+        )
     }
 
-    /// A buffered ping within the geofence of `valid`: the ping as the [`Customer`] it was
-    /// decoded as, and DIST_TO_STORE — bit for bit what the ping's own arrival computes.
+    /// A buffered ping within the geofence of `valid`: its exact position and DIST_TO_STORE,
+    /// bit for bit what the ping's own arrival computes. (An associated function so the
+    /// caller can hold the rebuilt-customer cache mutably meanwhile.)
     fn buffered_ping_within_radius(
-        &self,
         ping: &BufferedPing,
         valid: &Located<ValidPromotion>,
-        country: Option<&Arc<str>>,
-    ) -> Option<(Arc<Customer>, f64)> {
+        ping_reach_squared: f64,
+        reach_squared: f64,
+        km_to_ft: f64,
+        radius_ft: f64,
+    ) -> Option<(LatLon, f64)> {
         let u = valid.point.unit;
         let d = [
             f64::from(ping.unit[0]) - u[0],
             f64::from(ping.unit[1]) - u[1],
             f64::from(ping.unit[2]) - u[2],
         ];
-        if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > self.ping_reach_squared {
+        if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > ping_reach_squared {
             return None;
         }
         let position = LatLon {
             lat: Decimal5::from_units(i64::from(ping.lat_units))?,
             lon: Decimal5::from_units(i64::from(ping.lon_units))?,
         };
-        let ft = self.within_radius_ft(&GeoPoint::from(position), valid)?;
-        let customer = Customer {
-            uid: self.customer_ids.uid(ping.uid).cloned(),
-            latitude: Some(position.lat),
-            longitude: Some(position.lon),
-            country: country.cloned(),
-        };
-        Some((Arc::new(customer), ft))
+        let point = GeoPoint::from(position);
+        let ft = within_radius_ft(&point, valid, reach_squared, km_to_ft, radius_ft)?;
+        Some((position, ft))
     }
 
     fn country_id(&mut self, country: &str) -> u32 {
@@ -312,4 +345,21 @@ impl NearbyJoin {
         }
         Some(admitted)
     }
+}
+
+/// DIST_TO_STORE when a customer at `customer` is within the radius of `valid`.
+fn within_radius_ft(
+    customer: &GeoPoint,
+    valid: &Located<ValidPromotion>,
+    reach_squared: f64,
+    km_to_ft: f64,
+    radius_ft: f64,
+) -> Option<f64> {
+    // Most candidates in neighbouring cells are far outside the geofence: skip the
+    // trigonometry for them. The reach has a margin, so this never drops a true match.
+    if customer.chord_squared(&valid.point) > reach_squared {
+        return None;
+    }
+    let ft = customer.distance_km(&valid.point) * km_to_ft;
+    (ft <= radius_ft).then_some(ft)
 }
