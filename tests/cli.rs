@@ -268,3 +268,49 @@ fn the_ably_connector_config_keeps_the_key_secret_unless_asked() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["config"]["client.key"], "appid.keyid:not-for-logs");
 }
+
+/// `--state-memory`: over the budget the run gives up the oldest state and says what it
+/// cost and which grace would fit; on a dump in time order every output is still there.
+#[test]
+fn a_state_memory_budget_is_reported_with_the_grace_that_fits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("two-hours.jsonl");
+    let out = instore(&[
+        "simulate",
+        "--output",
+        dump.to_str().unwrap(),
+        "--duration",
+        "2h",
+        "--stores",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--input", dump.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = instore(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let free = run(&[]);
+    let budgeted = run(&["--state-memory", "500KB"]);
+    assert!(!free.contains("state memory"), "{free}");
+    assert!(
+        budgeted.contains("state memory: past the 500 KB budget")
+            && budgeted.contains("older records are counted late"),
+        "{budgeted}"
+    );
+    assert!(
+        budgeted.contains("lower --customer-grace to")
+            || budgeted.contains("larger --state-memory"),
+        "{budgeted}"
+    );
+    assert_eq!(
+        summary_count(&budgeted, "NEARBY_CUSTOMERS"),
+        summary_count(&free, "NEARBY_CUSTOMERS")
+    );
+    assert!(
+        summary_count(&free, "NEARBY_CUSTOMERS") > 0,
+        "the dump has matches to keep"
+    );
+}

@@ -35,6 +35,41 @@ pub struct ParamArgs {
     /// Join 2 grace (default max(24h − 2·window, 0)).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
     pub customer_grace: Option<i64>,
+    /// A budget for the join state (`800MB`, `2GiB`): past it the oldest pings and valid
+    /// promotions are given up, as with a smaller customer grace, and the summary says so.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_bytes)]
+    pub state_memory: Option<u64>,
+}
+
+/// `800MB`, `2GB`, `512MiB`, `2GiB`, `1500000` (bytes); decimal units are powers of 1000.
+pub fn parse_size_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a size like 800MB or 2GiB"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "{s:?}: unknown unit {other:?} (B, KB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
+    };
+    let bytes = value * scale;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("{s:?}: not a size in bytes"));
+    }
+    Ok(bytes as u64)
 }
 
 impl ParamArgs {
@@ -65,6 +100,9 @@ impl ParamArgs {
         }
         if let Some(v) = self.customer_grace {
             params.customer_grace_ms = Some(v);
+        }
+        if let Some(v) = self.state_memory {
+            params.state_memory_bytes = Some(v);
         }
         anyhow::ensure!(
             params.radius_ft.is_finite() && params.radius_ft >= 0.0,
@@ -167,5 +205,21 @@ impl NotifyArgs {
             "durations must not be negative"
         );
         Ok(notify)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size_bytes;
+
+    #[test]
+    fn sizes_read_in_decimal_and_binary_units() {
+        assert_eq!(parse_size_bytes("800MB"), Ok(800_000_000));
+        assert_eq!(parse_size_bytes("2GiB"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size_bytes("1.5gb"), Ok(1_500_000_000));
+        assert_eq!(parse_size_bytes("4096"), Ok(4096));
+        assert!(parse_size_bytes("lots").is_err());
+        assert!(parse_size_bytes("10 parsecs").is_err());
+        assert!(parse_size_bytes("0MB").is_err());
     }
 }

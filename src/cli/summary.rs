@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::Topic;
+use crate::engine::rfc3339::format_rfc3339_ms;
+use crate::engine::{MemoryShed, PipelineParams, Topic};
 use crate::io::run_loop::RunReport;
 
 /// The summary `instore run` prints on stderr.
@@ -61,6 +62,9 @@ pub fn format_summary(report: &RunReport) -> String {
             held.unaddressed
         );
     }
+    if let Some(shed) = report.pipeline.memory_shed() {
+        let _ = writeln!(s, "{}", describe_memory_shed(&shed, params));
+    }
     let state = report.pipeline.state_size();
     let _ = writeln!(
         s,
@@ -79,4 +83,70 @@ pub fn format_summary(report: &RunReport) -> String {
         report.lines_read, total_in, secs, rate
     );
     s
+}
+
+/// What the state-memory budget cost, and which grace keeps within it.
+fn describe_memory_shed(shed: &MemoryShed, params: &PipelineParams) -> String {
+    let window = params.customer_window();
+    let fitting_grace_ms = shed.kept_ms - 2 * window.within_ms;
+    let advice = if fitting_grace_ms > 0 {
+        format!(
+            "To keep within it, lower --customer-grace to {} or less, or give a larger \
+             --state-memory.",
+            span(fitting_grace_ms)
+        )
+    } else {
+        "It holds less than two windows of pings: give a larger --state-memory (or a shorter \
+         --customer-window)."
+            .to_owned()
+    };
+    format!(
+        "state memory: past the {} budget from {} on ({} times): the NEARBY_CUSTOMERS \
+         join kept the last {} of pings and valid promotions instead of {} (2 x {} window + \
+         {} grace); older records are counted late. {advice}",
+        size(shed.budget_bytes),
+        format_rfc3339_ms(shed.first_at_ms),
+        shed.sheddings,
+        span(shed.kept_ms),
+        span(window.retention_ms()),
+        span(window.within_ms),
+        span(window.grace_ms),
+    )
+}
+
+/// A size for people, in the decimal units `--state-memory` reads: `500 KB`, `800 MB`.
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.0} KB", b / 1e3)
+    }
+}
+
+/// A span for people: `23h30m` (whole minutes from an hour up), `90s`, `1500ms`.
+fn span(ms: i64) -> String {
+    if ms < 10_000 {
+        return format!("{ms}ms");
+    }
+    let (h, m, sec) = if ms >= 3_600_000 {
+        let minutes = (ms + 30_000) / 60_000;
+        (minutes / 60, minutes % 60, 0)
+    } else {
+        let seconds = (ms + 500) / 1000;
+        (0, seconds / 60, seconds % 60)
+    };
+    let mut out = String::new();
+    if h > 0 {
+        let _ = write!(out, "{h}h");
+    }
+    if m > 0 {
+        let _ = write!(out, "{m}m");
+    }
+    if sec > 0 {
+        let _ = write!(out, "{sec}s");
+    }
+    out
 }

@@ -34,7 +34,7 @@ pub use decimal::{Decimal5, DecimalPolicy};
 pub use geo::LatLon;
 pub use output::Output;
 pub use params::{PipelineParams, PromotionMatchKey};
-pub use pipeline::{Pipeline, PipelineStats, StateSize, TopicCounters};
+pub use pipeline::{MemoryShed, Pipeline, PipelineStats, StateSize, TopicCounters};
 pub use record::{Customer, InputValue, Product, Promotion};
 pub use reject::{RejectLedger, RejectReason};
 pub use topic::{RawRecord, Topic};

@@ -326,6 +326,36 @@ impl NearbyJoin {
         id
     }
 
+    /// The join's state in bytes, roughly: what a memory budget is held to. (The process
+    /// also needs room for one input record's outputs and the allocator's slack.)
+    pub fn estimated_state_bytes(&self) -> u64 {
+        /// A buffered ping with its timestamp, and its share of a chunk's header.
+        const PING_BYTES: u64 = 34;
+        /// A valid-promotion cell entry (the record itself is shared by up to 8 entries).
+        const VALID_ENTRY_BYTES: u64 = 80;
+        /// A cell: its map slot, buffer and half-empty last chunk.
+        const CELL_BYTES: u64 = 640;
+        self.customers.len() as u64 * PING_BYTES
+            + self.promotions.len() as u64 * VALID_ENTRY_BYTES
+            + self.buffer_count() as u64 * CELL_BYTES
+            + self.customer_ids.estimated_bytes()
+    }
+
+    /// Gives up buffered records older than `floor_ms` for good: later records older than it
+    /// are late (counted), as if the grace were smaller.
+    pub fn shed_before(&mut self, floor_ms: i64) {
+        self.clock.raise_floor(floor_ms);
+        let cutoff = self.clock.cutoff_ms();
+        self.customers.sweep(cutoff);
+        self.promotions.sweep(cutoff);
+        self.sweep_customer_ids();
+    }
+
+    /// The oldest timestamp still joinable.
+    pub fn cutoff_ms(&self) -> i64 {
+        self.clock.cutoff_ms()
+    }
+
     /// Drops buffered records older than `ts_ms` (see [`crate::engine::Pipeline::checkpoint`]).
     pub fn forget_before(&mut self, ts_ms: i64) {
         self.customers.sweep(ts_ms);

@@ -64,6 +64,10 @@ pub struct PipelineParams {
     pub km_to_ft: f64,
     pub decimal_policy: DecimalPolicy,
     pub match_key: PromotionMatchKey,
+    /// A budget for the join state in bytes: past it the oldest pings and valid promotions
+    /// are given up, as if the customer grace were smaller, and the run says so. `None`: no
+    /// budget (the grace decides alone).
+    pub state_memory_bytes: Option<u64>,
 }
 
 impl Default for PipelineParams {
@@ -77,6 +81,7 @@ impl Default for PipelineParams {
             km_to_ft: super::geo::KSQL_FT_PER_KM,
             decimal_policy: DecimalPolicy::Round,
             match_key: PromotionMatchKey::Segment,
+            state_memory_bytes: None,
         }
     }
 }

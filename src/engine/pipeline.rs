@@ -54,6 +54,26 @@ pub struct StateSize {
     pub customer_ids: usize,
 }
 
+/// What the state-memory budget has cost so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryShed {
+    pub budget_bytes: u64,
+    /// Stream time when the state first outgrew the budget.
+    pub first_at_ms: i64,
+    /// How much of the past the NEARBY_CUSTOMERS join kept at the last shedding (stream time
+    /// minus the oldest record it still joins), against 2·WITHIN + grace without a budget.
+    pub kept_ms: i64,
+    /// Records older than this are late since the last shedding.
+    pub floor_ms: i64,
+    /// Times the oldest state was given up.
+    pub sheddings: u64,
+}
+
+/// Records pushed between two looks at the state's size (a look walks the cells).
+const MEMORY_CHECK_EVERY: u32 = 4096;
+/// Shedding leaves the state at this share of the budget, so it does not shed again at once.
+const SHED_TO: f64 = 0.8;
+
 /// The two joins of the original pipeline, chained.
 #[derive(Clone, Debug)]
 pub struct Pipeline {
@@ -66,6 +86,8 @@ pub struct Pipeline {
     /// Reused per record so the hot path does not allocate output vectors.
     valid_scratch: Vec<ValidPromotion>,
     nearby_scratch: Vec<NearbyCustomer>,
+    pushes_since_memory_check: u32,
+    memory_shed: Option<MemoryShed>,
 }
 
 impl Pipeline {
@@ -78,6 +100,54 @@ impl Pipeline {
             last_rejection: None,
             valid_scratch: Vec::new(),
             nearby_scratch: Vec::new(),
+            pushes_since_memory_check: 0,
+            memory_shed: None,
+        }
+    }
+
+    /// What the state-memory budget has cost, once the state outgrew it.
+    pub fn memory_shed(&self) -> Option<MemoryShed> {
+        self.memory_shed
+    }
+
+    /// Holds the NEARBY_CUSTOMERS join to the budget: when its state is past it, gives up the
+    /// oldest records (pings and valid promotions alike) until it is at [`SHED_TO`] of it,
+    /// assuming the state is spread evenly over time, and a few more steps when it is not.
+    fn keep_to_memory_budget(&mut self) {
+        let Some(budget) = self.params.state_memory_bytes else {
+            return;
+        };
+        self.pushes_since_memory_check += 1;
+        if self.pushes_since_memory_check < MEMORY_CHECK_EVERY {
+            return;
+        }
+        self.pushes_since_memory_check = 0;
+        let Some(now) = self.nearby_join.stream_time_ms() else {
+            return;
+        };
+        let mut bytes = self.nearby_join.estimated_state_bytes();
+        if bytes <= budget {
+            return;
+        }
+        for _ in 0..4 {
+            let kept_ms = now.saturating_sub(self.nearby_join.cutoff_ms()).max(1);
+            let share = (budget as f64 * SHED_TO / bytes as f64).min(0.9);
+            let keep_ms = (kept_ms as f64 * share) as i64;
+            self.nearby_join.shed_before(now.saturating_sub(keep_ms));
+            let shed = self.memory_shed.get_or_insert(MemoryShed {
+                budget_bytes: budget,
+                first_at_ms: now,
+                kept_ms,
+                floor_ms: i64::MIN,
+                sheddings: 0,
+            });
+            shed.sheddings += 1;
+            shed.floor_ms = self.nearby_join.cutoff_ms();
+            shed.kept_ms = now.saturating_sub(shed.floor_ms);
+            bytes = self.nearby_join.estimated_state_bytes();
+            if bytes as f64 <= budget as f64 * SHED_TO || keep_ms <= 1 {
+                break;
+            }
         }
     }
 
@@ -220,6 +290,7 @@ impl Pipeline {
         self.emit(&mut valid, &mut nearby, out);
         self.valid_scratch = valid;
         self.nearby_scratch = nearby;
+        self.keep_to_memory_budget();
     }
 
     /// Moves join 1's outputs into join 2 and everything into `out`.

@@ -513,3 +513,55 @@ fn uid_ids_are_reused_without_mixing_up_shoppers() {
     uids.sort();
     assert_eq!(uids, ["stays-a", "stays-b"]);
 }
+
+/// A state-memory budget gives up the oldest pings, as a smaller grace would: records in
+/// order still give every output, the run says what it cost, and a record older than what
+/// was kept is counted late instead of joining half of what it would have.
+#[test]
+fn a_memory_budget_sheds_the_oldest_state_like_a_smaller_grace() {
+    // Forty thousand pings, one a second, by a shelf whose promotion comes at the end.
+    let pings: Vec<RawRecord<'static>> = (0..40_000)
+        .map(|i| ping(i * 1_000, &format!("u{}", i % 500), "41.88696", "-87.59927"))
+        .collect();
+    let tail = [
+        product(40_000_000, 7, "A", "41.88696", "-87.59927"),
+        promotion(40_000_000, "p1", 7, "A"),
+    ];
+    let mut free = default_run();
+    free.push(&pings).push(&tail);
+    let mut budgeted = Run::new(PipelineParams {
+        state_memory_bytes: Some(200_000),
+        ..PipelineParams::default()
+    });
+    budgeted.push(&pings).push(&tail);
+    assert_eq!(
+        budgeted.nearby(),
+        free.nearby(),
+        "in order: every output kept"
+    );
+    assert_eq!(
+        free.nearby().len(),
+        1_800,
+        "the 30 minutes before the promotion"
+    );
+    let shed = budgeted
+        .pipeline
+        .memory_shed()
+        .expect("the budget was reached");
+    assert_eq!(shed.budget_bytes, 200_000);
+    assert!(
+        shed.kept_ms < 24 * 3_600_000 && shed.kept_ms > 0,
+        "{shed:?}"
+    );
+    let state = budgeted.pipeline.state_size();
+    assert!(
+        state.customers < free.pipeline.state_size().customers / 4,
+        "{state:?}"
+    );
+    // A ping older than what was kept is late now; without the budget it is not.
+    let old = ping(shed.floor_ms - 1, "old", "41.88696", "-87.59927");
+    budgeted.push(std::slice::from_ref(&old));
+    free.push(std::slice::from_ref(&old));
+    assert_eq!(budgeted.late(Topic::CustomersLocations), 1);
+    assert_eq!(free.late(Topic::CustomersLocations), 0);
+}

@@ -91,6 +91,9 @@ pub struct JoinClock {
     window: JoinWindow,
     stream_time: StreamTime,
     sweep: SweepSchedule,
+    /// Records older than this are late whatever the grace: state was shed below it to keep
+    /// within a memory budget (see [`JoinClock::raise_floor`]).
+    floor_ms: i64,
 }
 
 /// A record the clock let in.
@@ -111,17 +114,18 @@ impl JoinClock {
             window,
             stream_time: StreamTime::default(),
             sweep: SweepSchedule::default(),
+            floor_ms: i64::MIN,
         }
     }
 
     /// `None` when a record at `ts_ms` is late; otherwise advances stream time.
     pub fn admit(&mut self, ts_ms: i64) -> Option<Admitted> {
-        if self.stream_time.is_late(ts_ms, &self.window) {
+        if ts_ms < self.cutoff_ms() {
             return None;
         }
         self.stream_time.advance(ts_ms);
         let now = self.stream_time.get().unwrap_or(ts_ms);
-        let cutoff_ms = self.stream_time.cutoff_ms(&self.window);
+        let cutoff_ms = self.cutoff_ms();
         let w = self.window.within_ms;
         Some(Admitted {
             cutoff_ms,
@@ -133,6 +137,18 @@ impl JoinClock {
 
     pub fn stream_time_ms(&self) -> Option<i64> {
         self.stream_time.get()
+    }
+
+    /// The oldest timestamp still joinable: stream time − (2·WITHIN + grace), or the floor
+    /// when that is later.
+    pub fn cutoff_ms(&self) -> i64 {
+        self.stream_time.cutoff_ms(&self.window).max(self.floor_ms)
+    }
+
+    /// From now on records older than `floor_ms` are late, as they would be with a smaller
+    /// grace: the state they could join was given up. Never lowers it.
+    pub fn raise_floor(&mut self, floor_ms: i64) {
+        self.floor_ms = self.floor_ms.max(floor_ms);
     }
 
     pub fn window(&self) -> &JoinWindow {

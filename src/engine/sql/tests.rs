@@ -41,6 +41,8 @@ fn every_parameter_changed() -> PipelineParams {
         km_to_ft: 3280.84,
         decimal_policy: DecimalPolicy::Strict,
         match_key: PromotionMatchKey::Sku,
+        // Not a SQL parameter: Flink and ksqlDB manage their own state.
+        state_memory_bytes: Some(1_000_000),
     }
 }
 
