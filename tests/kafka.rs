@@ -514,16 +514,7 @@ fn run_as_a_service_survives_the_broker_going_away_and_coming_back() {
     assert!(created.status.success(), "{}", stderr(&created));
     // Fewer records than the old topics held: the recreated partitions end before where the
     // service had read to, which it must notice and say.
-    let produced = instore(&[
-        "simulate",
-        "-b",
-        &broker.bootstrap,
-        "--duration",
-        "20s",
-        "--stores",
-        "1",
-    ]);
-    assert!(produced.status.success(), "{}", stderr(&produced));
+    support::simulate_to(&broker.bootstrap, "20s", &[]);
     std::thread::sleep(std::time::Duration::from_secs(8));
     // SAFETY: a signal to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };

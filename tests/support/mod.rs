@@ -149,12 +149,17 @@ pub fn instore(args: &[&str]) -> std::process::Output {
 /// Produces a simulated minute of one store to a broker (`instore simulate -b`), `extra`
 /// flags added, and checks every record was acknowledged.
 pub fn simulate_minute_to(bootstrap: &str, extra: &[&str]) {
+    simulate_to(bootstrap, "1m", extra);
+}
+
+/// [`simulate_minute_to`] for `duration` of simulated time.
+pub fn simulate_to(bootstrap: &str, duration: &str, extra: &[&str]) {
     let mut args = vec![
         "simulate",
         "-b",
         bootstrap,
         "--duration",
-        "1m",
+        duration,
         "--stores",
         "1",
     ];
