@@ -83,8 +83,6 @@ pub fn export(args: &ExportSqlArgs) -> anyhow::Result<()> {
                 .data
                 .as_ref()
                 .context("--connector filesystem needs --data DIR")?;
-            std::fs::create_dir_all(data)
-                .with_context(|| format!("cannot create {}", data.display()))?;
             // Flink resolves relative paths from wherever it runs: the script says where.
             let data = std::path::absolute(data)
                 .with_context(|| format!("cannot resolve {}", data.display()))?;
@@ -107,8 +105,10 @@ pub fn export(args: &ExportSqlArgs) -> anyhow::Result<()> {
         params,
     })?;
     if let SqlConnector::Filesystem { data_dir } = &connector {
+        let data_dir = PathBuf::from(data_dir);
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create {}", data_dir.display()))?;
         if !args.input.is_empty() {
-            let data_dir = PathBuf::from(data_dir);
             let report = write_table_files(&args.input, &data_dir, &topics)?;
             eprint!("{}", report.describe(&data_dir));
             for output in Topic::OUTPUTS {
@@ -122,11 +122,6 @@ pub fn export(args: &ExportSqlArgs) -> anyhow::Result<()> {
                 }
             }
         }
-    } else {
-        anyhow::ensure!(
-            args.input.is_empty(),
-            "--input goes with --connector filesystem"
-        );
     }
     match &args.output {
         Some(path) => std::fs::write(path, script)

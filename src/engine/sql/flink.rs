@@ -282,9 +282,9 @@ fn typed_views(out: &mut String, export: &SqlExport) {
             &["sku", "segment", "variant"][..],
         ),
     ];
-    for (view, topic, before) in views {
+    for (view, topic, leading_columns) in views {
         let _ = writeln!(out, "CREATE TEMPORARY VIEW `{view}` AS");
-        let mut select: Vec<String> = before.iter().map(|c| format!("`{c}`")).collect();
+        let mut select: Vec<String> = leading_columns.iter().map(|c| format!("`{c}`")).collect();
         let mut conditions = Vec::new();
         for (column, limit) in [("latitude", 90), ("longitude", 180)] {
             let value = format!("TRY_CAST(`{column}` AS DECIMAL(10, 5))");
