@@ -68,11 +68,12 @@ struct BufferedPing {
 /// √3·2⁻²⁴ ≈ 1.04·10⁻⁷. Twice that keeps the pre-filter conservative.
 const F32_UNIT_SLACK: f64 = 2.1e-7;
 
-/// Customers rebuilt from buffered pings while one input record's outputs are made. A
-/// promotion record can make thousands of valid promotions at once, each matching the same
-/// pings by the shelves: their outputs share one [`Customer`] per ping, as they would had
-/// the ping kept its own, instead of one copy per output. Emptied when a ping arrives (a new
-/// input record); a copy of the join starts it empty.
+/// Customers rebuilt from buffered pings for the outputs of product and promotion records.
+/// One promotion record can make thousands of valid promotions at once, each matching the
+/// same pings by the shelves: their outputs share one [`Customer`] per ping, as they would
+/// had the ping kept its own, instead of one copy per output. Emptied when a ping arrives
+/// and when uid ids are freed (so an id given to another shopper never finds an old entry);
+/// a copy of the join starts it empty.
 #[derive(Debug, Default)]
 struct RebuiltCustomers(FxHashMap<(u32, CustomerId, i32, i32), Arc<Customer>>);
 
@@ -180,6 +181,7 @@ impl NearbyJoin {
 
     /// Frees the uid ids no buffered ping holds any more.
     fn sweep_customer_ids(&mut self) {
+        self.rebuilt.0.clear();
         let mut held = vec![false; self.customer_ids.capacity()];
         for ping in self.customers.values() {
             if let Some(h) = held.get_mut(ping.uid.index()) {
