@@ -131,6 +131,7 @@ impl PromotionJoin {
         };
         let by_sku = self.match_key != PromotionMatchKey::Segment;
         let by_segment = self.match_key != PromotionMatchKey::Sku;
+        let first = out.len();
         if let (true, Some(sku)) = (by_sku, product.sku) {
             if let Some(buffer) = self.promotions.by_sku.get(&sku) {
                 for (p_ts, promotion) in buffer.range(from_ms, to_ms) {
@@ -144,6 +145,12 @@ impl PromotionJoin {
                     emit(promotion, *p_ts, out);
                 }
             }
+        }
+        if by_sku && by_segment {
+            // Two buffers, each in time order: merge them, since each output advances join
+            // 2's stream time and ksqlDB's window store hands them over oldest first. (Sorting
+            // by output time is enough: outputs tied on it move stream time alike.)
+            out[first..].sort_by_key(|v| v.timestamp_ms);
         }
         if let (true, Some(sku)) = (by_sku, product.sku) {
             self.known_skus.insert(sku);
