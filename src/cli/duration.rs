@@ -1,5 +1,7 @@
 //! Durations on the command line: `90s`, `30m`, `1h`, `1500ms`, `1h30m`; a bare number is ms.
 
+use std::fmt::Write as _;
+
 /// Parses a duration into milliseconds.
 pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
     let text = text.trim();
@@ -46,9 +48,43 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
     Ok(total)
 }
 
+/// A duration as [`parse_duration_ms`] reads it, rounded for people: `23h30m` (whole
+/// minutes from an hour up), `1m30s`, `1500ms` (under ten seconds).
+pub fn format_duration_ms(ms: i64) -> String {
+    if ms < 10_000 {
+        return format!("{ms}ms");
+    }
+    let (h, m, sec) = if ms >= 3_600_000 {
+        let minutes = (ms + 30_000) / 60_000;
+        (minutes / 60, minutes % 60, 0)
+    } else {
+        let seconds = (ms + 500) / 1000;
+        (0, seconds / 60, seconds % 60)
+    };
+    let mut out = String::new();
+    if h > 0 {
+        let _ = write!(out, "{h}h");
+    }
+    if m > 0 {
+        let _ = write!(out, "{m}m");
+    }
+    if sec > 0 {
+        let _ = write!(out, "{sec}s");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formatted_durations_read_back() {
+        for (ms, text) in [(1_500, "1500ms"), (90_000, "1m30s"), (28_380_000, "7h53m")] {
+            assert_eq!(format_duration_ms(ms), text);
+            assert_eq!(parse_duration_ms(text), Ok(ms));
+        }
+    }
 
     #[test]
     fn parses_units_and_compounds() {

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::duration::format_duration_ms;
 use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::engine::{MemoryShed, PipelineParams, Topic};
 use crate::io::run_loop::RunReport;
@@ -93,7 +94,7 @@ fn describe_memory_shed(shed: &MemoryShed, params: &PipelineParams) -> String {
         format!(
             "To keep within it, lower --customer-grace to {} or less, or give a larger \
              --state-memory.",
-            span(fitting_grace_ms)
+            format_duration_ms(fitting_grace_ms)
         )
     } else {
         "It holds less than two windows of pings: give a larger --state-memory (or a shorter \
@@ -107,10 +108,10 @@ fn describe_memory_shed(shed: &MemoryShed, params: &PipelineParams) -> String {
         size(shed.budget_bytes),
         format_rfc3339_ms(shed.first_at_ms),
         shed.sheddings,
-        span(shed.kept_ms),
-        span(window.retention_ms()),
-        span(window.within_ms),
-        span(window.grace_ms),
+        format_duration_ms(shed.kept_ms),
+        format_duration_ms(window.retention_ms()),
+        format_duration_ms(window.within_ms),
+        format_duration_ms(window.grace_ms),
     )
 }
 
@@ -124,29 +125,4 @@ fn size(bytes: u64) -> String {
     } else {
         format!("{:.0} KB", b / 1e3)
     }
-}
-
-/// A span for people: `23h30m` (whole minutes from an hour up), `90s`, `1500ms`.
-fn span(ms: i64) -> String {
-    if ms < 10_000 {
-        return format!("{ms}ms");
-    }
-    let (h, m, sec) = if ms >= 3_600_000 {
-        let minutes = (ms + 30_000) / 60_000;
-        (minutes / 60, minutes % 60, 0)
-    } else {
-        let seconds = (ms + 500) / 1000;
-        (0, seconds / 60, seconds % 60)
-    };
-    let mut out = String::new();
-    if h > 0 {
-        let _ = write!(out, "{h}h");
-    }
-    if m > 0 {
-        let _ = write!(out, "{m}m");
-    }
-    if sec > 0 {
-        let _ = write!(out, "{sec}s");
-    }
-    out
 }

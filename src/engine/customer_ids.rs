@@ -45,6 +45,12 @@ impl Default for CustomerIds {
     }
 }
 
+/// Bytes `ids` table entries hold, roughly: a map slot, an id slot, the uid's allocation.
+pub fn estimated_bytes(ids: usize) -> u64 {
+    const BYTES_PER_ID: u64 = 80;
+    ids as u64 * BYTES_PER_ID
+}
+
 /// Below this many ids a sweep is not worth a scan of the buffers.
 const SWEEP_AT_LEAST: usize = 4096;
 
@@ -109,10 +115,9 @@ impl CustomerIds {
         self.uids.len()
     }
 
-    /// Bytes the table holds, roughly (for the console's memory estimates).
+    /// Bytes the table holds, roughly (for memory budgets and checkpoint estimates).
     pub fn estimated_bytes(&self) -> u64 {
-        let text: usize = self.by_uid.keys().map(|k| k.len() + 16).sum();
-        (text + self.uids.len() * 16 + self.by_uid.capacity() * 24) as u64
+        estimated_bytes(self.len())
     }
 }
 

@@ -83,18 +83,76 @@ impl Clone for RebuiltCustomers {
     }
 }
 
-/// The NEARBY_CUSTOMERS join.
-#[derive(Clone, Debug)]
-pub struct NearbyJoin {
-    clock: JoinClock,
+impl RebuiltCustomers {
+    /// Empties it; a no-op when empty, since clearing a map touches its whole capacity and a
+    /// ping arrives with nearly every record.
+    fn clear(&mut self) {
+        if !self.0.is_empty() {
+            self.0.clear();
+        }
+    }
+}
+
+/// The geofence test, apart from the join's buffers so it can run while they are borrowed.
+#[derive(Clone, Copy, Debug)]
+struct Geofence {
     radius_ft: f64,
     km_to_ft: f64,
     /// The spatial grid's reach, squared (chord units).
     reach_squared: f64,
     /// The same for buffered pings, whose unit vectors are f32.
     ping_reach_squared: f64,
-    countries: FxHashMap<Box<str>, u32>,
-    /// By country id, to rebuild a buffered ping's [`Customer`].
+}
+
+impl Geofence {
+    /// DIST_TO_STORE when the pair passes the geofence filter. The argument order is the
+    /// original's GEO_DISTANCE(customer, product).
+    fn within_radius_ft(
+        &self,
+        customer: &GeoPoint,
+        valid: &Located<ValidPromotion>,
+    ) -> Option<f64> {
+        // Most candidates in neighbouring cells are far outside the geofence: skip the
+        // trigonometry for them. The reach has a margin, so this never drops a true match.
+        if customer.chord_squared(&valid.point) > self.reach_squared {
+            return None;
+        }
+        let ft = customer.distance_km(&valid.point) * self.km_to_ft;
+        (ft <= self.radius_ft).then_some(ft)
+    }
+
+    /// A buffered ping within the geofence of `valid`: its exact position and DIST_TO_STORE,
+    /// bit for bit what the ping's own arrival computes.
+    fn buffered_ping_within_radius(
+        &self,
+        ping: &BufferedPing,
+        valid: &Located<ValidPromotion>,
+    ) -> Option<(LatLon, f64)> {
+        let u = valid.point.unit;
+        let d = [
+            f64::from(ping.unit[0]) - u[0],
+            f64::from(ping.unit[1]) - u[1],
+            f64::from(ping.unit[2]) - u[2],
+        ];
+        if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > self.ping_reach_squared {
+            return None;
+        }
+        let position = LatLon {
+            lat: Decimal5::from_units(i64::from(ping.lat_units))?,
+            lon: Decimal5::from_units(i64::from(ping.lon_units))?,
+        };
+        let ft = self.within_radius_ft(&GeoPoint::from(position), valid)?;
+        Some((position, ft))
+    }
+}
+
+/// The NEARBY_CUSTOMERS join.
+#[derive(Clone, Debug)]
+pub struct NearbyJoin {
+    clock: JoinClock,
+    geofence: Geofence,
+    /// Country ids by name, and names by id (to rebuild a buffered ping's [`Customer`]).
+    countries: FxHashMap<Arc<str>, u32>,
     country_names: Vec<Arc<str>>,
     customer_ids: CustomerIds,
     rebuilt: RebuiltCustomers,
@@ -107,10 +165,12 @@ impl NearbyJoin {
         let grid = CellGrid::new(params.radius_km());
         Self {
             clock: JoinClock::new(params.customer_window()),
-            radius_ft: params.radius_ft,
-            km_to_ft: params.km_to_ft,
-            reach_squared: grid.reach() * grid.reach(),
-            ping_reach_squared: (grid.reach() + F32_UNIT_SLACK).powi(2),
+            geofence: Geofence {
+                radius_ft: params.radius_ft,
+                km_to_ft: params.km_to_ft,
+                reach_squared: grid.reach() * grid.reach(),
+                ping_reach_squared: (grid.reach() + F32_UNIT_SLACK).powi(2),
+            },
             countries: FxHashMap::default(),
             country_names: Vec::new(),
             customer_ids: CustomerIds::default(),
@@ -127,9 +187,7 @@ impl NearbyJoin {
         customer: Arc<Customer>,
         out: &mut Vec<NearbyCustomer>,
     ) -> Arrival {
-        if !self.rebuilt.0.is_empty() {
-            self.rebuilt.0.clear();
-        }
+        self.rebuilt.clear();
         let Some(Admitted {
             cutoff_ms,
             from_ms,
@@ -150,7 +208,7 @@ impl NearbyJoin {
         let v = point.unit;
         self.promotions
             .for_each_in_cell(country, v, from_ms, to_ms, |v_ts, valid| {
-                if let Some(dist_to_store_ft) = self.within_radius_ft(&point, valid) {
+                if let Some(dist_to_store_ft) = self.geofence.within_radius_ft(&point, valid) {
                     out.push(NearbyCustomer {
                         timestamp_ms: ts_ms.max(v_ts),
                         customer: Arc::clone(&customer),
@@ -181,7 +239,7 @@ impl NearbyJoin {
 
     /// Frees the uid ids no buffered ping holds any more.
     fn sweep_customer_ids(&mut self) {
-        self.rebuilt.0.clear();
+        self.rebuilt.clear();
         let mut held = vec![false; self.customer_ids.capacity()];
         for ping in self.customers.values() {
             if let Some(h) = held.get_mut(ping.uid.index()) {
@@ -222,14 +280,9 @@ impl NearbyJoin {
         let rebuilt = &mut self.rebuilt.0;
         self.customers
             .for_each_near(country, v, from_ms, to_ms, |c_ts, ping| {
-                let Some((position, dist_to_store_ft)) = Self::buffered_ping_within_radius(
-                    ping,
-                    &located,
-                    self.ping_reach_squared,
-                    self.reach_squared,
-                    self.km_to_ft,
-                    self.radius_ft,
-                ) else {
+                let Some((position, dist_to_store_ft)) =
+                    self.geofence.buffered_ping_within_radius(ping, &located)
+                else {
                     return;
                 };
                 let key = (country, ping.uid, ping.lat_units, ping.lon_units);
@@ -273,58 +326,14 @@ impl NearbyJoin {
         self.clock.stream_time_ms()
     }
 
-    /// DIST_TO_STORE when the pair passes the geofence filter. The argument order is the
-    /// original's GEO_DISTANCE(customer, product).
-    fn within_radius_ft(
-        &self,
-        customer: &GeoPoint,
-        valid: &Located<ValidPromotion>,
-    ) -> Option<f64> {
-        within_radius_ft(
-            customer,
-            valid,
-            self.reach_squared,
-            self.km_to_ft,
-            self.radius_ft,
-        )
-    }
-
-    /// A buffered ping within the geofence of `valid`: its exact position and DIST_TO_STORE,
-    /// bit for bit what the ping's own arrival computes. (An associated function so the
-    /// caller can hold the rebuilt-customer cache mutably meanwhile.)
-    fn buffered_ping_within_radius(
-        ping: &BufferedPing,
-        valid: &Located<ValidPromotion>,
-        ping_reach_squared: f64,
-        reach_squared: f64,
-        km_to_ft: f64,
-        radius_ft: f64,
-    ) -> Option<(LatLon, f64)> {
-        let u = valid.point.unit;
-        let d = [
-            f64::from(ping.unit[0]) - u[0],
-            f64::from(ping.unit[1]) - u[1],
-            f64::from(ping.unit[2]) - u[2],
-        ];
-        if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > ping_reach_squared {
-            return None;
-        }
-        let position = LatLon {
-            lat: Decimal5::from_units(i64::from(ping.lat_units))?,
-            lon: Decimal5::from_units(i64::from(ping.lon_units))?,
-        };
-        let point = GeoPoint::from(position);
-        let ft = within_radius_ft(&point, valid, reach_squared, km_to_ft, radius_ft)?;
-        Some((position, ft))
-    }
-
     fn country_id(&mut self, country: &str) -> u32 {
         if let Some(id) = self.countries.get(country) {
             return *id;
         }
-        let id = self.countries.len() as u32;
-        self.countries.insert(country.into(), id);
-        self.country_names.push(country.into());
+        let id = self.country_names.len() as u32;
+        let name: Arc<str> = country.into();
+        self.countries.insert(Arc::clone(&name), id);
+        self.country_names.push(name);
         id
     }
 
@@ -377,21 +386,4 @@ impl NearbyJoin {
         }
         Some(admitted)
     }
-}
-
-/// DIST_TO_STORE when a customer at `customer` is within the radius of `valid`.
-fn within_radius_ft(
-    customer: &GeoPoint,
-    valid: &Located<ValidPromotion>,
-    reach_squared: f64,
-    km_to_ft: f64,
-    radius_ft: f64,
-) -> Option<f64> {
-    // Most candidates in neighbouring cells are far outside the geofence: skip the
-    // trigonometry for them. The reach has a margin, so this never drops a true match.
-    if customer.chord_squared(&valid.point) > reach_squared {
-        return None;
-    }
-    let ft = customer.distance_km(&valid.point) * km_to_ft;
-    (ft <= radius_ft).then_some(ft)
 }

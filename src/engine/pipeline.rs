@@ -134,16 +134,15 @@ impl Pipeline {
             let share = (budget as f64 * SHED_TO / bytes as f64).min(0.9);
             let keep_ms = (kept_ms as f64 * share) as i64;
             self.nearby_join.shed_before(now.saturating_sub(keep_ms));
-            let shed = self.memory_shed.get_or_insert(MemoryShed {
+            let floor_ms = self.nearby_join.cutoff_ms();
+            let sheddings = self.memory_shed.map_or(0, |m| m.sheddings);
+            self.memory_shed = Some(MemoryShed {
                 budget_bytes: budget,
-                first_at_ms: now,
-                kept_ms,
-                floor_ms: i64::MIN,
-                sheddings: 0,
+                first_at_ms: self.memory_shed.map_or(now, |m| m.first_at_ms),
+                kept_ms: now.saturating_sub(floor_ms),
+                floor_ms,
+                sheddings: sheddings + 1,
             });
-            shed.sheddings += 1;
-            shed.floor_ms = self.nearby_join.cutoff_ms();
-            shed.kept_ms = now.saturating_sub(shed.floor_ms);
             bytes = self.nearby_join.estimated_state_bytes();
             if bytes as f64 <= budget as f64 * SHED_TO || keep_ms <= 1 {
                 break;

@@ -47,14 +47,12 @@ impl LiveCheckpoint {
     /// tables, and the half-full last chunk of each buffer the engine copies when it
     /// appends next. The notifier's state and the join's uid table are copied whole.
     pub fn estimated_bytes(&self) -> u64 {
-        /// A uid table entry: the map slot, the id slot, the text's allocation.
-        const CUSTOMER_ID_BYTES: u64 = 80;
         let s = self.pipeline.state_size();
         let entries = s.promotion_join + s.customers + s.valid_promotion_entries;
         let half_chunk_bytes = (CHUNK / 2 * 64) as u64;
         (entries / CHUNK * 16) as u64
             + s.buffers as u64 * (96 + half_chunk_bytes)
-            + s.customer_ids as u64 * CUSTOMER_ID_BYTES
+            + crate::engine::customer_ids::estimated_bytes(s.customer_ids)
             + self.notifier.estimated_bytes()
     }
 }
