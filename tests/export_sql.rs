@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{assert_golden, data, instore, stderr};
+use support::{assert_golden, data, export_flink_files, instore, stderr};
 
 fn script(args: &[&str]) -> String {
     let mut all = vec!["export-sql"];
@@ -125,19 +125,7 @@ fn dumps_become_one_file_per_input_topic_and_refused_records_are_counted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data_dir = dir.path().join("data");
     let dump = data("parity/sample-1.jsonl");
-    let out = instore(&[
-        "export-sql",
-        "--dialect",
-        "flink",
-        "--connector",
-        "filesystem",
-        "--data",
-        data_dir.to_str().unwrap(),
-        "--input",
-        dump.to_str().unwrap(),
-        "--topic",
-        "customers_locations=pings",
-    ]);
+    let out = export_flink_files(&data_dir, &dump, &["--topic", "customers_locations=pings"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report = stderr(&out);
     let lines = |topic: &str| {

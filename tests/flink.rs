@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::{data, flink, instore, stderr};
+use support::{data, export_flink_files, flink, instore, stderr};
 
 /// One output row: its columns but the distance, as comparable text, and the distance.
 type Row = (String, f64);
@@ -127,22 +127,10 @@ fn flink_runs_the_exported_pipeline_with_the_rows_instore_gives() {
 
 /// `instore export-sql` for the case: the script, and the dump as the tables' files.
 fn export(case: &Case) {
-    let data_dir = case.dir.join("data");
-    let mut args = vec![
-        "export-sql",
-        "--dialect",
-        "flink",
-        "--connector",
-        "filesystem",
-        "--data",
-        data_dir.to_str().expect("utf-8 path"),
-        "--input",
-        case.dump.to_str().expect("utf-8 path"),
-    ];
     let script = case.script();
-    args.extend(["--output", script.to_str().expect("utf-8 path")]);
+    let mut args = vec!["--output", script.to_str().expect("utf-8 path")];
     args.extend(case.params.iter().copied());
-    let out = instore(&args);
+    let out = export_flink_files(&case.dir.join("data"), &case.dump, &args);
     assert!(out.status.success(), "{}: {}", case.name, stderr(&out));
 }
 

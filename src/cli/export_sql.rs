@@ -110,7 +110,7 @@ pub fn export(args: &ExportSqlArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
         if !args.input.is_empty() {
             let report = write_table_files(&args.input, &data_dir, &topics)?;
-            eprint!("{}", report.describe(&data_dir));
+            eprint!("{}", report.describe());
             for output in Topic::OUTPUTS {
                 let dir = data_dir.join(topics.get(output));
                 let used = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());

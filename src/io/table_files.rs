@@ -18,8 +18,8 @@ pub const RECORDS_FILE: &str = "records.json";
 /// What went into the files, and what was left out and why.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableFilesReport {
-    /// Lines written, by input topic.
-    pub written: BTreeMap<Topic, u64>,
+    /// Lines written, by the file they went to.
+    pub written: BTreeMap<PathBuf, u64>,
     /// Records left out because instore refuses them, by topic and reason.
     pub refused: BTreeMap<(String, String), u64>,
     /// Dump lines that were not records.
@@ -27,18 +27,11 @@ pub struct TableFilesReport {
 }
 
 impl TableFilesReport {
-    pub fn refused_total(&self) -> u64 {
-        self.refused.values().sum()
-    }
-
     /// One line per count, for the terminal.
-    pub fn describe(&self, data_dir: &Path) -> String {
+    pub fn describe(&self) -> String {
         let mut text = String::new();
-        for (topic, n) in &self.written {
-            text.push_str(&format!(
-                "{n} records → {}\n",
-                data_dir.join(topic.name()).join(RECORDS_FILE).display()
-            ));
+        for (path, n) in &self.written {
+            text.push_str(&format!("{n} records → {}\n", path.display()));
         }
         for ((topic, reason), n) in &self.refused {
             text.push_str(&format!("left out {n} {topic} records: {reason}\n"));
@@ -74,7 +67,7 @@ pub fn write_table_files(
         };
         std::fs::create_dir_all(&dir).map_err(create_error)?;
         let file = File::create(&path).map_err(create_error)?;
-        files.insert(topic, (path, BufWriter::new(file)));
+        files.insert(topic, (path, BufWriter::new(file), 0u64));
     }
     let mut report = TableFilesReport::default();
     let mut line = Vec::with_capacity(512);
@@ -111,18 +104,21 @@ pub fn write_table_files(
                 refuse(&mut report, reason.to_string());
                 continue;
             }
-            if let Some((path, file)) = files.get_mut(&topic) {
+            if let Some((path, file, written)) = files.get_mut(&topic) {
                 file.write_all(&line).map_err(|source| DumpError::Write {
                     path: path.clone(),
                     source,
                 })?;
-                *report.written.entry(topic).or_default() += 1;
+                *written += 1;
             }
         }
     }
-    for (_, (path, mut file)) in files {
-        file.flush()
-            .map_err(|source| DumpError::Write { path, source })?;
+    for (_, (path, mut file, written)) in files {
+        file.flush().map_err(|source| DumpError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        report.written.insert(path, written);
     }
     Ok(report)
 }

@@ -146,6 +146,24 @@ pub fn instore(args: &[&str]) -> std::process::Output {
         .expect("run instore")
 }
 
+/// `instore export-sql --dialect flink --connector filesystem` over `dump` into `data_dir`,
+/// `extra` flags added: the Flink script, and the dump as the files its tables read.
+pub fn export_flink_files(data_dir: &Path, dump: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "export-sql",
+        "--dialect",
+        "flink",
+        "--connector",
+        "filesystem",
+        "--data",
+        data_dir.to_str().expect("utf-8 path"),
+        "--input",
+        dump.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    instore(&args)
+}
+
 /// Produces a simulated minute of one store to a broker (`instore simulate -b`), `extra`
 /// flags added, and checks every record was acknowledged.
 pub fn simulate_minute_to(bootstrap: &str, extra: &[&str]) {
