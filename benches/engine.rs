@@ -123,7 +123,7 @@ fn raw_workload() -> Vec<RawRecord<'static>> {
             topic: Cow::Borrowed(r.topic.name()),
             timestamp_ms: Some(r.timestamp_ms),
             key: r.key.map(Cow::Owned),
-            payload: Some(Cow::Owned(r.payload)),
+            payload: Some(r.payload.into()),
             ..RawRecord::default()
         })
         .collect()

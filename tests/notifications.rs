@@ -122,7 +122,7 @@ fn through_instore_run(dump: &Path, notify: &NotifyParams, dir: &Path) -> Sent {
             continue;
         }
         let v: serde_json::Value =
-            serde_json::from_str(r.payload.as_deref().expect("payload")).expect("JSON");
+            serde_json::from_str(r.payload_text().as_deref().expect("payload")).expect("JSON");
         assert_eq!(r.key.as_deref(), v["UID"].as_str(), "keyed by UID");
         for field in [
             "PID",

@@ -86,6 +86,7 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
+        let payload = r.payload_text();
         writer.write_raw(&DumpRecordRef {
             topic: &r.topic,
             partition: r.partition,
@@ -93,7 +94,7 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
             timestamp_ms: r.timestamp_ms.unwrap_or(-1),
             key: r.key.as_deref(),
             headers: &r.headers,
-            payload: r.payload.as_deref(),
+            payload: payload.as_deref(),
         })?;
         recorded += 1;
         last_record = Instant::now();

@@ -145,6 +145,113 @@ pub fn for_each_member<'a>(
     }
 }
 
+/// [`for_each_member`] for an object held inside a JSON string, read from that string's
+/// `body` (valid, escapes unresolved) without unescaping a copy: there `\"` stands for a quote.
+///
+/// It covers the shape real payloads have — a flat object of scalars whose own strings need
+/// no escapes — and answers `None` for anything else (a nested value, any other escape, any
+/// error). The caller then unescapes the body and asks [`for_each_member`], which decides
+/// exactly. Members may have been handed out before a `None`; callers discard them.
+pub fn for_each_member_in_string<'a>(
+    body: &'a str,
+    mut member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
+) -> Option<()> {
+    let mut reader = Reader {
+        text: body,
+        bytes: body.as_bytes(),
+        pos: 0,
+    };
+    reader.skip_ws();
+    if reader.next_byte()? != b'{' {
+        return None;
+    }
+    reader.skip_ws();
+    if reader.peek() == Some(b'}') {
+        reader.pos += 1;
+    } else {
+        loop {
+            reader.skip_ws();
+            let key = reader.string_in_string()?;
+            reader.skip_ws();
+            if reader.next_byte()? != b':' {
+                return None;
+            }
+            reader.skip_ws();
+            let value = match reader.peek()? {
+                b'\\' => JsonValue::String(reader.string_in_string()?),
+                b'-' | b'0'..=b'9' => JsonValue::Number(reader.number().ok()?),
+                b'n' => reader.literal(b"null").ok().map(|()| JsonValue::Null)?,
+                b't' => reader
+                    .literal(b"true")
+                    .ok()
+                    .map(|()| JsonValue::Bool(true))?,
+                b'f' => reader
+                    .literal(b"false")
+                    .ok()
+                    .map(|()| JsonValue::Bool(false))?,
+                _ => return None,
+            };
+            member(key, value);
+            reader.skip_ws();
+            match reader.next_byte()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    reader.skip_ws();
+    reader.at_end().then_some(())
+}
+
+/// Reads a JSON text of a layout the caller knows, piece by piece: for a format with a fixed
+/// member order (kcat's envelope), matching the expected bytes beats a general walk over
+/// members. Every method answers `None` when the text is not what was asked for; whatever a
+/// cursor accepts, piece by piece, is valid JSON with the meaning the pieces give it.
+pub struct JsonCursor<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> JsonCursor<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self {
+            reader: Reader {
+                text,
+                bytes: text.as_bytes(),
+                pos: 0,
+            },
+        }
+    }
+
+    /// Exactly these bytes (punctuation and member names, no whitespace).
+    #[inline]
+    pub fn literal(&mut self, bytes: &[u8]) -> Option<()> {
+        self.reader.literal(bytes).ok()
+    }
+
+    /// A string, escapes validated.
+    pub fn string(&mut self) -> Option<JsonStr<'a>> {
+        if self.reader.peek() != Some(b'"') {
+            return None;
+        }
+        self.reader.string().ok()
+    }
+
+    /// A number's literal text.
+    pub fn number(&mut self) -> Option<&'a str> {
+        self.reader.number().ok()
+    }
+
+    /// `null` if it comes next (and then consumed).
+    pub fn null(&mut self) -> bool {
+        self.reader.literal(b"null").is_ok()
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.reader.at_end()
+    }
+}
+
 /// Bytes that end a run of plain string content: quote, backslash, control characters.
 const STRING_SPECIAL: [bool; 256] = {
     let mut table = [false; 256];
@@ -157,6 +264,37 @@ const STRING_SPECIAL: [bool; 256] = {
     table[b'\\' as usize] = true;
     table
 };
+
+/// Where the first quote, backslash or control character in `bytes` is.
+///
+/// Eight bytes per step (SWAR): each test below sets a byte's high bit where it holds, and a
+/// borrow can only spill into bytes *after* a true hit, so the lowest set bit is exact.
+#[inline]
+fn find_string_special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let Ok(word) = <[u8; 8]>::try_from(chunk).map(u64::from_le_bytes) else {
+            break;
+        };
+        let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+        let control = word.wrapping_sub(ONES * 0x20) & !word;
+        let special = (quote | backslash | control) & HIGHS;
+        if special != 0 {
+            return Some(at + (special.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| STRING_SPECIAL[usize::from(b)])
+        .map(|p| at + p)
+}
 
 /// Deep nesting is valid JSON but a stack hazard; serde_json stops at 128 as well.
 const MAX_DEPTH: usize = 128;
@@ -264,14 +402,9 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let mut has_escapes = false;
         loop {
-            // Skip plain bytes in one tight loop; only quotes, backslashes and control
+            // Skip plain bytes eight at a time; only quotes, backslashes and control
             // characters need a closer look.
-            // A table look-up per byte: kcat payloads have an escape every few bytes, which
-            // makes a plain loop beat memchr-style searches that restart at every `\"`.
-            let plain = self.bytes[self.pos..]
-                .iter()
-                .position(|&b| STRING_SPECIAL[usize::from(b)])
-                .ok_or(JsonError::Syntax)?;
+            let plain = find_string_special(&self.bytes[self.pos..]).ok_or(JsonError::Syntax)?;
             self.pos += plain;
             match self.next_byte() {
                 Some(b'"') => {
@@ -297,6 +430,28 @@ impl<'a> Reader<'a> {
                 _ => return Err(JsonError::Syntax),
             }
         }
+    }
+
+    /// Reads a string written inside another string (`\"…\"`), starting at its escaped
+    /// opening quote; `None` when it holds an escape of its own or does not end.
+    fn string_in_string(&mut self) -> Option<JsonStr<'a>> {
+        if self.bytes.get(self.pos..self.pos + 2)? != b"\\\"" {
+            return None;
+        }
+        self.pos += 2;
+        let start = self.pos;
+        // In a valid body a quote or control character only occurs escaped, so the next
+        // backslash ends the string or starts an escape of its own.
+        self.pos += self.bytes[start..].iter().position(|&b| b == b'\\')?;
+        if self.bytes.get(self.pos + 1) != Some(&b'"') {
+            return None;
+        }
+        let raw = &self.text[start..self.pos];
+        self.pos += 2;
+        Some(JsonStr {
+            raw,
+            has_escapes: false,
+        })
     }
 
     /// Reads a number per the JSON grammar and returns its literal text.
@@ -341,8 +496,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Resolves the escapes of a string already validated by [`Reader::string`].
-fn unescape(raw: &str) -> String {
+/// Resolves the escapes of a JSON string body already validated (by this reader or the one
+/// that handed it over); malformed escapes become U+FFFD or are kept, never a panic.
+pub fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     unescape_into(raw, &mut out);
     out
@@ -490,6 +646,7 @@ pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn members(text: &str) -> Result<Vec<(String, JsonValue<'_>)>, JsonError> {
         let mut out = Vec::new();
@@ -566,7 +723,82 @@ mod tests {
         assert_eq!(back, text);
     }
 
+    /// Each member as comparable text: values read in place and from unescaped text borrow
+    /// from different strings.
+    fn shown(key: JsonStr<'_>, value: JsonValue<'_>) -> (String, String) {
+        let value = match value {
+            JsonValue::String(s) => format!("string {}", s.decode()),
+            other => format!("{other:?}"),
+        };
+        (key.decode().into_owned(), value)
+    }
+
+    fn in_string(text: &str) -> Option<Vec<(String, String)>> {
+        let mut body = Vec::new();
+        write_escaped(&mut body, text.as_bytes());
+        let body = String::from_utf8(body).unwrap();
+        let mut got = Vec::new();
+        for_each_member_in_string(&body, |k, v| got.push(shown(k, v)))?;
+        Some(got)
+    }
+
+    #[test]
+    fn reads_real_payloads_in_place() {
+        for text in [
+            r#"{"uid": "c008997", "latitude": 30.70173, "longitude": -119.79818, "country": "USA"}"#,
+            r#"{"pid":"promo-0","SKU":9432,"segment":null,"on":true,"off":false}"#,
+            r#" { } "#,
+        ] {
+            assert!(in_string(text).is_some(), "{text}");
+        }
+        // Nested values and escapes of their own are left to the general reader.
+        for text in [
+            r#"{"a": {"b": 1}}"#,
+            r#"{"a": [1]}"#,
+            r#"{"a": "x\"y"}"#,
+            "{\"a\":\n1}",
+        ] {
+            assert_eq!(in_string(text), None, "{text}");
+        }
+    }
+
     proptest::proptest! {
+        /// The eight-at-a-time search finds what a byte-by-byte search finds.
+        #[test]
+        fn finds_the_first_special_byte_like_a_plain_search(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            let plain = bytes.iter().position(|&b| STRING_SPECIAL[usize::from(b)]);
+            proptest::prop_assert_eq!(find_string_special(&bytes), plain);
+        }
+
+        /// Reading an object in place inside its string, whenever it answers, gives what the
+        /// general reader gives on the unescaped text.
+        #[test]
+        fn reading_in_place_agrees_with_the_general_reader(text in r#"[{}\[\]",:0-9a-z\\. \-+eEtrufnl\n]{0,40}"#) {
+            if let Some(got) = in_string(&text) {
+                let mut plain = Vec::new();
+                for_each_member(&text, |k, v| plain.push(shown(k, v))).unwrap();
+                proptest::prop_assert_eq!(got, plain);
+            }
+        }
+
+        /// Flat objects of scalars without escapes — every real payload — are read in place,
+        /// member for member as the general reader reads them.
+        #[test]
+        fn flat_objects_are_read_in_place(map in proptest::collection::btree_map("[a-zA-Z_ ]{0,6}", proptest::prop_oneof![
+            "[ -!#-\\[\\]-~é]{0,8}".prop_map(serde_json::Value::from),
+            proptest::prelude::any::<i64>().prop_map(serde_json::Value::from),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            proptest::prelude::any::<bool>().prop_map(serde_json::Value::from),
+            proptest::strategy::Just(serde_json::Value::Null),
+        ], 0..6)) {
+            let text = serde_json::to_string(&map).unwrap();
+            let got = in_string(&text);
+            proptest::prop_assert!(got.is_some(), "{}", text);
+            let mut plain = Vec::new();
+            for_each_member(&text, |k, v| plain.push(shown(k, v))).unwrap();
+            proptest::prop_assert_eq!(got.unwrap(), plain);
+        }
+
         /// A literal written inside a string is the literal escaped once more, and a JSON
         /// reader gets the value back through both layers.
         #[test]

@@ -7,7 +7,7 @@ use super::nearby_join::{NearbyCustomer, NearbyJoin};
 use super::output::Output;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, PromotionJoin, ValidPromotion};
-use super::record::{decode_value, InputValue};
+use super::record::{decode_payload, InputValue};
 use super::reject::{RejectLedger, RejectReason, RejectedSample};
 use super::topic::{RawRecord, Topic};
 
@@ -225,11 +225,11 @@ impl Pipeline {
             self.reject(topic.name(), Some(topic), record, RejectReason::NoTimestamp);
             return;
         };
-        let Some(payload) = record.payload.as_deref() else {
+        let Some(payload) = record.payload.as_ref() else {
             self.reject(topic.name(), Some(topic), record, RejectReason::NullValue);
             return;
         };
-        let value = match decode_value(topic, payload, self.params.decimal_policy) {
+        let value = match decode_payload(topic, payload, self.params.decimal_policy) {
             Ok(value) => value,
             Err(reason) => {
                 self.reject(topic.name(), Some(topic), record, reason);
@@ -333,7 +333,10 @@ impl Pipeline {
                 partition: record.partition,
                 offset: record.offset,
                 timestamp_ms: record.timestamp_ms,
-                raw: record.payload.as_deref().unwrap_or("null").to_owned(),
+                raw: record
+                    .payload
+                    .as_ref()
+                    .map_or_else(|| "null".to_owned(), |p| p.text().into_owned()),
             });
     }
 

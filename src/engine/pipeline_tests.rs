@@ -17,7 +17,7 @@ fn rec(topic: Topic, ts_ms: i64, payload: &str) -> RawRecord<'static> {
     RawRecord {
         topic: Cow::Borrowed(topic.name()),
         timestamp_ms: Some(ts_ms),
-        payload: Some(Cow::Owned(payload.to_owned())),
+        payload: Some(payload.to_owned().into()),
         ..RawRecord::default()
     }
 }

@@ -12,9 +12,11 @@ use rust_decimal::Decimal;
 
 use super::decimal::{Decimal5, DecimalPolicy};
 use super::geo::LatLon;
-use super::json::{for_each_member, JsonError, JsonStr, JsonValue};
+use super::json::{
+    for_each_member, for_each_member_in_string, unescape, JsonError, JsonStr, JsonValue,
+};
 use super::reject::{Column, RejectReason};
-use super::topic::Topic;
+use super::topic::{Payload, Topic};
 
 /// A shopper's phone position (`customers_locations`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -107,9 +109,43 @@ pub fn decode_value(
     payload: &str,
     policy: DecimalPolicy,
 ) -> Result<InputValue, RejectReason> {
+    let columns = columns_of(topic)?;
+    build_value(topic, Fields::read(payload, columns, policy)?)
+}
+
+/// Decodes a record's value as its source holds it: a value still inside a JSON string is read
+/// in place, and only a value too unusual for that (nested fields, escapes of its own) is
+/// unescaped and read again. Both ways give the same answer.
+pub fn decode_payload(
+    topic: Topic,
+    payload: &Payload<'_>,
+    policy: DecimalPolicy,
+) -> Result<InputValue, RejectReason> {
+    match payload {
+        Payload::Text(text) => decode_value(topic, text, policy),
+        Payload::Escaped(body) => {
+            let columns = columns_of(topic)?;
+            match Fields::read_in_string(body, columns, policy) {
+                Some(fields) => build_value(topic, fields),
+                None => decode_value(topic, &unescape(body), policy),
+            }
+        }
+    }
+}
+
+/// The columns of an input topic's value, in the order [`build_value`] reads them.
+fn columns_of(topic: Topic) -> Result<&'static [Column], RejectReason> {
+    match topic {
+        Topic::CustomersLocations => Ok(CUSTOMER_COLUMNS),
+        Topic::StoresProducts => Ok(PRODUCT_COLUMNS),
+        Topic::ProductsPromotions => Ok(PROMOTION_COLUMNS),
+        Topic::ValidPromotions | Topic::NearbyCustomers => Err(RejectReason::NotAnInputTopic),
+    }
+}
+
+fn build_value(topic: Topic, f: Fields<'_>) -> Result<InputValue, RejectReason> {
     match topic {
         Topic::CustomersLocations => {
-            let f = Fields::read(payload, CUSTOMER_COLUMNS, policy)?;
             let customer = Customer {
                 uid: f.varchar(0)?,
                 latitude: f.latitude(1)?,
@@ -119,7 +155,6 @@ pub fn decode_value(
             Ok(InputValue::Customer(customer))
         }
         Topic::StoresProducts => {
-            let f = Fields::read(payload, PRODUCT_COLUMNS, policy)?;
             let product = Product {
                 sku: f.bigint(0)?,
                 segment: f.varchar(1)?,
@@ -131,7 +166,6 @@ pub fn decode_value(
             Ok(InputValue::Product(product))
         }
         Topic::ProductsPromotions => {
-            let f = Fields::read(payload, PROMOTION_COLUMNS, policy)?;
             let promotion = Promotion {
                 pid: f.varchar(0)?,
                 sku: f.bigint(1)?,
@@ -186,6 +220,26 @@ impl<'a> Fields<'a> {
             JsonError::NotAnObject => RejectReason::NotAnObject,
         })?;
         Ok(Self {
+            columns,
+            values,
+            policy,
+        })
+    }
+
+    /// [`Fields::read`] on the body of a JSON string holding the object, without unescaping
+    /// it; `None` when the object is too unusual to read that way.
+    fn read_in_string(
+        body: &'a str,
+        columns: &'static [Column],
+        policy: DecimalPolicy,
+    ) -> Option<Self> {
+        let mut values = [None; MAX_COLUMNS];
+        for_each_member_in_string(body, |key, value| {
+            if let Some(i) = column_index(columns, &key) {
+                values[i] = Some(value);
+            }
+        })?;
+        Some(Self {
             columns,
             values,
             policy,
@@ -310,14 +364,21 @@ impl<'a> Fields<'a> {
 /// Which column a field name means, case-insensitively. Plain ASCII names (all real ones)
 /// compare in place; others are upper-cased the way Java's `toUpperCase` does (`ſku` is `SKU`).
 fn column_index(columns: &[Column], key: &JsonStr<'_>) -> Option<usize> {
-    let raw = key.raw();
-    if !key.has_escapes() && raw.is_ascii() {
-        // Length and first letter rule out almost every column before a full comparison.
-        let first = raw.as_bytes().first()?.to_ascii_uppercase();
-        return columns.iter().position(|c| {
-            let name = c.name();
-            name.len() == raw.len() && name.as_bytes()[0] == first && name.eq_ignore_ascii_case(raw)
+    let raw = key.raw().as_bytes();
+    if !key.has_escapes() {
+        // Byte-wise upper-casing finds every ASCII key (length rules out most columns at once);
+        // only a non-ASCII key can still match, through Java's upper-casing below.
+        let found = columns.iter().position(|c| {
+            let name = c.name().as_bytes();
+            name.len() == raw.len()
+                && raw
+                    .iter()
+                    .zip(name)
+                    .all(|(k, n)| k.to_ascii_uppercase() == *n)
         });
+        if found.is_some() || raw.is_ascii() {
+            return found;
+        }
     }
     let upper = key.decode().to_uppercase();
     columns.iter().position(|c| c.name() == upper)
@@ -534,5 +595,37 @@ mod tests {
                 found: "string"
             }
         );
+    }
+
+    proptest::proptest! {
+        /// A value read in place inside its kcat string decodes exactly as its unescaped text
+        /// does: the same record, or the same refusal, on every topic and decimal policy.
+        #[test]
+        fn a_value_read_in_place_decodes_like_its_text(
+            members in proptest::collection::vec((
+                proptest::sample::select(vec![
+                    "uid", "UID", "Latitude", "longitude", "country", "sku", "SKU", "ſku",
+                    "segment", "variant", "pid", "discount_pct", "title", "valid_until", "other",
+                ]),
+                proptest::sample::select(vec![
+                    "\"c1\"", "\"USA\"", "\"a\\\"b\"", "\"30.12345\"", "\"12\"", "30.123456",
+                    "-119.5", "91", "1e3", "15.50", "9999999999999999999", "null", "true",
+                    "{\"a\": 1}", "[1, 2]", "\"\\u00e9\"",
+                ]),
+            ), 0..6),
+            spaces in proptest::sample::select(vec!["", " ", "\n"]),
+        ) {
+            let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{spaces}{v}")).collect();
+            let text = format!("{{{}}}", body.join(","));
+            let mut escaped = Vec::new();
+            crate::engine::json::write_escaped(&mut escaped, text.as_bytes());
+            let escaped = String::from_utf8(escaped).unwrap();
+            for topic in Topic::INPUTS {
+                for policy in [DecimalPolicy::Round, DecimalPolicy::Strict] {
+                    let in_place = decode_payload(topic, &Payload::Escaped(escaped.as_str().into()), policy);
+                    proptest::prop_assert_eq!(in_place, decode_value(topic, &text, policy), "{}", text);
+                }
+            }
+        }
     }
 }

@@ -17,8 +17,8 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use crate::engine::json::{for_each_member, write_json_string, JsonValue};
-use crate::engine::{Output, RawRecord, Topic};
+use crate::engine::json::{for_each_member, write_json_string, JsonCursor, JsonValue};
+use crate::engine::{Output, Payload, RawRecord, Topic};
 
 /// Why a dump could not be opened or written.
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +53,6 @@ pub struct DumpReader {
     path: PathBuf,
     input: Box<dyn BufRead + Send>,
     line: Vec<u8>,
-    /// The decoded payload of the current line.
-    payload: String,
     line_number: u64,
 }
 
@@ -95,7 +93,6 @@ impl DumpReader {
             path: path.to_owned(),
             input,
             line: Vec::with_capacity(4096),
-            payload: String::with_capacity(4096),
             line_number: 0,
         }
     }
@@ -136,7 +133,7 @@ impl DumpReader {
             }));
         };
         let text = text.trim_end_matches(['\n', '\r']);
-        Ok(Some(match parse_record_with(text, &mut self.payload) {
+        Ok(Some(match parse_record(text) {
             Some(record) => DumpLine::Record(record),
             None => DumpLine::Broken {
                 line_number,
@@ -148,20 +145,60 @@ impl DumpReader {
 
 /// Reads one kcat -J line; `None` when it is not a record (no JSON object, no topic).
 pub fn parse_record(line: &str) -> Option<RawRecord<'_>> {
-    parse_envelope(line, None)
+    parse_kcat_layout(line).or_else(|| parse_any_envelope(line))
 }
 
-/// Like [`parse_record`], but an escaped payload is decoded into `scratch` (reused from line
-/// to line) instead of a fresh allocation.
-pub fn parse_record_with<'a>(line: &'a str, scratch: &'a mut String) -> Option<RawRecord<'a>> {
-    parse_envelope(line, Some(scratch))
+/// The line exactly as kcat -J (and our writer) lays a record out without headers, read by
+/// position: a general walk over its members cost more than the rest of the record together.
+/// `None` for any other layout, which [`parse_any_envelope`] then reads.
+fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
+    let mut c = JsonCursor::new(line);
+    c.literal(b"{\"topic\":")?;
+    let topic = c.string()?.decode();
+    c.literal(b",\"partition\":")?;
+    let partition = c.number()?.parse().unwrap_or(-1);
+    c.literal(b",\"offset\":")?;
+    let offset = c.number()?.parse().unwrap_or(-1);
+    c.literal(b",\"tstype\":")?;
+    c.string()?;
+    c.literal(b",\"ts\":")?;
+    let timestamp_ms = c.number()?.parse().ok();
+    c.literal(b",\"broker\":")?;
+    c.number()?;
+    c.literal(b",\"key\":")?;
+    let key = if c.null() {
+        None
+    } else {
+        Some(c.string()?.decode())
+    };
+    c.literal(b",\"payload\":")?;
+    let payload = if c.null() {
+        None
+    } else {
+        let s = c.string()?;
+        Some(if s.has_escapes() {
+            Payload::Escaped(Cow::Borrowed(s.raw()))
+        } else {
+            s.raw().into()
+        })
+    };
+    c.literal(b"}")?;
+    c.at_end().then_some(RawRecord {
+        topic,
+        partition,
+        offset,
+        timestamp_ms,
+        key,
+        headers: Vec::new(),
+        payload,
+    })
 }
 
-fn parse_envelope<'a>(line: &'a str, scratch: Option<&'a mut String>) -> Option<RawRecord<'a>> {
+/// Any JSON object with kcat's members, in any order, with or without headers.
+fn parse_any_envelope(line: &str) -> Option<RawRecord<'_>> {
     let mut record = RawRecord::default();
     let mut topic = None;
     let mut headers_text = None;
-    let mut escaped_payload = None;
     for_each_member(line, |key, value| match (key.raw(), value) {
         ("topic", JsonValue::String(s)) => topic = Some(s.decode()),
         ("partition", JsonValue::Number(n)) => record.partition = n.parse().unwrap_or(-1),
@@ -169,41 +206,24 @@ fn parse_envelope<'a>(line: &'a str, scratch: Option<&'a mut String>) -> Option<
         ("ts", JsonValue::Number(n)) => record.timestamp_ms = n.parse().ok(),
         ("key", JsonValue::String(s)) => record.key = Some(s.decode()),
         ("key", JsonValue::Number(n)) => record.key = Some(Cow::Borrowed(n)),
+        // Left escaped: the engine reads the value in place.
         ("payload", JsonValue::String(s)) if s.has_escapes() => {
-            record.payload = None;
-            escaped_payload = Some(s);
+            record.payload = Some(Payload::Escaped(Cow::Borrowed(s.raw())));
         }
-        ("payload", JsonValue::String(s)) => {
-            escaped_payload = None;
-            record.payload = Some(Cow::Borrowed(s.raw()));
-        }
-        ("payload", JsonValue::Null) => {
-            escaped_payload = None;
-            record.payload = None;
-        }
+        ("payload", JsonValue::String(s)) => record.payload = Some(s.raw().into()),
+        ("payload", JsonValue::Null) => record.payload = None,
         // AKHQ-style exports nest the value as JSON rather than a string.
         ("payload", JsonValue::Object(raw) | JsonValue::Array(raw) | JsonValue::Number(raw)) => {
-            escaped_payload = None;
-            record.payload = Some(Cow::Borrowed(raw));
+            record.payload = Some(raw.into());
         }
         ("payload", JsonValue::Bool(b)) => {
-            escaped_payload = None;
-            record.payload = Some(Cow::Borrowed(if b { "true" } else { "false" }));
+            record.payload = Some(if b { "true" } else { "false" }.into());
         }
         ("headers", JsonValue::Array(raw)) => headers_text = Some(raw),
         _ => {}
     })
     .ok()?;
     record.topic = topic?;
-    if let Some(escaped) = escaped_payload {
-        record.payload = Some(match scratch {
-            Some(buffer) => {
-                escaped.decode_into(buffer);
-                Cow::Borrowed(buffer.as_str())
-            }
-            None => escaped.decode(),
-        });
-    }
     if let Some(raw) = headers_text {
         record.headers = parse_headers(raw);
     }
@@ -408,7 +428,7 @@ pub fn into_owned(r: RawRecord<'_>) -> RawRecord<'static> {
         timestamp_ms: r.timestamp_ms,
         key: r.key.map(|k| Cow::Owned(k.into_owned())),
         headers: r.headers,
-        payload: r.payload.map(|p| Cow::Owned(p.into_owned())),
+        payload: r.payload.map(Payload::into_owned),
     }
 }
 
@@ -431,7 +451,7 @@ mod tests {
             (2, 42, Some(1_700_000_000_000))
         );
         assert_eq!(r.key.as_deref(), Some("u1"));
-        assert_eq!(r.payload.as_deref(), Some(r#"{"uid": "u1"}"#));
+        assert_eq!(r.payload_text().as_deref(), Some(r#"{"uid": "u1"}"#));
         assert_eq!(
             r.headers,
             vec![("trace".into(), Some("abc".into())), ("empty".into(), None)]
@@ -441,7 +461,7 @@ mod tests {
     #[test]
     fn accepts_a_nested_object_payload_and_nulls() {
         let r = parse_record(r#"{"topic":"t","ts":5,"key":null,"payload":{"a": 1}}"#).unwrap();
-        assert_eq!(r.payload.as_deref(), Some(r#"{"a": 1}"#));
+        assert_eq!(r.payload_text().as_deref(), Some(r#"{"a": 1}"#));
         assert_eq!(r.key, None);
         let r = parse_record(r#"{"topic":"t","payload":null}"#).unwrap();
         assert_eq!((r.payload, r.timestamp_ms), (None, None));
@@ -479,7 +499,7 @@ mod tests {
         assert_eq!(r.key.as_deref(), Some("k\n"));
         assert_eq!(r.headers, headers);
         assert_eq!(
-            r.payload.as_deref(),
+            r.payload_text().as_deref(),
             Some(r#"{"sku": 1, "segment": "A\"B"}"#)
         );
         std::fs::read(&path).unwrap()
@@ -528,5 +548,61 @@ mod tests {
             Some(DumpLine::Broken { line_number: 4, .. })
         ));
         assert!(reader.next_line().unwrap().is_none());
+    }
+
+    /// One record as the writer lays it out.
+    fn written_line(record: &DumpRecordRef<'_>) -> String {
+        let mut writer = DumpWriter::from_writer(Path::new("mem"), Box::new(io::sink()));
+        writer.write_raw(record).unwrap();
+        String::from_utf8(writer.line.clone())
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    }
+
+    proptest::proptest! {
+        /// kcat's layout read by position gives what the general reader gives, for every
+        /// line the writer produces (taking the fast way whenever there are no headers) and
+        /// for those lines cut short or changed by one byte.
+        #[test]
+        fn kcat_layout_reads_like_any_envelope(
+            topic in "[a-z_\"]{1,8}",
+            key in proptest::option::of("[ -~é]{0,6}"),
+            payload in proptest::option::of("[ -~é\n]{0,30}"),
+            offset in -1i64..1_000_000,
+            timestamp_ms in 0i64..2_000_000_000_000,
+            with_headers in proptest::bool::ANY,
+            cut in 0usize..300,
+            replace in proptest::sample::select(vec![None, Some(b' '), Some(b'"'), Some(b'\\'), Some(b'1'), Some(b'}')]),
+        ) {
+            let headers = if with_headers { vec![("h".to_owned(), None)] } else { Vec::new() };
+            let line = written_line(&DumpRecordRef {
+                topic: &topic,
+                partition: 0,
+                offset,
+                timestamp_ms,
+                key: key.as_deref(),
+                headers: &headers,
+                payload: payload.as_deref(),
+            });
+            let fast = parse_kcat_layout(&line);
+            proptest::prop_assert_eq!(fast.is_some(), !with_headers, "{}", line);
+            if let Some(fast) = fast {
+                let text = fast.payload_text().map(Cow::into_owned);
+                proptest::prop_assert_eq!(text, payload);
+                proptest::prop_assert_eq!(Some(fast), parse_any_envelope(&line));
+            }
+            let mut changed = line.into_bytes();
+            let at = cut % changed.len();
+            match replace {
+                Some(byte) => changed[at] = byte,
+                None => changed.truncate(at),
+            }
+            if let Ok(changed) = String::from_utf8(changed) {
+                if let Some(fast) = parse_kcat_layout(&changed) {
+                    proptest::prop_assert_eq!(Some(fast), parse_any_envelope(&changed), "{}", changed);
+                }
+            }
+        }
     }
 }

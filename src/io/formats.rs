@@ -158,7 +158,7 @@ mod tests {
         );
         assert_eq!(r.key.as_deref(), Some("u1"));
         assert_eq!(
-            r.payload.as_deref(),
+            r.payload_text().as_deref(),
             Some(r#"{"latitude":41.88,"uid":"u1"}"#)
         );
         assert_eq!(
@@ -172,7 +172,7 @@ mod tests {
         let line = r#"{"topic":"stores_products","partition":0,"offset":3,"timestamp":1764147600000,"key":null,"value":"{\"sku\": 1}"}"#;
         let r = ui_export_record(line, None).unwrap();
         assert_eq!(r.topic, "stores_products");
-        assert_eq!(r.payload.as_deref(), Some(r#"{"sku": 1}"#));
+        assert_eq!(r.payload_text().as_deref(), Some(r#"{"sku": 1}"#));
         assert_eq!(r.key, None);
     }
 

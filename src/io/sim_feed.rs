@@ -349,7 +349,7 @@ mod tests {
         assert_eq!(control.published(), expected.len() as u64);
         for (g, e) in got.iter().zip(&expected) {
             assert_eq!(g.timestamp_ms, Some(e.timestamp_ms));
-            assert_eq!(g.payload.as_deref(), Some(e.payload_str()));
+            assert_eq!(g.payload_text().as_deref(), Some(e.payload_str()));
         }
     }
 

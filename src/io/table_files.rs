@@ -89,8 +89,8 @@ pub fn write_table_files(
                     .entry((topic.name().to_owned(), reason))
                     .or_default() += 1;
             };
-            let (Some(ts_ms), Some(payload)) = (record.timestamp_ms, record.payload.as_deref())
-            else {
+            let payload = record.payload_text();
+            let (Some(ts_ms), Some(payload)) = (record.timestamp_ms, payload.as_deref()) else {
                 let reason = if record.timestamp_ms.is_none() {
                     "no timestamp"
                 } else {

@@ -3,7 +3,7 @@
 //! arrive; a replay knows them when its dump is loaded.
 
 use crate::engine::geo::LatLonDeg;
-use crate::engine::record::{decode_value, InputValue};
+use crate::engine::record::{decode_payload, InputValue};
 use crate::engine::sites::{Site, Sites};
 use crate::engine::{DecimalPolicy, Topic};
 use crate::io::chain::Chain;
@@ -120,11 +120,11 @@ impl Places {
             if &*record.topic != Topic::StoresProducts.name() {
                 continue;
             }
-            let Some(payload) = record.payload.as_deref() else {
+            let Some(payload) = record.payload.as_ref() else {
                 continue;
             };
             let Ok(InputValue::Product(product)) =
-                decode_value(Topic::StoresProducts, payload, DecimalPolicy::Round)
+                decode_payload(Topic::StoresProducts, payload, DecimalPolicy::Round)
             else {
                 continue;
             };

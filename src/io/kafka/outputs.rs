@@ -61,7 +61,7 @@ impl OutputSink for KafkaOutputs {
                 .send_with_headers(
                     topic,
                     record.key.as_deref(),
-                    record.payload.as_deref(),
+                    record.payload_text().as_deref(),
                     record.timestamp_ms.unwrap_or(0),
                     &headers,
                 )

@@ -93,6 +93,7 @@ impl Recorder {
         let Some(r) = self.current.as_mut() else {
             return;
         };
+        let payload = record.payload_text();
         let written = r.writer.write_raw(&DumpRecordRef {
             topic: &record.topic,
             partition: record.partition,
@@ -100,11 +101,11 @@ impl Recorder {
             timestamp_ms: record.timestamp_ms.unwrap_or(-1),
             key: record.key.as_deref(),
             headers: &record.headers,
-            payload: record.payload.as_deref(),
+            payload: payload.as_deref(),
         });
         r.status.records += 1;
         // The line's size: the payload plus the envelope (close enough for a limit).
-        r.status.bytes += record.payload.as_deref().map_or(0, str::len) as u64 + 110;
+        r.status.bytes += payload.as_deref().map_or(0, str::len) as u64 + 110;
         let over_size = r.limits.max_bytes.is_some_and(|m| r.status.bytes >= m);
         let over_time = r
             .limits
