@@ -225,7 +225,7 @@ impl<'a> JsonCursor<'a> {
 
     /// Exactly these bytes (punctuation and member names, no whitespace).
     #[inline]
-    pub fn literal(&mut self, bytes: &[u8]) -> Option<()> {
+    pub fn literal<const N: usize>(&mut self, bytes: &[u8; N]) -> Option<()> {
         self.reader.literal(bytes).ok()
     }
 
@@ -240,6 +240,32 @@ impl<'a> JsonCursor<'a> {
     /// A number's literal text.
     pub fn number(&mut self) -> Option<&'a str> {
         self.reader.number().ok()
+    }
+
+    /// A number's literal text, with its value when it is a plain integer (no fraction or
+    /// exponent, at most 18 digits): offsets and timestamps, read in the same pass.
+    pub fn integer(&mut self) -> Option<(&'a str, Option<i64>)> {
+        let bytes = self.reader.bytes;
+        let start = self.reader.pos;
+        let negative = bytes.get(start) == Some(&b'-');
+        let digits_start = start + usize::from(negative);
+        let mut pos = digits_start;
+        let mut value: i64 = 0;
+        while let Some(digit) = bytes.get(pos).filter(|b| b.is_ascii_digit()) {
+            // Wraps only past 18 digits, where the value is not used.
+            value = value.wrapping_mul(10).wrapping_add(i64::from(digit - b'0'));
+            pos += 1;
+        }
+        let digits = pos - digits_start;
+        let plain = (1..=18).contains(&digits)
+            && !(digits > 1 && bytes[digits_start] == b'0')
+            && !matches!(bytes.get(pos), Some(b'.' | b'e' | b'E'));
+        if plain {
+            self.reader.pos = pos;
+            let value = if negative { -value } else { value };
+            return Some((&self.reader.text[start..pos], Some(value)));
+        }
+        Some((self.reader.number().ok()?, None))
     }
 
     /// `null` if it comes next (and then consumed).
@@ -334,12 +360,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
-        if self.bytes[self.pos..].starts_with(word) {
-            self.pos += word.len();
-            Ok(())
-        } else {
-            Err(JsonError::Syntax)
+    /// Exactly `word` next. Its length is a constant, so the comparison compiles to a few
+    /// word compares rather than a call to `memcmp`.
+    #[inline]
+    fn literal<const N: usize>(&mut self, word: &[u8; N]) -> Result<(), JsonError> {
+        match self.bytes.get(self.pos..self.pos + N) {
+            Some(next) if next == word => {
+                self.pos += N;
+                Ok(())
+            }
+            _ => Err(JsonError::Syntax),
         }
     }
 
@@ -480,9 +510,10 @@ impl<'a> Reader<'a> {
     }
 
     fn digits(&mut self) {
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            self.pos += 1;
-        }
+        self.pos += self.bytes[self.pos..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
     }
 
     fn one_or_more_digits(&mut self) -> Result<(), JsonError> {
@@ -763,6 +794,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// An integer read in one pass is the number's text and, when given, its value.
+        #[test]
+        fn integers_read_in_one_pass_agree_with_the_grammar(text in "-?[0-9]{0,21}(\\.[0-9]{0,2})?([eE][0-9]?)?[,}]?") {
+            let general = Reader { text: &text, bytes: text.as_bytes(), pos: 0 }.number().ok();
+            let got = JsonCursor::new(&text).integer();
+            proptest::prop_assert_eq!(got.map(|(t, _)| t), general);
+            if let Some((literal, Some(value))) = got {
+                proptest::prop_assert_eq!(literal.parse::<i64>(), Ok(value));
+            }
+        }
+
         /// The eight-at-a-time search finds what a byte-by-byte search finds.
         #[test]
         fn finds_the_first_special_byte_like_a_plain_search(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {

@@ -23,6 +23,7 @@ pub mod record;
 pub mod reference;
 pub mod reject;
 pub mod rfc3339;
+pub mod shared_text;
 pub mod sites;
 pub mod spatial;
 pub mod sql;

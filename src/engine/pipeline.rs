@@ -8,6 +8,7 @@ use super::output::Output;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, PromotionJoin, ValidPromotion};
 use super::record::{decode_payload, InputValue};
+use super::shared_text::SharedTexts;
 use super::reject::{RejectLedger, RejectReason, RejectedSample};
 use super::topic::{RawRecord, Topic};
 
@@ -83,6 +84,8 @@ pub struct Pipeline {
     stats: PipelineStats,
     /// Why the last refused record was refused (a dead-letter queue labels records with it).
     last_rejection: Option<RejectReason>,
+    /// Decoded texts shared from record to record.
+    texts: SharedTexts,
     /// Reused per record so the hot path does not allocate output vectors.
     valid_scratch: Vec<ValidPromotion>,
     nearby_scratch: Vec<NearbyCustomer>,
@@ -100,6 +103,7 @@ impl Pipeline {
             last_rejection: None,
             valid_scratch: Vec::new(),
             nearby_scratch: Vec::new(),
+            texts: SharedTexts::new(),
             pushes_since_memory_check: 0,
             memory_shed: None,
         }
@@ -229,7 +233,7 @@ impl Pipeline {
             self.reject(topic.name(), Some(topic), record, RejectReason::NullValue);
             return;
         };
-        let value = match decode_payload(topic, payload, self.params.decimal_policy) {
+        let value = match decode_payload(topic, payload, self.params.decimal_policy, &mut self.texts) {
             Ok(value) => value,
             Err(reason) => {
                 self.reject(topic.name(), Some(topic), record, reason);

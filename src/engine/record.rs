@@ -16,6 +16,7 @@ use super::json::{
     for_each_member, for_each_member_in_string, unescape, JsonError, JsonStr, JsonValue,
 };
 use super::reject::{Column, RejectReason};
+use super::shared_text::SharedTexts;
 use super::topic::{Payload, Topic};
 
 /// A shopper's phone position (`customers_locations`).
@@ -110,27 +111,31 @@ pub fn decode_value(
     policy: DecimalPolicy,
 ) -> Result<InputValue, RejectReason> {
     let columns = columns_of(topic)?;
-    build_value(topic, Fields::read(payload, columns, policy)?)
+    build_value(
+        topic,
+        Fields::read(payload, columns, policy)?,
+        &mut SharedTexts::none(),
+    )
 }
 
 /// Decodes a record's value as its source holds it: a value still inside a JSON string is read
 /// in place, and only a value too unusual for that (nested fields, escapes of its own) is
-/// unescaped and read again. Both ways give the same answer.
+/// unescaped and read again. Both ways give the same answer. Texts come from `texts`.
 pub fn decode_payload(
     topic: Topic,
     payload: &Payload<'_>,
     policy: DecimalPolicy,
+    texts: &mut SharedTexts,
 ) -> Result<InputValue, RejectReason> {
-    match payload {
-        Payload::Text(text) => decode_value(topic, text, policy),
-        Payload::Escaped(body) => {
-            let columns = columns_of(topic)?;
-            match Fields::read_in_string(body, columns, policy) {
-                Some(fields) => build_value(topic, fields),
-                None => decode_value(topic, &unescape(body), policy),
-            }
-        }
-    }
+    let columns = columns_of(topic)?;
+    let fields = match payload {
+        Payload::Text(text) => Fields::read(text, columns, policy)?,
+        Payload::Escaped(body) => match Fields::read_in_string(body, columns, policy) {
+            Some(fields) => fields,
+            None => return build_value(topic, Fields::read(&unescape(body), columns, policy)?, texts),
+        },
+    };
+    build_value(topic, fields, texts)
 }
 
 /// The columns of an input topic's value, in the order [`build_value`] reads them.
@@ -143,36 +148,40 @@ fn columns_of(topic: Topic) -> Result<&'static [Column], RejectReason> {
     }
 }
 
-fn build_value(topic: Topic, f: Fields<'_>) -> Result<InputValue, RejectReason> {
+fn build_value(
+    topic: Topic,
+    f: Fields<'_>,
+    texts: &mut SharedTexts,
+) -> Result<InputValue, RejectReason> {
     match topic {
         Topic::CustomersLocations => {
             let customer = Customer {
-                uid: f.varchar(0)?,
+                uid: f.varchar(0, texts)?,
                 latitude: f.latitude(1)?,
                 longitude: f.longitude(2)?,
-                country: f.varchar(3)?,
+                country: f.varchar(3, texts)?,
             };
             Ok(InputValue::Customer(customer))
         }
         Topic::StoresProducts => {
             let product = Product {
                 sku: f.bigint(0)?,
-                segment: f.varchar(1)?,
-                variant: f.varchar(2)?,
+                segment: f.varchar(1, texts)?,
+                variant: f.varchar(2, texts)?,
                 latitude: f.latitude(3)?,
                 longitude: f.longitude(4)?,
-                country: f.varchar(5)?,
+                country: f.varchar(5, texts)?,
             };
             Ok(InputValue::Product(product))
         }
         Topic::ProductsPromotions => {
             let promotion = Promotion {
-                pid: f.varchar(0)?,
+                pid: f.varchar(0, texts)?,
                 sku: f.bigint(1)?,
-                segment: f.varchar(2)?,
+                segment: f.varchar(2, texts)?,
                 discount_pct: f.any_decimal(3)?,
-                title: f.varchar(4)?,
-                valid_until: f.varchar(5)?,
+                title: f.varchar(4, texts)?,
+                valid_until: f.varchar(5, texts)?,
             };
             Ok(InputValue::Promotion(promotion))
         }
@@ -258,10 +267,14 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn varchar(&self, i: usize) -> Result<Option<Arc<str>>, RejectReason> {
+    fn varchar(
+        &self,
+        i: usize,
+        texts: &mut SharedTexts,
+    ) -> Result<Option<Arc<str>>, RejectReason> {
         Ok(self.get(i).map(|value| match value {
-            JsonValue::String(s) => s.decode().into(),
-            JsonValue::Number(text) => text.into(),
+            JsonValue::String(s) => texts.get(&s.decode()),
+            JsonValue::Number(text) => texts.get(text),
             JsonValue::Bool(b) => if b { "true" } else { "false" }.into(),
             // ksqlDB writes nested JSON back out compactly.
             JsonValue::Object(text) | JsonValue::Array(text) => {
@@ -366,23 +379,85 @@ impl<'a> Fields<'a> {
 fn column_index(columns: &[Column], key: &JsonStr<'_>) -> Option<usize> {
     let raw = key.raw().as_bytes();
     if !key.has_escapes() {
-        // Byte-wise upper-casing finds every ASCII key (length rules out most columns at once);
-        // only a non-ASCII key can still match, through Java's upper-casing below.
-        let found = columns.iter().position(|c| {
-            let name = c.name().as_bytes();
-            name.len() == raw.len()
-                && raw
-                    .iter()
-                    .zip(name)
-                    .all(|(k, n)| k.to_ascii_uppercase() == *n)
-        });
-        if found.is_some() || raw.is_ascii() {
-            return found;
+        if let Some(column) = column_named(raw) {
+            return columns.iter().position(|c| *c == column);
+        }
+        // Only a non-ASCII key can still mean a column.
+        if raw.is_ascii() {
+            return None;
         }
     }
     let upper = key.decode().to_uppercase();
     columns.iter().position(|c| c.name() == upper)
 }
+
+/// The column an ASCII field name means, ignoring case. Length and first letter single out
+/// the one candidate, and one comparison of 16-byte words settles it (every record has
+/// several fields, so this runs millions of times).
+fn column_named(raw: &[u8]) -> Option<Column> {
+    let first = raw.first()?.to_ascii_uppercase();
+    let candidate = match (raw.len(), first) {
+        (3, b'U') => Column::Uid,
+        (3, b'S') => Column::Sku,
+        (3, b'P') => Column::Pid,
+        (5, b'T') => Column::Title,
+        (7, b'S') => Column::Segment,
+        (7, b'V') => Column::Variant,
+        (7, b'C') => Column::Country,
+        (8, b'L') => Column::Latitude,
+        (9, b'L') => Column::Longitude,
+        (11, b'V') => Column::ValidUntil,
+        (12, b'D') => Column::DiscountPct,
+        _ => return None,
+    };
+    let mut padded = [0u8; 16];
+    padded[..raw.len()].copy_from_slice(raw);
+    let NameWord { lower, fold } = NAME_WORDS[candidate as usize];
+    (u128::from_le_bytes(padded) | fold == lower).then_some(candidate)
+}
+
+/// A column name as one little-endian word for [`column_named`]: `lower` is the name in
+/// lower case; `fold` has 0x20 at each letter. Names are upper-case letters and `_`, and
+/// `b | 0x20` is a letter's lower case and nothing else maps onto it, so `key | fold ==
+/// lower` is an exact case-insensitive comparison.
+#[derive(Clone, Copy)]
+struct NameWord {
+    lower: u128,
+    fold: u128,
+}
+
+const NAME_WORDS: [NameWord; 11] = {
+    const fn word(column: Column) -> NameWord {
+        let name = column.name().as_bytes();
+        let mut lower = [0u8; 16];
+        let mut fold = [0u8; 16];
+        let mut i = 0;
+        while i < name.len() {
+            if name[i] != b'_' {
+                fold[i] = 0x20;
+            }
+            lower[i] = name[i] | fold[i];
+            i += 1;
+        }
+        NameWord {
+            lower: u128::from_le_bytes(lower),
+            fold: u128::from_le_bytes(fold),
+        }
+    }
+    [
+        word(Column::Uid),
+        word(Column::Sku),
+        word(Column::Segment),
+        word(Column::Variant),
+        word(Column::Latitude),
+        word(Column::Longitude),
+        word(Column::Country),
+        word(Column::Pid),
+        word(Column::DiscountPct),
+        word(Column::Title),
+        word(Column::ValidUntil),
+    ]
+};
 
 #[cfg(test)]
 mod tests {
@@ -597,6 +672,33 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_column_name_is_found_in_any_case() {
+        let all = [
+            Column::Uid,
+            Column::Sku,
+            Column::Segment,
+            Column::Variant,
+            Column::Latitude,
+            Column::Longitude,
+            Column::Country,
+            Column::Pid,
+            Column::DiscountPct,
+            Column::Title,
+            Column::ValidUntil,
+        ];
+        for column in all {
+            let name = column.name();
+            for spelling in [name.to_owned(), name.to_lowercase(), format!("{}{}", &name[..1].to_lowercase(), &name[1..])] {
+                assert_eq!(column_named(spelling.as_bytes()), Some(column), "{spelling}");
+            }
+            assert_eq!(column_named(format!("{name}X").as_bytes()), None);
+            assert_eq!(column_named(&name.as_bytes()[1..]), None);
+        }
+        assert_eq!(column_named(b""), None);
+        assert_eq!(column_named(b"SKV"), None);
+    }
+
     proptest::proptest! {
         /// A value read in place inside its kcat string decodes exactly as its unescaped text
         /// does: the same record, or the same refusal, on every topic and decimal policy.
@@ -622,7 +724,7 @@ mod tests {
             let escaped = String::from_utf8(escaped).unwrap();
             for topic in Topic::INPUTS {
                 for policy in [DecimalPolicy::Round, DecimalPolicy::Strict] {
-                    let in_place = decode_payload(topic, &Payload::Escaped(escaped.as_str().into()), policy);
+                    let in_place = decode_payload(topic, &Payload::Escaped(escaped.as_str().into()), policy, &mut SharedTexts::new());
                     proptest::prop_assert_eq!(in_place, decode_value(topic, &text, policy), "{}", text);
                 }
             }

@@ -27,7 +27,7 @@ pub enum Column {
 
 impl Column {
     /// The upper-case name ksqlDB gives the column.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Column::Uid => "UID",
             Column::Sku => "SKU",

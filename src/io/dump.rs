@@ -52,7 +52,10 @@ const READ_BUFFER_BYTES: usize = 256 * 1024;
 pub struct DumpReader {
     path: PathBuf,
     input: Box<dyn BufRead + Send>,
+    /// A line that runs past the input's buffer, copied out.
     line: Vec<u8>,
+    /// The length of the line last handed out in place, with its newline.
+    consume_before_next: usize,
     line_number: u64,
 }
 
@@ -93,6 +96,7 @@ impl DumpReader {
             path: path.to_owned(),
             input,
             line: Vec::with_capacity(4096),
+            consume_before_next: 0,
             line_number: 0,
         }
     }
@@ -108,28 +112,51 @@ impl DumpReader {
 
     /// The next record or broken line; `Ok(None)` at the end. Blank lines are skipped.
     pub fn next_line(&mut self) -> Result<Option<DumpLine<'_>>, DumpError> {
-        loop {
-            self.line.clear();
-            let n = self
-                .input
-                .read_until(b'\n', &mut self.line)
-                .map_err(|source| DumpError::Read {
-                    path: self.path.clone(),
-                    source,
-                })?;
-            if n == 0 {
+        // The line handed out last time is read in place from the input's buffer, so it is
+        // consumed only now; copying every line out first cost more than finding it.
+        self.input.consume(std::mem::take(&mut self.consume_before_next));
+        let path = &self.path;
+        let read_error = |source| DumpError::Read {
+            path: path.clone(),
+            source,
+        };
+        let in_buffer = loop {
+            let buffered = self.input.fill_buf().map_err(read_error)?;
+            if buffered.is_empty() {
                 return Ok(None);
             }
             self.line_number += 1;
-            if !self.line.iter().all(u8::is_ascii_whitespace) {
-                break;
+            match memchr::memchr(b'\n', buffered) {
+                Some(end) => {
+                    if buffered[..end].iter().all(u8::is_ascii_whitespace) {
+                        self.input.consume(end + 1);
+                        continue;
+                    }
+                    self.consume_before_next = end + 1;
+                    break Some(end);
+                }
+                // The line runs past the buffer (or is the last one, unterminated): copy it.
+                None => {
+                    self.line.clear();
+                    self.input
+                        .read_until(b'\n', &mut self.line)
+                        .map_err(read_error)?;
+                    if !self.line.iter().all(u8::is_ascii_whitespace) {
+                        break None;
+                    }
+                }
             }
-        }
+        };
+        let line: &[u8] = match in_buffer {
+            // The same buffer as above: `fill_buf` reads nothing while it holds data.
+            Some(end) => &self.input.fill_buf().map_err(read_error)?[..end],
+            None => &self.line,
+        };
         let line_number = self.line_number;
-        let Ok(text) = std::str::from_utf8(&self.line) else {
+        let Ok(text) = simdutf8::basic::from_utf8(line) else {
             return Ok(Some(DumpLine::Broken {
                 line_number,
-                text: String::from_utf8_lossy(&self.line),
+                text: String::from_utf8_lossy(line),
             }));
         };
         let text = text.trim_end_matches(['\n', '\r']);
@@ -156,13 +183,13 @@ fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     c.literal(b"{\"topic\":")?;
     let topic = c.string()?.decode();
     c.literal(b",\"partition\":")?;
-    let partition = c.number()?.parse().unwrap_or(-1);
+    let partition = integer(c.integer()?).and_then(|n| i32::try_from(n).ok());
     c.literal(b",\"offset\":")?;
-    let offset = c.number()?.parse().unwrap_or(-1);
+    let offset = integer(c.integer()?);
     c.literal(b",\"tstype\":")?;
     c.string()?;
     c.literal(b",\"ts\":")?;
-    let timestamp_ms = c.number()?.parse().ok();
+    let timestamp_ms = integer(c.integer()?);
     c.literal(b",\"broker\":")?;
     c.number()?;
     c.literal(b",\"key\":")?;
@@ -185,13 +212,18 @@ fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     c.literal(b"}")?;
     c.at_end().then_some(RawRecord {
         topic,
-        partition,
-        offset,
+        partition: partition.unwrap_or(-1),
+        offset: offset.unwrap_or(-1),
         timestamp_ms,
         key,
         headers: Vec::new(),
         payload,
     })
+}
+
+/// A number member as an integer, as `str::parse` reads its text (`None` for `1.5`, `1e3`).
+fn integer((text, value): (&str, Option<i64>)) -> Option<i64> {
+    value.or_else(|| text.parse().ok())
 }
 
 /// Any JSON object with kcat's members, in any order, with or without headers.

@@ -4,6 +4,7 @@
 
 use crate::engine::geo::LatLonDeg;
 use crate::engine::record::{decode_payload, InputValue};
+use crate::engine::shared_text::SharedTexts;
 use crate::engine::sites::{Site, Sites};
 use crate::engine::{DecimalPolicy, Topic};
 use crate::io::chain::Chain;
@@ -116,6 +117,7 @@ impl Places {
     /// Takes the sites of a dump's `stores_products` records at once (a replay).
     pub fn load_dump(&mut self, dump: &LoadedDump, chain: &Chain) {
         self.clear();
+        let mut texts = SharedTexts::new();
         for record in &dump.records {
             if &*record.topic != Topic::StoresProducts.name() {
                 continue;
@@ -124,7 +126,12 @@ impl Places {
                 continue;
             };
             let Ok(InputValue::Product(product)) =
-                decode_payload(Topic::StoresProducts, payload, DecimalPolicy::Round)
+                decode_payload(
+                    Topic::StoresProducts,
+                    payload,
+                    DecimalPolicy::Round,
+                    &mut texts,
+                )
             else {
                 continue;
             };

@@ -1,0 +1,108 @@
+//! The texts that recur record after record — countries, segments, variants, a shopper's uid
+//! on each of their pings — decoded once and shared, instead of a fresh allocation (and a
+//! later free) per field of every record.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
+/// Beyond this many distinct texts the table starts over: it is a cache, and a stream of
+/// ever-new uids must not grow it without bound.
+const MAX_TEXTS: usize = 1 << 16;
+
+/// Longer texts (titles, nested JSON) rarely recur and are not worth hashing.
+const MAX_SHARED_LEN: usize = 64;
+
+/// Shared texts, or none at all for one-off decoding.
+#[derive(Debug, Default)]
+pub struct SharedTexts {
+    texts: FxHashSet<Arc<str>>,
+    enabled: bool,
+}
+
+/// A clone starts empty: the table is only a cache, and pipelines are cloned for every
+/// checkpoint of a replay.
+impl Clone for SharedTexts {
+    fn clone(&self) -> Self {
+        Self {
+            texts: FxHashSet::default(),
+            enabled: self.enabled,
+        }
+    }
+}
+
+impl SharedTexts {
+    /// A table that shares what recurs.
+    pub fn new() -> Self {
+        Self {
+            texts: FxHashSet::default(),
+            enabled: true,
+        }
+    }
+
+    /// No table: every text gets its own allocation (decoding one record now and then).
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// `text` as an `Arc`, the one already held when the same text came before.
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        if !self.enabled || text.len() > MAX_SHARED_LEN {
+            return text.into();
+        }
+        if let Some(shared) = self.texts.get(text) {
+            return Arc::clone(shared);
+        }
+        if self.texts.len() >= MAX_TEXTS {
+            self.texts.clear();
+        }
+        let shared: Arc<str> = text.into();
+        self.texts.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// Distinct texts held.
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recurring_text_is_one_allocation() {
+        let mut texts = SharedTexts::new();
+        let a = texts.get("USA");
+        let b = texts.get("USA");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*texts.get("Canada"), "Canada");
+        assert_eq!(texts.len(), 2);
+    }
+
+    #[test]
+    fn without_a_table_every_text_is_its_own() {
+        let mut texts = SharedTexts::none();
+        let a = texts.get("USA");
+        assert!(!Arc::ptr_eq(&a, &texts.get("USA")));
+        assert!(texts.is_empty());
+    }
+
+    #[test]
+    fn the_table_starts_over_when_full_and_skips_long_texts() {
+        let mut texts = SharedTexts::new();
+        for i in 0..MAX_TEXTS {
+            texts.get(&i.to_string());
+        }
+        assert_eq!(texts.len(), MAX_TEXTS);
+        assert_eq!(&*texts.get("one more"), "one more");
+        assert_eq!(texts.len(), 1);
+        texts.get(&"x".repeat(MAX_SHARED_LEN + 1));
+        assert_eq!(texts.len(), 1);
+    }
+}
