@@ -291,35 +291,43 @@ const STRING_SPECIAL: [bool; 256] = {
     table
 };
 
-/// Where the first quote, backslash or control character in `bytes` is.
-///
-/// Eight bytes per step (SWAR): each test below sets a byte's high bit where it holds, and a
-/// borrow can only spill into bytes *after* a true hit, so the lowest set bit is exact.
-#[inline]
-fn find_string_special(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in chunks.by_ref() {
-        let Ok(word) = <[u8; 8]>::try_from(chunk).map(u64::from_le_bytes) else {
-            break;
-        };
-        let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
-        let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
-        let control = word.wrapping_sub(ONES * 0x20) & !word;
-        let special = (quote | backslash | control) & HIGHS;
+/// Where the first quote, backslash or control character at or after `from` is. A kcat
+/// payload has an escape every few bytes, so this is inlined into the string loop.
+#[inline(always)]
+fn find_string_special(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(word) = word_at(bytes, at) {
+        let special = special_bytes(word);
         if special != 0 {
             return Some(at + (special.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    chunks
-        .remainder()
+    bytes[at..]
         .iter()
         .position(|&b| STRING_SPECIAL[usize::from(b)])
         .map(|p| at + p)
+}
+
+/// The eight bytes at `at`, little-endian, if there are eight.
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk = bytes.get(at..at + 8)?;
+    <[u8; 8]>::try_from(chunk).ok().map(u64::from_le_bytes)
+}
+
+/// The high bit of each byte of `word` that is a quote, a backslash or a control character
+/// (SWAR). A borrow can only spill into bytes *after* a true hit, so the lowest set bit is
+/// exact; later ones may not be.
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v;
+    let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (quote | backslash | control) & HIGHS
 }
 
 /// Deep nesting is valid JSON but a stack hazard; serde_json stops at 128 as well.
@@ -430,29 +438,32 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Result<JsonStr<'a>, JsonError> {
         self.expect(b'"')?;
         let start = self.pos;
+        let bytes = self.bytes;
+        let mut pos = start;
         let mut has_escapes = false;
         loop {
             // Skip plain bytes eight at a time; only quotes, backslashes and control
             // characters need a closer look.
-            let plain = find_string_special(&self.bytes[self.pos..]).ok_or(JsonError::Syntax)?;
-            self.pos += plain;
-            match self.next_byte() {
-                Some(b'"') => {
+            let special = find_string_special(bytes, pos).ok_or(JsonError::Syntax)?;
+            match bytes[special] {
+                b'"' => {
+                    self.pos = special + 1;
                     return Ok(JsonStr {
-                        raw: &self.text[start..self.pos - 1],
+                        raw: &self.text[start..special],
                         has_escapes,
-                    })
+                    });
                 }
-                Some(b'\\') => {
+                b'\\' => {
                     has_escapes = true;
-                    match self.next_byte() {
+                    pos = special + 2;
+                    match bytes.get(special + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
                         Some(b'u') => {
-                            for _ in 0..4 {
-                                if !self.next_byte().is_some_and(|b| b.is_ascii_hexdigit()) {
-                                    return Err(JsonError::Syntax);
-                                }
+                            let hex = bytes.get(pos..pos + 4).ok_or(JsonError::Syntax)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(JsonError::Syntax);
                             }
+                            pos += 4;
                         }
                         _ => return Err(JsonError::Syntax),
                     }
@@ -809,7 +820,11 @@ mod tests {
         #[test]
         fn finds_the_first_special_byte_like_a_plain_search(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
             let plain = bytes.iter().position(|&b| STRING_SPECIAL[usize::from(b)]);
-            proptest::prop_assert_eq!(find_string_special(&bytes), plain);
+            proptest::prop_assert_eq!(find_string_special(&bytes, 0), plain);
+            if !bytes.is_empty() {
+                let later = bytes[1..].iter().position(|&b| STRING_SPECIAL[usize::from(b)]).map(|p| p + 1);
+                proptest::prop_assert_eq!(find_string_special(&bytes, 1), later);
+            }
         }
 
         /// Reading an object in place inside its string, whenever it answers, gives what the

@@ -8,8 +8,8 @@ use super::output::Output;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, PromotionJoin, ValidPromotion};
 use super::record::{decode_payload, InputValue};
-use super::shared_text::SharedTexts;
 use super::reject::{RejectLedger, RejectReason, RejectedSample};
+use super::shared_text::SharedTexts;
 use super::topic::{RawRecord, Topic};
 
 /// Counters of one topic.
@@ -233,13 +233,14 @@ impl Pipeline {
             self.reject(topic.name(), Some(topic), record, RejectReason::NullValue);
             return;
         };
-        let value = match decode_payload(topic, payload, self.params.decimal_policy, &mut self.texts) {
-            Ok(value) => value,
-            Err(reason) => {
-                self.reject(topic.name(), Some(topic), record, reason);
-                return;
-            }
-        };
+        let value =
+            match decode_payload(topic, payload, self.params.decimal_policy, &mut self.texts) {
+                Ok(value) => value,
+                Err(reason) => {
+                    self.reject(topic.name(), Some(topic), record, reason);
+                    return;
+                }
+            };
         observe(topic, ts_ms, &value);
         self.push_value(topic, ts_ms, value, out);
     }

@@ -132,7 +132,13 @@ pub fn decode_payload(
         Payload::Text(text) => Fields::read(text, columns, policy)?,
         Payload::Escaped(body) => match Fields::read_in_string(body, columns, policy) {
             Some(fields) => fields,
-            None => return build_value(topic, Fields::read(&unescape(body), columns, policy)?, texts),
+            None => {
+                return build_value(
+                    topic,
+                    Fields::read(&unescape(body), columns, policy)?,
+                    texts,
+                )
+            }
         },
     };
     build_value(topic, fields, texts)
@@ -267,11 +273,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn varchar(
-        &self,
-        i: usize,
-        texts: &mut SharedTexts,
-    ) -> Result<Option<Arc<str>>, RejectReason> {
+    fn varchar(&self, i: usize, texts: &mut SharedTexts) -> Result<Option<Arc<str>>, RejectReason> {
         Ok(self.get(i).map(|value| match value {
             JsonValue::String(s) => texts.get(&s.decode()),
             JsonValue::Number(text) => texts.get(text),
@@ -689,8 +691,16 @@ mod tests {
         ];
         for column in all {
             let name = column.name();
-            for spelling in [name.to_owned(), name.to_lowercase(), format!("{}{}", &name[..1].to_lowercase(), &name[1..])] {
-                assert_eq!(column_named(spelling.as_bytes()), Some(column), "{spelling}");
+            for spelling in [
+                name.to_owned(),
+                name.to_lowercase(),
+                format!("{}{}", &name[..1].to_lowercase(), &name[1..]),
+            ] {
+                assert_eq!(
+                    column_named(spelling.as_bytes()),
+                    Some(column),
+                    "{spelling}"
+                );
             }
             assert_eq!(column_named(format!("{name}X").as_bytes()), None);
             assert_eq!(column_named(&name.as_bytes()[1..]), None);

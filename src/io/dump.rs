@@ -114,7 +114,8 @@ impl DumpReader {
     pub fn next_line(&mut self) -> Result<Option<DumpLine<'_>>, DumpError> {
         // The line handed out last time is read in place from the input's buffer, so it is
         // consumed only now; copying every line out first cost more than finding it.
-        self.input.consume(std::mem::take(&mut self.consume_before_next));
+        self.input
+            .consume(std::mem::take(&mut self.consume_before_next));
         let path = &self.path;
         let read_error = |source| DumpError::Read {
             path: path.clone(),

@@ -125,14 +125,12 @@ impl Places {
             let Some(payload) = record.payload.as_ref() else {
                 continue;
             };
-            let Ok(InputValue::Product(product)) =
-                decode_payload(
-                    Topic::StoresProducts,
-                    payload,
-                    DecimalPolicy::Round,
-                    &mut texts,
-                )
-            else {
+            let Ok(InputValue::Product(product)) = decode_payload(
+                Topic::StoresProducts,
+                payload,
+                DecimalPolicy::Round,
+                &mut texts,
+            ) else {
                 continue;
             };
             let Some(position) = product.position() else {
