@@ -64,6 +64,7 @@ fn input_value() -> impl Strategy<Value = (Topic, InputValue)> {
                     latitude,
                     longitude,
                     country,
+                    ..Customer::default()
                 }),
             )
         },
@@ -84,6 +85,7 @@ fn input_value() -> impl Strategy<Value = (Topic, InputValue)> {
                     latitude,
                     longitude,
                     country,
+                    ..Product::default()
                 }),
             )
         });

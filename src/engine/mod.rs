@@ -38,4 +38,4 @@ pub use params::{PipelineParams, PromotionMatchKey};
 pub use pipeline::{MemoryShed, Pipeline, PipelineStats, StateSize, TopicCounters};
 pub use record::{Customer, InputValue, Product, Promotion};
 pub use reject::{RejectLedger, RejectReason};
-pub use topic::{Payload, RawRecord, Topic};
+pub use topic::{Origin, Payload, RawRecord, Topic};

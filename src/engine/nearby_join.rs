@@ -16,6 +16,7 @@ use super::params::PipelineParams;
 use super::promotion_join::{Arrival, ValidPromotion};
 use super::record::Customer;
 use super::spatial::{CellGrid, SpatialIndex};
+use super::topic::Origin;
 use super::window::{Admitted, JoinClock};
 
 /// A shopper within the geofence of a promoted product: what the push service turns into a
@@ -61,6 +62,8 @@ struct BufferedPing {
     /// fit an i32.
     lat_units: i32,
     lon_units: i32,
+    /// Where the ping came from, for the ids of its outputs.
+    origin: Origin,
 }
 
 /// How far (chord units) a unit vector stored in f32 may lie from the f64 one: each
@@ -75,7 +78,7 @@ const F32_UNIT_SLACK: f64 = 2.1e-7;
 /// and when uid ids are freed (so an id given to another shopper never finds an old entry);
 /// a copy of the join starts it empty.
 #[derive(Debug, Default)]
-struct RebuiltCustomers(FxHashMap<(u32, CustomerId, i32, i32), Arc<Customer>>);
+struct RebuiltCustomers(FxHashMap<(u32, CustomerId, i32, i32, Origin), Arc<Customer>>);
 
 impl Clone for RebuiltCustomers {
     fn clone(&self) -> Self {
@@ -229,6 +232,7 @@ impl NearbyJoin {
             uid: self.customer_ids.intern(customer.uid.as_ref()),
             lat_units,
             lon_units,
+            origin: customer.origin,
         };
         self.customers.insert(country, v, ts_ms, ping, cutoff_ms);
         if self.customer_ids.sweep_due() {
@@ -285,13 +289,20 @@ impl NearbyJoin {
                 else {
                     return;
                 };
-                let key = (country, ping.uid, ping.lat_units, ping.lon_units);
+                let key = (
+                    country,
+                    ping.uid,
+                    ping.lat_units,
+                    ping.lon_units,
+                    ping.origin,
+                );
                 let customer = rebuilt.entry(key).or_insert_with(|| {
                     Arc::new(Customer {
                         uid: self.customer_ids.uid(ping.uid).cloned(),
                         latitude: Some(position.lat),
                         longitude: Some(position.lon),
                         country: country_name.cloned(),
+                        origin: ping.origin,
                     })
                 });
                 out.push(NearbyCustomer {

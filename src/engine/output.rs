@@ -41,6 +41,24 @@ impl Output {
         }
     }
 
+    /// The output's id, made of the origins (partition:offset) of the input records it joins:
+    /// `product/promotion` for VALID_PROMOTIONS, `ping/product/promotion` for
+    /// NEARBY_CUSTOMERS. The same inputs give the same id however often, and in whatever
+    /// order, they are read, so a consumer drops repeats by it: an at-least-once run that
+    /// restarts is idempotent downstream. Writes into `out` (cleared first).
+    pub fn write_id(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        out.clear();
+        let valid = match self {
+            Output::ValidPromotion(v) => v,
+            Output::NearbyCustomer(n) => {
+                let _ = write!(out, "{}/", n.customer.origin);
+                &n.valid
+            }
+        };
+        let _ = write!(out, "{}/{}", valid.product.origin, valid.promotion.origin);
+    }
+
     /// Appends the JSON value to `out`.
     pub fn write_payload(&self, out: &mut Vec<u8>) {
         self.write_value(out, Embedding::Plain);
@@ -122,6 +140,7 @@ mod tests {
             latitude: d("41.88696"),
             longitude: d("-87.59927"),
             country: Some("USA".into()),
+            ..Product::default()
         };
         let promotion = Promotion {
             pid: Some("p\\1".into()),
@@ -139,6 +158,7 @@ mod tests {
             latitude: d("41.887"),
             longitude: d("-87.59927"),
             country: Some("USA".into()),
+            ..Customer::default()
         };
         Output::NearbyCustomer(NearbyCustomer {
             timestamp_ms: 9,

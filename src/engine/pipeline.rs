@@ -235,7 +235,7 @@ impl Pipeline {
         };
         let value =
             match decode_payload(topic, payload, self.params.decimal_policy, &mut self.texts) {
-                Ok(value) => value,
+                Ok(value) => value.from_origin(record.origin()),
                 Err(reason) => {
                     self.reject(topic.name(), Some(topic), record, reason);
                     return;

@@ -17,7 +17,7 @@ use super::json::{
 };
 use super::reject::{Column, RejectReason};
 use super::shared_text::SharedTexts;
-use super::topic::{Payload, Topic};
+use super::topic::{Origin, Payload, Topic};
 
 /// A shopper's phone position (`customers_locations`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Customer {
     pub latitude: Option<Decimal5>,
     pub longitude: Option<Decimal5>,
     pub country: Option<Arc<str>>,
+    /// Where the record came from (not a column): output ids are made of it.
+    pub origin: Origin,
 }
 
 /// Where a product sits in a store (`stores_products`).
@@ -37,6 +39,7 @@ pub struct Product {
     pub latitude: Option<Decimal5>,
     pub longitude: Option<Decimal5>,
     pub country: Option<Arc<str>>,
+    pub origin: Origin,
 }
 
 /// A current promotion (`products_promotions`), with the optional extras we carry through.
@@ -48,6 +51,7 @@ pub struct Promotion {
     pub discount_pct: Option<Decimal>,
     pub title: Option<Arc<str>>,
     pub valid_until: Option<Arc<str>>,
+    pub origin: Origin,
 }
 
 impl Customer {
@@ -77,6 +81,18 @@ pub enum InputValue {
     Customer(Customer),
     Product(Product),
     Promotion(Promotion),
+}
+
+impl InputValue {
+    /// The same value, marked as coming from `origin`.
+    pub fn from_origin(mut self, origin: Origin) -> Self {
+        match &mut self {
+            InputValue::Customer(c) => c.origin = origin,
+            InputValue::Product(p) => p.origin = origin,
+            InputValue::Promotion(p) => p.origin = origin,
+        }
+        self
+    }
 }
 
 const CUSTOMER_COLUMNS: &[Column] = &[
@@ -166,6 +182,7 @@ fn build_value(
                 latitude: f.latitude(1)?,
                 longitude: f.longitude(2)?,
                 country: f.varchar(3, texts)?,
+                origin: Origin::UNKNOWN,
             };
             Ok(InputValue::Customer(customer))
         }
@@ -177,6 +194,7 @@ fn build_value(
                 latitude: f.latitude(3)?,
                 longitude: f.longitude(4)?,
                 country: f.varchar(5, texts)?,
+                origin: Origin::UNKNOWN,
             };
             Ok(InputValue::Product(product))
         }
@@ -188,6 +206,7 @@ fn build_value(
                 discount_pct: f.any_decimal(3)?,
                 title: f.varchar(4, texts)?,
                 valid_until: f.varchar(5, texts)?,
+                origin: Origin::UNKNOWN,
             };
             Ok(InputValue::Promotion(promotion))
         }

@@ -84,7 +84,68 @@ pub struct RawRecord<'a> {
     pub payload: Option<Payload<'a>>,
 }
 
+/// Where a record sits in its topic: partition and offset, packed in one word so a buffered
+/// ping can carry it. Output ids are made of their inputs' origins, so they come out the same
+/// however often, and in whatever order, the inputs are read again.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Origin(u64);
+
+impl Origin {
+    /// A record from a source without offsets, or beyond what fits (partition ≥ 65 535 or
+    /// offset ≥ 2⁴⁸).
+    pub const UNKNOWN: Origin = Origin(u64::MAX);
+    const OFFSET_BITS: u32 = 48;
+
+    pub fn new(partition: i32, offset: i64) -> Origin {
+        match (u16::try_from(partition), u64::try_from(offset)) {
+            (Ok(partition), Ok(offset))
+                if partition < u16::MAX && offset >> Self::OFFSET_BITS == 0 =>
+            {
+                Origin((u64::from(partition) << Self::OFFSET_BITS) | offset)
+            }
+            _ => Origin::UNKNOWN,
+        }
+    }
+
+    /// (partition, offset), unless unknown.
+    pub fn position(self) -> Option<(i32, i64)> {
+        (self != Origin::UNKNOWN).then(|| {
+            (
+                (self.0 >> Self::OFFSET_BITS) as i32,
+                (self.0 & ((1 << Self::OFFSET_BITS) - 1)) as i64,
+            )
+        })
+    }
+}
+
+impl Default for Origin {
+    fn default() -> Self {
+        Origin::UNKNOWN
+    }
+}
+
+/// `partition:offset`, or `?`.
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position() {
+            Some((partition, offset)) => write!(f, "{partition}:{offset}"),
+            None => f.write_str("?"),
+        }
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 impl RawRecord<'_> {
+    /// Where the record sits in its topic.
+    pub fn origin(&self) -> Origin {
+        Origin::new(self.partition, self.offset)
+    }
+
     /// The value's text (unescaped if the source kept it escaped); `None` for a tombstone.
     pub fn payload_text(&self) -> Option<Cow<'_, str>> {
         self.payload.as_ref().map(Payload::text)

@@ -367,6 +367,7 @@ mod tests {
             latitude: crate::engine::Decimal5::from_units((lat * 1e5).round() as i64),
             longitude: crate::engine::Decimal5::from_units(-8_762_000),
             country: Some("USA".into()),
+            ..Customer::default()
         })
     }
 

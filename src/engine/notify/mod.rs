@@ -618,6 +618,7 @@ mod tests {
             latitude,
             longitude,
             country: Some("USA".into()),
+            ..Customer::default()
         }
     }
 

@@ -1,5 +1,6 @@
 //! `instore run -b`'s outputs: VALID_PROMOTIONS and NEARBY_CUSTOMERS produced back to the
-//! cluster (key as in the engine, Kafka timestamp = output timestamp), and every refused
+//! cluster (key as in the engine, Kafka timestamp = output timestamp, the output's id in the
+//! `instore.id` header), and every refused
 //! input record to a dead-letter topic with its reason and origin in `instore.*` headers.
 
 use crate::engine::notification_record::{NotificationRecord, NOTIFICATIONS_TOPIC};
@@ -16,6 +17,10 @@ pub struct KafkaOutputError {
     pub reason: String,
 }
 
+/// The header that carries an output's id ([`Output::write_id`]): a consumer that keeps the
+/// ids it has seen drops the repeats an at-least-once run writes after a restart.
+pub const OUTPUT_ID_HEADER: &str = "instore.id";
+
 pub struct KafkaOutputs {
     pub producer: KafkaProducer,
     dead_letter: Option<String>,
@@ -23,6 +28,7 @@ pub struct KafkaOutputs {
     /// does, so each is written once).
     pub writes_valid_promotions: bool,
     payload: Vec<u8>,
+    id: String,
 }
 
 impl KafkaOutputs {
@@ -32,6 +38,7 @@ impl KafkaOutputs {
             dead_letter,
             writes_valid_promotions: true,
             payload: Vec::new(),
+            id: String::new(),
         }
     }
 }
@@ -76,12 +83,14 @@ impl OutputSink for KafkaOutputs {
             output.write_payload(&mut self.payload);
             // Payloads are written from JSON text and escaped, so always UTF-8.
             let text = String::from_utf8_lossy(&self.payload);
+            output.write_id(&mut self.id);
             self.producer
-                .send(
+                .send_with_headers(
                     topic.name(),
                     output.key(),
                     Some(&text),
                     output.timestamp_ms(),
+                    &[(OUTPUT_ID_HEADER, &self.id)],
                 )
                 .map_err(|e| failed(topic.name(), e))?;
         }

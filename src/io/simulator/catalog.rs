@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::engine::decimal::Decimal5;
 use crate::engine::geo::{LatLonDeg, Meters};
 use crate::engine::record::Product;
+use crate::engine::Origin;
 use crate::io::chain::Chain;
 
 use super::layout::StoreLayout;
@@ -59,6 +60,7 @@ pub fn chain_catalog(chain: &Chain) -> Vec<CatalogProduct> {
                     latitude: Some(degrees_to_decimal5(position.lat_deg)),
                     longitude: Some(degrees_to_decimal5(position.lon_deg)),
                     country: Some(Arc::clone(&country)),
+                    origin: Origin::UNKNOWN,
                 };
                 out.push(CatalogProduct {
                     store: store_index,

@@ -7,6 +7,7 @@ use crate::engine::decimal::Decimal5;
 use crate::engine::json::write_json_string;
 use crate::engine::record::Product;
 use crate::engine::rfc3339::format_rfc3339_ms;
+use crate::engine::Origin;
 use crate::engine::Topic;
 
 use super::rng::SplitMix64;
@@ -142,6 +143,7 @@ pub(super) fn random_product(out: &mut SimRecord, timestamp_ms: i64, rng: &mut S
         latitude: Some(random_degrees(rng, 90)),
         longitude: Some(random_degrees(rng, 180)),
         country: Some(COUNTRIES[rng.below(3) as usize].into()),
+        origin: Origin::UNKNOWN,
     };
     product(out, timestamp_ms, &item);
 }
