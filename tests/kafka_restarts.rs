@@ -175,3 +175,123 @@ fn a_run_killed_and_restarted_writes_one_clean_runs_outputs_deduplicated_by_id()
         "the same outputs as one clean run (seed {seed}, killed after {killed_after:?} ms)"
     );
 }
+
+#[test]
+fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bootstrap = broker.bootstrap.as_str();
+    // Two partitions of every input topic, before anyone reads.
+    let create = [
+        "simulate",
+        "-b",
+        bootstrap,
+        "--partitions",
+        "2",
+        "--duration",
+        "0s",
+        "--stores",
+        "1",
+    ];
+    assert!(instore(&create).status.success());
+
+    // Two members share the pings while they arrive (15 simulated minutes in ~8 s); one is
+    // killed mid-stream and a third joins in its place: the group rebalances, and whoever is
+    // given the killed member's partition reads it again from before its committed offset.
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(11, |d| d.as_nanos() as u64);
+    let mut pauses = Pauses(seed);
+    let group = ["--group", "restarts", "--idle", "15s", "--duration", "180s"];
+    let mut members = [member(bootstrap, &group), member(bootstrap, &group)];
+    std::thread::sleep(Duration::from_secs(4));
+    let mut produce = Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args([
+            "simulate",
+            "-b",
+            bootstrap,
+            "--duration",
+            "15m",
+            "--stores",
+            "1",
+        ])
+        .args(SIMULATION)
+        .args(["--speed", "120"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start producing");
+    let pause = pauses.next_ms(2_000..6_000);
+    std::thread::sleep(Duration::from_millis(pause));
+    let victim = (pauses.next_ms(0..2) as usize) % 2;
+    members[victim].kill().expect("SIGKILL");
+    let [a, b] = members;
+    let (killed, survivor) = if victim == 0 { (a, b) } else { (b, a) };
+    let _ = killed.wait_with_output();
+    let replacement = member(bootstrap, &group);
+    let produced = produce.wait().expect("producer");
+    assert!(produced.success());
+    let mut told = String::new();
+    for run in [survivor, replacement] {
+        let out = run.wait_with_output().expect("member");
+        let text = stderr(&out);
+        assert!(out.status.success(), "{text}");
+        told.push_str(&text);
+    }
+    let context = format!("seed {seed}, killed member {victim} after {pause} ms");
+    assert!(
+        told.contains("taking over a partition"),
+        "a member read a partition it was given again from before its committed offset \
+         ({context}):\n{told}"
+    );
+    let group_outputs = outputs(bootstrap, dir.path(), "group.jsonl");
+
+    // The reference: one instance reading the complete topics whole, after the group.
+    let clean = member(bootstrap, &["--idle", "3s", "--duration", "120s"])
+        .wait_with_output()
+        .expect("clean run");
+    let summary = stderr(&clean);
+    assert!(clean.status.success(), "{summary}");
+    let written_by_group = |topic: &str| {
+        group_outputs
+            .iter()
+            .filter(|r| r.topic == topic)
+            .map(|r| r.offset + 1)
+            .max()
+            .unwrap_or(0)
+    };
+    let (nearby_end, valid_end) = (
+        written_by_group("NEARBY_CUSTOMERS"),
+        written_by_group("VALID_PROMOTIONS"),
+    );
+    let all = outputs(bootstrap, dir.path(), "all.jsonl");
+    let want = by_id(all.iter().filter(|r| {
+        let end = if r.topic == "NEARBY_CUSTOMERS" {
+            nearby_end
+        } else {
+            valid_end
+        };
+        r.offset >= end
+    }));
+    let nearby = summary_count(&summary, "NEARBY_CUSTOMERS") as usize;
+    let valid = summary_count(&summary, "VALID_PROMOTIONS") as usize;
+    assert_eq!(want.len(), nearby + valid, "{summary}");
+    assert!(nearby > 50_000, "{summary}");
+
+    let got = by_id(&group_outputs);
+    let missing = want.keys().filter(|id| !got.contains_key(*id)).count();
+    let example: Vec<&String> = want
+        .keys()
+        .filter(|id| !got.contains_key(*id))
+        .take(5)
+        .collect();
+    assert_eq!(
+        missing,
+        0,
+        "nothing lost ({context}): {missing} of {} ids missing, e.g. {example:?}",
+        want.len()
+    );
+    assert!(
+        got == want,
+        "the same outputs as one clean run, nothing extra ({context})"
+    );
+}

@@ -241,6 +241,20 @@ impl NearbyJoin {
         Arrival::Accepted
     }
 
+    /// The valid promotions buffered, each once (a geofence may sit in several cells),
+    /// oldest first.
+    pub fn valid_promotions(&self) -> Vec<Arc<ValidPromotion>> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut all: Vec<Arc<ValidPromotion>> = self
+            .promotions
+            .values()
+            .filter(|located| seen.insert(Arc::as_ptr(&located.item)))
+            .map(|located| Arc::clone(&located.item))
+            .collect();
+        all.sort_by_key(|v| v.timestamp_ms);
+        all
+    }
+
     /// Frees the uid ids no buffered ping holds any more.
     fn sweep_customer_ids(&mut self) {
         self.rebuilt.clear();

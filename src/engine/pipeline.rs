@@ -109,6 +109,16 @@ impl Pipeline {
         }
     }
 
+    /// The VALID_PROMOTIONS join 2 still holds, as outputs, oldest first: what a member that
+    /// becomes the writer of VALID_PROMOTIONS writes again (repeats carry the same ids).
+    pub fn buffered_valid_promotions(&self) -> Vec<Output> {
+        self.nearby_join
+            .valid_promotions()
+            .into_iter()
+            .map(Output::ValidPromotion)
+            .collect()
+    }
+
     /// What the state-memory budget has cost, once the state outgrew it.
     pub fn memory_shed(&self) -> Option<MemoryShed> {
         self.memory_shed

@@ -21,6 +21,31 @@ use crate::io::run_loop::{RunLoop, RunNotifications, RunReport};
 
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
+/// How often a group member commits what it has read (after its outputs are acknowledged):
+/// at most this much is read again after a crash.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
+
+/// Waits until every output produced so far is acknowledged, then commits the input read so
+/// far (a group member's; whole topics are read from `--from` on every start): at least once,
+/// since no offset is committed before the outputs of its record are on the cluster.
+fn commit_acknowledged(input: &mut KafkaInput, sink: Option<&KafkaOutputs>) -> anyhow::Result<()> {
+    if !input.commits() {
+        return Ok(());
+    }
+    if let Some(sink) = sink {
+        sink.producer.flush(Duration::from_secs(30))?;
+        anyhow::ensure!(
+            sink.producer.failed() == 0,
+            "an output was not acknowledged (last error: {}): not committing what was read",
+            sink.producer
+                .last_error()
+                .unwrap_or_else(|| "none reported".into())
+        );
+    }
+    input.commit_read()?;
+    Ok(())
+}
+
 /// What a run on Kafka needs.
 pub struct KafkaRun {
     pub config: KafkaConfig,
@@ -69,7 +94,10 @@ pub fn run_kafka(
         None
     };
     let spec = match &run.group {
-        Some(group) => InputSpec::Group(group.clone()),
+        Some(group) => InputSpec::Group {
+            group: group.clone(),
+            rewind_ms: params.customer_window().retention_ms(),
+        },
         None => InputSpec::inputs(),
     };
     let mut input = KafkaInput::open(config, &spec, run.from, run.until_end, KAFKA_TIMEOUT)?;
@@ -85,6 +113,7 @@ pub fn run_kafka(
     }
     let mut last_record = Instant::now();
     let mut last_progress = Instant::now();
+    let mut last_commit = Instant::now();
     while !stop.load(Ordering::Relaxed)
         && deadline.is_none_or(|d| Instant::now() < d)
         && run.idle.is_none_or(|i| last_record.elapsed() < i)
@@ -93,8 +122,19 @@ pub fn run_kafka(
         if last_ownership_check.elapsed() >= Duration::from_millis(200) {
             last_ownership_check = Instant::now();
             if let Some(sink) = sink.as_mut() {
-                sink.writes_valid_promotions = input.writes_valid_promotions();
+                let writes = input.writes_valid_promotions();
+                if writes && !sink.writes_valid_promotions {
+                    // Whatever the last writer had not written (or had not had acknowledged)
+                    // goes out again; repeats carry the ids they had.
+                    sink.writes_valid_promotions = true;
+                    sink.write_outputs(&engine.pipeline().buffered_valid_promotions())?;
+                }
+                sink.writes_valid_promotions = writes;
             }
+        }
+        if last_commit.elapsed() >= COMMIT_EVERY {
+            last_commit = Instant::now();
+            commit_acknowledged(&mut input, sink.as_ref())?;
         }
         match input.poll(Duration::from_millis(100))? {
             InputEvent::Record(record) => {
@@ -131,6 +171,7 @@ pub fn run_kafka(
             );
         }
     }
+    commit_acknowledged(&mut input, sink.as_ref())?;
     if let Some(KafkaOutputs { producer: p, .. }) = sink {
         p.flush(Duration::from_secs(30))?;
         tracing::info!(

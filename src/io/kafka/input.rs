@@ -51,7 +51,9 @@ pub enum InputSpec {
     Whole(Vec<String>),
     /// Scale-out: `customers_locations` shared by the consumer group `group`, the two small
     /// input topics read whole by every member (every member needs every valid promotion).
-    Group(String),
+    /// A partition a member takes over is read again from `rewind_ms` (the customer join's
+    /// retention) before its first record, so the member's join holds its recent pings.
+    Group { group: String, rewind_ms: i64 },
 }
 
 impl InputSpec {
@@ -114,9 +116,15 @@ impl KafkaInput {
                 let names: Vec<&str> = topics.iter().map(String::as_str).collect();
                 Readers::Whole(ResumingReader::open(config, &names, from, timeout).map_err(words)?)
             }
-            InputSpec::Group(group) => Readers::Group {
-                pings: GroupReader::join(config, group, &[Topic::CustomersLocations.name()], from)
-                    .map_err(words)?,
+            InputSpec::Group { group, rewind_ms } => Readers::Group {
+                pings: GroupReader::join(
+                    config,
+                    group,
+                    &[Topic::CustomersLocations.name()],
+                    from,
+                    *rewind_ms,
+                )
+                .map_err(words)?,
                 broadcast: ResumingReader::open(
                     config,
                     &[
@@ -167,13 +175,9 @@ impl KafkaInput {
                     }
                     // The group's committed offsets say where a fresh member goes on.
                     Some(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown))) => {
-                        *pings = GroupReader::join(
-                            config,
-                            group,
-                            &[Topic::CustomersLocations.name()],
-                            *from,
-                        )
-                        .map_err(words)?;
+                        pings
+                            .rejoin(config, group, &[Topic::CustomersLocations.name()], *from)
+                            .map_err(words)?;
                         InputEvent::Away
                     }
                     Some(Err(e)) => InputEvent::Trouble(KafkaInputError::Consumer(e.to_string())),
@@ -231,6 +235,22 @@ impl KafkaInput {
         match &self.readers {
             Readers::Whole(_) => true,
             Readers::Group { pings, .. } => pings.owns(Topic::CustomersLocations.name(), 0),
+        }
+    }
+
+    /// Whether reading is committed (a group member's): whole topics are read from `--from`
+    /// on every start.
+    pub fn commits(&self) -> bool {
+        matches!(self.readers, Readers::Group { .. })
+    }
+
+    /// Commits what a group member has read so far; nothing to do for whole topics (they are
+    /// read from `--from` on every start). Call only once every output of the records read
+    /// so far is acknowledged.
+    pub fn commit_read(&mut self) -> Result<(), KafkaInputError> {
+        match &mut self.readers {
+            Readers::Whole(_) => Ok(()),
+            Readers::Group { pings, .. } => pings.commit_read().map_err(words),
         }
     }
 

@@ -74,6 +74,38 @@ impl OutputSink for KafkaOutputs {
                 )
                 .map_err(|e| failed(topic, e))?;
         }
+        self.write_outputs(outputs)
+    }
+
+    fn write_notifications(
+        &mut self,
+        notifications: &[NotificationRecord],
+    ) -> Result<(), KafkaOutputError> {
+        for n in notifications {
+            self.producer
+                .send(
+                    NOTIFICATIONS_TOPIC,
+                    Some(&n.key),
+                    Some(&n.payload),
+                    n.timestamp_ms,
+                )
+                .map_err(|e| KafkaOutputError {
+                    topic: NOTIFICATIONS_TOPIC.to_owned(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+}
+
+impl KafkaOutputs {
+    /// Produces `outputs`, each with its id (VALID_PROMOTIONS only if this instance writes
+    /// them).
+    pub fn write_outputs(&mut self, outputs: &[Output]) -> Result<(), KafkaOutputError> {
+        let failed = |topic: &str, e: rdkafka::error::KafkaError| KafkaOutputError {
+            topic: topic.to_owned(),
+            reason: e.to_string(),
+        };
         for output in outputs {
             let topic = output.topic();
             if topic == Topic::ValidPromotions && !self.writes_valid_promotions {
@@ -93,26 +125,6 @@ impl OutputSink for KafkaOutputs {
                     &[(OUTPUT_ID_HEADER, &self.id)],
                 )
                 .map_err(|e| failed(topic.name(), e))?;
-        }
-        Ok(())
-    }
-
-    fn write_notifications(
-        &mut self,
-        notifications: &[NotificationRecord],
-    ) -> Result<(), KafkaOutputError> {
-        for n in notifications {
-            self.producer
-                .send(
-                    NOTIFICATIONS_TOPIC,
-                    Some(&n.key),
-                    Some(&n.payload),
-                    n.timestamp_ms,
-                )
-                .map_err(|e| KafkaOutputError {
-                    topic: NOTIFICATIONS_TOPIC.to_owned(),
-                    reason: e.to_string(),
-                })?;
         }
         Ok(())
     }

@@ -2,9 +2,10 @@
 //! resumed from the offsets read), a consumer-group member, where partitions end for
 //! `--until-end`, and how consumer errors are reported while librdkafka reconnects.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
@@ -12,6 +13,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::client::{client_config, StartAt};
 use super::config::KafkaConfig;
 use crate::engine::RawRecord;
+
+/// How long looking up and seeking to where a taken-over partition is read again may take.
+const REWIND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A partition a fresh client could not go on reading from where the last one stopped: what
 /// the operator is told, since records were skipped or are read again.
@@ -280,9 +284,34 @@ impl EndOffsets {
 
 /// Reads topics as a member of a consumer group: partitions are spread over the group's
 /// members and move on rebalance (scale-out of `customers_locations`).
+///
+/// At least once, and whole: offsets are committed only by [`GroupReader::commit_read`], which
+/// the caller calls once the outputs of every record read so far are acknowledged; and a
+/// partition this member is given with a committed offset is first read again from
+/// `rewind_ms` before that offset, so the joins hold its recent pings as its last holder's
+/// did (a promotion that arrives later still meets them). What that reads twice comes out
+/// again with the same output ids.
 pub struct GroupReader {
     consumer: BaseConsumer,
+    /// How far back in record time a partition taken over is read again.
+    rewind_ms: i64,
+    /// The offset after the last record handed out, by topic and partition.
+    read: HashMap<String, HashMap<i32, i64>>,
+    /// The partitions held at the last look, and when that was.
+    held: HashSet<(String, i32)>,
+    last_look: Option<Instant>,
+    /// Partitions taken over whose next record tells the time to read again from.
+    probing: HashSet<(String, i32)>,
+    /// Partitions taken over still to be moved to the record before their committed offset.
+    to_probe: HashMap<(String, i32), i64>,
 }
+
+/// A member unheard of this long leaves the group and its partitions move to the others
+/// (librdkafka's 45 s default would leave a killed member's pings unread that long).
+const SESSION_TIMEOUT_MS: &str = "10000";
+
+/// How often the partitions held are looked at for new ones.
+const LOOK_EVERY: Duration = Duration::from_millis(100);
 
 impl GroupReader {
     pub fn join(
@@ -290,10 +319,14 @@ impl GroupReader {
         group: &str,
         topics: &[&str],
         start: StartAt,
+        rewind_ms: i64,
     ) -> Result<GroupReader, KafkaError> {
         let mut c = client_config(config);
         c.set("group.id", group);
-        c.set("enable.auto.commit", "true");
+        c.set("enable.auto.commit", "false");
+        if config.get("session.timeout.ms").is_none() {
+            c.set("session.timeout.ms", SESSION_TIMEOUT_MS);
+        }
         c.set(
             "auto.offset.reset",
             match start {
@@ -303,15 +336,177 @@ impl GroupReader {
         );
         let consumer: BaseConsumer = c.create()?;
         consumer.subscribe(topics)?;
-        Ok(GroupReader { consumer })
+        Ok(GroupReader {
+            consumer,
+            rewind_ms,
+            read: HashMap::new(),
+            held: HashSet::new(),
+            last_look: None,
+            probing: HashSet::new(),
+            to_probe: HashMap::new(),
+        })
     }
 
-    pub fn poll(&self, timeout: Duration) -> Option<Result<RawRecord<'static>, KafkaError>> {
-        let message = match self.consumer.poll(timeout)? {
-            Ok(m) => m,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(Ok(to_raw(&message)))
+    /// Joins the group again with a fresh client (every broker was away), keeping what was
+    /// read and what is held: the joins' state is intact.
+    pub fn rejoin(
+        &mut self,
+        config: &KafkaConfig,
+        group: &str,
+        topics: &[&str],
+        start: StartAt,
+    ) -> Result<(), KafkaError> {
+        let fresh = GroupReader::join(config, group, topics, start, self.rewind_ms)?;
+        self.consumer = fresh.consumer;
+        Ok(())
+    }
+
+    pub fn poll(&mut self, timeout: Duration) -> Option<Result<RawRecord<'static>, KafkaError>> {
+        loop {
+            let message = match self.consumer.poll(timeout) {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => return Some(Err(e)),
+                None => {
+                    // Rebalances happen inside poll: look for partitions given meanwhile.
+                    if let Err(e) = self.look_at_assignment() {
+                        return Some(Err(e));
+                    }
+                    return None;
+                }
+            };
+            let record = to_raw(&message);
+            drop(message);
+            if let Err(e) = self.look_at_assignment() {
+                return Some(Err(e));
+            }
+            match self.rewound(&record) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            match self.read.get_mut(&*record.topic) {
+                Some(partitions) => {
+                    partitions.insert(record.partition, record.offset + 1);
+                }
+                None => {
+                    let first = HashMap::from([(record.partition, record.offset + 1)]);
+                    self.read.insert(record.topic.to_string(), first);
+                }
+            }
+            return Some(Ok(record));
+        }
+    }
+
+    /// Notes partitions given since the last look: one with a committed offset past its
+    /// start is read from the record before that offset, whose time says how far to go back.
+    fn look_at_assignment(&mut self) -> Result<(), KafkaError> {
+        if self.last_look.is_some_and(|at| at.elapsed() < LOOK_EVERY) {
+            return Ok(());
+        }
+        self.last_look = Some(Instant::now());
+        let assignment = self.consumer.assignment()?;
+        let held: HashSet<(String, i32)> = assignment
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        for (topic, partition) in held.difference(&self.held) {
+            let mut one = TopicPartitionList::new();
+            one.add_partition(topic, *partition);
+            let committed = self.consumer.committed_offsets(one, REWIND_TIMEOUT)?;
+            let Some(Offset::Offset(next)) = committed
+                .find_partition(topic, *partition)
+                .map(|e| e.offset())
+            else {
+                continue;
+            };
+            let (low, _) = self
+                .consumer
+                .fetch_watermarks(topic, *partition, REWIND_TIMEOUT)?;
+            if next <= low {
+                continue;
+            }
+            self.to_probe.insert((topic.clone(), *partition), next - 1);
+        }
+        self.to_probe.retain(|key, _| held.contains(key));
+        self.probing.retain(|key| held.contains(key));
+        self.held = held;
+        // A seek right after a rebalance can fail until fetching has started: tried again
+        // at the next look. Meanwhile the partition's first record tells the time as well.
+        let mut seeked = Vec::new();
+        for ((topic, partition), offset) in &self.to_probe {
+            self.probing.insert((topic.clone(), *partition));
+            match self
+                .consumer
+                .seek(topic, *partition, Offset::Offset(*offset), REWIND_TIMEOUT)
+            {
+                Ok(()) => seeked.push((topic.clone(), *partition)),
+                Err(e) => tracing::debug!(%topic, partition, error = %e, "seek not taken yet"),
+            }
+        }
+        for key in seeked {
+            self.to_probe.remove(&key);
+        }
+        Ok(())
+    }
+
+    /// With the first record of a partition taken over: seeks back to the records within
+    /// `rewind_ms` before it and says so (the record comes again after them).
+    fn rewound(&mut self, record: &RawRecord<'_>) -> Result<bool, KafkaError> {
+        if self.probing.is_empty()
+            || !self
+                .probing
+                .remove(&(record.topic.to_string(), record.partition))
+        {
+            return Ok(false);
+        }
+        let ts_ms = record.timestamp_ms.unwrap_or(0);
+        let mut at = TopicPartitionList::new();
+        at.add_partition_offset(
+            &record.topic,
+            record.partition,
+            Offset::Offset(ts_ms.saturating_sub(self.rewind_ms).max(0)),
+        )?;
+        let found = self.consumer.offsets_for_times(at, REWIND_TIMEOUT)?;
+        let back_to = found
+            .find_partition(&record.topic, record.partition)
+            .and_then(|e| match e.offset() {
+                Offset::Offset(o) => Some(o.min(record.offset)),
+                _ => None,
+            })
+            .unwrap_or(record.offset);
+        tracing::info!(
+            topic = %record.topic,
+            partition = record.partition,
+            from = back_to,
+            to = record.offset,
+            "taking over a partition: reading its recent pings again"
+        );
+        self.consumer.seek(
+            &record.topic,
+            record.partition,
+            Offset::Offset(back_to),
+            REWIND_TIMEOUT,
+        )?;
+        Ok(true)
+    }
+
+    /// Commits the offsets after the records read so far, for the partitions this member
+    /// still holds. Call only once every output of those records is acknowledged.
+    pub fn commit_read(&mut self) -> Result<(), KafkaError> {
+        let held = self.consumer.assignment()?;
+        let mut offsets = TopicPartitionList::new();
+        for (topic, partitions) in &self.read {
+            for (partition, next) in partitions {
+                if held.find_partition(topic, *partition).is_some() {
+                    offsets.add_partition_offset(topic, *partition, Offset::Offset(*next))?;
+                }
+            }
+        }
+        if offsets.count() > 0 {
+            self.consumer.commit(&offsets, CommitMode::Sync)?;
+        }
+        Ok(())
     }
 
     /// Whether this member currently holds `partition` of `topic`.
