@@ -215,7 +215,16 @@ fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
             "--stores",
             "1",
         ])
-        .args(SIMULATION)
+        // A promotion every 2 minutes: promotions keep arriving after the kill, and their
+        // matches with the killed member's earlier pings need those pings read again.
+        .args([
+            "--customers",
+            "6",
+            "--seed",
+            "8",
+            "--promotion-interval",
+            "2m",
+        ])
         .args(["--speed", "120"])
         .stderr(Stdio::piped())
         .spawn()

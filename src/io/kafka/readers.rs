@@ -310,6 +310,10 @@ pub struct GroupReader {
 /// (librdkafka's 45 s default would leave a killed member's pings unread that long).
 const SESSION_TIMEOUT_MS: &str = "10000";
 
+/// librdkafka's 300 s default rebalance wait, shortened the same way; the run loop polls
+/// many times a second.
+const MAX_POLL_INTERVAL_MS: &str = "20000";
+
 /// How often the partitions held are looked at for new ones.
 const LOOK_EVERY: Duration = Duration::from_millis(100);
 
@@ -326,6 +330,11 @@ impl GroupReader {
         c.set("enable.auto.commit", "false");
         if config.get("session.timeout.ms").is_none() {
             c.set("session.timeout.ms", SESSION_TIMEOUT_MS);
+        }
+        // Also the rebalance timeout: how long a rebalance waits for members that do not
+        // rejoin (a killed one) before going on without them.
+        if config.get("max.poll.interval.ms").is_none() {
+            c.set("max.poll.interval.ms", MAX_POLL_INTERVAL_MS);
         }
         c.set(
             "auto.offset.reset",
