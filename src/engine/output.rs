@@ -130,6 +130,7 @@ mod tests {
     use crate::engine::decimal::Decimal5;
     use crate::engine::decimal::DecimalPolicy;
     use crate::engine::record::{Customer, Product};
+    use crate::engine::topic::Origin;
 
     fn nearby() -> Output {
         let d = |s: &str| Some(Decimal5::parse(s, DecimalPolicy::Strict).unwrap());
@@ -184,6 +185,24 @@ mod tests {
         assert_eq!(value["DISCOUNT_PCT"].to_string(), "12.5");
         assert_eq!(value["LATITUDE"].to_string(), "41.887");
         assert_eq!(value["DIST_TO_STORE"].as_f64(), Some(14.594));
+    }
+
+    #[test]
+    fn an_output_id_names_the_records_it_joins() {
+        let Output::NearbyCustomer(mut n) = nearby() else {
+            unreachable!()
+        };
+        let mut id = String::from("stale");
+        Output::NearbyCustomer(n.clone()).write_id(&mut id);
+        assert_eq!(id, "?/?/?", "records without offsets");
+        Arc::make_mut(&mut n.customer).origin = Origin::new(1, 42);
+        let valid = Arc::make_mut(&mut n.valid);
+        Arc::make_mut(&mut valid.product).origin = Origin::new(0, 7);
+        Arc::make_mut(&mut valid.promotion).origin = Origin::new(2, 0);
+        Output::NearbyCustomer(n.clone()).write_id(&mut id);
+        assert_eq!(id, "1:42/0:7/2:0");
+        Output::ValidPromotion(Arc::clone(&n.valid)).write_id(&mut id);
+        assert_eq!(id, "0:7/2:0");
     }
 
     #[test]

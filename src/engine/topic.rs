@@ -109,12 +109,10 @@ impl Origin {
 
     /// (partition, offset), unless unknown.
     pub fn position(self) -> Option<(i32, i64)> {
-        (self != Origin::UNKNOWN).then(|| {
-            (
-                (self.0 >> Self::OFFSET_BITS) as i32,
-                (self.0 & ((1 << Self::OFFSET_BITS) - 1)) as i64,
-            )
-        })
+        (self != Origin::UNKNOWN).then_some((
+            (self.0 >> Self::OFFSET_BITS) as i32,
+            (self.0 & ((1 << Self::OFFSET_BITS) - 1)) as i64,
+        ))
     }
 }
 
@@ -196,5 +194,24 @@ impl From<String> for Payload<'_> {
 impl<'a> From<Cow<'a, str>> for Payload<'a> {
     fn from(text: Cow<'a, str>) -> Self {
         Payload::Text(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_keeps_partition_and_offset_or_says_it_cannot() {
+        for (partition, offset) in [(0, 0), (7, 123_456_789), (65_534, (1 << 48) - 1)] {
+            let origin = Origin::new(partition, offset);
+            assert_eq!(origin.position(), Some((partition, offset)));
+            assert_eq!(origin.to_string(), format!("{partition}:{offset}"));
+        }
+        for (partition, offset) in [(-1, 0), (0, -1), (65_535, 0), (0, 1 << 48)] {
+            assert_eq!(Origin::new(partition, offset), Origin::UNKNOWN);
+        }
+        assert_eq!(Origin::default().to_string(), "?");
+        assert_eq!(Origin::UNKNOWN.position(), None);
     }
 }

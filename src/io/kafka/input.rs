@@ -81,7 +81,7 @@ pub enum InputEvent {
 enum Readers {
     Whole(ResumingReader),
     Group {
-        pings: GroupReader,
+        pings: Box<GroupReader>,
         broadcast: ResumingReader,
         /// To join the group again with a fresh client when every broker was away.
         config: KafkaConfig,
@@ -117,14 +117,16 @@ impl KafkaInput {
                 Readers::Whole(ResumingReader::open(config, &names, from, timeout).map_err(words)?)
             }
             InputSpec::Group { group, rewind_ms } => Readers::Group {
-                pings: GroupReader::join(
-                    config,
-                    group,
-                    &[Topic::CustomersLocations.name()],
-                    from,
-                    *rewind_ms,
-                )
-                .map_err(words)?,
+                pings: Box::new(
+                    GroupReader::join(
+                        config,
+                        group,
+                        &[Topic::CustomersLocations.name()],
+                        from,
+                        *rewind_ms,
+                    )
+                    .map_err(words)?,
+                ),
                 broadcast: ResumingReader::open(
                     config,
                     &[
