@@ -202,7 +202,8 @@ fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
         .duration_since(UNIX_EPOCH)
         .map_or(11, |d| d.as_nanos() as u64);
     let mut pauses = Pauses(seed);
-    let group = ["--group", "restarts", "--idle", "15s", "--duration", "180s"];
+    // Idle longer than a rebalance may wait for the killed member (20 s, see GroupReader).
+    let group = ["--group", "restarts", "--idle", "40s", "--duration", "240s"];
     let mut members = [member(bootstrap, &group), member(bootstrap, &group)];
     std::thread::sleep(Duration::from_secs(4));
     let mut produce = Command::new(env!("CARGO_BIN_EXE_instore"))
