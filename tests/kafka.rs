@@ -9,7 +9,7 @@ use std::process::Command;
 use instore::engine::PipelineParams;
 use instore::io::dump::read_all;
 use support::broker::Broker;
-use support::{instore, simulate_minute_to, stderr, summary_count};
+use support::{instore, record_topics, simulate_minute_to, stderr, summary_count};
 
 /// What identifies a record's content: topic, key, timestamp, payload.
 type Content = (String, Option<String>, Option<i64>, Option<String>);
@@ -130,24 +130,7 @@ fn simulate_to_kafka_then_record_gives_back_the_same_records_and_the_same_matche
     let summary = stderr(&out);
     assert!(out.status.success(), "{summary}\n{}", broker.log());
     assert!(summary.contains(" 0 failed"), "{summary}");
-    let outputs = dir.path().join("outputs.jsonl");
-    let out = instore(&[
-        "record",
-        "-b",
-        &broker.bootstrap,
-        "--from",
-        "earliest",
-        "--idle",
-        "3s",
-        "--duration",
-        "60s",
-        "--topics",
-        "NEARBY_CUSTOMERS",
-        "--output",
-        outputs.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let produced = read_all(&outputs).expect("read outputs");
+    let produced = record_topics(&broker.bootstrap, "NEARBY_CUSTOMERS", dir.path());
     assert_eq!(
         produced.len(),
         want_rows.len(),
@@ -248,24 +231,11 @@ fn two_instances_in_a_group_share_the_pings_and_write_each_output_once() {
         "both members got partitions:\n{sa}\n{sb}"
     );
 
-    let outputs = dir.path().join("outputs.jsonl");
-    let out = instore(&[
-        "record",
-        "-b",
+    let produced = record_topics(
         &broker.bootstrap,
-        "--from",
-        "earliest",
-        "--idle",
-        "3s",
-        "--duration",
-        "60s",
-        "--topics",
         "NEARBY_CUSTOMERS,VALID_PROMOTIONS",
-        "--output",
-        outputs.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let produced = read_all(&outputs).expect("read outputs");
+        dir.path(),
+    );
     let nearby: Vec<(String, i64)> = {
         let mut v: Vec<(String, i64)> = produced
             .iter()
@@ -359,24 +329,7 @@ fn kafka_check_reports_topics_and_rejects_go_to_the_dead_letter_topic_with_their
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let dlq = tempfile::tempdir().expect("tempdir");
-    let path = dlq.path().join("dlq.jsonl");
-    let out = instore(&[
-        "record",
-        "-b",
-        &broker.bootstrap,
-        "--from",
-        "earliest",
-        "--idle",
-        "3s",
-        "--duration",
-        "60s",
-        "--topics",
-        "instore.rejected",
-        "--output",
-        path.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let records = read_all(&path).expect("read");
+    let records = record_topics(&broker.bootstrap, "instore.rejected", dlq.path());
     assert_eq!(records.len(), 1, "only the bad record");
     let r = &records[0];
     assert_eq!(r.payload_text().as_deref(), Some("not json"));

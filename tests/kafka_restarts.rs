@@ -14,9 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use instore::engine::RawRecord;
-use instore::io::dump::read_all;
 use support::broker::Broker;
-use support::{instore, simulate_to, stderr, summary_count};
+use support::{instore, record_topics, simulate_to, stderr, summary_count};
 
 /// An output as a consumer sees it: topic, key, Kafka timestamp, value.
 type Content = (String, Option<String>, Option<i64>, Option<String>);
@@ -35,25 +34,8 @@ fn member(bootstrap: &str, extra: &[&str]) -> Child {
 }
 
 /// Every output record on the cluster, in offset order per topic (one partition each).
-fn outputs(bootstrap: &str, dir: &Path, name: &str) -> Vec<RawRecord<'static>> {
-    let dump = dir.join(name);
-    let out = instore(&[
-        "record",
-        "-b",
-        bootstrap,
-        "--from",
-        "earliest",
-        "--idle",
-        "3s",
-        "--duration",
-        "120s",
-        "--topics",
-        "VALID_PROMOTIONS,NEARBY_CUSTOMERS",
-        "--output",
-        dump.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    read_all(&dump).expect("read outputs")
+fn outputs(bootstrap: &str, dir: &Path) -> Vec<RawRecord<'static>> {
+    record_topics(bootstrap, "VALID_PROMOTIONS,NEARBY_CUSTOMERS", dir)
 }
 
 fn id(record: &RawRecord<'_>) -> String {
@@ -113,7 +95,7 @@ fn a_run_killed_and_restarted_writes_one_clean_runs_outputs_deduplicated_by_id()
         .expect("clean run");
     let summary = stderr(&clean);
     assert!(clean.status.success(), "{summary}");
-    let clean_outputs = outputs(&broker.bootstrap, dir.path(), "clean.jsonl");
+    let clean_outputs = outputs(&broker.bootstrap, dir.path());
     let want = by_id(&clean_outputs);
     assert_eq!(
         want.len(),
@@ -146,7 +128,7 @@ fn a_run_killed_and_restarted_writes_one_clean_runs_outputs_deduplicated_by_id()
         .expect("last run");
     assert!(last.status.success(), "{}", stderr(&last));
 
-    let all = outputs(&broker.bootstrap, dir.path(), "all.jsonl");
+    let all = outputs(&broker.bootstrap, dir.path());
     let after_clean: Vec<_> = all
         .iter()
         .filter(|r| {
@@ -253,7 +235,7 @@ fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
         "a member read a partition it was given again from before its committed offset \
          ({context}):\n{told}"
     );
-    let group_outputs = outputs(bootstrap, dir.path(), "group.jsonl");
+    let group_outputs = outputs(bootstrap, dir.path());
 
     // The reference: one instance reading the complete topics whole, after the group.
     let clean = member(bootstrap, &["--idle", "3s", "--duration", "120s"])
@@ -273,7 +255,7 @@ fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
         written_by_group("NEARBY_CUSTOMERS"),
         written_by_group("VALID_PROMOTIONS"),
     );
-    let all = outputs(bootstrap, dir.path(), "all.jsonl");
+    let all = outputs(bootstrap, dir.path());
     let want = by_id(all.iter().filter(|r| {
         let end = if r.topic == "NEARBY_CUSTOMERS" {
             nearby_end

@@ -447,9 +447,11 @@ struct NameWord {
     fold: u128,
 }
 
-const NAME_WORDS: [NameWord; 11] = {
-    const fn word(column: Column) -> NameWord {
-        let name = column.name().as_bytes();
+const NAME_WORDS: [NameWord; Column::ALL.len()] = {
+    let mut words = [NameWord { lower: 0, fold: 0 }; Column::ALL.len()];
+    let mut c = 0;
+    while c < words.len() {
+        let name = Column::ALL[c].name().as_bytes();
         let mut lower = [0u8; 16];
         let mut fold = [0u8; 16];
         let mut i = 0;
@@ -460,24 +462,13 @@ const NAME_WORDS: [NameWord; 11] = {
             lower[i] = name[i] | fold[i];
             i += 1;
         }
-        NameWord {
+        words[c] = NameWord {
             lower: u128::from_le_bytes(lower),
             fold: u128::from_le_bytes(fold),
-        }
+        };
+        c += 1;
     }
-    [
-        word(Column::Uid),
-        word(Column::Sku),
-        word(Column::Segment),
-        word(Column::Variant),
-        word(Column::Latitude),
-        word(Column::Longitude),
-        word(Column::Country),
-        word(Column::Pid),
-        word(Column::DiscountPct),
-        word(Column::Title),
-        word(Column::ValidUntil),
-    ]
+    words
 };
 
 #[cfg(test)]
@@ -695,20 +686,8 @@ mod tests {
 
     #[test]
     fn every_column_name_is_found_in_any_case() {
-        let all = [
-            Column::Uid,
-            Column::Sku,
-            Column::Segment,
-            Column::Variant,
-            Column::Latitude,
-            Column::Longitude,
-            Column::Country,
-            Column::Pid,
-            Column::DiscountPct,
-            Column::Title,
-            Column::ValidUntil,
-        ];
-        for column in all {
+        for (i, column) in Column::ALL.into_iter().enumerate() {
+            assert_eq!(column as usize, i, "ALL is in declaration order");
             let name = column.name();
             for spelling in [
                 name.to_owned(),

@@ -26,6 +26,21 @@ pub enum Column {
 }
 
 impl Column {
+    /// Every column, in declaration order (so `ALL[c as usize] == c`).
+    pub const ALL: [Column; 11] = [
+        Column::Uid,
+        Column::Sku,
+        Column::Segment,
+        Column::Variant,
+        Column::Latitude,
+        Column::Longitude,
+        Column::Country,
+        Column::Pid,
+        Column::DiscountPct,
+        Column::Title,
+        Column::ValidUntil,
+    ];
+
     /// The upper-case name ksqlDB gives the column.
     pub const fn name(self) -> &'static str {
         match self {

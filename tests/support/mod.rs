@@ -186,6 +186,33 @@ pub fn simulate_to(bootstrap: &str, duration: &str, extra: &[&str]) {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// What `topics` (comma-separated) hold now, read from the start by `instore record` until
+/// 3 s pass without a record, through a dump file in `dir`.
+pub fn record_topics(
+    bootstrap: &str,
+    topics: &str,
+    dir: &Path,
+) -> Vec<instore::engine::RawRecord<'static>> {
+    let dump = dir.join(format!("{}.jsonl", topics.replace(',', "+")));
+    let out = instore(&[
+        "record",
+        "-b",
+        bootstrap,
+        "--from",
+        "earliest",
+        "--idle",
+        "3s",
+        "--duration",
+        "120s",
+        "--topics",
+        topics,
+        "--output",
+        dump.to_str().expect("utf-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    instore::io::dump::read_all(&dump).expect("read the recorded dump")
+}
+
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
