@@ -388,10 +388,8 @@ impl GroupReader {
             if let Err(e) = self.look_at_assignment() {
                 return Some(Err(e));
             }
-            match self.rewound(&record) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => return Some(Err(e)),
+            if self.rewound(&record) {
+                continue;
             }
             match self.read.get_mut(&*record.topic) {
                 Some(partitions) => {
@@ -460,15 +458,47 @@ impl GroupReader {
     }
 
     /// With the first record of a partition taken over: seeks back to the records within
-    /// `rewind_ms` before it and says so (the record comes again after them).
-    fn rewound(&mut self, record: &RawRecord<'_>) -> Result<bool, KafkaError> {
+    /// `rewind_ms` before it and says so (the record comes again after them). Should the
+    /// cluster not answer, the record is kept and reading goes on from it, with a warning
+    /// that the partition's earlier pings are missing from the join: never a record dropped.
+    fn rewound(&mut self, record: &RawRecord<'_>) -> bool {
         if self.probing.is_empty()
             || !self
                 .probing
                 .remove(&(record.topic.to_string(), record.partition))
         {
-            return Ok(false);
+            return false;
         }
+        // Its first record came before the seek to the committed offset took: that seek is
+        // no longer wanted.
+        self.to_probe
+            .remove(&(record.topic.to_string(), record.partition));
+        match self.seek_back(record) {
+            Ok(back_to) => {
+                tracing::info!(
+                    topic = %record.topic,
+                    partition = record.partition,
+                    from = back_to,
+                    to = record.offset,
+                    "taking over a partition: reading its recent pings again"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!(
+                    topic = %record.topic,
+                    partition = record.partition,
+                    error = %e,
+                    "taking over a partition: could not read its recent pings again; matches \
+                     of later promotions with them are missing"
+                );
+                false
+            }
+        }
+    }
+
+    /// Seeks `record`'s partition back to the first record within `rewind_ms` before it.
+    fn seek_back(&self, record: &RawRecord<'_>) -> Result<i64, KafkaError> {
         let ts_ms = record.timestamp_ms.unwrap_or(0);
         let mut at = TopicPartitionList::new();
         at.add_partition_offset(
@@ -484,20 +514,13 @@ impl GroupReader {
                 _ => None,
             })
             .unwrap_or(record.offset);
-        tracing::info!(
-            topic = %record.topic,
-            partition = record.partition,
-            from = back_to,
-            to = record.offset,
-            "taking over a partition: reading its recent pings again"
-        );
         self.consumer.seek(
             &record.topic,
             record.partition,
             Offset::Offset(back_to),
             REWIND_TIMEOUT,
         )?;
-        Ok(true)
+        Ok(back_to)
     }
 
     /// Commits the offsets after the records read so far, for the partitions this member
