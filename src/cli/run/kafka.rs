@@ -25,25 +25,36 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 /// at most this much is read again after a crash.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
-/// Waits until every output produced so far is acknowledged, then commits the input read so
-/// far (a group member's; whole topics are read from `--from` on every start): at least once,
-/// since no offset is committed before the outputs of its record are on the cluster.
-fn commit_acknowledged(input: &mut KafkaInput, sink: Option<&KafkaOutputs>) -> anyhow::Result<()> {
+/// How long a commit waits for the outputs in flight; past it the commit waits for the next
+/// turn (the broker may be away: the loop goes on reading, and reconnecting, meanwhile).
+const COMMIT_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Once every output produced so far is acknowledged, commits the input read so far (a group
+/// member's; whole topics are read from `--from` on every start): at least once, since no
+/// offset is committed before the outputs of its record are on the cluster. Outputs still in
+/// flight, a failed output or a failed commit leave the offsets as they were, said in the log;
+/// reading goes on.
+fn commit_acknowledged(input: &mut KafkaInput, sink: Option<&KafkaOutputs>) {
     if !input.commits() {
-        return Ok(());
+        return;
     }
     if let Some(sink) = sink {
-        sink.producer.flush(Duration::from_secs(30))?;
-        anyhow::ensure!(
-            sink.producer.failed() == 0,
-            "an output was not acknowledged (last error: {}): not committing what was read",
-            sink.producer
-                .last_error()
-                .unwrap_or_else(|| "none reported".into())
-        );
+        if let Err(e) = sink.producer.flush(COMMIT_FLUSH_TIMEOUT) {
+            tracing::debug!(error = %e, "outputs still in flight: not committing yet");
+            return;
+        }
+        if sink.producer.failed() > 0 {
+            tracing::warn!(
+                failed = sink.producer.failed(),
+                last_error = %sink.producer.last_error().unwrap_or_else(|| "none reported".into()),
+                "an output was not acknowledged: not committing what was read"
+            );
+            return;
+        }
     }
-    input.commit_read()?;
-    Ok(())
+    if let Err(e) = input.commit_read() {
+        tracing::warn!(error = %e, "committing what was read failed: it is read again after a restart");
+    }
 }
 
 /// What a run on Kafka needs.
@@ -134,7 +145,7 @@ pub fn run_kafka(
         }
         if last_commit.elapsed() >= COMMIT_EVERY {
             last_commit = Instant::now();
-            commit_acknowledged(&mut input, sink.as_ref())?;
+            commit_acknowledged(&mut input, sink.as_ref());
         }
         match input.poll(Duration::from_millis(100))? {
             InputEvent::Record(record) => {
@@ -171,7 +182,11 @@ pub fn run_kafka(
             );
         }
     }
-    commit_acknowledged(&mut input, sink.as_ref())?;
+    // Every output first, so the last commit covers every record read.
+    if let Some(sink) = sink.as_ref() {
+        sink.producer.flush(Duration::from_secs(30))?;
+    }
+    commit_acknowledged(&mut input, sink.as_ref());
     if let Some(KafkaOutputs { producer: p, .. }) = sink {
         p.flush(Duration::from_secs(30))?;
         tracing::info!(
