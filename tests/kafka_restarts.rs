@@ -159,7 +159,7 @@ fn a_run_killed_and_restarted_writes_one_clean_runs_outputs_deduplicated_by_id()
 }
 
 #[test]
-fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
+fn a_group_member_killed_mid_stream_and_restarted_loses_nothing_once_deduplicated_by_id() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let bootstrap = broker.bootstrap.as_str();
@@ -178,15 +178,32 @@ fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
     assert!(instore(&create).status.success());
 
     // Two members share the pings while they arrive (15 simulated minutes in ~8 s); one is
-    // killed mid-stream and a third joins in its place: the group rebalances, and whoever is
-    // given the killed member's partition reads it again from before its committed offset.
+    // killed mid-stream and started again under the same static member name
+    // (`group.instance.id`), so it gets its partition back at once and reads it again from
+    // before its committed offset. (A replacement under a new name would wait for the group
+    // to drop the killed member: Kafka does after the 10 s session timeout, the test broker
+    // never does, so that variant cannot be tested here.)
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(11, |d| d.as_nanos() as u64);
     let mut pauses = Pauses(seed);
-    // Idle longer than a rebalance may wait for the killed member (20 s, see GroupReader).
-    let group = ["--group", "restarts", "--idle", "40s", "--duration", "240s"];
-    let mut members = [member(bootstrap, &group), member(bootstrap, &group)];
+    let named = |name: &str| {
+        let instance = format!("group.instance.id={name}");
+        member(
+            bootstrap,
+            &[
+                "--group",
+                "restarts",
+                "--idle",
+                "20s",
+                "--duration",
+                "240s",
+                "-X",
+                &instance,
+            ],
+        )
+    };
+    let mut members = [named("a"), named("b")];
     std::thread::sleep(Duration::from_secs(4));
     let mut produce = Command::new(env!("CARGO_BIN_EXE_instore"))
         .args([
@@ -212,28 +229,30 @@ fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start producing");
-    let pause = pauses.next_ms(2_000..6_000);
+    let pause = pauses.next_ms(1_500..4_000);
     std::thread::sleep(Duration::from_millis(pause));
     let victim = (pauses.next_ms(0..2) as usize) % 2;
     members[victim].kill().expect("SIGKILL");
     let [a, b] = members;
     let (killed, survivor) = if victim == 0 { (a, b) } else { (b, a) };
     let _ = killed.wait_with_output();
-    let replacement = member(bootstrap, &group);
+    let restarted = named(["a", "b"][victim]);
     let produced = produce.wait().expect("producer");
     assert!(produced.success());
     let mut told = String::new();
-    for run in [survivor, replacement] {
+    for run in [survivor, restarted] {
         let out = run.wait_with_output().expect("member");
         let text = stderr(&out);
         assert!(out.status.success(), "{text}");
         told.push_str(&text);
     }
-    let context = format!("seed {seed}, killed member {victim} after {pause} ms");
-    assert!(
-        told.contains("taking over a partition"),
-        "a member read a partition it was given again from before its committed offset \
-         ({context}):\n{told}"
+    // Whether the restarted member read its partition again depends on what the killed one
+    // had committed (nothing, if it died within its first second of holding it): the check
+    // that matters is that nothing is missing below. With the read-again step disabled, it
+    // fails (thousands of ids missing).
+    let read_again = told.contains("taking over a partition");
+    let context = format!(
+        "seed {seed}, killed member {victim} after {pause} ms, partition read again: {read_again}"
     );
     let group_outputs = outputs(bootstrap, dir.path());
 
@@ -279,7 +298,8 @@ fn a_group_member_killed_mid_stream_loses_nothing_once_deduplicated_by_id() {
     assert_eq!(
         missing,
         0,
-        "nothing lost ({context}): {missing} of {} ids missing, e.g. {example:?}",
+        "nothing lost ({context}): {missing} of {} ids missing, e.g. {example:?}; the \
+         members said:\n{told}",
         want.len()
     );
     assert!(
