@@ -9,7 +9,9 @@ use std::process::Command;
 use instore::engine::PipelineParams;
 use instore::io::dump::read_all;
 use support::broker::Broker;
-use support::{instore, record_topics, simulate_minute_to, stderr, summary_count};
+use support::{
+    instore, record_topics, simulate_minute_to, stderr, summary_count, UNTIL_END, UNTIL_IDLE,
+};
 
 /// What identifies a record's content: topic, key, timestamp, payload.
 type Content = (String, Option<String>, Option<i64>, Option<String>);
@@ -45,21 +47,7 @@ fn read_everything_once(bootstrap: &str) -> std::process::Output {
 /// `instore record --until-end` of `topics` (comma-separated): what they hold now.
 fn record_until_end(bootstrap: &str, topics: &str) -> Vec<instore::io::bus::BusRecord> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let dump = dir.path().join("recorded.jsonl");
-    let out = instore(&[
-        "record",
-        "-b",
-        bootstrap,
-        "--from",
-        "earliest",
-        "--until-end",
-        "--topics",
-        topics,
-        "--output",
-        dump.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    read_all(&dump).expect("dump")
+    record_topics(bootstrap, topics, dir.path(), UNTIL_END)
 }
 
 #[test]
@@ -130,7 +118,12 @@ fn simulate_to_kafka_then_record_gives_back_the_same_records_and_the_same_matche
     let summary = stderr(&out);
     assert!(out.status.success(), "{summary}\n{}", broker.log());
     assert!(summary.contains(" 0 failed"), "{summary}");
-    let produced = record_topics(&broker.bootstrap, "NEARBY_CUSTOMERS", dir.path());
+    let produced = record_topics(
+        &broker.bootstrap,
+        "NEARBY_CUSTOMERS",
+        dir.path(),
+        UNTIL_IDLE,
+    );
     assert_eq!(
         produced.len(),
         want_rows.len(),
@@ -235,6 +228,7 @@ fn two_instances_in_a_group_share_the_pings_and_write_each_output_once() {
         &broker.bootstrap,
         "NEARBY_CUSTOMERS,VALID_PROMOTIONS",
         dir.path(),
+        UNTIL_IDLE,
     );
     let nearby: Vec<(String, i64)> = {
         let mut v: Vec<(String, i64)> = produced
@@ -329,7 +323,12 @@ fn kafka_check_reports_topics_and_rejects_go_to_the_dead_letter_topic_with_their
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let dlq = tempfile::tempdir().expect("tempdir");
-    let records = record_topics(&broker.bootstrap, "instore.rejected", dlq.path());
+    let records = record_topics(
+        &broker.bootstrap,
+        "instore.rejected",
+        dlq.path(),
+        UNTIL_IDLE,
+    );
     assert_eq!(records.len(), 1, "only the bad record");
     let r = &records[0];
     assert_eq!(r.payload_text().as_deref(), Some("not json"));

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use instore::engine::RawRecord;
 use support::broker::Broker;
-use support::{instore, record_topics, simulate_to, stderr, summary_count};
+use support::{instore, record_topics, simulate_to, stderr, summary_count, UNTIL_IDLE};
 
 /// An output as a consumer sees it: topic, key, Kafka timestamp, value.
 type Content = (String, Option<String>, Option<i64>, Option<String>);
@@ -35,7 +35,12 @@ fn member(bootstrap: &str, extra: &[&str]) -> Child {
 
 /// Every output record on the cluster, in offset order per topic (one partition each).
 fn outputs(bootstrap: &str, dir: &Path) -> Vec<RawRecord<'static>> {
-    record_topics(bootstrap, "VALID_PROMOTIONS,NEARBY_CUSTOMERS", dir)
+    record_topics(
+        bootstrap,
+        "VALID_PROMOTIONS,NEARBY_CUSTOMERS",
+        dir,
+        UNTIL_IDLE,
+    )
 }
 
 fn id(record: &RawRecord<'_>) -> String {

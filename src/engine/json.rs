@@ -37,16 +37,6 @@ impl<'a> JsonStr<'a> {
         }
     }
 
-    /// Writes the value into `out` (cleared first), reusing its allocation.
-    pub fn decode_into(&self, out: &mut String) {
-        out.clear();
-        if self.has_escapes {
-            unescape_into(self.raw, out);
-        } else {
-            out.push_str(self.raw);
-        }
-    }
-
     pub fn has_escapes(&self) -> bool {
         self.has_escapes
     }
@@ -93,11 +83,7 @@ pub fn for_each_member<'a>(
     text: &'a str,
     mut member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
 ) -> Result<(), JsonError> {
-    let mut reader = Reader {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
+    let mut reader = Reader::new(text);
     reader.skip_ws();
     match reader.peek() {
         Some(b'{') => {}
@@ -156,11 +142,7 @@ pub fn for_each_member_in_string<'a>(
     body: &'a str,
     mut member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
 ) -> Option<()> {
-    let mut reader = Reader {
-        text: body,
-        bytes: body.as_bytes(),
-        pos: 0,
-    };
+    let mut reader = Reader::new(body);
     reader.skip_ws();
     if reader.next_byte()? != b'{' {
         return None;
@@ -215,11 +197,7 @@ pub struct JsonCursor<'a> {
 impl<'a> JsonCursor<'a> {
     pub fn new(text: &'a str) -> Self {
         Self {
-            reader: Reader {
-                text,
-                bytes: text.as_bytes(),
-                pos: 0,
-            },
+            reader: Reader::new(text),
         }
     }
 
@@ -340,6 +318,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -817,7 +803,7 @@ mod tests {
         /// An integer read in one pass is the number's text and, when given, its value.
         #[test]
         fn integers_read_in_one_pass_agree_with_the_grammar(text in "-?[0-9]{0,21}(\\.[0-9]{0,2})?([eE][0-9]?)?[,}]?") {
-            let general = Reader { text: &text, bytes: text.as_bytes(), pos: 0 }.number().ok();
+            let general = Reader::new(&text).number().ok();
             let got = JsonCursor::new(&text).integer();
             proptest::prop_assert_eq!(got.map(|(t, _)| t), general);
             if let Some((literal, Some(value))) = got {

@@ -1,6 +1,7 @@
 //! The engine facade: raw records in, VALID_PROMOTIONS and NEARBY_CUSTOMERS out, every
 //! refusal and late record counted.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::nearby_join::{NearbyCustomer, NearbyJoin};
@@ -349,9 +350,8 @@ impl Pipeline {
                 offset: record.offset,
                 timestamp_ms: record.timestamp_ms,
                 raw: record
-                    .payload
-                    .as_ref()
-                    .map_or_else(|| "null".to_owned(), |p| p.text().into_owned()),
+                    .payload_text()
+                    .map_or_else(|| "null".to_owned(), Cow::into_owned),
             });
     }
 

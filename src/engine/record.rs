@@ -126,12 +126,7 @@ pub fn decode_value(
     payload: &str,
     policy: DecimalPolicy,
 ) -> Result<InputValue, RejectReason> {
-    let columns = columns_of(topic)?;
-    build_value(
-        topic,
-        Fields::read(payload, columns, policy)?,
-        &mut SharedTexts::none(),
-    )
+    decode_payload(topic, &payload.into(), policy, &mut SharedTexts::none())
 }
 
 /// Decodes a record's value as its source holds it: a value still inside a JSON string is read
@@ -144,16 +139,14 @@ pub fn decode_payload(
     texts: &mut SharedTexts,
 ) -> Result<InputValue, RejectReason> {
     let columns = columns_of(topic)?;
+    let unescaped;
     let fields = match payload {
         Payload::Text(text) => Fields::read(text, columns, policy)?,
         Payload::Escaped(body) => match Fields::read_in_string(body, columns, policy) {
             Some(fields) => fields,
             None => {
-                return build_value(
-                    topic,
-                    Fields::read(&unescape(body), columns, policy)?,
-                    texts,
-                )
+                unescaped = unescape(body);
+                Fields::read(&unescaped, columns, policy)?
             }
         },
     };

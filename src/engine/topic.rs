@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::json::unescape;
+use super::json::{unescape, JsonStr};
 
 /// A topic the pipeline reads or writes. Names are those of the original deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,15 +42,7 @@ impl Topic {
 
     /// The topic with exactly this name (Kafka topic names are case-sensitive).
     pub fn from_name(name: &str) -> Option<Topic> {
-        // A match, not a search of ALL: this runs for every record read.
-        match name {
-            "customers_locations" => Some(Topic::CustomersLocations),
-            "stores_products" => Some(Topic::StoresProducts),
-            "products_promotions" => Some(Topic::ProductsPromotions),
-            "VALID_PROMOTIONS" => Some(Topic::ValidPromotions),
-            "NEARBY_CUSTOMERS" => Some(Topic::NearbyCustomers),
-            _ => None,
-        }
+        Topic::ALL.into_iter().find(|t| t.name() == name)
     }
 
     pub fn is_input(self) -> bool {
@@ -175,6 +167,18 @@ impl<'a> Payload<'a> {
         match self {
             Payload::Text(text) => Payload::Text(Cow::Owned(text.into_owned())),
             Payload::Escaped(body) => Payload::Escaped(Cow::Owned(body.into_owned())),
+        }
+    }
+}
+
+/// A JSON string value as a payload: kept escaped when it has escapes, for the engine to
+/// read in place.
+impl<'a> From<JsonStr<'a>> for Payload<'a> {
+    fn from(s: JsonStr<'a>) -> Self {
+        if s.has_escapes() {
+            Payload::Escaped(Cow::Borrowed(s.raw()))
+        } else {
+            Payload::Text(Cow::Borrowed(s.raw()))
         }
     }
 }

@@ -203,12 +203,7 @@ fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     let payload = if c.null() {
         None
     } else {
-        let s = c.string()?;
-        Some(if s.has_escapes() {
-            Payload::Escaped(Cow::Borrowed(s.raw()))
-        } else {
-            s.raw().into()
-        })
+        Some(c.string()?.into())
     };
     c.literal(b"}")?;
     c.at_end().then_some(RawRecord {
@@ -239,11 +234,8 @@ fn parse_any_envelope(line: &str) -> Option<RawRecord<'_>> {
         ("ts", JsonValue::Number(n)) => record.timestamp_ms = n.parse().ok(),
         ("key", JsonValue::String(s)) => record.key = Some(s.decode()),
         ("key", JsonValue::Number(n)) => record.key = Some(Cow::Borrowed(n)),
-        // Left escaped: the engine reads the value in place.
-        ("payload", JsonValue::String(s)) if s.has_escapes() => {
-            record.payload = Some(Payload::Escaped(Cow::Borrowed(s.raw())));
-        }
-        ("payload", JsonValue::String(s)) => record.payload = Some(s.raw().into()),
+        // Left escaped, if it is: the engine reads the value in place.
+        ("payload", JsonValue::String(s)) => record.payload = Some(s.into()),
         ("payload", JsonValue::Null) => record.payload = None,
         // AKHQ-style exports nest the value as JSON rather than a string.
         ("payload", JsonValue::Object(raw) | JsonValue::Array(raw) | JsonValue::Number(raw)) => {

@@ -186,29 +186,29 @@ pub fn simulate_to(bootstrap: &str, duration: &str, extra: &[&str]) {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
-/// What `topics` (comma-separated) hold now, read from the start by `instore record` until
-/// 3 s pass without a record, through a dump file in `dir`.
+/// `instore record` stops once 3 s pass without a record.
+pub const UNTIL_IDLE: &[&str] = &["--idle", "3s", "--duration", "120s"];
+/// `instore record` stops where the topics ended when it started.
+pub const UNTIL_END: &[&str] = &["--until-end"];
+
+/// What `topics` (comma-separated) hold, read from the start by `instore record` until `stop`
+/// ([`UNTIL_IDLE`] or [`UNTIL_END`]), through a dump file in `dir`.
 pub fn record_topics(
     bootstrap: &str,
     topics: &str,
     dir: &Path,
+    stop: &[&str],
 ) -> Vec<instore::engine::RawRecord<'static>> {
     let dump = dir.join(format!("{}.jsonl", topics.replace(',', "+")));
-    let out = instore(&[
-        "record",
-        "-b",
-        bootstrap,
-        "--from",
-        "earliest",
-        "--idle",
-        "3s",
-        "--duration",
-        "120s",
+    let mut args = vec!["record", "-b", bootstrap, "--from", "earliest"];
+    args.extend_from_slice(stop);
+    args.extend([
         "--topics",
         topics,
         "--output",
         dump.to_str().expect("utf-8 path"),
     ]);
+    let out = instore(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     instore::io::dump::read_all(&dump).expect("read the recorded dump")
 }
