@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Run(args)) => instore::cli::run::run(args),
         Some(Command::Simulate(args)) => instore::cli::simulate::simulate(args),
+        Some(Command::Plan(args)) => instore::cli::plan::plan(args),
         Some(Command::Record(args)) => instore::cli::record::record(args),
         Some(Command::Replay(args)) => instore::cli::console::replay(args),
         Some(Command::KafkaCheck(args)) => instore::cli::kafka_check::kafka_check(args),

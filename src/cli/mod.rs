@@ -7,6 +7,7 @@ pub mod export_sql;
 pub mod kafka_args;
 pub mod kafka_check;
 pub mod params;
+pub mod plan;
 pub mod record;
 pub mod run;
 pub mod sim_args;
@@ -34,6 +35,8 @@ pub enum Command {
     Run(Box<run::RunArgs>),
     /// Generate topic data into a dump, or produce it to Kafka.
     Simulate(simulate::SimulateArgs),
+    /// Forecast a campaign's reach on recorded traffic, its variants side by side.
+    Plan(Box<plan::PlanArgs>),
     /// Record Kafka topics to a kcat -J dump.
     Record(record::RecordArgs),
     /// Open the console on recorded dumps, on a timeline (same as `instore --dump FILE…`).

@@ -62,6 +62,13 @@ pub fn format_summary(report: &RunReport) -> String {
             held.expired,
             held.unaddressed
         );
+        if let Some(c) = &n.campaign {
+            let _ = writeln!(
+                s,
+                "campaign: {} NEARBY_CUSTOMERS kept; {} beyond its radius and {} in other stores left out; {} notifications past its budget not sent",
+                c.matches, c.near, c.other_store, c.over_budget
+            );
+        }
     }
     if let Some(shed) = report.pipeline.memory_shed() {
         let _ = writeln!(s, "{}", describe_memory_shed(&shed, params));

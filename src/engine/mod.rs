@@ -3,6 +3,7 @@
 //! No tokio, rdkafka, egui, clock or file IO in here: records in, outputs out. Adapters in
 //! [`crate::io`] feed it from dumps, the simulator or Kafka; the console draws what it emits.
 
+pub mod campaign;
 pub mod customer_ids;
 pub mod decimal;
 #[cfg(test)]
@@ -19,6 +20,7 @@ pub mod pipeline;
 #[cfg(test)]
 mod pipeline_tests;
 pub mod promotion_join;
+pub mod promotion_record;
 pub mod record;
 pub mod reference;
 pub mod reject;

@@ -12,6 +12,8 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
@@ -62,6 +64,29 @@ pub struct DumpReader {
 /// Opens `path` for reading lines, plain or gzip (detected by its magic bytes); `-` is
 /// standard input.
 pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, DumpError> {
+    open_input_counted(path, None)
+}
+
+/// A source that adds the bytes read from it to a shared counter (a background forecast's
+/// progress bar, which compares it with the file's size).
+struct Counted<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: io::Read> io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// [`open_input`], counting the file's bytes (compressed ones for gzip) into `bytes_read`.
+pub fn open_input_counted(
+    path: &Path,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<Box<dyn BufRead + Send>, DumpError> {
     let open_error = |source| DumpError::Open {
         path: path.to_owned(),
         source,
@@ -70,7 +95,11 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, DumpError> {
     let source: Box<dyn std::io::Read + Send> = if path == Path::new("-") {
         Box::new(io::stdin())
     } else {
-        Box::new(File::open(path).map_err(open_error)?)
+        let file = File::open(path).map_err(open_error)?;
+        match bytes_read {
+            Some(bytes) => Box::new(Counted { inner: file, bytes }),
+            None => Box::new(file),
+        }
     };
     let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
     let head = buffered.fill_buf().map_err(open_error)?;

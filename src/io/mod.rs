@@ -3,11 +3,13 @@
 
 pub mod ably_connector;
 pub mod bus;
+pub mod campaign;
 pub mod chain;
 pub mod dump;
 pub mod formats;
 pub mod kafka;
 pub mod live;
+pub mod plan;
 pub mod replay;
 pub mod run_loop;
 pub mod sim_feed;

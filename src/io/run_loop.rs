@@ -2,14 +2,19 @@
 //! outputs to an [`OutputSink`] (a dump, Kafka, or nowhere). `instore run` over dumps, on the
 //! simulator and on Kafka differ only in where records come from and where outputs go.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::engine::campaign::forecast::VariantForecast;
+use crate::engine::campaign::gate::GateCounts;
 use crate::engine::notification_record::{
     notification_record, NotificationRecord, NOTIFICATIONS_TOPIC,
 };
 use crate::engine::notify::{HeldBack, Notifier, NotifyRule};
 use crate::engine::{InputValue, Output, Pipeline, PipelineParams, RawRecord};
-use crate::io::dump::{DumpError, DumpRecordRef, DumpWriter};
+use crate::io::campaign::CampaignInput;
+use crate::io::campaign::CampaignStage;
+use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpRecordRef, DumpWriter};
 use crate::io::store_names::StoreNames;
 
 /// Where a run's outputs go.
@@ -100,6 +105,10 @@ pub struct RunNotifications {
     pub names: StoreNames,
     /// MESSAGE template.
     pub template: String,
+    /// A campaign's gate (and forecast) between the join and the rules.
+    pub campaign: Option<CampaignStage>,
+    /// Whether notification records are built (a forecast only counts them).
+    pub write_records: bool,
     records: Vec<NotificationRecord>,
 }
 
@@ -109,8 +118,16 @@ impl RunNotifications {
             notifier,
             names,
             template,
+            campaign: None,
+            write_records: true,
             records: Vec::new(),
         }
+    }
+
+    /// Runs a campaign: only its matches reach the sink and the rules.
+    pub fn with_campaign(mut self, stage: CampaignStage) -> RunNotifications {
+        self.campaign = Some(stage);
+        self
     }
 }
 
@@ -130,6 +147,8 @@ pub struct NotifySummary {
     pub matches: u64,
     pub notifications: u64,
     pub held_back: HeldBack,
+    /// What a campaign's gate kept and held back.
+    pub campaign: Option<GateCounts>,
 }
 
 /// What a run did, for the summary.
@@ -139,6 +158,8 @@ pub struct RunReport {
     pub lines_read: u64,
     pub wall_time: Duration,
     pub notifications: Option<NotifySummary>,
+    /// A forecast's tally (`instore plan`).
+    pub forecast: Option<VariantForecast>,
 }
 
 impl RunLoop {
@@ -169,17 +190,31 @@ impl RunLoop {
         match self.notifications.as_mut() {
             None => self.pipeline.push(record, &mut self.outputs),
             Some(run) => {
-                let (names, notifier) = (&mut run.names, &mut run.notifier);
+                let (names, notifier, campaign) =
+                    (&mut run.names, &mut run.notifier, &mut run.campaign);
                 self.pipeline.push_observed(
                     record,
                     &mut self.outputs,
                     |_, ts, value| match value {
-                        InputValue::Customer(c) => ping = notifier.expect_ping(c, ts),
-                        InputValue::Product(p) => names.observe_product(p),
+                        InputValue::Customer(c) => {
+                            ping = notifier.expect_ping(c, ts);
+                            if let Some(stage) = campaign.as_mut() {
+                                stage.observe_ping(c, ts);
+                            }
+                        }
+                        InputValue::Product(p) => {
+                            names.observe_product(p);
+                            if let Some(stage) = campaign.as_mut() {
+                                stage.observe_product(p, names);
+                            }
+                        }
                         InputValue::Promotion(_) => {}
                     },
                 );
                 run.notifier.prefetch_expected();
+                if let Some(stage) = run.campaign.as_mut() {
+                    stage.keep_matches(&mut self.outputs, &mut run.names);
+                }
             }
         }
         self.records_in += 1;
@@ -194,9 +229,21 @@ impl RunLoop {
             Some(run) => {
                 run.records.clear();
                 for n in run.notifier.on_record(&self.outputs, ping.as_ref()) {
+                    if let Some(stage) = run.campaign.as_mut() {
+                        if !stage.admit(&n, &mut run.names) {
+                            continue;
+                        }
+                    }
+                    if !run.write_records {
+                        continue;
+                    }
+                    let template = run
+                        .campaign
+                        .as_ref()
+                        .and_then(|stage| stage.template(&n.pid))
+                        .unwrap_or(&run.template);
                     let store = run.names.name(n.product_at);
-                    run.records
-                        .push(notification_record(&n, store, &run.template));
+                    run.records.push(notification_record(&n, store, template));
                 }
                 sink.write_notifications(&run.records)
             }
@@ -222,17 +269,72 @@ impl RunLoop {
 
     /// The report, with `lines_read` as the source counts them (a dump's lines, or records).
     pub fn finish(self, lines_read: u64) -> RunReport {
-        let notifications = self.notifications.map(|run| NotifySummary {
-            rule: run.notifier.params().rule,
-            matches: run.notifier.raw_count(),
-            notifications: run.notifier.notified_count(),
-            held_back: run.notifier.held_back(),
+        let held_back = self
+            .notifications
+            .as_ref()
+            .map(|run| run.notifier.held_back());
+        let forecast = self.notifications.as_ref().and_then(|run| {
+            run.campaign
+                .as_ref()
+                .and_then(|stage| stage.report(run.notifier.held_back()))
+        });
+        let notifications = self.notifications.map(|run| {
+            let campaign = run.campaign.as_ref().map(|stage| stage.gate.counts());
+            NotifySummary {
+                rule: run.notifier.params().rule,
+                matches: run.notifier.raw_count(),
+                // Past a campaign's budget the rules' notifications are not sent.
+                notifications: campaign.map_or(run.notifier.notified_count(), |c| c.notifications),
+                held_back: held_back.unwrap_or_default(),
+                campaign,
+            }
         });
         RunReport {
             wall_time: self.started.elapsed(),
             pipeline: self.pipeline,
             lines_read,
             notifications,
+            forecast,
         }
     }
+}
+
+/// Feeds dumps through `run` in file order, a campaign's announcements merged in before the
+/// first record at or after their time (and the dumps' own promotions left out); returns the
+/// lines read. Checks `stop` now and then (a forecast the operator cancels).
+pub fn feed_dumps(
+    run: &mut RunLoop,
+    readers: Vec<DumpReader>,
+    sink: &mut Option<DumpWriter>,
+    mut campaign: Option<&mut CampaignInput>,
+    stop: Option<&AtomicBool>,
+) -> Result<u64, DumpError> {
+    let mut lines_read = 0;
+    for mut reader in readers {
+        while let Some(line) = reader.next_line()? {
+            match line {
+                DumpLine::Record(record) => {
+                    if let Some(input) = campaign.as_deref_mut() {
+                        if let Some(ts) = record.timestamp_ms {
+                            while let Some(announcement) = input.next_due(Some(ts)) {
+                                run.push(&announcement, sink)?;
+                            }
+                        }
+                        if !input.admits(&record) {
+                            continue;
+                        }
+                    }
+                    run.push(&record, sink)?;
+                    if run.records_in() % 65_536 == 0
+                        && stop.is_some_and(|s| s.load(Ordering::Relaxed))
+                    {
+                        return Ok(lines_read + reader.line_number());
+                    }
+                }
+                DumpLine::Broken { line_number, text } => run.broken_line(line_number, &text),
+            }
+        }
+        lines_read += reader.line_number();
+    }
+    Ok(lines_read)
 }

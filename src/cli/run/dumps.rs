@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::engine::PipelineParams;
-use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
-use crate::io::run_loop::{RunLoop, RunNotifications, RunReport};
+use crate::io::campaign::CampaignInput;
+use crate::io::dump::{DumpError, DumpReader, DumpWriter};
+use crate::io::run_loop::{feed_dumps, RunLoop, RunNotifications, RunReport};
 
 /// Runs the pipeline over the inputs; errors only when a file cannot be read or written.
 pub fn run_dumps(
@@ -13,6 +14,7 @@ pub fn run_dumps(
     output: Option<&Path>,
     params: PipelineParams,
     notifications: Option<RunNotifications>,
+    campaign: Option<&mut CampaignInput>,
 ) -> Result<RunReport, DumpError> {
     let mut run = RunLoop::new(params);
     if let Some(n) = notifications {
@@ -24,16 +26,7 @@ pub fn run_dumps(
         .map(|path| DumpReader::open(path))
         .collect::<Result<Vec<_>, _>>()?;
     let mut writer = output.map(DumpWriter::create).transpose()?;
-    let mut lines_read = 0;
-    for mut reader in readers {
-        while let Some(line) = reader.next_line()? {
-            match line {
-                DumpLine::Record(record) => run.push(&record, &mut writer)?,
-                DumpLine::Broken { line_number, text } => run.broken_line(line_number, &text),
-            }
-        }
-        lines_read += reader.line_number();
-    }
+    let lines_read = feed_dumps(&mut run, readers, &mut writer, campaign, None)?;
     if let Some(writer) = writer {
         writer.finish()?;
     }

@@ -13,11 +13,16 @@ use super::duration::parse_duration_ms;
 use super::kafka_args::KafkaArgs;
 use super::params::{NotifyArgs, ParamArgs};
 use super::sim_args::SimArgs;
+use crate::engine::campaign::{Campaign, CampaignVariant};
 use crate::engine::notify::Notifier;
+use crate::engine::PipelineParams;
+use crate::io::campaign::CampaignInput;
 use crate::io::kafka::client::StartAt;
+use crate::io::plan::{lay_schedule, variant_notifications, variant_params, Shift};
 use crate::io::run_loop::RunNotifications;
 use crate::io::sim_feed::Speed;
 use crate::io::store_names::StoreNames;
+use anyhow::Context as _;
 
 pub use dumps::run_dumps;
 
@@ -81,15 +86,77 @@ pub struct RunArgs {
     pub notifications: bool,
     #[command(flatten)]
     pub notify: NotifyArgs,
+    /// With --input: run this campaign on the dumps' traffic, as `instore plan` forecasts it —
+    /// its promotions announced on schedule, the dumps' own promotions left out, only its
+    /// matches written, its rule, stores and budget over the notifications.
+    #[arg(long, value_name = "FILE", requires_all = ["input", "notifications"])]
+    pub campaign: Option<PathBuf>,
+    /// With --campaign: which of its variants (default: as written).
+    #[arg(long, value_name = "NAME", requires = "campaign")]
+    pub variant: Option<String>,
+    /// With --campaign: where its schedule lies on the traffic (as `instore plan --shift`).
+    #[arg(
+        long,
+        default_value = "none",
+        value_name = "auto|none|DAYS",
+        requires = "campaign"
+    )]
+    pub campaign_shift: Shift,
+}
+
+/// The campaign of `--campaign`: its variant, the run's parameters for it, and its input.
+fn campaign_run(
+    args: &RunArgs,
+    params: &mut PipelineParams,
+) -> anyhow::Result<Option<(CampaignVariant, CampaignInput)>> {
+    let Some(path) = &args.campaign else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the campaign {}", path.display()))?;
+    let campaign =
+        Campaign::from_json(&text).with_context(|| format!("bad campaign {}", path.display()))?;
+    let schedule = campaign.check()?;
+    let variant = match &args.variant {
+        None => campaign.as_written(),
+        Some(name) => campaign
+            .variants()
+            .into_iter()
+            .find(|v| &v.name == name)
+            .with_context(|| format!("the campaign has no variant named {name:?}"))?,
+    };
+    let first_ms = crate::io::plan::first_timestamp(&args.input)?.unwrap_or(0);
+    let (schedule, days) = lay_schedule(&schedule, args.campaign_shift, first_ms)?;
+    if days != 0 {
+        eprintln!(
+            "campaign schedule moved {days} days: {} – {}",
+            schedule.local_label(schedule.start_ms()),
+            schedule.local_label(schedule.end_ms())
+        );
+    }
+    *params = variant_params(params, &variant);
+    let input = CampaignInput::new(&variant, &schedule, campaign.reannounce_every_ms());
+    Ok(Some((variant, input)))
 }
 
 /// The `run` subcommand: runs and prints the summary to stderr.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let params = args.params.resolve()?;
+    let mut params = args.params.resolve()?;
+    let mut campaign = campaign_run(args, &mut params)?;
     let (radius_ft, km_to_ft) = (params.radius_ft, params.km_to_ft);
     let notifications = || -> anyhow::Result<Option<RunNotifications>> {
         if !args.notifications {
             return Ok(None);
+        }
+        if let Some((variant, _)) = &campaign {
+            let template = args.notify.message.clone();
+            return Ok(Some(variant_notifications(
+                variant,
+                km_to_ft,
+                args.sim.chain()?,
+                None,
+                &template,
+            )));
         }
         let notify = args.notify.resolve(args.params.params.as_deref())?;
         let notifier = Notifier::new(notify, radius_ft, km_to_ft);
@@ -129,11 +196,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         };
         kafka::run_kafka(&run, params, notifications()?)?
     } else {
+        let notifications = notifications()?;
         run_dumps(
             &args.input,
             args.output.as_deref(),
             params,
-            notifications()?,
+            notifications,
+            campaign.as_mut().map(|(_, input)| input),
         )?
     };
     eprint!("{}", super::summary::format_summary(&report));

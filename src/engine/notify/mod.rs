@@ -560,7 +560,8 @@ fn step_pair(
     }
 }
 
-fn product_at(n: &NearbyCustomer) -> Option<LatLonDeg> {
+/// Where the promoted product of a match sits, in degrees (how places are named).
+pub fn product_at(n: &NearbyCustomer) -> Option<LatLonDeg> {
     n.valid.product.position().map(degrees)
 }
 
