@@ -66,7 +66,7 @@ fn unknown_fields_and_impossible_values_are_refused_in_words() {
             "two variants",
         ),
         (
-            "\"reannounce_every_min\": 30",
+            "\"reannounce_every_min\": 50",
             "\"reannounce_every_min\": 0",
             "at least 1",
         ),
