@@ -80,10 +80,16 @@ fn simulate_to_kafka_then_record_gives_back_the_same_records_and_the_same_matche
         "60s",
         "--topics",
         "customers_locations,stores_products,products_promotions",
+        "--raw-uids",
         "--output",
         recorded.to_str().expect("path"),
     ]);
     assert!(out.status.success(), "{}\n{}", stderr(&out), broker.log());
+    assert!(
+        stderr(&out).contains("uids raw (--raw-uids)"),
+        "{}",
+        stderr(&out)
+    );
 
     let (want, got) = (multiset(&reference), multiset(&recorded));
     assert!(want.values().sum::<usize>() > 500);
@@ -102,6 +108,12 @@ fn simulate_to_kafka_then_record_gives_back_the_same_records_and_the_same_matche
     );
     assert!(!want_rows.is_empty());
     assert_eq!(got_rows, want_rows);
+    recording_without_raw_uids_names_no_shopper(
+        &broker.bootstrap,
+        &reference,
+        dir.path(),
+        want_rows.len(),
+    );
 
     // The engine as a service: reads the topics, writes its outputs back, acknowledged.
     let out = instore(&[
@@ -528,4 +540,75 @@ fn run_on_kafka_writes_the_notifications_back() {
             .as_str()
             .is_some_and(|m| m.contains(" ft away")));
     }
+}
+
+/// By default `instore record` writes each uid as this installation's pseudonym: no uid of
+/// the produced records is in the dump, one shopper is one pseudonym (the join finds the same
+/// matches), and the key is made private in the config folder, never in the dump.
+fn recording_without_raw_uids_names_no_shopper(
+    bootstrap: &str,
+    reference: &Path,
+    dir: &Path,
+    nearby_rows: usize,
+) {
+    let anon = dir.join("pseudonymized.jsonl");
+    let (config, data) = (dir.join("config"), dir.join("data"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args([
+            "record",
+            "-b",
+            bootstrap,
+            "--from",
+            "earliest",
+            "--until-end",
+        ])
+        .args([
+            "--topics",
+            "customers_locations,stores_products,products_promotions",
+        ])
+        .args(["--output", anon.to_str().expect("path")])
+        .env("XDG_CONFIG_HOME", &config)
+        .env("XDG_DATA_HOME", &data)
+        .output()
+        .expect("record");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pseudonymized"), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&anon).expect("dump");
+    let records = instore::io::dump::read_all(reference).expect("reference");
+    let uids: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter(|r| r.topic == "customers_locations")
+        .filter_map(|r| r.key.as_deref().map(str::to_owned))
+        .collect();
+    assert!(uids.len() > 5);
+    for uid in &uids {
+        assert!(
+            !text.contains(uid.as_str()),
+            "{uid} is in the pseudonymized recording"
+        );
+    }
+    let recorded = instore::io::dump::read_all(&anon).expect("recorded");
+    let pseudonyms: std::collections::BTreeSet<String> = recorded
+        .iter()
+        .filter(|r| r.topic == "customers_locations")
+        .filter_map(|r| r.key.as_deref().map(str::to_owned))
+        .collect();
+    assert_eq!(pseudonyms.len(), uids.len());
+    assert!(pseudonyms.iter().all(|p| p.starts_with("anon-")));
+    let (outputs, _) = support::run_dump(&anon, PipelineParams::default());
+    assert_eq!(support::nearby_rows(&outputs).len(), nearby_rows);
+    use std::os::unix::fs::PermissionsExt as _;
+    let key = config.join("instore/pseudonym.key");
+    let mode = std::fs::metadata(&key)
+        .expect("key made")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let key_bytes = std::fs::read(&key).expect("key");
+    let key_hex: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!text.contains(&key_hex));
+    let note = std::fs::read_to_string(instore::io::recordings::note_path(&anon)).expect("note");
+    assert!(note.contains("\"uids\": \"pseudonymized\""), "{note}");
+    let listed = std::fs::read_to_string(data.join("instore/recordings.txt")).expect("listed");
+    assert!(listed.contains("pseudonymized.jsonl"));
 }

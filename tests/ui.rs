@@ -342,6 +342,7 @@ fn a_live_session_is_recorded_to_a_dump_until_its_size_limit() {
         path: path.clone(),
         max_bytes: Some(2_000),
         max_duration: None,
+        pseudonyms: None,
     };
     let mut h = harness(|app| {
         app.session()
@@ -511,4 +512,67 @@ fn a_click_on_a_feed_row_opens_that_shoppers_phone() {
             .is_some(),
         "the store named"
     );
+}
+
+#[test]
+fn old_recordings_are_offered_for_deletion_and_deleted_only_on_the_operators_word() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = dir.path().join("recordings.txt");
+    let (old, recent) = (
+        dir.path().join("old.jsonl"),
+        dir.path().join("recent.jsonl"),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    for (path, age_days) in [(&old, 45), (&recent, 3)] {
+        std::fs::write(path, "{}\n").expect("dump");
+        instore::io::recordings::note_recording(
+            path,
+            true,
+            &[],
+            Some(&list),
+            now - age_days * 86_400_000,
+        )
+        .expect("note");
+    }
+    let options = ConsoleOptions {
+        recordings_list: Some(list.clone()),
+        ..ConsoleOptions::new(Chain::builtin().expect("built-in chain"))
+    };
+    let mut h = console_harness(
+        Harness::builder().with_size([1500.0, 950.0]),
+        options,
+        |app| app.start_bus_only(),
+    );
+    h.run_steps(3);
+    h.get_by_label_contains("old.jsonl  ·  45 days old");
+    assert!(
+        h.query_by_label_contains("recent.jsonl").is_none(),
+        "within the retention"
+    );
+    h.get_by_label("Not now").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("Delete these 1").is_none(), "put off");
+    assert!(
+        old.exists(),
+        "nothing is deleted without the operator's word"
+    );
+
+    let options = ConsoleOptions {
+        recordings_list: Some(list.clone()),
+        ..ConsoleOptions::new(Chain::builtin().expect("built-in chain"))
+    };
+    let mut h = console_harness(
+        Harness::builder().with_size([1500.0, 950.0]),
+        options,
+        |app| app.start_bus_only(),
+    );
+    h.run_steps(3);
+    h.get_by_label("Delete these 1").click();
+    h.run_steps(3);
+    assert!(!old.exists());
+    assert!(recent.exists());
+    assert!(h.query_by_label("Delete these 1").is_none());
 }

@@ -70,6 +70,7 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
                 None
             },
             outbox_path: Outbox::default_path(),
+            recordings_list: crate::io::recordings::default_list(),
             dumps: args.dumps.clone(),
             values: ValuesOptions {
                 topic: args.topic.clone(),

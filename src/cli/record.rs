@@ -13,6 +13,8 @@ use crate::io::dump::{DumpRecordRef, DumpWriter};
 use crate::io::kafka::client::StartAt;
 use crate::io::kafka::input::{InputEvent, InputSpec, KafkaInput};
 use crate::io::kafka::readers::ConsumerTrouble;
+use crate::io::pseudonym_key::installation_pseudonyms;
+use crate::io::recordings::write_recording_note;
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {
@@ -37,6 +39,10 @@ pub struct RecordArgs {
     /// The dump to write (`.gz` packs it; `-` is stdout).
     #[arg(long, short, value_name = "DUMP")]
     pub output: PathBuf,
+    /// Write shoppers' uids as they are. By default each uid is replaced by this
+    /// installation's keyed pseudonym (HMAC-SHA256), since a dump leaves the console.
+    #[arg(long)]
+    pub raw_uids: bool,
 }
 
 pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
@@ -48,7 +54,14 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
     };
     let spec = InputSpec::Whole(topics.clone());
     let mut input = KafkaInput::open(&config, &spec, args.from, args.until_end, KAFKA_TIMEOUT)?;
+    let pseudonyms = if args.raw_uids {
+        eprintln!("instore record: --raw-uids: shoppers' uids are written as they are");
+        None
+    } else {
+        Some(installation_pseudonyms()?)
+    };
     let mut writer = DumpWriter::create(&args.output)?;
+    write_recording_note(&args.output, pseudonyms.is_some(), &topics);
     let mut trouble = ConsumerTrouble::new(Duration::from_secs(10));
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);
@@ -86,6 +99,10 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
+        let r = match &pseudonyms {
+            Some(p) => p.record(&r),
+            None => r,
+        };
         let payload = r.payload_text();
         writer.write_raw(&DumpRecordRef {
             topic: &r.topic,
@@ -101,10 +118,15 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
     }
     writer.finish()?;
     eprintln!(
-        "instore record: {recorded} records from {} to {} in {:.1} s",
+        "instore record: {recorded} records from {} to {} in {:.1} s, uids {}",
         topics.join(","),
         args.output.display(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if pseudonyms.is_some() {
+            "pseudonymized with this installation's key"
+        } else {
+            "raw (--raw-uids)"
+        }
     );
     Ok(())
 }

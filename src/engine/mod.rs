@@ -21,6 +21,7 @@ pub mod pipeline;
 mod pipeline_tests;
 pub mod promotion_join;
 pub mod promotion_record;
+pub mod pseudonym;
 pub mod record;
 pub mod reference;
 pub mod reject;

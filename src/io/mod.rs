@@ -10,6 +10,8 @@ pub mod formats;
 pub mod kafka;
 pub mod live;
 pub mod plan;
+pub mod pseudonym_key;
+pub mod recordings;
 pub mod replay;
 pub mod run_loop;
 pub mod sim_feed;

@@ -22,6 +22,7 @@ use super::outbox::Outbox;
 use super::panels::engine::RateMeter;
 use super::panels::feed::{FeedFilter, FeedHold};
 use super::panels::promotions::{pick_product, PromotionForm};
+use super::panels::retention::{retention_ui, RetentionPrompt};
 use super::panels::sides::{left_panel_ui, right_panel_ui, LeftPanel, RightPanel};
 use super::panels::source_menu::SourceMenu;
 use super::panels::timeline::{timeline_ui, TimelineState};
@@ -33,10 +34,12 @@ use super::settings::{ConsoleSettings, STORAGE_KEY};
 use super::source::Source;
 
 use crate::engine::geo::LatLonDeg;
+use crate::engine::pseudonym::Pseudonyms;
 use crate::engine::sql::{export_sql, SqlConnector, SqlDialect, SqlExport, TopicNames};
 use crate::io::chain::Chain;
 use crate::io::formats::ValuesOptions;
 use crate::io::live::{LiveCommand, LiveSettings, RecordingLimits};
+use crate::io::pseudonym_key::installation_pseudonyms;
 use crate::io::sim_feed::Speed;
 use crate::io::simulator::SimConfig;
 use crate::io::wake::{Waker, WAKE_EVERY};
@@ -82,6 +85,10 @@ pub struct ConsoleApp {
     /// The file dialog that is open (on its own thread), and the last file action that failed.
     dialogs: FileDialogs,
     file_error: Option<FileError>,
+    /// This installation's pseudonyms, once an export needed them.
+    pseudonyms: Option<Pseudonyms>,
+    recordings_list: Option<PathBuf>,
+    retention: RetentionPrompt,
     /// What the last "Export as SQL…" wrote, or why it could not.
     sql_export: Option<String>,
     rates: RateMeter,
@@ -154,6 +161,9 @@ impl ConsoleApp {
             panels: PanelState::default(),
             dialogs: FileDialogs::default(),
             file_error: None,
+            pseudonyms: None,
+            recordings_list: options.recordings_list.clone(),
+            retention: RetentionPrompt::default(),
             sql_export: None,
             rates: RateMeter::default(),
             bench: options
@@ -242,6 +252,19 @@ impl ConsoleApp {
     /// Carries out one command (panels return them while drawing; `logic` runs them).
     fn run(&mut self, command: Command) {
         match command {
+            Command::CheckRecordings => self.check_recordings(),
+            Command::DeleteRecordings(paths) => {
+                if let Some(list) = &self.recordings_list {
+                    if let Err(error) = crate::io::recordings::delete(list, &paths) {
+                        self.file_error = Some(FileError::Write {
+                            path: list.clone(),
+                            error,
+                        });
+                    }
+                }
+                self.check_recordings();
+            }
+            Command::PutOffRetention => self.retention.put_off = true,
             Command::StartSimulator => {
                 self.places.clear();
                 self.fit_to_data = true;
@@ -532,17 +555,27 @@ impl ConsoleApp {
                     TileChoice::PmTiles { path, attribution }
                 };
             }
-            DialogFor::RecordTo => {
-                let limits = RecordingLimits {
-                    path: paths.swap_remove(0),
-                    max_bytes: Some(self.settings.record_max_mb * 1_000_000),
-                    max_duration: Some(Duration::from_secs(self.settings.record_max_minutes * 60)),
-                };
-                self.run(Command::StartRecording(limits));
-            }
-            DialogFor::FeedCsv => {
-                self.file_error = write(paths.swap_remove(0), super::export::feed_csv(&self.model));
-            }
+            DialogFor::RecordTo => match self.export_pseudonyms() {
+                Ok(pseudonyms) => {
+                    let limits = RecordingLimits {
+                        path: paths.swap_remove(0),
+                        max_bytes: Some(self.settings.record_max_mb * 1_000_000),
+                        max_duration: Some(Duration::from_secs(
+                            self.settings.record_max_minutes * 60,
+                        )),
+                        pseudonyms,
+                    };
+                    self.run(Command::StartRecording(limits));
+                }
+                Err(e) => self.file_error = Some(e),
+            },
+            DialogFor::FeedCsv => match self.export_pseudonyms() {
+                Ok(pseudonyms) => {
+                    let csv = super::export::feed_csv(&self.model, pseudonyms.as_ref());
+                    self.file_error = write(paths.swap_remove(0), csv);
+                }
+                Err(e) => self.file_error = Some(e),
+            },
             DialogFor::ViewGeoJson => {
                 let now = self.model.latest_event_ms.unwrap_or(0);
                 let sites = self.places.sites();
@@ -554,6 +587,31 @@ impl ConsoleApp {
                 self.sql_export = Some(self.export_sql(dialect, &path));
             }
         }
+    }
+
+    /// Looks for recordings past the retention (at start, then daily).
+    fn check_recordings(&mut self) {
+        let now = wall_ms();
+        self.retention.checked_ms = Some(now);
+        self.retention.old = match &self.recordings_list {
+            Some(list) => {
+                crate::io::recordings::older_than(list, self.settings.retention_days, now)
+            }
+            None => Vec::new(),
+        };
+    }
+
+    /// The pseudonyms for what leaves the console: `None` when the operator chose raw uids,
+    /// an error (and nothing written) when the installation's key cannot be had.
+    fn export_pseudonyms(&mut self) -> Result<Option<Pseudonyms>, FileError> {
+        if self.settings.raw_uids {
+            return Ok(None);
+        }
+        if self.pseudonyms.is_none() {
+            self.pseudonyms =
+                Some(installation_pseudonyms().map_err(|e| FileError::Pseudonyms(e.to_string()))?);
+        }
+        Ok(self.pseudonyms.clone())
     }
 
     /// Writes the pipeline with the console's parameters as a `dialect` script to `path`;
@@ -604,6 +662,13 @@ impl ConsoleApp {
         }
         for command in self.commands.take() {
             self.run(command);
+        }
+        if self
+            .retention
+            .checked_ms
+            .is_none_or(|at| wall_ms() - at > 86_400_000)
+        {
+            self.check_recordings();
         }
         let batches = self.pump(DRAIN_BUDGET);
         if let Some(id) = self.map.jumped_to.take() {
@@ -712,10 +777,24 @@ impl ConsoleApp {
             // Carried out by the next logic pass, at once.
             ui.ctx().request_repaint();
         }
+        retention_ui(
+            ui.ctx(),
+            &self.retention,
+            wall_ms(),
+            &mut self.settings,
+            &mut commands,
+        );
         for command in commands.take() {
             self.commands.push(command);
         }
     }
+}
+
+/// The wall clock, for the age of recordings (the engine never sees it).
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl eframe::App for ConsoleApp {

@@ -53,6 +53,12 @@ pub enum Command {
     CloseDetails,
     /// Show this shopper's details and phone (a feed row was clicked).
     SelectCustomer(std::sync::Arc<str>),
+    /// Look again for recordings past the retention.
+    CheckRecordings,
+    /// Delete these recordings (the operator confirmed).
+    DeleteRecordings(Vec<PathBuf>),
+    /// Ask about old recordings again next session.
+    PutOffRetention,
 }
 
 /// Commands collected over one frame.

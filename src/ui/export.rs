@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::engine::geo::{LatLonDeg, LocalFrame, Meters};
+use crate::engine::pseudonym::Pseudonyms;
 use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::io::chain::Chain;
 use crate::ui::places::SitePlace;
@@ -22,14 +23,15 @@ fn csv_field(out: &mut String, value: &str) {
     }
 }
 
-/// The feed (newest first) as CSV with a header row.
-pub fn feed_csv(model: &LiveModel) -> String {
+/// The feed (newest first) as CSV with a header row; uids as `pseudonyms` give them, raw
+/// only when there are none (the operator chose so).
+pub fn feed_csv(model: &LiveModel, pseudonyms: Option<&Pseudonyms>) -> String {
     let mut out =
         String::from("time,uid,pid,sku,segment,title,discount_pct,dist_to_store_ft,matches\n");
     for n in &model.notifications {
         let fields = [
             format_rfc3339_ms(n.timestamp_ms),
-            n.uid.to_string(),
+            pseudonyms.map_or_else(|| n.uid.to_string(), |p| p.of(&n.uid)),
             n.pid.to_string(),
             n.sku.map(|s| s.to_string()).unwrap_or_default(),
             n.segment.as_deref().unwrap_or_default().to_owned(),
@@ -181,6 +183,6 @@ mod tests {
             .expect("the site");
         assert_eq!(found["properties"]["name"], "AUS 1");
         assert_eq!(found["geometry"]["coordinates"][0][0][0], 151.21);
-        assert_eq!(feed_csv(&LiveModel::default()).lines().count(), 1);
+        assert_eq!(feed_csv(&LiveModel::default(), None).lines().count(), 1);
     }
 }

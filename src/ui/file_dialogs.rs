@@ -34,6 +34,10 @@ pub enum FileError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// Nothing with shoppers' uids is written without their pseudonyms, unless the operator
+    /// ticked raw uids.
+    #[error("not written: {0}")]
+    Pseudonyms(String),
 }
 
 /// What the dialog asks for.

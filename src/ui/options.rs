@@ -33,6 +33,8 @@ pub struct ConsoleOptions {
     /// `--tiles`: the tile source for this run (and the next, as it is saved with the
     /// settings), instead of the one saved.
     pub tiles: Option<TileChoice>,
+    /// The list of recordings this installation made (none: no retention check).
+    pub recordings_list: Option<std::path::PathBuf>,
 }
 
 impl ConsoleOptions {
@@ -49,6 +51,7 @@ impl ConsoleOptions {
             dumps: Vec::new(),
             values: ValuesOptions::default(),
             tiles: None,
+            recordings_list: None,
         }
     }
 }

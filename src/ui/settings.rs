@@ -58,6 +58,10 @@ pub struct ConsoleSettings {
     /// secret (those stay in the profile file or the environment).
     pub kafka_bootstrap: String,
     pub kafka_profile: String,
+    /// Recordings and the feed CSV carry shoppers' raw uids instead of pseudonyms.
+    pub raw_uids: bool,
+    /// Offer to delete recordings older than this many days.
+    pub retention_days: u32,
 }
 
 impl Default for ConsoleSettings {
@@ -76,6 +80,8 @@ impl Default for ConsoleSettings {
             record_max_minutes: 60,
             kafka_bootstrap: "localhost:9092".into(),
             kafka_profile: String::new(),
+            raw_uids: false,
+            retention_days: 30,
         }
     }
 }

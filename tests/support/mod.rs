@@ -202,7 +202,9 @@ pub fn record_topics(
     let dump = dir.join(format!("{}.jsonl", topics.replace(',', "+")));
     let mut args = vec!["record", "-b", bootstrap, "--from", "earliest"];
     args.extend_from_slice(stop);
+    // The tests compare uids with what was produced.
     args.extend([
+        "--raw-uids",
         "--topics",
         topics,
         "--output",

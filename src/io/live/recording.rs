@@ -2,8 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::RawRecord;
+use crate::engine::pseudonym::Pseudonyms;
+use crate::engine::{RawRecord, Topic};
 use crate::io::dump::{DumpRecordRef, DumpWriter};
+use crate::io::recordings::write_recording_note;
 
 /// Where and how much to record.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,6 +13,9 @@ pub struct RecordingLimits {
     pub path: std::path::PathBuf,
     pub max_bytes: Option<u64>,
     pub max_duration: Option<Duration>,
+    /// Shoppers' uids are written as these pseudonyms; `None` writes them raw (the operator
+    /// chose so).
+    pub pseudonyms: Option<Pseudonyms>,
 }
 
 /// A recording's progress (shown on the source line).
@@ -45,6 +50,9 @@ impl Recorder {
         let path = limits.path.display().to_string();
         match DumpWriter::create(&limits.path) {
             Ok(writer) => {
+                let topics: Vec<String> =
+                    Topic::INPUTS.iter().map(|t| t.name().to_owned()).collect();
+                write_recording_note(&limits.path, limits.pseudonyms.is_some(), &topics);
                 self.current = Some(Recording {
                     writer,
                     limits,
@@ -93,6 +101,8 @@ impl Recorder {
         let Some(r) = self.current.as_mut() else {
             return;
         };
+        let anonymous = r.limits.pseudonyms.as_ref().map(|p| p.record(record));
+        let record = anonymous.as_ref().unwrap_or(record);
         let payload = record.payload_text();
         let written = r.writer.write_raw(&DumpRecordRef {
             topic: &record.topic,

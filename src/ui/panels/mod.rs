@@ -8,6 +8,7 @@ pub mod params;
 pub mod phone;
 pub mod promotions;
 pub mod recording;
+pub mod retention;
 pub mod sides;
 pub mod source_menu;
 pub mod status;

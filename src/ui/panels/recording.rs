@@ -51,6 +51,7 @@ pub fn recording_ui(
                             .suffix(" min"),
                     );
                 });
+                uids_choice(ui, settings);
                 if ui.button("Choose file and start").clicked() {
                     commands.push(Command::OpenDialog {
                         purpose: DialogFor::RecordTo,
@@ -63,6 +64,7 @@ pub fn recording_ui(
         }
     }
     ui.menu_button("Export…", |ui| {
+        uids_choice(ui, settings);
         if ui.button("Notification feed as CSV…").clicked() {
             commands.push(Command::OpenDialog {
                 purpose: DialogFor::FeedCsv,
@@ -83,4 +85,20 @@ pub fn recording_ui(
             ui.close();
         }
     });
+}
+
+/// Whether recordings and the feed CSV carry pseudonyms (the default) or raw uids.
+fn uids_choice(ui: &mut Ui, settings: &mut ConsoleSettings) {
+    ui.checkbox(&mut settings.raw_uids, "Raw shopper uids")
+        .on_hover_text(
+            "Off: each uid is written as this installation's pseudonym (HMAC-SHA256 with a key \
+             kept in your config folder), the same for the same shopper. On: the uids the \
+             phones send, which identify people.",
+        );
+    if settings.raw_uids {
+        ui.colored_label(
+            egui::Color32::from_rgb(200, 120, 0),
+            "uids will be written raw",
+        );
+    }
 }
