@@ -560,7 +560,10 @@ fn recording_without_raw_uids_names_no_shopper(
             bootstrap,
             "--from",
             "earliest",
-            "--until-end",
+            "--idle",
+            "3s",
+            "--duration",
+            "60s",
         ])
         .args([
             "--topics",
@@ -588,6 +591,7 @@ fn recording_without_raw_uids_names_no_shopper(
         );
     }
     let recorded = instore::io::dump::read_all(&anon).expect("recorded");
+    assert_eq!(recorded.len(), records.len());
     let pseudonyms: std::collections::BTreeSet<String> = recorded
         .iter()
         .filter(|r| r.topic == "customers_locations")

@@ -117,6 +117,16 @@ pub fn record(args: &RecordArgs) -> anyhow::Result<()> {
         last_record = Instant::now();
     }
     writer.finish()?;
+    let why = if stop.load(Ordering::Relaxed) {
+        "stopped by a signal"
+    } else if input.at_end() {
+        "read to where the topics ended"
+    } else if idle.is_some_and(|i| last_record.elapsed() >= i) {
+        "idle"
+    } else {
+        "duration over"
+    };
+    eprintln!("instore record: {why}");
     eprintln!(
         "instore record: {recorded} records from {} to {} in {:.1} s, uids {}",
         topics.join(","),
