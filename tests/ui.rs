@@ -576,3 +576,37 @@ fn old_recordings_are_offered_for_deletion_and_deleted_only_on_the_operators_wor
     assert!(recent.exists());
     assert!(h.query_by_label("Delete these 1").is_none());
 }
+
+#[test]
+fn campaigns_are_made_edited_and_saved_from_the_campaigns_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("campaigns");
+    let options = ConsoleOptions {
+        campaigns_folder: Some(folder.clone()),
+        ..ConsoleOptions::new(Chain::builtin().expect("built-in chain"))
+    };
+    let mut h = console_harness(
+        Harness::builder().with_size([1500.0, 950.0]),
+        options,
+        |app| app.start_bus_only(),
+    );
+    h.run_steps(2);
+    // The button, then the window it opens (a command, carried out in the next pass).
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Campaigns")
+        .click();
+    h.run_steps(4);
+    h.get_by_label("New").click();
+    h.run_steps(3);
+    h.get_by_label_contains("Campaign 1\ndraft");
+    h.get_by_label("valid: 7 interval(s) on");
+    h.get_by_label("+ variant").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    let saved = std::fs::read_to_string(folder.join("campaign-1.json")).expect("saved");
+    let campaign = instore::engine::campaign::Campaign::from_json(&saved).expect("a campaign");
+    assert_eq!(campaign.variants.len(), 1);
+    assert_eq!(campaign.variants[0].name, "as written");
+    h.get_by_label("on a simulated first day");
+    h.get_by_label("on recorded traffic…");
+}

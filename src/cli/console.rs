@@ -71,6 +71,8 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
             },
             outbox_path: Outbox::default_path(),
             recordings_list: crate::io::recordings::default_list(),
+            campaigns_folder: crate::io::recordings::default_list()
+                .and_then(|list| Some(list.parent()?.join("campaigns"))),
             dumps: args.dumps.clone(),
             values: ValuesOptions {
                 topic: args.topic.clone(),

@@ -9,7 +9,9 @@ use anyhow::Context as _;
 use super::params::ParamArgs;
 use crate::engine::campaign::Campaign;
 use crate::io::chain::Chain;
-use crate::io::plan::{forecast, report_csv, PlanProgress, PlanReport, PlanSetup, Shift};
+use crate::io::plan::{
+    forecast, report_csv, PlanProgress, PlanReport, PlanSetup, PlanTraffic, Shift,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
@@ -49,7 +51,7 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     };
     let setup = PlanSetup {
         campaign,
-        inputs: args.input.clone(),
+        traffic: PlanTraffic::Dumps(args.input.clone()),
         params: args.params.resolve()?,
         chain,
         shift: args.shift,

@@ -15,10 +15,12 @@ use crate::engine::campaign::{Campaign, CampaignError, CampaignVariant, Resolved
 use crate::engine::notification_record::DEFAULT_MESSAGE;
 use crate::engine::notify::Notifier;
 use crate::engine::PipelineParams;
+use crate::engine::RawRecord;
 use crate::io::campaign::{CampaignInput, CampaignStage};
 use crate::io::chain::Chain;
 use crate::io::dump::{open_input_counted, DumpError, DumpLine, DumpReader, DumpWriter};
 use crate::io::run_loop::{feed_dumps, RunLoop, RunNotifications};
+use crate::io::simulator::{SimConfig, SimRecord, Simulator};
 use crate::io::store_names::StoreNames;
 
 /// Why a forecast could not be made.
@@ -83,21 +85,48 @@ pub struct PlanReport {
     pub variants: Vec<VariantForecast>,
 }
 
-/// How far a forecast has come: bytes read over all variants, of `total_bytes`.
+/// How far a forecast has come, over all variants: bytes of the dumps read, or simulated
+/// milliseconds run, of `total`.
 #[derive(Debug, Default)]
 pub struct PlanProgress {
-    pub bytes_read: Arc<AtomicU64>,
-    pub total_bytes: AtomicU64,
+    pub done: Arc<AtomicU64>,
+    pub total: AtomicU64,
     pub cancel: AtomicBool,
 }
 
 impl PlanProgress {
     /// 0–1, or `None` when the inputs' sizes are unknown (standard input).
     pub fn fraction(&self) -> Option<f32> {
-        let total = self.total_bytes.load(Ordering::Relaxed);
-        (total > 0).then(|| {
-            (self.bytes_read.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32
-        })
+        let total = self.total.load(Ordering::Relaxed);
+        (total > 0)
+            .then(|| (self.done.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32)
+    }
+}
+
+/// The traffic a forecast runs on.
+#[derive(Clone, Debug)]
+pub enum PlanTraffic {
+    /// Recorded dumps, read in the order given.
+    Dumps(Vec<PathBuf>),
+    /// The built-in simulator, this long from its configured start (its stores are the
+    /// setup's chain).
+    Simulated { config: SimConfig, duration_ms: i64 },
+}
+
+impl PlanTraffic {
+    fn describe(&self) -> Vec<String> {
+        match self {
+            PlanTraffic::Dumps(paths) => paths.iter().map(|p| p.display().to_string()).collect(),
+            PlanTraffic::Simulated {
+                config,
+                duration_ms,
+            } => vec![format!(
+                "simulator: {:.1} h from {}, seed {}",
+                *duration_ms as f64 / 3_600_000.0,
+                crate::engine::rfc3339::format_rfc3339_ms(config.start_ms),
+                config.seed
+            )],
+        }
     }
 }
 
@@ -105,7 +134,7 @@ impl PlanProgress {
 #[derive(Clone, Debug)]
 pub struct PlanSetup {
     pub campaign: Campaign,
-    pub inputs: Vec<PathBuf>,
+    pub traffic: PlanTraffic,
     pub params: PipelineParams,
     pub chain: Chain,
     pub shift: Shift,
@@ -169,17 +198,24 @@ pub fn variant_notifications(
 /// Runs every variant of the campaign over the inputs, side by side.
 pub fn forecast(setup: &PlanSetup, progress: &PlanProgress) -> Result<PlanReport, PlanError> {
     let schedule = setup.campaign.check()?;
-    let first_ms = first_timestamp(&setup.inputs)?.ok_or(PlanError::NoTraffic)?;
+    let (first_ms, size) = match &setup.traffic {
+        PlanTraffic::Dumps(inputs) => (
+            first_timestamp(inputs)?.ok_or(PlanError::NoTraffic)?,
+            inputs
+                .iter()
+                .filter_map(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+                .sum(),
+        ),
+        PlanTraffic::Simulated {
+            config,
+            duration_ms,
+        } => (config.start_ms, (*duration_ms).max(0) as u64),
+    };
     let (schedule, shift_days) = lay_schedule(&schedule, setup.shift, first_ms)?;
     let variants = setup.campaign.variants();
-    let size: u64 = setup
-        .inputs
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
     progress
-        .total_bytes
+        .total
         .store(size * variants.len() as u64, Ordering::Relaxed);
     let every_ms = setup.campaign.reannounce_every_ms();
     let results: Vec<Result<VariantRun, PlanError>> = std::thread::scope(|scope| {
@@ -202,11 +238,7 @@ pub fn forecast(setup: &PlanSetup, progress: &PlanProgress) -> Result<PlanReport
     let first = runs.first().ok_or(PlanError::NoTraffic)?;
     Ok(PlanReport {
         campaign: setup.campaign.name.clone(),
-        inputs: setup
-            .inputs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        inputs: setup.traffic.describe(),
         traffic_from: schedule.local_label(first_ms),
         schedule_shift_days: shift_days,
         schedule_start: schedule.local_label(schedule.start_ms()),
@@ -258,21 +290,28 @@ fn run_variant(
     notifications.write_records = false;
     let mut run = RunLoop::new(params).with_notifications(notifications);
     let mut input = CampaignInput::new(variant, schedule, every_ms);
-    let readers = setup
-        .inputs
-        .iter()
-        .map(|path| {
-            let source = open_input_counted(path, Some(Arc::clone(&progress.bytes_read)))?;
-            Ok(DumpReader::from_reader(path, source))
-        })
-        .collect::<Result<Vec<_>, DumpError>>()?;
-    let lines = feed_dumps(
-        &mut run,
-        readers,
-        &mut None::<DumpWriter>,
-        Some(&mut input),
-        Some(&progress.cancel),
-    )?;
+    let lines = match &setup.traffic {
+        PlanTraffic::Dumps(inputs) => {
+            let readers = inputs
+                .iter()
+                .map(|path| {
+                    let source = open_input_counted(path, Some(Arc::clone(&progress.done)))?;
+                    Ok(DumpReader::from_reader(path, source))
+                })
+                .collect::<Result<Vec<_>, DumpError>>()?;
+            feed_dumps(
+                &mut run,
+                readers,
+                &mut None::<DumpWriter>,
+                Some(&mut input),
+                Some(&progress.cancel),
+            )?
+        }
+        PlanTraffic::Simulated {
+            config,
+            duration_ms,
+        } => feed_simulated(&mut run, setup, config, *duration_ms, &mut input, progress)?,
+    };
     if progress.cancel.load(Ordering::Relaxed) {
         return Err(PlanError::Cancelled);
     }
@@ -286,6 +325,48 @@ fn run_variant(
         records_in,
         rejected,
     })
+}
+
+/// The simulator's records through `run` until `duration_ms` of simulated time has passed;
+/// returns the records generated.
+fn feed_simulated(
+    run: &mut RunLoop,
+    setup: &PlanSetup,
+    config: &SimConfig,
+    duration_ms: i64,
+    input: &mut CampaignInput,
+    progress: &PlanProgress,
+) -> Result<u64, DumpError> {
+    let mut sim = Simulator::new(&setup.chain, config.clone());
+    let mut record = SimRecord::default();
+    let end_ms = config.start_ms.saturating_add(duration_ms);
+    let (mut generated, mut reported_ms) = (0u64, config.start_ms);
+    while sim.next_into(&mut record) && record.timestamp_ms < end_ms {
+        let Some(topic) = record.topic else { continue };
+        let raw = RawRecord {
+            topic: topic.name().into(),
+            timestamp_ms: Some(record.timestamp_ms),
+            key: Some(record.key.as_str().into()),
+            payload: Some(record.payload_str().into()),
+            ..RawRecord::default()
+        };
+        run.push_with_campaign(&raw, &mut None::<DumpWriter>, Some(input))?;
+        generated += 1;
+        if generated % 65_536 == 0 {
+            if progress.cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            let advanced = record.timestamp_ms - reported_ms;
+            progress
+                .done
+                .fetch_add(advanced.max(0) as u64, Ordering::Relaxed);
+            reported_ms = record.timestamp_ms;
+        }
+    }
+    progress
+        .done
+        .fetch_add((end_ms - reported_ms).max(0) as u64, Ordering::Relaxed);
+    Ok(generated)
 }
 
 /// The report's tables as CSV: one row per variant and slice (total, each store, each hour).

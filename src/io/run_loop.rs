@@ -253,6 +253,27 @@ impl RunLoop {
         written.and(notified)
     }
 
+    /// Pushes one input record, a campaign's announcements due by its time first; the
+    /// input's own promotions are left out when a campaign runs.
+    pub fn push_with_campaign<S: OutputSink>(
+        &mut self,
+        record: &RawRecord<'_>,
+        sink: &mut S,
+        campaign: Option<&mut CampaignInput>,
+    ) -> Result<(), S::Error> {
+        if let Some(input) = campaign {
+            if let Some(ts) = record.timestamp_ms {
+                while let Some(announcement) = input.next_due(Some(ts)) {
+                    self.push(&announcement, sink)?;
+                }
+            }
+            if !input.admits(record) {
+                return Ok(());
+            }
+        }
+        self.push(record, sink)
+    }
+
     /// A line of a dump that was not a record: counted like a refused record.
     pub fn broken_line(&mut self, line_number: u64, text: &str) {
         self.pipeline.count_broken_line(line_number, text);
@@ -314,17 +335,7 @@ pub fn feed_dumps(
         while let Some(line) = reader.next_line()? {
             match line {
                 DumpLine::Record(record) => {
-                    if let Some(input) = campaign.as_deref_mut() {
-                        if let Some(ts) = record.timestamp_ms {
-                            while let Some(announcement) = input.next_due(Some(ts)) {
-                                run.push(&announcement, sink)?;
-                            }
-                        }
-                        if !input.admits(&record) {
-                            continue;
-                        }
-                    }
-                    run.push(&record, sink)?;
+                    run.push_with_campaign(&record, sink, campaign.as_deref_mut())?;
                     if run.records_in() % 65_536 == 0
                         && stop.is_some_and(|s| s.load(Ordering::Relaxed))
                     {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use egui::Ui;
 
 use super::bench::FrameBench;
+use super::campaign_book::{CampaignBook, CampaignCommand, ForecastContext};
 use super::command::{Command, Commands};
 use super::file_dialogs::{DialogFor, FileDialogs, FileError};
 use super::map::tiles::TileChoice;
@@ -19,6 +20,7 @@ use super::map::{MapView, Selection};
 use super::model::LiveModel;
 use super::options::ConsoleOptions;
 use super::outbox::Outbox;
+use super::panels::campaigns::{campaigns_window, CampaignsView};
 use super::panels::engine::RateMeter;
 use super::panels::feed::{FeedFilter, FeedHold};
 use super::panels::promotions::{pick_product, PromotionForm};
@@ -89,6 +91,7 @@ pub struct ConsoleApp {
     pseudonyms: Option<Pseudonyms>,
     recordings_list: Option<PathBuf>,
     retention: RetentionPrompt,
+    campaigns: CampaignBook,
     /// What the last "Export as SQL…" wrote, or why it could not.
     sql_export: Option<String>,
     rates: RateMeter,
@@ -164,6 +167,7 @@ impl ConsoleApp {
             pseudonyms: None,
             recordings_list: options.recordings_list.clone(),
             retention: RetentionPrompt::default(),
+            campaigns: CampaignBook::load(options.campaigns_folder.clone()),
             sql_export: None,
             rates: RateMeter::default(),
             bench: options
@@ -265,6 +269,16 @@ impl ConsoleApp {
                 self.check_recordings();
             }
             Command::PutOffRetention => self.retention.put_off = true,
+            Command::ToggleCampaigns => self.campaigns.open = !self.campaigns.open,
+            Command::Campaign(command) => {
+                let context = ForecastContext {
+                    params: self.settings.params.clone(),
+                    chain: self.chain.clone(),
+                    waker: self.waker.clone(),
+                    first_segment: self.chain.segments.first().cloned().unwrap_or_default(),
+                };
+                self.campaigns.run(command, &context);
+            }
             Command::StartSimulator => {
                 self.places.clear();
                 self.fit_to_data = true;
@@ -582,6 +596,20 @@ impl ConsoleApp {
                 let text = super::export::view_geojson(&self.chain, sites, &self.model, now);
                 self.file_error = write(paths.swap_remove(0), text);
             }
+            DialogFor::ImportCampaigns => {
+                self.run(Command::Campaign(CampaignCommand::Import(paths)))
+            }
+            DialogFor::ForecastDumps => {
+                self.run(Command::Campaign(CampaignCommand::ForecastOnDumps(paths)))
+            }
+            DialogFor::ExportCampaign => {
+                let path = paths.swap_remove(0);
+                self.run(Command::Campaign(CampaignCommand::Export(path)));
+            }
+            DialogFor::ForecastCsv => {
+                let path = paths.swap_remove(0);
+                self.run(Command::Campaign(CampaignCommand::ExportCsv(path)));
+            }
             DialogFor::SqlScript(dialect) => {
                 let path = paths.swap_remove(0);
                 self.sql_export = Some(self.export_sql(dialect, &path));
@@ -662,6 +690,10 @@ impl ConsoleApp {
         }
         for command in self.commands.take() {
             self.run(command);
+        }
+        if self.campaigns.poll() {
+            // The window's progress bar moves while the forecast thread runs.
+            ctx.request_repaint_after(Duration::from_millis(100));
         }
         if self
             .retention
@@ -776,6 +808,20 @@ impl ConsoleApp {
         if !commands.is_empty() {
             // Carried out by the next logic pass, at once.
             ui.ctx().request_repaint();
+        }
+        let view = CampaignsView {
+            now_ms: self.model.latest_event_ms,
+            places: self
+                .chain
+                .stores
+                .iter()
+                .map(|s| s.name.clone())
+                .chain(self.places.sites().iter().map(|s| s.site.label()))
+                .collect(),
+            segments: &self.chain.segments,
+        };
+        if self.campaigns.open {
+            campaigns_window(ui.ctx(), &mut self.campaigns, &view, &mut commands);
         }
         retention_ui(
             ui.ctx(),

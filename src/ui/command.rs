@@ -9,6 +9,7 @@ use crate::io::kafka::config::KafkaConfig;
 use crate::io::live::RecordingLimits;
 use crate::io::sim_feed::Speed;
 
+use super::campaign_book::CampaignCommand;
 use super::file_dialogs::{DialogFor, Pick};
 use super::outbox::Announcement;
 use super::promotion_editor::PromotionRecord;
@@ -59,6 +60,9 @@ pub enum Command {
     DeleteRecordings(Vec<PathBuf>),
     /// Ask about old recordings again next session.
     PutOffRetention,
+    Campaign(CampaignCommand),
+    /// Show or hide the Campaigns window.
+    ToggleCampaigns,
 }
 
 /// Commands collected over one frame.

@@ -20,6 +20,11 @@ pub enum DialogFor {
     ViewGeoJson,
     /// The pipeline with the console's parameters as a script for this dialect.
     SqlScript(SqlDialect),
+    ImportCampaigns,
+    ExportCampaign,
+    /// Dumps to forecast the selected campaign on.
+    ForecastDumps,
+    ForecastCsv,
 }
 
 /// A file action that did not happen (shown beside the file buttons until the next one).

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod campaign_book;
 pub mod command;
 pub mod display_clock;
 pub mod export;

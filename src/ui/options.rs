@@ -35,6 +35,8 @@ pub struct ConsoleOptions {
     pub tiles: Option<TileChoice>,
     /// The list of recordings this installation made (none: no retention check).
     pub recordings_list: Option<std::path::PathBuf>,
+    /// Where campaign files live (none: campaigns stay in memory).
+    pub campaigns_folder: Option<std::path::PathBuf>,
 }
 
 impl ConsoleOptions {
@@ -52,6 +54,7 @@ impl ConsoleOptions {
             values: ValuesOptions::default(),
             tiles: None,
             recordings_list: None,
+            campaigns_folder: None,
         }
     }
 }

@@ -56,3 +56,8 @@ pub fn segment_colour(segments: &[String], segment: Option<&str>) -> Color32 {
         });
     SEGMENT_COLOURS[index % SEGMENT_COLOURS.len()]
 }
+
+/// The colour of the `i`-th series of a chart (a campaign's variants side by side).
+pub fn series_colour(i: usize) -> Color32 {
+    SEGMENT_COLOURS[i % SEGMENT_COLOURS.len()]
+}

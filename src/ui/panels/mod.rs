@@ -1,6 +1,7 @@
 //! The console's panels around the map. Each draws from what it is given and returns
 //! [`crate::ui::command::Command`]s instead of changing the source, the outbox or files.
 
+pub mod campaigns;
 pub mod details;
 pub mod engine;
 pub mod feed;

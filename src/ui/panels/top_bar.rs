@@ -117,6 +117,9 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
     }
     ui.toggle_value(&mut settings.show_left_panel, "Panels");
     ui.toggle_value(&mut settings.show_right_panel, "Feed");
+    if ui.button("Campaigns").clicked() {
+        commands.push(Command::ToggleCampaigns);
+    }
 }
 
 /// The current store, a list to jump to another store or a site found in the data, and
