@@ -19,7 +19,7 @@ use super::map::tiles::TileChoice;
 use super::map::{MapView, Selection};
 use super::model::LiveModel;
 use super::options::ConsoleOptions;
-use super::outbox::Outbox;
+use super::outbox::{Announcement, Outbox};
 use super::panels::campaigns::{campaigns_window, CampaignsView};
 use super::panels::engine::RateMeter;
 use super::panels::feed::{FeedFilter, FeedHold};
@@ -31,7 +31,7 @@ use super::panels::timeline::{timeline_ui, TimelineState};
 use super::panels::top_bar::{top_bar_ui, TopBar};
 use super::places::Places;
 use super::replay_checkpoints::Checkpoints;
-use super::session::Session;
+use super::session::{Session, SourceKind};
 use super::settings::{ConsoleSettings, STORAGE_KEY};
 use super::source::Source;
 
@@ -91,7 +91,7 @@ pub struct ConsoleApp {
     pseudonyms: Option<Pseudonyms>,
     recordings_list: Option<PathBuf>,
     retention: RetentionPrompt,
-    campaigns: CampaignBook,
+    pub campaigns: CampaignBook,
     /// What the last "Export as SQL…" wrote, or why it could not.
     sql_export: Option<String>,
     rates: RateMeter,
@@ -436,6 +436,17 @@ impl ConsoleApp {
         self.source.session()
     }
 
+    /// The clock running campaigns follow: the live source's event time (simulated time on
+    /// the simulator, the stream's time on Kafka, so a day produced at speed runs its
+    /// campaign at speed); none in replay, where nothing is published.
+    fn campaign_clock_ms(&self) -> Option<i64> {
+        let kind = &self.source.session()?.kind;
+        match kind {
+            SourceKind::Replay { .. } => None,
+            _ => self.model.latest_event_ms,
+        }
+    }
+
     /// Event time for records the operator publishes: the source's time (simulated for the
     /// simulator), so promotions join with what is on the map.
     pub fn now_event_ms(&self) -> i64 {
@@ -463,6 +474,16 @@ impl ConsoleApp {
         }
         self.panels.source_menu.poll();
         let batches = self.source.drain(&mut self.model, budget);
+        if let Some(now) = self.campaign_clock_ms() {
+            for (record, at_ms, first) in self.campaigns.runner.due(now) {
+                let kind = if first {
+                    Announcement::New
+                } else {
+                    Announcement::Reannounced
+                };
+                self.outbox.submit(record, kind, at_ms);
+            }
+        }
         if let Some(session) = self.source.session_mut() {
             self.outbox.pump(session.sink());
         }
@@ -811,6 +832,7 @@ impl ConsoleApp {
         }
         let view = CampaignsView {
             now_ms: self.model.latest_event_ms,
+            reach: &self.model.reach_by_pid,
             places: self
                 .chain
                 .stores

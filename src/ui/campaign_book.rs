@@ -11,6 +11,7 @@ use crate::io::chain::Chain;
 use crate::io::plan::{forecast, PlanProgress, PlanReport, PlanSetup, PlanTraffic, Shift};
 use crate::io::simulator::SimConfig;
 use crate::io::wake::Waker;
+use crate::ui::campaign_runner::CampaignRunner;
 
 /// What the Campaigns window asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +32,10 @@ pub enum CampaignCommand {
     CancelForecast,
     /// Write the last forecast's tables as CSV.
     ExportCsv(PathBuf),
+    /// Start announcing the selected campaign on the source's clock.
+    Start,
+    /// Stop announcing the campaign of this name.
+    Stop(String),
 }
 
 /// A forecast running on its own thread.
@@ -81,6 +86,7 @@ pub struct CampaignBook {
     /// What went wrong last (a file, a forecast).
     pub error: Option<String>,
     pub open: bool,
+    pub runner: CampaignRunner,
 }
 
 /// A campaign to start from: one promotion, the chain's first segment, on for a week.
@@ -121,8 +127,10 @@ fn file_name(campaign: &Campaign) -> String {
 impl CampaignBook {
     /// The campaigns in `folder` (unreadable files are named in `error`).
     pub fn load(folder: Option<PathBuf>) -> CampaignBook {
+        let runner = CampaignRunner::open(folder.as_ref().map(|f| f.join("running.state")));
         let mut book = CampaignBook {
             folder,
+            runner,
             ..CampaignBook::default()
         };
         let Some(dir) = book.folder.clone() else {
@@ -214,6 +222,14 @@ impl CampaignBook {
                         .cancel
                         .store(true, std::sync::atomic::Ordering::Relaxed);
                 }
+                Ok(())
+            }
+            CampaignCommand::Start => match self.selected().cloned() {
+                Some(c) => self.runner.start(c),
+                None => Ok(()),
+            },
+            CampaignCommand::Stop(name) => {
+                self.runner.stop(&name);
                 Ok(())
             }
             CampaignCommand::ExportCsv(path) => match &self.report {

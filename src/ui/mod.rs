@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench;
 pub mod campaign_book;
+pub mod campaign_runner;
 pub mod command;
 pub mod display_clock;
 pub mod export;

@@ -141,6 +141,13 @@ pub struct PromotionSeen {
     pub promotion: Arc<Promotion>,
 }
 
+/// A promotion's notifications so far.
+#[derive(Clone, Debug, Default)]
+pub struct PidReach {
+    pub notifications: u64,
+    pub reached: rustc_hash::FxHashSet<Arc<str>>,
+}
+
 /// Everything the console draws.
 #[derive(Clone, Debug, Default)]
 pub struct LiveModel {
@@ -157,6 +164,9 @@ pub struct LiveModel {
     pub notifications: VecDeque<Notification>,
     /// Notifications pushed to the feed so far (the feed's hold counts what came since).
     pub notifications_total: u64,
+    /// Notifications and the shoppers they reached, by promotion id (a running campaign's
+    /// live reach).
+    pub reach_by_pid: FxHashMap<Arc<str>, PidReach>,
     pub per_minute: BTreeMap<(i64, Arc<str>), u64>,
     pub stats: LiveStats,
     pub settings: Option<LiveSettings>,
@@ -234,6 +244,11 @@ impl LiveModel {
                 }
             }
             LiveEvent::Notification(n) => {
+                let reach = self.reach_by_pid.entry(Arc::clone(&n.pid)).or_default();
+                reach.notifications += 1;
+                if !reach.reached.contains(&n.uid) {
+                    reach.reached.insert(Arc::clone(&n.uid));
+                }
                 self.notifications.push_front(n);
                 self.notifications.truncate(FEED_CAPACITY);
                 self.notifications_total += 1;

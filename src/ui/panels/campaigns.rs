@@ -16,11 +16,16 @@ use crate::ui::campaign_book::{CampaignBook, CampaignCommand};
 use crate::ui::command::{Command, Commands};
 use crate::ui::file_dialogs::{DialogFor, Pick};
 use crate::ui::map::palette;
+use crate::ui::model::PidReach;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
 
 /// What the window shows besides the book.
 pub struct CampaignsView<'a> {
     /// The console's clock (event time), for each campaign's state.
     pub now_ms: Option<i64>,
+    /// Notifications so far by promotion id (a running campaign's live reach).
+    pub reach: &'a FxHashMap<Arc<str>, PidReach>,
     /// Chain stores and derived sites a campaign can be limited to.
     pub places: Vec<String>,
     pub segments: &'a [String],
@@ -53,6 +58,10 @@ pub fn campaigns_window(
                         ui.colored_label(palette::ERROR, error);
                     }
                     let running = book.job.is_some();
+                    if let Some(c) = book.selected().cloned() {
+                        run_ui(ui, book, &c, view, commands);
+                        ui.separator();
+                    }
                     if let Some(c) = book.selected_mut() {
                         editor_ui(ui, c, view, commands);
                         ui.separator();
@@ -97,6 +106,7 @@ fn list_ui(ui: &mut Ui, book: &CampaignBook, view: &CampaignsView<'_>, commands:
         ui.weak("No campaigns yet.");
     }
     for (i, c) in book.campaigns.iter().enumerate() {
+        let started = book.runner.get(&c.name).is_some();
         let state = match (c.check(), view.now_ms) {
             (Ok(schedule), Some(now)) => {
                 let phase = if now < schedule.start_ms() {
@@ -108,9 +118,10 @@ fn list_ui(ui: &mut Ui, book: &CampaignBook, view: &CampaignsView<'_>, commands:
                 };
                 format!(
                     "{} · {phase}",
-                    CampaignState::at(false, &schedule, now).name()
+                    CampaignState::at(started, &schedule, now).name()
                 )
             }
+            (Ok(_), None) if started => "started".to_owned(),
             (Ok(_), None) => CampaignState::Draft.name().to_owned(),
             (Err(_), _) => "draft · incomplete".to_owned(),
         };
@@ -120,6 +131,82 @@ fn list_ui(ui: &mut Ui, book: &CampaignBook, view: &CampaignsView<'_>, commands:
             commands.push(campaign(CampaignCommand::Select(i)));
         }
     }
+}
+
+/// Start or stop, what the run has announced, and its live reach beside the forecast's.
+fn run_ui(
+    ui: &mut Ui,
+    book: &CampaignBook,
+    c: &Campaign,
+    view: &CampaignsView<'_>,
+    commands: &mut Commands,
+) {
+    let Some(run) = book.runner.get(&c.name) else {
+        ui.horizontal(|ui| {
+            let start = ui
+                .add_enabled(c.check().is_ok(), egui::Button::new("Start campaign"))
+                .on_hover_text(
+                    "Announce its promotions on schedule through the outbox (acknowledged, \
+                     retried, kept across restarts), on the live source's clock",
+                );
+            if start.clicked() {
+                commands.push(campaign(CampaignCommand::Start));
+            }
+            ui.weak("draft: nothing is announced until it is started");
+        });
+        return;
+    };
+    let plan = run.plan();
+    let pids: FxHashSet<&str> = plan.iter().map(|a| a.record.pid.as_str()).collect();
+    let mut reached: FxHashSet<&Arc<str>> = FxHashSet::default();
+    let mut notifications = 0;
+    for (pid, reach) in view.reach {
+        if pids.contains(&**pid) {
+            notifications += reach.notifications;
+            reached.extend(reach.reached.iter());
+        }
+    }
+    ui.horizontal(|ui| {
+        let state = view
+            .now_ms
+            .and_then(|now| book.runner.state(&run.campaign, now))
+            .map_or("started", CampaignState::name);
+        ui.strong(format!("{state}:"));
+        let next = run
+            .next_at_ms()
+            .map(|at| {
+                format!(
+                    "; next at {}",
+                    crate::engine::rfc3339::format_rfc3339_ms(at)
+                )
+            })
+            .unwrap_or_default();
+        ui.label(format!(
+            "{} of {} announcements handed to the outbox{next}",
+            run.sent,
+            plan.len()
+        ));
+        if ui.button("Stop").clicked() {
+            commands.push(campaign(CampaignCommand::Stop(c.name.clone())));
+        }
+    });
+    let forecast = book
+        .report
+        .as_ref()
+        .filter(|r| r.campaign == c.name)
+        .and_then(|r| r.variants.first())
+        .map(|v| {
+            format!(
+                " (forecast: {} reached, {} notifications)",
+                v.reached, v.notifications
+            )
+        })
+        .unwrap_or_default();
+    ui.label(format!(
+        "live reach: {} shoppers, {} notifications{forecast}",
+        reached.len(),
+        notifications
+    ));
 }
 
 fn optional_number<T: egui::emath::Numeric>(
