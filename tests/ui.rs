@@ -610,3 +610,76 @@ fn campaigns_are_made_edited_and_saved_from_the_campaigns_window() {
     h.get_by_label("on a simulated first day");
     h.get_by_label("on recorded traffic…");
 }
+
+#[test]
+fn a_forecast_is_saved_as_png_from_the_campaigns_window() {
+    use instore::ui::campaign_book::CampaignCommand;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("traffic.jsonl");
+    let out = support::instore(&[
+        "simulate",
+        "--start",
+        "2026-12-07T08:30:00Z",
+        "--duration",
+        "90m",
+        "--stores",
+        "1",
+        "--customers",
+        "4",
+        "-o",
+        dump.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success());
+    let options = ConsoleOptions::new(Chain::builtin().expect("built-in chain"));
+    let mut h = console_harness(
+        Harness::builder().with_size([1500.0, 950.0]),
+        options,
+        |app| app.start_bus_only(),
+    );
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Campaigns")
+        .click();
+    h.run_steps(4);
+    h.get_by_label("New").click();
+    h.run_steps(2);
+    h.state_mut()
+        .campaigns
+        .selected_mut()
+        .expect("selected")
+        .promotions[0]
+        .sku = Some(1000);
+    h.state_mut()
+        .campaigns
+        .selected_mut()
+        .expect("selected")
+        .match_key = Some(instore::engine::PromotionMatchKey::Sku);
+    h.state_mut().campaigns.run(
+        CampaignCommand::ForecastOnDumps(vec![dump]),
+        &instore::ui::campaign_book::ForecastContext {
+            params: instore::engine::PipelineParams::default(),
+            chain: Chain::builtin().expect("chain"),
+            waker: instore::io::wake::Waker::none(),
+            first_segment: "SegmentA".into(),
+        },
+    );
+    run_until(&mut h, "the forecast", |a| {
+        a.campaigns.job.is_none() && a.campaigns.report.is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label("Notifications per hour (the campaign's clock)");
+    let png = dir.path().join("forecast.png");
+    h.state_mut().campaigns.png_wanted = Some(png.clone());
+    for _ in 0..50 {
+        h.run_steps(1);
+        if png.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let image = image::open(&png).expect("a PNG of the forecast").to_rgba8();
+    assert!(
+        image.width() > 300 && image.height() > 200,
+        "{:?}",
+        image.dimensions()
+    );
+}

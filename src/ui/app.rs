@@ -631,11 +631,40 @@ impl ConsoleApp {
                 let path = paths.swap_remove(0);
                 self.run(Command::Campaign(CampaignCommand::ExportCsv(path)));
             }
+            DialogFor::ForecastPng => {
+                let path = paths.swap_remove(0);
+                self.run(Command::Campaign(CampaignCommand::ExportPng(path)));
+            }
             DialogFor::SqlScript(dialect) => {
                 let path = paths.swap_remove(0);
                 self.sql_export = Some(self.export_sql(dialect, &path));
             }
         }
+    }
+
+    /// Saves the forecast's part of this frame as the PNG the operator asked for (the
+    /// screenshot arrives after the frame is shown; its callback writes the file).
+    fn take_forecast_png(&mut self, ctx: &egui::Context) {
+        let (Some(path), Some(rect)) =
+            (self.campaigns.png_wanted.take(), self.campaigns.report_rect)
+        else {
+            return;
+        };
+        let outcome = std::sync::Arc::clone(&self.campaigns.png_outcome);
+        let pixels_per_point = ctx.pixels_per_point();
+        let repaint = ctx.clone();
+        ctx.request_screenshot(move |image| {
+            let said = match super::export::png_of_region(&image, rect, pixels_per_point)
+                .and_then(|png| std::fs::write(&path, png).map_err(|e| e.to_string()))
+            {
+                Ok(()) => format!("forecast saved as {}", path.display()),
+                Err(e) => format!("forecast not saved as {}: {e}", path.display()),
+            };
+            if let Ok(mut slot) = outcome.lock() {
+                *slot = Some(said);
+            }
+            repaint.request_repaint();
+        });
     }
 
     /// Looks for recordings past the retention (at start, then daily).
@@ -844,6 +873,7 @@ impl ConsoleApp {
         };
         if self.campaigns.open {
             campaigns_window(ui.ctx(), &mut self.campaigns, &view, &mut commands);
+            self.take_forecast_png(ui.ctx());
         }
         retention_ui(
             ui.ctx(),

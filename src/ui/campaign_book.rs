@@ -32,6 +32,8 @@ pub enum CampaignCommand {
     CancelForecast,
     /// Write the last forecast's tables as CSV.
     ExportCsv(PathBuf),
+    /// Save the forecast as it shows on screen (table and charts) as PNG.
+    ExportPng(PathBuf),
     /// Start announcing the selected campaign on the source's clock.
     Start,
     /// Stop announcing the campaign of this name.
@@ -87,6 +89,12 @@ pub struct CampaignBook {
     pub error: Option<String>,
     pub open: bool,
     pub runner: CampaignRunner,
+    /// Where the forecast was drawn last frame (points), for its PNG.
+    pub report_rect: Option<egui::Rect>,
+    /// A PNG asked for, taken after the next frame is drawn.
+    pub png_wanted: Option<PathBuf>,
+    /// How the last PNG export went (written by the screenshot's callback).
+    pub png_outcome: Arc<Mutex<Option<String>>>,
 }
 
 /// A campaign to start from: one promotion, the chain's first segment, on for a week.
@@ -230,6 +238,10 @@ impl CampaignBook {
             },
             CampaignCommand::Stop(name) => {
                 self.runner.stop(&name);
+                Ok(())
+            }
+            CampaignCommand::ExportPng(path) => {
+                self.png_wanted = Some(path);
                 Ok(())
             }
             CampaignCommand::ExportCsv(path) => match &self.report {

@@ -51,6 +51,30 @@ pub fn feed_csv(model: &LiveModel, pseudonyms: Option<&Pseudonyms>) -> String {
     out
 }
 
+/// The part of a screenshot inside `rect` (points) as a PNG file's bytes.
+pub fn png_of_region(
+    screenshot: &egui::ColorImage,
+    rect: egui::Rect,
+    pixels_per_point: f32,
+) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder as _;
+    let region = screenshot.region(&rect, Some(pixels_per_point));
+    let [w, h] = region.size;
+    if w == 0 || h == 0 {
+        return Err("nothing of the forecast is on screen".into());
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(
+            region.as_raw(),
+            w as u32,
+            h as u32,
+            image::ExtendedColorType::Rgba8,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(png)
+}
+
 /// A circle of `radius_m` around `centre` as a closed GeoJSON ring.
 fn circle(centre: LatLonDeg, radius_m: f64) -> Vec<[f64; 2]> {
     let frame = LocalFrame::new(centre);
@@ -184,5 +208,45 @@ mod tests {
         assert_eq!(found["properties"]["name"], "AUS 1");
         assert_eq!(found["geometry"]["coordinates"][0][0][0], 151.21);
         assert_eq!(feed_csv(&LiveModel::default(), None).lines().count(), 1);
+    }
+
+    #[test]
+    fn the_feed_csv_names_shoppers_by_pseudonym_unless_raw_uids_are_asked_for() {
+        use crate::engine::notify::Notification;
+        use crate::engine::pseudonym::{Pseudonyms, KEY_BYTES};
+        use std::sync::Arc;
+        let uid = "5f0e7a2c-9d3b-4b1a-8c2e-6f7a8b9c0d1e";
+        let mut model = LiveModel::default();
+        model.notifications.push_front(Notification {
+            timestamp_ms: 0,
+            uid: Arc::from(uid),
+            pid: Arc::from("p1"),
+            sku: Some(1000),
+            segment: None,
+            title: None,
+            discount_pct: None,
+            product_at: None,
+            dist_to_store_ft: 12.0,
+            matches: 1,
+        });
+        let pseudonyms = Pseudonyms::new([7; KEY_BYTES]);
+        let csv = feed_csv(&model, Some(&pseudonyms));
+        assert!(!csv.contains(uid), "{csv}");
+        assert!(csv.contains(&pseudonyms.of(uid)));
+        assert!(feed_csv(&model, None).contains(uid));
+    }
+
+    #[test]
+    fn a_screenshot_region_becomes_a_png_of_that_region() {
+        let mut shot = egui::ColorImage::filled([40, 30], egui::Color32::WHITE);
+        shot.pixels[0] = egui::Color32::RED;
+        // 2 pixels per point: the 10×5-point rect at (5, 5) is 20×10 pixels.
+        let rect = egui::Rect::from_min_size(egui::pos2(5.0, 5.0), egui::vec2(10.0, 5.0));
+        let png = png_of_region(&shot, rect, 2.0).expect("png");
+        let decoded = image::load_from_memory(&png).expect("decodes").to_rgba8();
+        assert_eq!(decoded.dimensions(), (20, 10));
+        assert_eq!(decoded.get_pixel(0, 0).0, [255, 255, 255, 255]);
+        let outside = egui::Rect::from_min_size(egui::pos2(100.0, 100.0), egui::vec2(1.0, 1.0));
+        assert!(png_of_region(&shot, outside, 1.0).is_err());
     }
 }

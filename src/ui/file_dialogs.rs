@@ -25,6 +25,7 @@ pub enum DialogFor {
     /// Dumps to forecast the selected campaign on.
     ForecastDumps,
     ForecastCsv,
+    ForecastPng,
 }
 
 /// A file action that did not happen (shown beside the file buttons until the next one).

@@ -80,8 +80,12 @@ pub fn campaigns_window(
                             }
                         });
                     }
+                    if let Some(outcome) = book.png_outcome.lock().ok().and_then(|o| o.clone()) {
+                        ui.weak(outcome);
+                    }
                     if let Some(report) = &book.report {
-                        report_ui(ui, report, commands);
+                        let drawn = ui.scope(|ui| report_ui(ui, report, commands));
+                        book.report_rect = Some(drawn.response.rect.intersect(ui.clip_rect()));
                     }
                 });
             });
@@ -518,6 +522,17 @@ fn report_ui(ui: &mut Ui, r: &PlanReport, commands: &mut Commands) {
             commands.push(Command::OpenDialog {
                 purpose: DialogFor::ForecastCsv,
                 dialog: rfd::AsyncFileDialog::new().set_file_name("forecast.csv"),
+                pick: Pick::SaveFile,
+            });
+        }
+        if ui
+            .button("Export PNG…")
+            .on_hover_text("the table and charts as they show in this window")
+            .clicked()
+        {
+            commands.push(Command::OpenDialog {
+                purpose: DialogFor::ForecastPng,
+                dialog: rfd::AsyncFileDialog::new().set_file_name("forecast.png"),
                 pick: Pick::SaveFile,
             });
         }
