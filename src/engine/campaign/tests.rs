@@ -184,3 +184,11 @@ fn the_state_follows_start_end_and_whether_the_operator_started_it() {
         CampaignState::Ended
     );
 }
+
+#[test]
+fn the_example_campaign_in_assets_is_valid() {
+    let c = Campaign::from_json(include_str!("../../../assets/campaigns/coffee-week.json"))
+        .expect("the README's example reads");
+    assert_eq!(c.variants().len(), 4);
+    assert_eq!(c.pid(1), "tea-10");
+}
