@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use instore::engine::campaign::Campaign;
 use instore::engine::rfc3339::parse_rfc3339_ms;
@@ -16,7 +16,7 @@ use instore::io::simulator::SimConfig;
 use instore::ui::outbox::DeliveryState;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 use support::broker::Broker;
-use support::{instore, record_topics, stderr, UNTIL_IDLE};
+use support::{instore, pump_until, record_topics, stderr, UNTIL_IDLE};
 
 /// 09:00–20:00 UTC on 2026-12-07 (re-announced every 50 minutes: 14 times) for two
 /// promotions, the second by SKU.
@@ -42,31 +42,6 @@ fn planned(c: &Campaign) -> Vec<(String, i64)> {
         .into_iter()
         .map(|a| (a.record.pid, a.at_ms))
         .collect()
-}
-
-fn pump_until(
-    app: &mut ConsoleApp,
-    what: &str,
-    limit: Duration,
-    done: impl Fn(&ConsoleApp) -> bool,
-) {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        app.pump(Duration::from_millis(20));
-        if done(app) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!(
-        "gave up waiting for {what}: event time {:?}, outbox {:?}",
-        app.model.latest_event_ms,
-        app.outbox
-            .items
-            .iter()
-            .map(|i| &i.state)
-            .collect::<Vec<_>>()
-    );
 }
 
 /// What the outbox holds of the campaign, once every item is acknowledged: (pid, time).

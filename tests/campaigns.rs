@@ -11,6 +11,13 @@ use instore::io::dump::{DumpLine, DumpReader};
 use instore::io::plan::PlanReport;
 use support::{instore, stderr};
 
+/// The traffic and the campaign file, in `dir`.
+fn traffic_and_campaign(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let campaign = dir.join("winter.json");
+    std::fs::write(&campaign, CAMPAIGN).expect("write campaign");
+    (traffic(dir), campaign)
+}
+
 /// Three hours of two stores, from 09:00 in Chicago on 2026-12-07.
 fn traffic(dir: &Path) -> std::path::PathBuf {
     let dump = dir.join("traffic.jsonl");
@@ -54,6 +61,30 @@ const CAMPAIGN: &str = r#"{
   ]
 }"#;
 
+/// `instore plan` of `campaign` over `dump` with the report and CSV written in `dir`: the
+/// report, the CSV's and standard output's texts.
+fn plan(dir: &Path, dump: &Path, campaign: &Path) -> (PlanReport, String, String) {
+    let (report, csv) = (dir.join("report.json"), dir.join("report.csv"));
+    let out = instore(&[
+        "plan",
+        "--campaign",
+        campaign.to_str().expect("utf-8"),
+        "-i",
+        dump.to_str().expect("utf-8"),
+        "--report",
+        report.to_str().expect("utf-8"),
+        "--csv",
+        csv.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&report).expect("report");
+    (
+        serde_json::from_str(&text).expect("the report reads back"),
+        text + &std::fs::read_to_string(&csv).expect("csv"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 /// What a run wrote: NEARBY_CUSTOMERS records, notifications, their shoppers, and
 /// notifications by store.
 #[derive(Debug, Default)]
@@ -95,26 +126,8 @@ fn written(path: &Path) -> Written {
 #[test]
 fn the_forecast_of_each_variant_equals_what_its_run_writes() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let dump = traffic(dir.path());
-    let campaign = dir.path().join("winter.json");
-    std::fs::write(&campaign, CAMPAIGN).expect("write campaign");
-    let report_path = dir.path().join("report.json");
-    let csv_path = dir.path().join("report.csv");
-    let out = instore(&[
-        "plan",
-        "--campaign",
-        campaign.to_str().expect("utf-8"),
-        "-i",
-        dump.to_str().expect("utf-8"),
-        "--report",
-        report_path.to_str().expect("utf-8"),
-        "--csv",
-        csv_path.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report: PlanReport =
-        serde_json::from_str(&std::fs::read_to_string(&report_path).expect("report"))
-            .expect("the report reads back");
+    let (dump, campaign) = traffic_and_campaign(dir.path());
+    let (report, _, _) = plan(dir.path(), &dump, &campaign);
     assert_eq!(report.schedule_shift_days, 7);
     assert_eq!(report.schedule_start, "2026-12-07T00:00-06:00");
     // 10:00, 10:50 on the traffic's day, two promotions; the other day is after the traffic.
@@ -193,23 +206,8 @@ fn the_forecast_of_each_variant_equals_what_its_run_writes() {
 #[test]
 fn the_forecast_names_no_shopper() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let dump = traffic(dir.path());
-    let campaign = dir.path().join("winter.json");
-    std::fs::write(&campaign, CAMPAIGN).expect("write campaign");
-    let report = dir.path().join("report.json");
-    let csv = dir.path().join("report.csv");
-    let out = instore(&[
-        "plan",
-        "--campaign",
-        campaign.to_str().expect("utf-8"),
-        "-i",
-        dump.to_str().expect("utf-8"),
-        "--report",
-        report.to_str().expect("utf-8"),
-        "--csv",
-        csv.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (dump, campaign) = traffic_and_campaign(dir.path());
+    let (_, files, stdout) = plan(dir.path(), &dump, &campaign);
     let mut uids = BTreeSet::new();
     let mut reader = DumpReader::open(&dump).expect("dump");
     while let Some(line) = reader.next_line().expect("read") {
@@ -220,11 +218,7 @@ fn the_forecast_names_no_shopper() {
         }
     }
     assert!(uids.len() > 10);
-    let texts = [
-        std::fs::read_to_string(&report).expect("report"),
-        std::fs::read_to_string(&csv).expect("csv"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    ];
+    let texts = [files, stdout];
     for text in &texts {
         assert!(text.len() > 200, "the report has content");
         for uid in &uids {

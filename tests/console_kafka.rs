@@ -15,7 +15,7 @@ use instore::ui::outbox::{Announcement, DeliveryState};
 use instore::ui::promotion_editor::PromotionRecord;
 use instore::ui::{ConsoleApp, ConsoleOptions};
 use support::broker::{free_port, Broker};
-use support::{console_harness, instore, simulate_minute_to};
+use support::{console_harness, instore, pump_until, simulate_minute_to};
 
 fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp {
     let config = KafkaConfig::resolve(None, Some(bootstrap), &["message.timeout.ms=120000".into()])
@@ -26,32 +26,6 @@ fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp
         ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
     ConsoleApp::new(options, None, &egui::Context::default())
-}
-
-/// Pumps the console (as frames would) until `done` holds.
-fn pump_until(
-    app: &mut ConsoleApp,
-    what: &str,
-    limit: Duration,
-    done: impl Fn(&ConsoleApp) -> bool,
-) {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        app.pump(Duration::from_millis(20));
-        if done(app) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!(
-        "gave up waiting for {what}: {:?} / {:?}",
-        app.session().map(|s| s.label()),
-        app.outbox
-            .items
-            .iter()
-            .map(|i| &i.state)
-            .collect::<Vec<_>>()
-    );
 }
 
 fn promotion(pid: &str) -> PromotionRecord {

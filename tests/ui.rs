@@ -577,12 +577,10 @@ fn old_recordings_are_offered_for_deletion_and_deleted_only_on_the_operators_wor
     assert!(h.query_by_label("Delete these 1").is_none());
 }
 
-#[test]
-fn campaigns_are_made_edited_and_saved_from_the_campaigns_window() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let folder = dir.path().join("campaigns");
+/// The console on an empty bus with its Campaigns window open.
+fn with_campaigns_window(folder: Option<std::path::PathBuf>) -> Harness<'static, ConsoleApp> {
     let options = ConsoleOptions {
-        campaigns_folder: Some(folder.clone()),
+        campaigns_folder: folder,
         ..ConsoleOptions::new(Chain::builtin().expect("built-in chain"))
     };
     let mut h = console_harness(
@@ -595,6 +593,14 @@ fn campaigns_are_made_edited_and_saved_from_the_campaigns_window() {
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Campaigns")
         .click();
     h.run_steps(4);
+    h
+}
+
+#[test]
+fn campaigns_are_made_edited_and_saved_from_the_campaigns_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("campaigns");
+    let mut h = with_campaigns_window(Some(folder.clone()));
     h.get_by_label("New").click();
     h.run_steps(3);
     h.get_by_label_contains("Campaign 1\ndraft");
@@ -630,16 +636,7 @@ fn a_forecast_is_saved_as_png_from_the_campaigns_window() {
         dump.to_str().expect("utf-8"),
     ]);
     assert!(out.status.success());
-    let options = ConsoleOptions::new(Chain::builtin().expect("built-in chain"));
-    let mut h = console_harness(
-        Harness::builder().with_size([1500.0, 950.0]),
-        options,
-        |app| app.start_bus_only(),
-    );
-    h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::Button, "Campaigns")
-        .click();
-    h.run_steps(4);
+    let mut h = with_campaigns_window(None);
     h.get_by_label("New").click();
     h.run_steps(2);
     h.state_mut()

@@ -387,24 +387,16 @@ pub fn report_csv(report: &PlanReport) -> String {
             "{name},total,,{},{},{}",
             v.reached, v.notifications, v.matches
         );
-        for s in &v.per_store {
+        let slices = (v.per_store.iter().map(|s| ("store", s)))
+            .chain(v.per_hour.iter().map(|h| ("hour", h)));
+        for (kind, s) in slices {
             let _ = writeln!(
                 out,
-                "{name},store,{},{},{},{}",
+                "{name},{kind},{},{},{},{}",
                 field(&s.label),
                 s.reached,
                 s.notifications,
                 s.matches
-            );
-        }
-        for h in &v.per_hour {
-            let _ = writeln!(
-                out,
-                "{name},hour,{},{},{},{}",
-                field(&h.label),
-                h.reached,
-                h.notifications,
-                h.matches
             );
         }
     }

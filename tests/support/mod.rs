@@ -247,3 +247,30 @@ pub fn console_harness(
         app
     })
 }
+
+/// Pumps the console (as frames would) until `done` holds; says what it saw when it gives up.
+pub fn pump_until(
+    app: &mut instore::ui::ConsoleApp,
+    what: &str,
+    limit: std::time::Duration,
+    done: impl Fn(&instore::ui::ConsoleApp) -> bool,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        app.pump(std::time::Duration::from_millis(20));
+        if done(app) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!(
+        "gave up waiting for {what}: {:?}, event time {:?}, outbox {:?}",
+        app.session().map(|s| s.label()),
+        app.model.latest_event_ms,
+        app.outbox
+            .items
+            .iter()
+            .map(|i| &i.state)
+            .collect::<Vec<_>>()
+    );
+}

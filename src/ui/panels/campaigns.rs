@@ -611,6 +611,51 @@ fn grouped(
         .collect()
 }
 
+/// A bar chart with its legend out of the bars' way and a fixed view.
+fn bar_plot(
+    ui: &mut Ui,
+    id: &str,
+    height: f32,
+    x_label: impl Fn(f64) -> String + 'static,
+    charts: Vec<BarChart>,
+) {
+    Plot::new(id)
+        .height(height)
+        .legend(Legend::default().position(Corner::LeftTop))
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_formatter(move |mark, _| x_label(mark.value))
+        .show(ui, |plot| {
+            for c in charts {
+                plot.bar_chart(c);
+            }
+        });
+}
+
+/// Labels slots 0, 1, 2… of a category axis; nothing between them.
+fn slot_labels(labels: Vec<String>) -> impl Fn(f64) -> String {
+    move |x| {
+        let i = x.round();
+        if (x - i).abs() < 1e-6 && i >= 0.0 {
+            labels.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// The labels without the words they all start with ("Northwind Market Loop", "Northwind
+/// Market Chelsea" → "Loop", "Chelsea"), so they fit under their bars.
+fn without_common_words(labels: &[String]) -> Vec<String> {
+    let words: Vec<Vec<&str>> = labels.iter().map(|l| l.split(' ').collect()).collect();
+    let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
+    let common = (0..shortest.saturating_sub(1))
+        .take_while(|&i| words.iter().all(|w| w[i] == words[0][i]))
+        .count();
+    let common = if labels.len() > 1 { common } else { 0 };
+    words.iter().map(|w| w[common..].join(" ")).collect()
+}
+
 fn charts_ui(ui: &mut Ui, variants: &[VariantForecast]) {
     let Some(first) = variants.first() else {
         return;
@@ -624,28 +669,11 @@ fn charts_ui(ui: &mut Ui, variants: &[VariantForecast]) {
             .filter_map(|h| Some((hour_index(&h.label)?, h.notifications as f64)))
             .collect()
     });
-    let labels: Vec<String> = hours
+    let labels = hours
         .iter()
         .map(|h| h.get(11..16).unwrap_or(h).to_owned())
         .collect();
-    Plot::new("forecast-hours")
-        .height(170.0)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .allow_drag(false)
-        .allow_scroll(false)
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .show(ui, |plot| {
-            for c in charts {
-                plot.bar_chart(c);
-            }
-        });
+    bar_plot(ui, "forecast-hours", 170.0, slot_labels(labels), charts);
     let stores: Vec<String> = first
         .per_store
         .iter()
@@ -662,28 +690,8 @@ fn charts_ui(ui: &mut Ui, variants: &[VariantForecast]) {
             })
             .collect()
     });
-    let store_labels = stores.clone();
-    Plot::new("forecast-stores")
-        .height(170.0)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .allow_drag(false)
-        .allow_scroll(false)
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                store_labels
-                    .get(i as usize)
-                    .map(|s| s.trim_start_matches("Northwind Market ").to_owned())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .show(ui, |plot| {
-            for c in charts {
-                plot.bar_chart(c);
-            }
-        });
+    let labels = without_common_words(&stores);
+    bar_plot(ui, "forecast-stores", 170.0, slot_labels(labels), charts);
     ui.label("Notifications by the shopper's distance (ft)");
     let charts = grouped(variants, |v| {
         v.distance_ft
@@ -691,15 +699,28 @@ fn charts_ui(ui: &mut Ui, variants: &[VariantForecast]) {
             .map(|b| ((b.from_ft + b.to_ft) / 2.0 / 10.0, b.notifications as f64))
             .collect()
     });
-    Plot::new("forecast-distance")
-        .height(150.0)
-        .legend(Legend::default().position(Corner::LeftTop))
-        .allow_drag(false)
-        .allow_scroll(false)
-        .x_axis_formatter(|mark, _| format!("{:.0}", mark.value * 10.0))
-        .show(ui, |plot| {
-            for c in charts {
-                plot.bar_chart(c);
-            }
-        });
+    bar_plot(
+        ui,
+        "forecast-distance",
+        150.0,
+        |x| format!("{:.0}", x * 10.0),
+        charts,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_labels_lose_the_words_they_all_share() {
+        let labels = ["Northwind Market Loop", "Northwind Market Queen West"].map(String::from);
+        assert_eq!(without_common_words(&labels), ["Loop", "Queen West"]);
+        let one = ["Northwind Market Loop".to_owned()];
+        assert_eq!(without_common_words(&one), one);
+        let sites = ["AUS 1", "AUS 2"].map(String::from);
+        assert_eq!(without_common_words(&sites), ["1", "2"]);
+        let same = ["A B", "A B"].map(String::from);
+        assert_eq!(without_common_words(&same), ["B", "B"]);
+    }
 }
