@@ -537,16 +537,21 @@ fn old_recordings_are_offered_for_deletion_and_deleted_only_on_the_operators_wor
         )
         .expect("note");
     }
-    let options = ConsoleOptions {
-        recordings_list: Some(list.clone()),
-        ..ConsoleOptions::new(Chain::builtin().expect("built-in chain"))
+    // A console started with that list, as at each start of the app.
+    let console = || {
+        let options = ConsoleOptions {
+            recordings_list: Some(list.clone()),
+            ..ConsoleOptions::new(Chain::builtin().expect("built-in chain"))
+        };
+        let mut h = console_harness(
+            Harness::builder().with_size([1500.0, 950.0]),
+            options,
+            |app| app.start_bus_only(),
+        );
+        h.run_steps(3);
+        h
     };
-    let mut h = console_harness(
-        Harness::builder().with_size([1500.0, 950.0]),
-        options,
-        |app| app.start_bus_only(),
-    );
-    h.run_steps(3);
+    let mut h = console();
     h.get_by_label_contains("old.jsonl  ·  45 days old");
     assert!(
         h.query_by_label_contains("recent.jsonl").is_none(),
@@ -560,16 +565,7 @@ fn old_recordings_are_offered_for_deletion_and_deleted_only_on_the_operators_wor
         "nothing is deleted without the operator's word"
     );
 
-    let options = ConsoleOptions {
-        recordings_list: Some(list.clone()),
-        ..ConsoleOptions::new(Chain::builtin().expect("built-in chain"))
-    };
-    let mut h = console_harness(
-        Harness::builder().with_size([1500.0, 950.0]),
-        options,
-        |app| app.start_bus_only(),
-    );
-    h.run_steps(3);
+    let mut h = console();
     h.get_by_label("Delete these 1").click();
     h.run_steps(3);
     assert!(!old.exists());
