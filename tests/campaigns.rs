@@ -166,6 +166,11 @@ fn the_forecast_of_each_variant_equals_what_its_run_writes() {
             output.to_str().expect("utf-8"),
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("campaign: 4 of 8 announcements fell within the input"),
+            "{}",
+            stderr(&out)
+        );
         let w = written(&output);
         assert_eq!(w.matches, variant.matches, "{}: matches", variant.name);
         assert_eq!(

@@ -48,11 +48,11 @@ impl CampaignInput {
         !foreign
     }
 
-    /// The next announcement due at or before `ts_ms` (any still to come for `None`), as a
-    /// record of `products_promotions` keyed by its pid, its offset its place in the plan.
-    pub fn next_due(&mut self, ts_ms: Option<i64>) -> Option<RawRecord<'static>> {
+    /// The next announcement due at or before `ts_ms`, as a record of `products_promotions`
+    /// keyed by its pid, its offset its place in the plan.
+    pub fn next_due(&mut self, ts_ms: i64) -> Option<RawRecord<'static>> {
         let a = self.announcements.get(self.next)?;
-        if ts_ms.is_some_and(|ts| a.at_ms > ts) {
+        if a.at_ms > ts_ms {
             return None;
         }
         let record = RawRecord {

@@ -263,7 +263,7 @@ impl RunLoop {
     ) -> Result<(), S::Error> {
         if let Some(input) = campaign {
             if let Some(ts) = record.timestamp_ms {
-                while let Some(announcement) = input.next_due(Some(ts)) {
+                while let Some(announcement) = input.next_due(ts) {
                     self.push(&announcement, sink)?;
                 }
             }

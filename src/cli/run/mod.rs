@@ -206,6 +206,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         )?
     };
     eprint!("{}", super::summary::format_summary(&report));
+    if let Some((_, input)) = &campaign {
+        let (planned, fed) = input.announced();
+        eprintln!(
+            "campaign: {fed} of {planned} announcements fell within the input; its {} own products_promotions records were left out",
+            input.ignored_promotions()
+        );
+    }
     // The process ends here: freeing millions of buffered records one by one would only add
     // teardown time to every run.
     std::mem::forget(report);
