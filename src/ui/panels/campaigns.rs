@@ -137,6 +137,21 @@ fn list_ui(ui: &mut Ui, book: &CampaignBook, view: &CampaignsView<'_>, commands:
     }
 }
 
+/// A promotion record names no store: what a limit to some stores means once it runs.
+fn store_limit_note(ui: &mut Ui, c: &Campaign) {
+    if !c.stores.is_empty() {
+        ui.colored_label(
+            palette::WARNING,
+            format!(
+                "Limited to {} store(s): forecasts and `instore run --campaign` keep to them, but \
+                 the promotion records carry no store, so a running campaign's promotions \
+                 match in every store for the original pipeline and `instore run -b`.",
+                c.stores.len()
+            ),
+        );
+    }
+}
+
 /// Start or stop, what the run has announced, and its live reach beside the forecast's.
 fn run_ui(
     ui: &mut Ui,
@@ -158,6 +173,7 @@ fn run_ui(
             }
             ui.weak("draft: nothing is announced until it is started");
         });
+        store_limit_note(ui, c);
         return;
     };
     let plan = run.plan();
@@ -211,6 +227,7 @@ fn run_ui(
         reached.len(),
         notifications
     ));
+    store_limit_note(ui, c);
 }
 
 fn optional_number<T: egui::emath::Numeric>(
