@@ -58,11 +58,17 @@ pub fn png_of_region(
     pixels_per_point: f32,
 ) -> Result<Vec<u8>, String> {
     use image::ImageEncoder as _;
-    let region = screenshot.region(&rect, Some(pixels_per_point));
-    let [w, h] = region.size;
-    if w == 0 || h == 0 {
+    // Cut to the image first: epaint's `region` panics on a rect that reaches past it (a
+    // window partly off screen).
+    let [width, height] = screenshot.size;
+    let pixel = |v: f32, limit: usize| ((v * pixels_per_point).max(0.0) as usize).min(limit);
+    let (x0, x1) = (pixel(rect.min.x, width), pixel(rect.max.x, width));
+    let (y0, y1) = (pixel(rect.min.y, height), pixel(rect.max.y, height));
+    if x1 <= x0 || y1 <= y0 {
         return Err("nothing of the forecast is on screen".into());
     }
+    let (w, h) = (x1 - x0, y1 - y0);
+    let region = screenshot.region_by_pixels([x0, y0], [w, h]);
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
         .write_image(
@@ -248,5 +254,10 @@ mod tests {
         assert_eq!(decoded.get_pixel(0, 0).0, [255, 255, 255, 255]);
         let outside = egui::Rect::from_min_size(egui::pos2(100.0, 100.0), egui::vec2(1.0, 1.0));
         assert!(png_of_region(&shot, outside, 1.0).is_err());
+        // Partly off the image: the part on it.
+        let across = egui::Rect::from_min_size(egui::pos2(30.0, 20.0), egui::vec2(50.0, 50.0));
+        let png = png_of_region(&shot, across, 1.0).expect("png");
+        let decoded = image::load_from_memory(&png).expect("decodes");
+        assert_eq!((decoded.width(), decoded.height()), (10, 10));
     }
 }
