@@ -130,6 +130,12 @@ fn the_forecast_of_each_variant_equals_what_its_run_writes() {
     let (report, _, _) = plan(dir.path(), &dump, &campaign);
     assert_eq!(report.schedule_shift_days, 7);
     assert_eq!(report.schedule_start, "2026-12-07T00:00-06:00");
+    assert_eq!(report.traffic_from, "2026-12-07T09:00-06:00");
+    assert!(
+        report.traffic_to.starts_with("2026-12-07T11:59"),
+        "{}",
+        report.traffic_to
+    );
     // 10:00, 10:50 on the traffic's day, two promotions; the other day is after the traffic.
     assert_eq!(report.announced, 4);
     assert!(report.input_promotions_left_out > 0);

@@ -83,8 +83,8 @@ pub fn format_report(r: &PlanReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "campaign {:?} on traffic from {}",
-        r.campaign, r.traffic_from
+        "campaign {:?} on traffic from {} to {}",
+        r.campaign, r.traffic_from, r.traffic_to
     );
     if r.schedule_shift_days != 0 {
         let _ = writeln!(
@@ -100,9 +100,15 @@ pub fn format_report(r: &PlanReport) -> String {
         "{} of {} announcements fell within the traffic; its own {} promotion records were left out",
         r.announced, r.announcements, r.input_promotions_left_out
     );
+    if r.announced == 0 {
+        let _ = writeln!(
+            s,
+            "no announcement fell within the traffic: pick traffic recorded during the campaign's hours, or move the schedule with --shift"
+        );
+    }
     let _ = writeln!(
         s,
-        "{:<24}{:>9}{:>14}{:>12}{:>12}{:>10}{:>14}",
+        "{:<24}{:>9}{:>14}{:>12}{:>12}{:>10}{:>18}",
         "variant", "reached", "notifications", "matches", "near miss", "radius", "budget used"
     );
     for v in &r.variants {
@@ -112,7 +118,7 @@ pub fn format_report(r: &PlanReport) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<24}{:>9}{:>14}{:>12}{:>12}{:>7.0} ft{:>14}",
+            "{:<24}{:>9}{:>14}{:>12}{:>12}{:>7.0} ft{:>18}",
             v.name, v.reached, v.notifications, v.matches, v.near_missed, v.radius_ft, budget
         );
     }

@@ -26,6 +26,8 @@ pub struct CampaignInput {
     announcements: Vec<Announcement>,
     next: usize,
     ignored_promotions: u64,
+    /// The latest input record time (a forecast says when the traffic ended).
+    last_ms: Option<i64>,
 }
 
 impl CampaignInput {
@@ -38,11 +40,15 @@ impl CampaignInput {
             announcements: announcements(variant, schedule, every_ms),
             next: 0,
             ignored_promotions: 0,
+            last_ms: None,
         }
     }
 
     /// Whether an input record goes to the engine: the input's own promotions do not.
     pub fn admits(&mut self, record: &RawRecord<'_>) -> bool {
+        if let Some(ts) = record.timestamp_ms {
+            self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
+        }
         let foreign = Topic::from_name(&record.topic) == Some(Topic::ProductsPromotions);
         self.ignored_promotions += u64::from(foreign);
         !foreign
@@ -75,6 +81,11 @@ impl CampaignInput {
 
     pub fn ignored_promotions(&self) -> u64 {
         self.ignored_promotions
+    }
+
+    /// The latest time of an input record so far.
+    pub fn last_ms(&self) -> Option<i64> {
+        self.last_ms
     }
 }
 

@@ -68,8 +68,9 @@ impl std::str::FromStr for Shift {
 pub struct PlanReport {
     pub campaign: String,
     pub inputs: Vec<String>,
-    /// The first record's time, on the campaign's clock.
+    /// The first and the latest record's time, on the campaign's clock.
     pub traffic_from: String,
+    pub traffic_to: String,
     /// Calendar days the schedule was moved to lie on the traffic.
     pub schedule_shift_days: i64,
     /// The schedule as forecast (after the shift), on the campaign's clock.
@@ -240,6 +241,7 @@ pub fn forecast(setup: &PlanSetup, progress: &PlanProgress) -> Result<PlanReport
         campaign: setup.campaign.name.clone(),
         inputs: setup.traffic.describe(),
         traffic_from: schedule.local_label(first_ms),
+        traffic_to: schedule.local_label(first.last_ms.unwrap_or(first_ms)),
         schedule_shift_days: shift_days,
         schedule_start: schedule.local_label(schedule.start_ms()),
         schedule_end: schedule.local_label(schedule.end_ms()),
@@ -254,6 +256,7 @@ pub fn forecast(setup: &PlanSetup, progress: &PlanProgress) -> Result<PlanReport
 
 struct VariantRun {
     forecast: VariantForecast,
+    last_ms: Option<i64>,
     announcements: (usize, usize),
     left_out: u64,
     records_in: u64,
@@ -321,6 +324,7 @@ fn run_variant(
     Ok(VariantRun {
         forecast: report.forecast.ok_or(PlanError::Thread)?,
         announcements: input.announced(),
+        last_ms: input.last_ms(),
         left_out: input.ignored_promotions(),
         records_in,
         rejected,

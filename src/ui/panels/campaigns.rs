@@ -555,9 +555,10 @@ fn report_ui(ui: &mut Ui, r: &PlanReport, commands: &mut Commands) {
         }
     });
     ui.weak(format!(
-        "on {} · traffic from {} · schedule {} – {}{} · {} of {} announcements within the traffic · {} of its own promotion records left out",
+        "on {} · traffic {} – {} · schedule {} – {}{} · {} of {} announcements within the traffic · {} of its own promotion records left out",
         r.inputs.join(", "),
         r.traffic_from,
+        r.traffic_to,
         r.schedule_start,
         r.schedule_end,
         if r.schedule_shift_days != 0 {
@@ -569,6 +570,12 @@ fn report_ui(ui: &mut Ui, r: &PlanReport, commands: &mut Commands) {
         r.announcements,
         r.input_promotions_left_out
     ));
+    if r.announced == 0 {
+        ui.colored_label(
+            palette::WARNING,
+            "No announcement fell within the traffic: pick traffic recorded during the campaign's hours.",
+        );
+    }
     egui::Grid::new("forecast-table")
         .striped(true)
         .show(ui, |ui| {
