@@ -99,11 +99,22 @@ impl<'a> ObjectWriter<'a> {
     /// A decimal number written as it prints ("12.5", "15").
     pub fn decimal_number(&mut self, name: &str, value: rust_decimal::Decimal) {
         self.name(name);
-        // Straight into the line: no String per value.
-        let _ = write!(self.out, "{value}");
+        write_decimal(self.out, value);
     }
 
     pub fn finish(self) {
         self.out.push(b'}');
     }
+}
+
+/// `value` as it prints ("12.5", "15"), straight into `out`: a whole number (a discount, most
+/// often) through `itoa`, anything else through `Display`.
+pub fn write_decimal(out: &mut Vec<u8>, value: rust_decimal::Decimal) {
+    if value.scale() == 0 {
+        if let Ok(whole) = i64::try_from(value) {
+            out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
+            return;
+        }
+    }
+    let _ = write!(out, "{value}");
 }

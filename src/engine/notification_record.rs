@@ -51,13 +51,15 @@ pub fn notification_record(n: &Notification, store: &str, template: &str) -> Not
 /// MESSAGE: the default text, or `template` with each `{FIELD}` replaced in one pass (a
 /// value that itself looks like `{FIELD}` stays as it is); unknown `{…}` are kept.
 fn render_message(n: &Notification, store: &str, template: &str) -> String {
-    use std::fmt::Write as _;
     let mut message = String::with_capacity(template.len() + 64);
     if template == DEFAULT_MESSAGE {
         write_offer(&mut message, n);
-        let _ = write!(message, " — {:.0} ft away", n.dist_to_store_ft);
+        message.push_str(" — ");
+        push_whole_feet(&mut message, n.dist_to_store_ft);
+        message.push_str(" ft away");
         if !store.is_empty() {
-            let _ = write!(message, " in {store}");
+            message.push_str(" in ");
+            message.push_str(store);
         }
         return message;
     }
@@ -83,22 +85,52 @@ fn render_message(n: &Notification, store: &str, template: &str) -> String {
 
 /// Writes the template field `name` of `n`; `false` for a name that is not a field.
 fn write_field(out: &mut String, name: &str, n: &Notification, store: &str) -> bool {
-    use std::fmt::Write as _;
-    let _ = match name {
-        "UID" => write!(out, "{}", n.uid),
-        "PID" => write!(out, "{}", n.pid),
-        "SKU" => n.sku.map_or(Ok(()), |s| write!(out, "{s}")),
-        "SEGMENT" => write!(out, "{}", n.segment.as_deref().unwrap_or_default()),
-        "TITLE" => write!(out, "{}", n.title.as_deref().unwrap_or_default()),
-        "DISCOUNT_PCT" => n
-            .discount_pct
-            .map_or(Ok(()), |d| write!(out, "{}", d.normalize())),
-        "STORE" => write!(out, "{store}"),
-        "DIST_TO_STORE" => write!(out, "{:.0}", n.dist_to_store_ft),
-        "MATCHES" => write!(out, "{}", n.matches),
+    match name {
+        "UID" => out.push_str(&n.uid),
+        "PID" => out.push_str(&n.pid),
+        "SKU" => {
+            if let Some(sku) = n.sku {
+                out.push_str(itoa::Buffer::new().format(sku));
+            }
+        }
+        "SEGMENT" => out.push_str(n.segment.as_deref().unwrap_or_default()),
+        "TITLE" => out.push_str(n.title.as_deref().unwrap_or_default()),
+        "DISCOUNT_PCT" => {
+            if let Some(d) = n.discount_pct {
+                push_decimal(out, d.normalize());
+            }
+        }
+        "STORE" => out.push_str(store),
+        "DIST_TO_STORE" => push_whole_feet(out, n.dist_to_store_ft),
+        "MATCHES" => out.push_str(itoa::Buffer::new().format(n.matches)),
         _ => return false,
-    };
+    }
     true
+}
+
+/// `d` as it prints; a whole number (most discounts) without `fmt`'s machinery, which was
+/// most of the cost of a notification record.
+fn push_decimal(out: &mut String, d: rust_decimal::Decimal) {
+    if d.scale() == 0 {
+        if let Ok(whole) = i64::try_from(d) {
+            out.push_str(itoa::Buffer::new().format(whole));
+            return;
+        }
+    }
+    use std::fmt::Write as _;
+    let _ = write!(out, "{d}");
+}
+
+/// `ft` to the whole foot exactly as `format!("{ft:.0}")` writes it (ties to even on the
+/// exact value, "-0" for a negative that rounds to zero), without `fmt`'s exact-decimal path.
+fn push_whole_feet(out: &mut String, ft: f64) {
+    let whole = ft.round_ties_even();
+    if whole.is_finite() && whole.abs() < 1e15 && !(whole == 0.0 && ft.is_sign_negative()) {
+        out.push_str(itoa::Buffer::new().format(whole as i64));
+    } else {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{ft:.0}");
+    }
 }
 
 /// What a notification offers, as a push shows it: "15 % off Coffee week", leaving out what
@@ -114,7 +146,8 @@ fn write_offer(out: &mut String, n: &Notification) {
     use std::fmt::Write as _;
     let title = n.title.as_deref().unwrap_or_default();
     if let Some(d) = n.discount_pct.filter(|_| !title.contains('%')) {
-        let _ = write!(out, "{} % off", d.normalize());
+        push_decimal(out, d.normalize());
+        out.push_str(" % off");
     }
     if !title.is_empty() {
         if !out.is_empty() {
@@ -219,5 +252,39 @@ mod tests {
             "{}",
             r.payload
         );
+    }
+
+    #[test]
+    fn whole_feet_and_decimals_print_as_fmt_prints_them() {
+        let mut values = vec![
+            0.0, -0.0, 0.5, 1.5, 2.5, -0.4, -0.5, -1.5, 40.4, 99.5, 100.0, 0.49999999999999994,
+            4503599627370495.5, 1e16, 1e300, f64::NAN, f64::INFINITY, -f64::INFINITY,
+        ];
+        let mut x = 0.0;
+        while x < 120.0 {
+            values.push(x);
+            x += 0.0625;
+        }
+        let mut seed = 7u64;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            values.push((seed >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 50.0);
+        }
+        for v in values {
+            let mut out = String::new();
+            push_whole_feet(&mut out, v);
+            assert_eq!(out, format!("{v:.0}"), "{v:?}");
+        }
+        for (units, scale) in [(15, 0), (150, 1), (1250, 2), (-7, 0), (0, 0), (i64::MAX, 0), (5, 3)] {
+            let d = rust_decimal::Decimal::new(units, scale);
+            for d in [d, d.normalize()] {
+                let mut out = String::new();
+                push_decimal(&mut out, d);
+                assert_eq!(out, d.to_string());
+                let mut bytes = Vec::new();
+                crate::engine::json_object::write_decimal(&mut bytes, d);
+                assert_eq!(String::from_utf8(bytes).expect("utf-8"), d.to_string());
+            }
+        }
     }
 }
