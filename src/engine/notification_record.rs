@@ -257,8 +257,24 @@ mod tests {
     #[test]
     fn whole_feet_and_decimals_print_as_fmt_prints_them() {
         let mut values = vec![
-            0.0, -0.0, 0.5, 1.5, 2.5, -0.4, -0.5, -1.5, 40.4, 99.5, 100.0, 0.49999999999999994,
-            4503599627370495.5, 1e16, 1e300, f64::NAN, f64::INFINITY, -f64::INFINITY,
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            -0.4,
+            -0.5,
+            -1.5,
+            40.4,
+            99.5,
+            100.0,
+            0.49999999999999994,
+            4503599627370495.5,
+            1e16,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
         ];
         let mut x = 0.0;
         while x < 120.0 {
@@ -267,7 +283,9 @@ mod tests {
         }
         let mut seed = 7u64;
         for _ in 0..20_000 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             values.push((seed >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 50.0);
         }
         for v in values {
@@ -275,7 +293,15 @@ mod tests {
             push_whole_feet(&mut out, v);
             assert_eq!(out, format!("{v:.0}"), "{v:?}");
         }
-        for (units, scale) in [(15, 0), (150, 1), (1250, 2), (-7, 0), (0, 0), (i64::MAX, 0), (5, 3)] {
+        for (units, scale) in [
+            (15, 0),
+            (150, 1),
+            (1250, 2),
+            (-7, 0),
+            (0, 0),
+            (i64::MAX, 0),
+            (5, 3),
+        ] {
             let d = rust_decimal::Decimal::new(units, scale);
             for d in [d, d.normalize()] {
                 let mut out = String::new();
