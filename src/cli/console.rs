@@ -71,8 +71,7 @@ pub fn console(args: &ConsoleArgs) -> anyhow::Result<()> {
             },
             outbox_path: Outbox::default_path(),
             recordings_list: crate::io::recordings::default_list(),
-            campaigns_folder: crate::io::recordings::default_list()
-                .and_then(|list| Some(list.parent()?.join("campaigns"))),
+            campaigns_folder: crate::io::folders::data_folder().map(|d| d.join("campaigns")),
             dumps: args.dumps.clone(),
             values: ValuesOptions {
                 topic: args.topic.clone(),

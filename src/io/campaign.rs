@@ -12,10 +12,8 @@ use crate::engine::campaign::forecast::{Forecast, VariantForecast};
 use crate::engine::campaign::gate::{CampaignGate, MatchVerdict};
 use crate::engine::campaign::near::NearWatch;
 use crate::engine::campaign::{announcements, Announcement, CampaignVariant, ResolvedSchedule};
-use crate::engine::decimal::Decimal5;
 use crate::engine::geo::{LatLon, LatLonDeg};
-use crate::engine::notify::HeldBack;
-use crate::engine::notify::Notification;
+use crate::engine::notify::{product_at, HeldBack, Notification};
 use crate::engine::record::{Customer, Product};
 use crate::engine::{Output, Payload, RawRecord, Topic};
 use crate::io::store_names::StoreNames;
@@ -96,9 +94,9 @@ pub struct CampaignStage {
     pub gate: CampaignGate,
     forecast: Option<(Forecast, NearWatch)>,
     templates: FxHashMap<String, String>,
-    /// By a product's position: whether the campaign runs in its store, and the store's
-    /// number in the forecast (a match costs a lookup, not a naming).
-    places: FxHashMap<(i64, i64), (bool, usize)>,
+    /// By the place's number in the store names: whether the campaign runs there, and the
+    /// store's number in the forecast.
+    places: Vec<Option<(bool, usize)>>,
 }
 
 impl CampaignStage {
@@ -115,30 +113,27 @@ impl CampaignStage {
             gate: CampaignGate::new(variant.radius_ft, &variant.stores, variant.budget),
             forecast,
             templates,
-            places: FxHashMap::default(),
+            places: Vec::new(),
         }
     }
 
-    fn place(&mut self, at: Option<LatLon>, names: &mut StoreNames) -> (bool, usize) {
-        let key = at.map_or((i64::MIN, i64::MIN), |p| (p.lat.units(), p.lon.units()));
-        if let Some(&place) = self.places.get(&key) {
-            return place;
+    /// Whether the campaign runs at a product at `at`, and its store's number in the
+    /// forecast, by the place's number in `names` (a match costs a lookup, not a naming).
+    fn place(&mut self, at: Option<LatLonDeg>, names: &mut StoreNames) -> (bool, usize) {
+        let number = names.number(at);
+        if let Some(Some(place)) = self.places.get(number) {
+            return *place;
         }
-        let store = names.name(at.map(|p| LatLonDeg {
-            lat_deg: p.lat.to_f64(),
-            lon_deg: p.lon.to_f64(),
-        }));
+        let store = names.name_of(number);
         let runs_in = self.gate.runs_in(store);
         let index = self
             .forecast
             .as_mut()
             .map_or(0, |(f, _)| f.store_index(store));
-        // Derived sites are numbered as products arrive, so a name may change while sites
-        // form; the table is small and rebuilt now and then.
-        if self.places.len() > 1 << 20 {
-            self.places.clear();
+        if self.places.len() <= number {
+            self.places.resize(number + 1, None);
         }
-        self.places.insert(key, (runs_in, index));
+        self.places[number] = Some((runs_in, index));
         (runs_in, index)
     }
 
@@ -147,7 +142,7 @@ impl CampaignStage {
         if self.forecast.is_none() {
             return;
         }
-        let (runs_in, _) = self.place(product.position(), names);
+        let (runs_in, _) = self.place(product.position().map(degrees), names);
         if let (true, Some((_, watch))) = (runs_in, self.forecast.as_mut()) {
             watch.observe_product(product);
         }
@@ -171,7 +166,7 @@ impl CampaignStage {
         let Output::NearbyCustomer(n) = output else {
             return true;
         };
-        let (runs_in, store) = self.place(n.valid.product.position(), names);
+        let (runs_in, store) = self.place(product_at(n), names);
         match self.gate.judge_match(runs_in, n.dist_to_store_ft) {
             MatchVerdict::Match => {
                 if let Some((f, _)) = self.forecast.as_mut() {
@@ -189,15 +184,7 @@ impl CampaignStage {
             return false;
         }
         if self.forecast.is_some() {
-            // The degrees came from DECIMAL(10,5) units, so rounding gives those units back.
-            let units = |deg: f64| Decimal5::from_units((deg * 100_000.0).round() as i64);
-            let at = n.product_at.and_then(|p| {
-                Some(LatLon {
-                    lat: units(p.lat_deg)?,
-                    lon: units(p.lon_deg)?,
-                })
-            });
-            let (_, store) = self.place(at, names);
+            let (_, store) = self.place(n.product_at, names);
             if let Some((f, _)) = self.forecast.as_mut() {
                 f.on_notification(&n.uid, store, n.timestamp_ms, n.dist_to_store_ft);
             }
@@ -213,5 +200,12 @@ impl CampaignStage {
     pub fn report(&self, held_back: HeldBack) -> Option<VariantForecast> {
         let (f, _) = self.forecast.as_ref()?;
         Some(f.report(held_back, self.gate.counts(), self.gate.budget()))
+    }
+}
+
+fn degrees(p: LatLon) -> LatLonDeg {
+    LatLonDeg {
+        lat_deg: p.lat.to_f64(),
+        lon_deg: p.lon.to_f64(),
     }
 }

@@ -6,6 +6,7 @@ pub mod bus;
 pub mod campaign;
 pub mod chain;
 pub mod dump;
+pub mod folders;
 pub mod formats;
 pub mod kafka;
 pub mod live;

@@ -25,18 +25,9 @@ pub enum KeyError {
     Corrupt(PathBuf),
 }
 
-/// The default folder: `$XDG_CONFIG_HOME/instore`, else `~/.config/instore`.
-pub fn default_folder() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("instore"))
-}
-
 /// The installation's pseudonyms, making the key on first use.
 pub fn installation_pseudonyms() -> Result<Pseudonyms, KeyError> {
-    load_or_create(&default_folder().ok_or(KeyError::NoFolder)?)
+    load_or_create(&crate::io::folders::config_folder().ok_or(KeyError::NoFolder)?)
 }
 
 /// The key in `folder`, made (0600, in a 0700 folder) if there is none yet.

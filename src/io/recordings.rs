@@ -35,20 +35,16 @@ pub fn note_path(dump: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn now_ms() -> i64 {
+/// The wall clock in epoch milliseconds: a recording's age (the engine never sees it).
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The list of recordings: `$XDG_DATA_HOME/instore/recordings.txt`, else under
-/// `~/.local/share`.
+/// The list of recordings: `recordings.txt` in the data folder.
 pub fn default_list() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(base.join("instore").join("recordings.txt"))
+    Some(crate::io::folders::data_folder()?.join("recordings.txt"))
 }
 
 /// Writes the note beside a new recording and lists it (not for standard output). A failure

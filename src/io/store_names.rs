@@ -16,7 +16,11 @@ pub struct StoreNames {
     stale: bool,
     /// Names given since the sites last changed, by the product's position: the same few
     /// thousand shelves are named over and over, and finding a site is a scan.
-    named: FxHashMap<(u64, u64), String>,
+    named: FxHashMap<(u64, u64), usize>,
+    /// Every name given so far, numbered (0 is the empty name): callers that keep something
+    /// per place key it by number instead of hashing the text.
+    names: Vec<String>,
+    numbers: FxHashMap<String, usize>,
 }
 
 impl StoreNames {
@@ -27,6 +31,8 @@ impl StoreNames {
             listed: Vec::new(),
             stale: false,
             named: FxHashMap::default(),
+            names: vec![String::new()],
+            numbers: FxHashMap::default(),
         }
     }
 
@@ -48,8 +54,15 @@ impl StoreNames {
 
     /// The place of a product at `at`: a chain store's name, a site's ("AUS 1"), or empty.
     pub fn name(&mut self, at: Option<LatLonDeg>) -> &str {
+        let number = self.number(at);
+        &self.names[number]
+    }
+
+    /// The number of the place of a product at `at` (see [`StoreNames::name_of`]); a product's
+    /// number follows the sites as they form, like its name.
+    pub fn number(&mut self, at: Option<LatLonDeg>) -> usize {
         let Some(at) = at else {
-            return "";
+            return 0;
         };
         if self.stale {
             self.listed = self.sites.sites();
@@ -57,16 +70,33 @@ impl StoreNames {
             self.named.clear();
         }
         let key = (at.lat_deg.to_bits(), at.lon_deg.to_bits());
-        let (chain, listed) = (&self.chain, &self.listed);
-        self.named
-            .entry(key)
-            .or_insert_with(|| match chain.store_of_product(at) {
-                Some(store) => store.name.clone(),
-                None => listed
-                    .iter()
-                    .find(|s| s.contains(at, 1.0))
-                    .map(Site::label)
-                    .unwrap_or_default(),
-            })
+        if let Some(&number) = self.named.get(&key) {
+            return number;
+        }
+        let name = match self.chain.store_of_product(at) {
+            Some(store) => store.name.clone(),
+            None => self
+                .listed
+                .iter()
+                .find(|s| s.contains(at, 1.0))
+                .map(Site::label)
+                .unwrap_or_default(),
+        };
+        let number = match self.numbers.get(&name) {
+            Some(&n) => n,
+            None if name.is_empty() => 0,
+            None => {
+                self.names.push(name.clone());
+                self.numbers.insert(name, self.names.len() - 1);
+                self.names.len() - 1
+            }
+        };
+        self.named.insert(key, number);
+        number
+    }
+
+    /// The name numbered `number`.
+    pub fn name_of(&self, number: usize) -> &str {
+        self.names.get(number).map_or("", String::as_str)
     }
 }

@@ -669,7 +669,7 @@ impl ConsoleApp {
 
     /// Looks for recordings past the retention (at start, then daily).
     fn check_recordings(&mut self) {
-        let now = wall_ms();
+        let now = crate::io::recordings::now_ms();
         self.retention.checked_ms = Some(now);
         self.retention.old = match &self.recordings_list {
             Some(list) => {
@@ -748,7 +748,7 @@ impl ConsoleApp {
         if self
             .retention
             .checked_ms
-            .is_none_or(|at| wall_ms() - at > 86_400_000)
+            .is_none_or(|at| crate::io::recordings::now_ms() - at > 86_400_000)
         {
             self.check_recordings();
         }
@@ -859,26 +859,26 @@ impl ConsoleApp {
             // Carried out by the next logic pass, at once.
             ui.ctx().request_repaint();
         }
-        let view = CampaignsView {
-            now_ms: self.model.latest_event_ms,
-            reach: &self.model.reach_by_pid,
-            places: self
-                .chain
-                .stores
-                .iter()
-                .map(|s| s.name.clone())
-                .chain(self.places.sites().iter().map(|s| s.site.label()))
-                .collect(),
-            segments: &self.chain.segments,
-        };
         if self.campaigns.open {
+            let view = CampaignsView {
+                now_ms: self.model.latest_event_ms,
+                reach: &self.model.reach_by_pid,
+                places: self
+                    .chain
+                    .stores
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .chain(self.places.sites().iter().map(|s| s.site.label()))
+                    .collect(),
+                segments: &self.chain.segments,
+            };
             campaigns_window(ui.ctx(), &mut self.campaigns, &view, &mut commands);
             self.take_forecast_png(ui.ctx());
         }
         retention_ui(
             ui.ctx(),
             &self.retention,
-            wall_ms(),
+            crate::io::recordings::now_ms(),
             &mut self.settings,
             &mut commands,
         );
@@ -886,13 +886,6 @@ impl ConsoleApp {
             self.commands.push(command);
         }
     }
-}
-
-/// The wall clock, for the age of recordings (the engine never sees it).
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl eframe::App for ConsoleApp {

@@ -109,10 +109,7 @@ impl Outbox {
 
     /// The default place: `$XDG_DATA_HOME/instore/outbox.json`.
     pub fn default_path() -> Option<PathBuf> {
-        let base = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-        Some(base.join("instore").join("outbox.json"))
+        Some(crate::io::folders::data_folder()?.join("outbox.json"))
     }
 
     fn save(&mut self) {

@@ -125,7 +125,11 @@ fn campaign_run(
             .find(|v| &v.name == name)
             .with_context(|| format!("the campaign has no variant named {name:?}"))?,
     };
-    let first_ms = crate::io::plan::first_timestamp(&args.input)?.unwrap_or(0);
+    // Only `auto` looks at the traffic's first record.
+    let first_ms = match args.campaign_shift {
+        Shift::Auto => crate::io::plan::first_timestamp(&args.input)?.unwrap_or(0),
+        Shift::Days(_) => 0,
+    };
     let (schedule, days) = lay_schedule(&schedule, args.campaign_shift, first_ms)?;
     if days != 0 {
         eprintln!(

@@ -11,6 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::gate::GateCounts;
+use super::schedule::clock_label;
 use crate::engine::notify::HeldBack;
 
 /// Width of a distance bin.
@@ -189,7 +190,9 @@ impl Forecast {
         hours.sort_by_key(|(start, _)| *start);
         let per_hour = hours
             .into_iter()
-            .map(|(start, t)| SliceForecast::of(label_of(&self.hours.tz, *start), Some(*start), t))
+            .map(|(start, t)| {
+                SliceForecast::of(clock_label(&self.hours.tz, *start), Some(*start), t)
+            })
             .collect();
         let distance_ft = self
             .distance_bins
@@ -228,16 +231,6 @@ impl Forecast {
             per_hour,
             distance_ft,
         }
-    }
-}
-
-fn label_of(tz: &TimeZone, ms: i64) -> String {
-    match Timestamp::from_millisecond(ms) {
-        Ok(ts) => ts
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%dT%H:%M%:z")
-            .to_string(),
-        Err(_) => ms.to_string(),
     }
 }
 

@@ -230,16 +230,21 @@ impl ResolvedSchedule {
         out
     }
 
-    /// `ms` as the campaign's wall clock shows it, to the minute, with its offset
-    /// (`2026-12-07T09:00-06:00`): how reports label hours.
+    /// `ms` as the campaign's wall clock shows it (see [`clock_label`]).
     pub fn local_label(&self, ms: i64) -> String {
-        match Timestamp::from_millisecond(ms) {
-            Ok(ts) => ts
-                .to_zoned(self.tz.clone())
-                .strftime("%Y-%m-%dT%H:%M%:z")
-                .to_string(),
-            Err(_) => ms.to_string(),
-        }
+        clock_label(&self.tz, ms)
+    }
+}
+
+/// `ms` as a wall clock in `tz` shows it, to the minute, with its offset
+/// (`2026-12-07T09:00-06:00`): how reports label times.
+pub fn clock_label(tz: &TimeZone, ms: i64) -> String {
+    match Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%dT%H:%M%:z")
+            .to_string(),
+        Err(_) => ms.to_string(),
     }
 }
 

@@ -156,11 +156,8 @@ impl KafkaConfig {
 
     /// Where saved profiles live: `$XDG_CONFIG_HOME/instore/profiles/NAME.properties`.
     pub fn profile_path(name: &str) -> Option<PathBuf> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
         Some(
-            base.join("instore")
+            crate::io::folders::config_folder()?
                 .join("profiles")
                 .join(format!("{name}.properties")),
         )

@@ -145,10 +145,7 @@ impl TileChoice {
 
 /// Where downloaded tiles are kept between runs.
 fn tile_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("instore").join("tiles"))
+    Some(crate::io::folders::cache_folder()?.join("tiles"))
 }
 
 /// An HTTP source from a `{z}/{x}/{y}` URL template.

@@ -322,7 +322,7 @@ fn editor_ui(ui: &mut Ui, c: &mut Campaign, view: &CampaignsView<'_>, commands: 
                         .desired_width(220.0),
                 );
                 p.message = Some(message).filter(|s| !s.trim().is_empty());
-                if c_remove_button(ui) {
+                if remove_button(ui) {
                     remove = Some(i);
                 }
                 ui.end_row();
@@ -457,7 +457,7 @@ fn editor_ui(ui: &mut Ui, c: &mut Campaign, view: &CampaignsView<'_>, commands: 
     });
 }
 
-fn c_remove_button(ui: &mut Ui) -> bool {
+fn remove_button(ui: &mut Ui) -> bool {
     ui.small_button("×").on_hover_text("remove").clicked()
 }
 
@@ -477,11 +477,11 @@ fn variants_ui(ui: &mut Ui, c: &mut Campaign) {
             ui.checkbox(&mut rule_on, "rule");
             match (rule_on, v.notify.as_mut()) {
                 (true, Some(n)) => rule_combo(ui, ("variant-rule", i), &mut n.rule),
-                (true, None) => v.notify = Some(c_notify_default()),
+                (true, None) => v.notify = Some(Default::default()),
                 (false, _) => v.notify = None,
             }
             optional_number(ui, "budget", &mut v.budget, 1_000, 0..=u64::MAX, "");
-            if c_remove_button(ui) {
+            if remove_button(ui) {
                 remove = Some(i);
             }
         });
@@ -500,10 +500,6 @@ fn variants_ui(ui: &mut Ui, c: &mut Campaign) {
             ..VariantChanges::default()
         });
     }
-}
-
-fn c_notify_default() -> crate::engine::notify::NotifyParams {
-    crate::engine::notify::NotifyParams::default()
 }
 
 fn forecast_buttons(ui: &mut Ui, running: bool, commands: &mut Commands) {
