@@ -10,41 +10,60 @@ pub const NOTIFICATIONS_TOPIC: &str = "PROMOTION_NOTIFICATIONS";
 pub const DEFAULT_MESSAGE: &str =
     "{DISCOUNT_PCT} % off {TITLE} — {DIST_TO_STORE} ft away in {STORE}";
 
-/// One notification's record.
+/// One notification's record: the fields it is made of, written straight into whatever holds
+/// it (a Kafka value, or the escaped `payload` of a dump line) without a JSON text in between,
+/// since a notification's value is mostly strings that would otherwise be escaped twice.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NotificationRecord {
     pub timestamp_ms: i64,
-    /// The customer's uid (the record key: one channel per customer downstream).
-    pub key: String,
-    pub payload: String,
+    notification: Notification,
+    store: String,
+    message: String,
 }
 
 /// The record of `n`, with its place named `store` and MESSAGE from `template` (`{FIELD}`
 /// for any of UID, PID, SKU, SEGMENT, TITLE, DISCOUNT_PCT, STORE, DIST_TO_STORE, MATCHES).
-/// Fields in the order the issue lists them; written straight into the payload.
 pub fn notification_record(n: &Notification, store: &str, template: &str) -> NotificationRecord {
-    let message = render_message(n, store, template);
-    let mut payload = Vec::with_capacity(256 + message.len());
-    let mut obj = ObjectWriter::new(&mut payload, Embedding::Plain);
-    obj.string("UID", Some(&n.uid));
-    obj.string("PID", Some(&n.pid));
-    obj.bigint("SKU", n.sku);
-    obj.string("SEGMENT", n.segment.as_deref());
-    obj.string("TITLE", n.title.as_deref());
-    match n.discount_pct {
-        Some(d) => obj.decimal_number("DISCOUNT_PCT", d.normalize()),
-        None => obj.string("DISCOUNT_PCT", None),
-    }
-    obj.string("STORE", Some(store));
-    obj.float("DIST_TO_STORE", n.dist_to_store_ft);
-    obj.bigint("MATCHES", i64::try_from(n.matches).ok());
-    obj.string("MESSAGE", Some(&message));
-    obj.finish();
     NotificationRecord {
         timestamp_ms: n.timestamp_ms,
-        key: n.uid.to_string(),
+        message: render_message(n, store, template),
+        notification: n.clone(),
+        store: store.to_owned(),
+    }
+}
+
+impl NotificationRecord {
+    /// The customer's uid: the record key, so a push service gives each customer a channel.
+    pub fn key(&self) -> &str {
+        &self.notification.uid
+    }
+
+    /// Appends the value, fields in the order the issue lists them.
+    pub fn write_payload(&self, out: &mut Vec<u8>, embedding: Embedding) {
+        let n = &self.notification;
+        let mut obj = ObjectWriter::new(out, embedding);
+        obj.string("UID", Some(&n.uid));
+        obj.string("PID", Some(&n.pid));
+        obj.bigint("SKU", n.sku);
+        obj.string("SEGMENT", n.segment.as_deref());
+        obj.string("TITLE", n.title.as_deref());
+        match n.discount_pct {
+            Some(d) => obj.decimal_number("DISCOUNT_PCT", d.normalize()),
+            None => obj.string("DISCOUNT_PCT", None),
+        }
+        obj.string("STORE", Some(&self.store));
+        obj.float("DIST_TO_STORE", n.dist_to_store_ft);
+        obj.bigint("MATCHES", i64::try_from(n.matches).ok());
+        obj.string("MESSAGE", Some(&self.message));
+        obj.finish();
+    }
+
+    /// The value as JSON text.
+    pub fn payload(&self) -> String {
+        let mut out = Vec::with_capacity(256 + self.message.len());
+        self.write_payload(&mut out, Embedding::Plain);
         // Only UTF-8 went in: the fields are `str` and the writer adds ASCII.
-        payload: String::from_utf8(payload).unwrap_or_default(),
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -186,8 +205,8 @@ mod tests {
             matches: 7,
         };
         let r = notification_record(&n, "Northwind Market Loop", DEFAULT_MESSAGE);
-        assert_eq!((r.timestamp_ms, r.key.as_str()), (5, "u-1"));
-        let v: Value = serde_json::from_str(&r.payload).expect("JSON");
+        assert_eq!((r.timestamp_ms, r.key()), (5, "u-1"));
+        let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(
             v["MESSAGE"],
             "15 % off Coffee week — 40 ft away in Northwind Market Loop"
@@ -203,18 +222,43 @@ mod tests {
             ..n.clone()
         };
         let r = notification_record(&bare, "", DEFAULT_MESSAGE);
-        let v: Value = serde_json::from_str(&r.payload).expect("JSON");
+        let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "A promotion on SKU 1003 — 40 ft away");
         let r = notification_record(&bare, "CAN 1", "{UID} is {DIST_TO_STORE} ft from {STORE}");
-        let v: Value = serde_json::from_str(&r.payload).expect("JSON");
+        let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "u-1 is 40 ft from CAN 1");
         let says_it = Notification {
             title: Some(Arc::from("20% off SKU 1003")),
             ..n
         };
         let r = notification_record(&says_it, "Loop", DEFAULT_MESSAGE);
-        let v: Value = serde_json::from_str(&r.payload).expect("JSON");
+        let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "20% off SKU 1003 — 40 ft away in Loop");
+    }
+
+    #[test]
+    fn the_value_written_inside_a_string_is_the_value_escaped() {
+        let n = Notification {
+            timestamp_ms: 5,
+            uid: Arc::from("u \"1\""),
+            pid: Arc::from("p\\1"),
+            sku: Some(7),
+            segment: Some(Arc::from("Seg\tA")),
+            title: Some(Arc::from("Caf\u{e9} \u{1} week")),
+            discount_pct: Some(rust_decimal::Decimal::new(125, 1)),
+            product_at: None,
+            dist_to_store_ft: 12.25,
+            matches: 2,
+        };
+        let r = notification_record(&n, "Store \"North\"\n", DEFAULT_MESSAGE);
+        let mut escaped = b"\"".to_vec();
+        r.write_payload(&mut escaped, Embedding::InString);
+        escaped.push(b'"');
+        let decoded: String = serde_json::from_slice(&escaped).expect("a JSON string");
+        assert_eq!(decoded, r.payload());
+        let v: Value = serde_json::from_str(&decoded).expect("JSON");
+        assert_eq!(v["STORE"], "Store \"North\"\n");
+        assert_eq!(v["UID"], "u \"1\"");
     }
 
     #[test]
@@ -233,7 +277,8 @@ mod tests {
         };
         let template = "{TITLE}|{SKU}|{DISCOUNT_PCT}|{MATCHES}|{NOPE}|{|{DIST_TO_STORE}}";
         let r = notification_record(&n, "S", template);
-        let v: Value = serde_json::from_str(&r.payload).expect("JSON");
+        let payload = r.payload();
+        let v: Value = serde_json::from_str(&payload).expect("JSON");
         assert_eq!(v["MESSAGE"], "{UID} {||12.5|3|{NOPE}|{|8}");
         assert_eq!(v["DISCOUNT_PCT"].to_string(), "12.5");
         assert_eq!(v["SKU"], Value::Null);
@@ -245,12 +290,11 @@ mod tests {
             "\"MESSAGE\"",
         ]
         .into_iter()
-        .map(|name| &r.payload[r.payload.find(name).expect("field")..])
+        .map(|name| &payload[payload.find(name).expect("field")..])
         .collect();
         assert!(
             order.windows(2).all(|w| w[0].len() > w[1].len()),
-            "{}",
-            r.payload
+            "{payload}"
         );
     }
 

@@ -20,6 +20,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::engine::json::{for_each_member, write_json_string, JsonCursor, JsonValue};
+use crate::engine::json_object::Embedding;
+use crate::engine::notification_record::{NotificationRecord, NOTIFICATIONS_TOPIC};
 use crate::engine::{Output, Payload, RawRecord, Topic};
 
 /// Why a dump could not be opened or written.
@@ -348,6 +350,29 @@ impl DumpWriter {
         write_key(line, output.key());
         line.extend_from_slice(b",\"payload\":\"");
         output.write_payload_escaped(line);
+        line.extend_from_slice(b"\"}\n");
+        self.flush_line()
+    }
+
+    /// Writes one notification on its topic at `offset`, its value escaped as it is written.
+    pub fn write_notification(
+        &mut self,
+        notification: &NotificationRecord,
+        offset: i64,
+    ) -> Result<(), DumpError> {
+        let line = &mut self.line;
+        line.clear();
+        write_envelope_head(
+            line,
+            NOTIFICATIONS_TOPIC,
+            0,
+            offset,
+            notification.timestamp_ms,
+            &[],
+        );
+        write_key(line, Some(notification.key()));
+        line.extend_from_slice(b",\"payload\":\"");
+        notification.write_payload(line, Embedding::InString);
         line.extend_from_slice(b"\"}\n");
         self.flush_line()
     }

@@ -7,14 +7,12 @@ use std::time::{Duration, Instant};
 
 use crate::engine::campaign::forecast::VariantForecast;
 use crate::engine::campaign::gate::GateCounts;
-use crate::engine::notification_record::{
-    notification_record, NotificationRecord, NOTIFICATIONS_TOPIC,
-};
+use crate::engine::notification_record::{notification_record, NotificationRecord};
 use crate::engine::notify::{HeldBack, Notifier, NotifyRule};
 use crate::engine::{InputValue, Output, Pipeline, PipelineParams, RawRecord};
 use crate::io::campaign::CampaignInput;
 use crate::io::campaign::CampaignStage;
-use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpRecordRef, DumpWriter};
+use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
 use crate::io::store_names::StoreNames;
 
 /// Where a run's outputs go.
@@ -85,15 +83,7 @@ impl OutputSink for DumpWriter {
     ) -> Result<(), DumpError> {
         for n in notifications {
             let offset = self.records_written() as i64;
-            self.write_raw(&DumpRecordRef {
-                topic: NOTIFICATIONS_TOPIC,
-                partition: 0,
-                offset,
-                timestamp_ms: n.timestamp_ms,
-                key: Some(&n.key),
-                headers: &[],
-                payload: Some(&n.payload),
-            })?;
+            self.write_notification(n, offset)?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! `instore.id` header), and every refused
 //! input record to a dead-letter topic with its reason and origin in `instore.*` headers.
 
+use crate::engine::json_object::Embedding;
 use crate::engine::notification_record::{NotificationRecord, NOTIFICATIONS_TOPIC};
 use crate::engine::{Output, RawRecord, Topic};
 use crate::io::run_loop::OutputSink;
@@ -82,11 +83,15 @@ impl OutputSink for KafkaOutputs {
         notifications: &[NotificationRecord],
     ) -> Result<(), KafkaOutputError> {
         for n in notifications {
+            self.payload.clear();
+            n.write_payload(&mut self.payload, Embedding::Plain);
+            // Written from `str` fields and ASCII, so always UTF-8.
+            let text = String::from_utf8_lossy(&self.payload);
             self.producer
                 .send(
                     NOTIFICATIONS_TOPIC,
-                    Some(&n.key),
-                    Some(&n.payload),
+                    Some(n.key()),
+                    Some(text.as_ref()),
                     n.timestamp_ms,
                 )
                 .map_err(|e| KafkaOutputError {
