@@ -8,6 +8,7 @@ pub mod customer_ids;
 pub mod decimal;
 #[cfg(test)]
 mod equivalence_tests;
+mod escaped_value;
 pub mod geo;
 pub mod json;
 pub mod json_object;

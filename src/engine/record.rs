@@ -11,6 +11,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::decimal::{Decimal5, DecimalPolicy};
+use super::escaped_value;
 use super::geo::LatLon;
 use super::json::{
     for_each_member, for_each_member_in_string, unescape, JsonError, JsonStr, JsonValue,
@@ -138,6 +139,20 @@ pub fn decode_payload(
     policy: DecimalPolicy,
     texts: &mut SharedTexts,
 ) -> Result<InputValue, RejectReason> {
+    if let Payload::Escaped(body) = payload {
+        let plain = match topic {
+            Topic::CustomersLocations => {
+                escaped_value::customer(body, policy, texts).map(InputValue::Customer)
+            }
+            Topic::StoresProducts => {
+                escaped_value::product(body, policy, texts).map(InputValue::Product)
+            }
+            _ => None,
+        };
+        if let Some(value) = plain {
+            return Ok(value);
+        }
+    }
     let columns = columns_of(topic)?;
     let unescaped;
     let fields = match payload {
@@ -408,9 +423,18 @@ fn column_index(columns: &[Column], key: &JsonStr<'_>) -> Option<usize> {
 /// The column an ASCII field name means, ignoring case. Length and first letter single out
 /// the one candidate, and one comparison of 16-byte words settles it (every record has
 /// several fields, so this runs millions of times).
-fn column_named(raw: &[u8]) -> Option<Column> {
-    let first = raw.first()?.to_ascii_uppercase();
-    let candidate = match (raw.len(), first) {
+pub(super) fn column_named(raw: &[u8]) -> Option<Column> {
+    let first = raw.first()?;
+    let mut padded = [0u8; 16];
+    padded.get_mut(..raw.len())?.copy_from_slice(raw);
+    column_named_word(u128::from_le_bytes(padded), raw.len(), *first)
+}
+
+/// [`column_named`] for a name of `len` bytes given as the low bytes of `word` (the rest
+/// zero) and its `first` byte: a reader that can load 16 bytes at once skips the copy.
+#[inline]
+pub(super) fn column_named_word(word: u128, len: usize, first: u8) -> Option<Column> {
+    let candidate = match (len, first.to_ascii_uppercase()) {
         (3, b'U') => Column::Uid,
         (3, b'S') => Column::Sku,
         (3, b'P') => Column::Pid,
@@ -424,10 +448,8 @@ fn column_named(raw: &[u8]) -> Option<Column> {
         (12, b'D') => Column::DiscountPct,
         _ => return None,
     };
-    let mut padded = [0u8; 16];
-    padded[..raw.len()].copy_from_slice(raw);
     let NameWord { lower, fold } = NAME_WORDS[candidate as usize];
-    (u128::from_le_bytes(padded) | fold == lower).then_some(candidate)
+    (word | fold == lower).then_some(candidate)
 }
 
 /// A column name as one little-endian word for [`column_named`]: `lower` is the name in
@@ -713,9 +735,11 @@ mod tests {
                 proptest::sample::select(vec![
                     "\"c1\"", "\"USA\"", "\"a\\\"b\"", "\"30.12345\"", "\"12\"", "30.123456",
                     "-119.5", "91", "1e3", "15.50", "9999999999999999999", "null", "true",
-                    "{\"a\": 1}", "[1, 2]", "\"\\u00e9\"",
+                    "{\"a\": 1}", "[1, 2]", "\"\\u00e9\"", "-87.59927", "0", "-0.5", "123456.5",
+                    "0.000001", "1E2", "false", "\"\"", "\"c\\\\d\"", "-90.00001", "180",
+                    "\"é\"", "12345678901234567",
                 ]),
-            ), 0..6),
+            ), 0..8),
             spaces in proptest::sample::select(vec!["", " ", "\n"]),
         ) {
             let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{spaces}{v}")).collect();

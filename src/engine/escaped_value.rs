@@ -1,0 +1,423 @@
+//! The values producers actually send, read in one pass from the JSON string that holds them
+//! in a kcat line: `{\"uid\": \"c1\", \"latitude\": 41.5, …}` straight into typed fields.
+//!
+//! Reading a dump is mostly this: a ping's value is ~150 of its line's ~230 bytes, and the
+//! general way (collect every member's text, then convert each) walked it twice. Here each
+//! member is converted as it is read. Only the plain shape is taken — members of the topic's
+//! columns or others with scalar values, strings without escapes of their own, numbers that
+//! fit the column, any member order and repeated names (the last wins, as in the general
+//! reader) — and anything else answers `None`: the general reader then decides, with the
+//! exact rejection reason. So whenever this answers, it answers what the general reader
+//! would (a property test compares the two).
+
+use std::sync::Arc;
+
+use super::decimal::{Decimal5, DecimalPolicy};
+use super::record::{column_named, column_named_word, Customer, Product};
+use super::reject::Column;
+use super::shared_text::SharedTexts;
+use super::topic::Origin;
+
+/// A ping's value, or `None` for anything but the plain shape.
+pub(super) fn customer(
+    body: &str,
+    policy: DecimalPolicy,
+    texts: &mut SharedTexts,
+) -> Option<Customer> {
+    let mut c = Customer {
+        origin: Origin::UNKNOWN,
+        ..Customer::default()
+    };
+    read_members(body, |column, value| {
+        match column {
+            Column::Uid => c.uid = value.varchar(texts)?,
+            Column::Latitude => c.latitude = value.latitude(policy)?,
+            Column::Longitude => c.longitude = value.longitude(policy)?,
+            Column::Country => c.country = value.varchar(texts)?,
+            _ => {}
+        }
+        Some(())
+    })?;
+    Some(c)
+}
+
+/// A product's value, or `None` for anything but the plain shape.
+pub(super) fn product(
+    body: &str,
+    policy: DecimalPolicy,
+    texts: &mut SharedTexts,
+) -> Option<Product> {
+    let mut p = Product {
+        origin: Origin::UNKNOWN,
+        ..Product::default()
+    };
+    read_members(body, |column, value| {
+        match column {
+            Column::Sku => p.sku = value.bigint()?,
+            Column::Segment => p.segment = value.varchar(texts)?,
+            Column::Variant => p.variant = value.varchar(texts)?,
+            Column::Latitude => p.latitude = value.latitude(policy)?,
+            Column::Longitude => p.longitude = value.longitude(policy)?,
+            Column::Country => p.country = value.varchar(texts)?,
+            _ => {}
+        }
+        Some(())
+    })?;
+    Some(p)
+}
+
+/// One member's value as it stands in the string: its bytes are valid JSON of that kind.
+#[derive(Clone, Copy)]
+enum Value<'a> {
+    /// A string's content, which has no escapes.
+    Text(&'a str),
+    /// A number's literal, with its value in 10⁻⁵ units when it is plain: at most 5 integer
+    /// and 5 fractional digits, no exponent (exact, and the same under both decimal policies).
+    Number(&'a str, Option<i64>),
+    Bool(bool),
+    Null,
+}
+
+impl Value<'_> {
+    /// VARCHAR takes any scalar as its text.
+    fn varchar(self, texts: &mut SharedTexts) -> Option<Option<Arc<str>>> {
+        Some(match self {
+            Value::Text(text) | Value::Number(text, _) => Some(texts.get(text)),
+            Value::Bool(b) => Some(if b { "true" } else { "false" }.into()),
+            Value::Null => None,
+        })
+    }
+
+    /// A plain integer literal; a fraction, an exponent or a string goes the general way.
+    fn bigint(self) -> Option<Option<i64>> {
+        match self {
+            Value::Null => Some(None),
+            Value::Number(text, _) => {
+                let (negative, digits) = match text.as_bytes().split_first() {
+                    Some((b'-', rest)) => (true, rest),
+                    _ => (false, text.as_bytes()),
+                };
+                if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit)
+                {
+                    return None;
+                }
+                let magnitude = digits
+                    .iter()
+                    .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+                Some(Some(if negative { -magnitude } else { magnitude }))
+            }
+            Value::Text(_) | Value::Bool(_) => None,
+        }
+    }
+
+    fn decimal5(self, policy: DecimalPolicy) -> Option<Option<Decimal5>> {
+        match self {
+            Value::Null => Some(None),
+            Value::Number(text, plain) => Some(Some(match plain {
+                Some(units) => Decimal5::from_units(units)?,
+                None => Decimal5::parse(text, policy).ok()?,
+            })),
+            Value::Text(_) | Value::Bool(_) => None,
+        }
+    }
+
+    fn latitude(self, policy: DecimalPolicy) -> Option<Option<Decimal5>> {
+        self.decimal5(policy)
+            .filter(|d| d.is_none_or(|d| d.units().abs() <= 90 * 100_000))
+    }
+
+    fn longitude(self, policy: DecimalPolicy) -> Option<Option<Decimal5>> {
+        self.decimal5(policy)
+            .filter(|d| d.is_none_or(|d| d.units().abs() <= 180 * 100_000))
+    }
+}
+
+/// Walks a flat object held in a JSON string body, handing each member whose name is a
+/// column (ASCII, any case) to `member`; `None` as soon as anything is not the plain shape,
+/// or when `member` says so.
+fn read_members(body: &str, mut member: impl FnMut(Column, Value<'_>) -> Option<()>) -> Option<()> {
+    let mut r = Bytes {
+        text: body,
+        bytes: body.as_bytes(),
+        at: 0,
+    };
+    r.spaces();
+    r.byte(b'{')?;
+    r.spaces();
+    if r.peek() == Some(b'}') {
+        r.at += 1;
+    } else {
+        loop {
+            r.spaces();
+            let name = r.name()?;
+            r.spaces();
+            r.byte(b':')?;
+            r.spaces();
+            let value = r.value()?;
+            match name {
+                Ok(column) => member(column, value)?,
+                // A name in other letters may still fold onto a column (`ſku`).
+                Err(other) if !other.is_ascii() => return None,
+                Err(_) => {}
+            }
+            r.spaces();
+            match r.next()? {
+                b',' => {}
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    r.spaces();
+    (r.at == body.len()).then_some(())
+}
+
+/// A cursor over a JSON string body (valid: a quote or control character appears only
+/// escaped, so the next backslash ends a string written inside it).
+struct Bytes<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Bytes<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn byte(&mut self, expected: u8) -> Option<()> {
+        (self.next()? == expected).then_some(())
+    }
+
+    /// Plain spaces: other whitespace is escaped in the body (`\n`), not the plain shape.
+    fn spaces(&mut self) {
+        while self.peek() == Some(b' ') {
+            self.at += 1;
+        }
+    }
+
+    /// `\"…\"` with no escape inside: the content.
+    fn text(&mut self) -> Option<&'a str> {
+        let (start, end) = self.text_span()?;
+        self.text.get(start..end)
+    }
+
+    /// A member's name: its column, if it names one, or `Err` with the name.
+    fn name(&mut self) -> Option<Result<Column, &'a str>> {
+        let (start, end) = self.text_span()?;
+        let len = end - start;
+        // Names are short and followed by more of the object: one 16-byte load holds them.
+        let column = match self.bytes.get(start..start + 16) {
+            Some(chunk) if len <= 16 => {
+                let word = u128::from_le_bytes(chunk.try_into().ok()?);
+                let kept = if len == 16 {
+                    word
+                } else {
+                    word & ((1u128 << (8 * len)) - 1)
+                };
+                column_named_word(kept, len, self.bytes[start])
+            }
+            _ => column_named(&self.bytes[start..end]),
+        };
+        Some(column.ok_or_else(|| self.text.get(start..end).unwrap_or_default()))
+    }
+
+    /// Where the content of `\"…\"` starts and ends (then skipped).
+    fn text_span(&mut self) -> Option<(usize, usize)> {
+        if self.bytes.get(self.at..self.at + 2)? != b"\\\"" {
+            return None;
+        }
+        let start = self.at + 2;
+        let end = find_backslash(self.bytes, start)?;
+        if self.bytes.get(end + 1) != Some(&b'"') {
+            return None;
+        }
+        self.at = end + 2;
+        Some((start, end))
+    }
+
+    fn value(&mut self) -> Option<Value<'a>> {
+        match self.peek()? {
+            b'\\' => self.text().map(Value::Text),
+            b'-' | b'0'..=b'9' => self.number(),
+            b'n' => self.word(b"null").map(|()| Value::Null),
+            b't' => self.word(b"true").map(|()| Value::Bool(true)),
+            b'f' => self.word(b"false").map(|()| Value::Bool(false)),
+            _ => None,
+        }
+    }
+
+    fn word(&mut self, word: &[u8]) -> Option<()> {
+        if self.bytes.get(self.at..self.at + word.len())? != word {
+            return None;
+        }
+        self.at += word.len();
+        Some(())
+    }
+
+    /// A number by the JSON grammar (`-`? int (`.` digits)? (`e` sign? digits)?), its value
+    /// worked out in the same pass when it is plain.
+    fn number(&mut self) -> Option<Value<'a>> {
+        let start = self.at;
+        let negative = self.peek() == Some(b'-');
+        self.at += usize::from(negative);
+        let int_start = self.at;
+        let mut units: i64 = 0;
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => {
+                units = i64::from(self.bytes[self.at - 1] - b'0');
+                // Wraps only far past 5 digits, where the value is not used.
+                while let Some(d) = self.digit() {
+                    units = units.wrapping_mul(10).wrapping_add(d);
+                }
+            }
+            _ => return None,
+        }
+        let int_digits = self.at - int_start;
+        let mut frac_digits = 0;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            while let Some(d) = self.digit() {
+                units = units.wrapping_mul(10).wrapping_add(d);
+                frac_digits += 1;
+            }
+            if frac_digits == 0 {
+                return None;
+            }
+        }
+        let mut plain = int_digits <= 5 && frac_digits <= 5;
+        if let Some(b'e' | b'E') = self.peek() {
+            plain = false;
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.one_or_more_digits()?;
+        }
+        let text = self.text.get(start..self.at)?;
+        let plain = plain.then(|| {
+            let scaled = units * [100_000, 10_000, 1_000, 100, 10, 1][frac_digits];
+            if negative {
+                -scaled
+            } else {
+                scaled
+            }
+        });
+        Some(Value::Number(text, plain))
+    }
+
+    /// The next byte's digit value, if it is a digit (then consumed).
+    fn digit(&mut self) -> Option<i64> {
+        let d = self.peek()?.wrapping_sub(b'0');
+        (d < 10).then(|| {
+            self.at += 1;
+            i64::from(d)
+        })
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+    }
+
+    fn one_or_more_digits(&mut self) -> Option<()> {
+        let start = self.at;
+        self.digits();
+        (self.at > start).then_some(())
+    }
+}
+
+/// The first backslash at or after `from`, eight bytes at a time.
+fn find_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?) ^ (ONES * u64::from(b'\\'));
+        // The lowest set bit marks the first zero byte exactly (a borrow only runs upward).
+        let zero = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&b| b == b'\\').map(|p| at + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        crate::engine::json::write_escaped(&mut out, text.as_bytes());
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    fn units(d: Option<Decimal5>) -> Option<i64> {
+        d.map(Decimal5::units)
+    }
+
+    #[test]
+    fn the_plain_shape_is_read_in_one_pass() {
+        let mut texts = SharedTexts::new();
+        let body = escaped(
+            r#"{"uid": "c002542", "latitude": 30.10458, "longitude": -119.09553, "country": "USA"}"#,
+        );
+        let c = customer(&body, DecimalPolicy::Strict, &mut texts).expect("plain");
+        assert_eq!(c.uid.as_deref(), Some("c002542"));
+        assert_eq!(units(c.latitude), Some(3_010_458));
+        assert_eq!(units(c.longitude), Some(-11_909_553));
+        assert_eq!(c.country.as_deref(), Some("USA"));
+        let body = escaped(
+            r#"{"SKU":1000,"segment":"Segment1","Variant":null,"latitude":30,"longitude":-0.5,"country":"USA","extra":true}"#,
+        );
+        let p = product(&body, DecimalPolicy::Round, &mut texts).expect("plain");
+        assert_eq!(p.sku, Some(1000));
+        assert_eq!(p.variant, None);
+        assert_eq!(units(p.latitude), Some(3_000_000));
+        assert_eq!(units(p.longitude), Some(-50_000));
+        assert_eq!(p.segment.as_deref(), Some("Segment1"));
+    }
+
+    #[test]
+    fn exponents_and_long_fractions_take_the_decimal_parser() {
+        let mut texts = SharedTexts::new();
+        let body = escaped(r#"{"latitude": 1e1, "longitude": 41.123456}"#);
+        let c = customer(&body, DecimalPolicy::Round, &mut texts).expect("read");
+        assert_eq!(units(c.latitude), Some(1_000_000));
+        assert_eq!(units(c.longitude), Some(4_112_346));
+        assert!(customer(&body, DecimalPolicy::Strict, &mut texts).is_none());
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_the_general_reader() {
+        let mut texts = SharedTexts::new();
+        for text in [
+            r#"{"uid": "caf\u00e9"}"#,
+            r#"{"uid": "a\"b"}"#,
+            r#"{"latitude": 91}"#,
+            r#"{"latitude": "41.5"}"#,
+            r#"{"uid": {"nested": 1}}"#,
+            "{\"uid\":\n\"c1\"}",
+            r#"{"ſku": 1}"#,
+            r#"{"uid": "c1"} x"#,
+            r#"{"uid": "c1",}"#,
+        ] {
+            let body = escaped(text);
+            assert!(
+                customer(&body, DecimalPolicy::Round, &mut texts).is_none()
+                    && product(&body, DecimalPolicy::Round, &mut texts).is_none(),
+                "{text}"
+            );
+        }
+    }
+}
