@@ -157,6 +157,8 @@ pub struct NearbyJoin {
     /// Country ids by name, and names by id (to rebuild a buffered ping's [`Customer`]).
     countries: FxHashMap<Arc<str>, u32>,
     country_names: Vec<Arc<str>>,
+    /// The country text last looked up, by its allocation, and its id.
+    last_country: Option<(Arc<str>, u32)>,
     customer_ids: CustomerIds,
     rebuilt: RebuiltCustomers,
     customers: SpatialIndex<BufferedPing>,
@@ -176,6 +178,7 @@ impl NearbyJoin {
             },
             countries: FxHashMap::default(),
             country_names: Vec::new(),
+            last_country: None,
             customer_ids: CustomerIds::default(),
             rebuilt: RebuiltCustomers::default(),
             customers: SpatialIndex::new(grid),
@@ -202,7 +205,7 @@ impl NearbyJoin {
         };
         // A NULL country never matches and NULL coordinates never pass the distance filter:
         // such a ping moves stream time but has nothing to join or buffer.
-        let (Some(country), Some(position)) = (customer.country.as_deref(), customer.position())
+        let (Some(country), Some(position)) = (customer.country.as_ref(), customer.position())
         else {
             return Arrival::Accepted;
         };
@@ -284,7 +287,7 @@ impl NearbyJoin {
             return Arrival::Late;
         };
         let (Some(country), Some(position)) =
-            (valid.product.country.as_deref(), valid.product.position())
+            (valid.product.country.as_ref(), valid.product.position())
         else {
             return Arrival::Accepted;
         };
@@ -351,7 +354,20 @@ impl NearbyJoin {
         self.clock.stream_time_ms()
     }
 
-    fn country_id(&mut self, country: &str) -> u32 {
+    fn country_id(&mut self, country: &Arc<str>) -> u32 {
+        // Decoding shares a recurring text, so pings of one country mostly hold the very
+        // allocation the last one did: no hashing then.
+        if let Some((last, id)) = &self.last_country {
+            if Arc::ptr_eq(last, country) {
+                return *id;
+            }
+        }
+        let id = self.country_id_by_name(country);
+        self.last_country = Some((Arc::clone(country), id));
+        id
+    }
+
+    fn country_id_by_name(&mut self, country: &str) -> u32 {
         if let Some(id) = self.countries.get(country) {
             return *id;
         }
