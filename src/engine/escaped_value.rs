@@ -23,12 +23,13 @@ pub(super) fn customer(
     body: &str,
     policy: DecimalPolicy,
     texts: &mut SharedTexts,
+    layout: &mut ValueLayout,
 ) -> Option<Customer> {
     let mut c = Customer {
         origin: Origin::UNKNOWN,
         ..Customer::default()
     };
-    read_members(body, |column, value| {
+    read(body, layout, |column, value| {
         match column {
             Column::Uid => c.uid = value.varchar(texts)?,
             Column::Latitude => c.latitude = value.latitude(policy)?,
@@ -46,12 +47,13 @@ pub(super) fn product(
     body: &str,
     policy: DecimalPolicy,
     texts: &mut SharedTexts,
+    layout: &mut ValueLayout,
 ) -> Option<Product> {
     let mut p = Product {
         origin: Origin::UNKNOWN,
         ..Product::default()
     };
-    read_members(body, |column, value| {
+    read(body, layout, |column, value| {
         match column {
             Column::Sku => p.sku = value.bigint()?,
             Column::Segment => p.segment = value.varchar(texts)?,
@@ -132,10 +134,136 @@ impl Value<'_> {
     }
 }
 
+/// How the last plain value of a topic was laid out: the bytes around its values (names,
+/// quotes, punctuation, spaces) and what each value was. A producer writes every record of a
+/// topic alike (`{\"uid\": \"…\", \"latitude\": …}`), so the next value is first read
+/// against this: comparing those bytes at once replaces reading names and punctuation byte
+/// by byte. Bytes that differ in any way send the value to the member walk, which learns the
+/// new layout.
+#[derive(Clone, Debug, Default)]
+pub struct ValueLayout {
+    /// The bytes before each value and, last, after the last one, back to back.
+    glue: Vec<u8>,
+    members: Vec<LaidOut>,
+}
+
+/// One member of a [`ValueLayout`].
+#[derive(Clone, Copy, Debug)]
+struct LaidOut {
+    /// Where the bytes before this value end in `glue`.
+    glue_end: usize,
+    kind: Kind,
+    column: Option<Column>,
+}
+
+/// What a value was, which is what it must be again for the layout to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A string's content (its quotes belong to the glue).
+    Text,
+    Number,
+    /// `null`, `true`, `false`: its text ends the glue before it.
+    Null,
+    True,
+    False,
+}
+
+/// Reads `body` by the topic's last layout, or else walks its members (learning the layout
+/// when the walk succeeds).
+fn read(
+    body: &str,
+    layout: &mut ValueLayout,
+    mut member: impl FnMut(Column, Value<'_>) -> Option<()>,
+) -> Option<()> {
+    if !layout.members.is_empty() {
+        if let Some(()) = read_laid_out(body, layout, &mut member) {
+            return Some(());
+        }
+    }
+    let mut learned = LayoutBuilder::default();
+    read_members(body, Some(&mut learned), &mut member)?;
+    *layout = learned.finish(body);
+    Some(())
+}
+
+/// Reads `body` if it is laid out like `layout`, values aside; `None` otherwise (members may
+/// have been handed out by then: callers discard them).
+fn read_laid_out(
+    body: &str,
+    layout: &ValueLayout,
+    member: &mut impl FnMut(Column, Value<'_>) -> Option<()>,
+) -> Option<()> {
+    let mut r = Bytes {
+        text: body,
+        bytes: body.as_bytes(),
+        at: 0,
+    };
+    let mut glue_start = 0;
+    for m in &layout.members {
+        r.glue(&layout.glue[glue_start..m.glue_end])?;
+        glue_start = m.glue_end;
+        let value = match m.kind {
+            Kind::Text => {
+                let end = find_backslash(r.bytes, r.at)?;
+                let text = r.text.get(r.at..end)?;
+                r.at = end;
+                Value::Text(text)
+            }
+            Kind::Number => r.number()?,
+            // The literal ends the glue, which matched.
+            Kind::Null => Value::Null,
+            Kind::True => Value::Bool(true),
+            Kind::False => Value::Bool(false),
+        };
+        if let Some(column) = m.column {
+            member(column, value)?;
+        }
+    }
+    r.glue(&layout.glue[glue_start..])?;
+    (r.at == body.len()).then_some(())
+}
+
+/// Collects a [`ValueLayout`] during a member walk: where each value starts and ends.
+#[derive(Default)]
+struct LayoutBuilder {
+    spans: Vec<(usize, usize, Kind, Option<Column>)>,
+}
+
+impl LayoutBuilder {
+    fn value(&mut self, start: usize, end: usize, kind: Kind, column: Option<Column>) {
+        self.spans.push((start, end, kind, column));
+    }
+
+    fn finish(self, body: &str) -> ValueLayout {
+        let bytes = body.as_bytes();
+        let mut layout = ValueLayout::default();
+        let mut from = 0;
+        for (start, end, kind, column) in self.spans {
+            let (start, end) = match kind {
+                Kind::Text | Kind::Number => (start, end),
+                Kind::Null | Kind::True | Kind::False => (end, end),
+            };
+            layout.glue.extend_from_slice(&bytes[from..start]);
+            layout.members.push(LaidOut {
+                glue_end: layout.glue.len(),
+                kind,
+                column,
+            });
+            from = end;
+        }
+        layout.glue.extend_from_slice(&bytes[from..]);
+        layout
+    }
+}
+
 /// Walks a flat object held in a JSON string body, handing each member whose name is a
 /// column (ASCII, any case) to `member`; `None` as soon as anything is not the plain shape,
-/// or when `member` says so.
-fn read_members(body: &str, mut member: impl FnMut(Column, Value<'_>) -> Option<()>) -> Option<()> {
+/// or when `member` says so. Notes where each value lies in `learn`, if given.
+fn read_members(
+    body: &str,
+    mut learn: Option<&mut LayoutBuilder>,
+    member: &mut impl FnMut(Column, Value<'_>) -> Option<()>,
+) -> Option<()> {
     let mut r = Bytes {
         text: body,
         bytes: body.as_bytes(),
@@ -153,7 +281,19 @@ fn read_members(body: &str, mut member: impl FnMut(Column, Value<'_>) -> Option<
             r.spaces();
             r.byte(b':')?;
             r.spaces();
+            let start = r.at;
             let value = r.value()?;
+            if let Some(learn) = learn.as_deref_mut() {
+                let (kind, start, end) = match value {
+                    // Without its quotes.
+                    Value::Text(_) => (Kind::Text, start + 2, r.at - 2),
+                    Value::Number(..) => (Kind::Number, start, r.at),
+                    Value::Bool(true) => (Kind::True, start, r.at),
+                    Value::Bool(false) => (Kind::False, start, r.at),
+                    Value::Null => (Kind::Null, start, r.at),
+                };
+                learn.value(start, end, kind, name.ok());
+            }
             match name {
                 Ok(column) => member(column, value)?,
                 // A name in other letters may still fold onto a column (`ſku`).
@@ -189,6 +329,31 @@ impl<'a> Bytes<'a> {
         let b = self.peek()?;
         self.at += 1;
         Some(b)
+    }
+
+    /// Exactly `glue` next (compared eight bytes at a time: a layout's glue is a dozen or
+    /// two bytes, too short to pay for a call to `memcmp`).
+    fn glue(&mut self, glue: &[u8]) -> Option<()> {
+        let end = self.at + glue.len();
+        let next = self.bytes.get(self.at..end)?;
+        let n = glue.len();
+        let same = if n >= 8 {
+            // Whole words, then the last eight bytes (overlapping the word before).
+            let word = |s: &[u8], i: usize| {
+                s.get(i..i + 8)
+                    .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                    .map(u64::from_le_bytes)
+            };
+            (0..n / 8).all(|k| word(next, 8 * k) == word(glue, 8 * k))
+                && word(next, n - 8) == word(glue, n - 8)
+        } else {
+            next == glue
+        };
+        if !same {
+            return None;
+        }
+        self.at = end;
+        Some(())
     }
 
     fn byte(&mut self, expected: u8) -> Option<()> {
@@ -262,46 +427,63 @@ impl<'a> Bytes<'a> {
     }
 
     /// A number by the JSON grammar (`-`? int (`.` digits)? (`e` sign? digits)?), its value
-    /// worked out in the same pass when it is plain.
+    /// worked out in the same pass when it is plain. A leading zero with more digits is not
+    /// JSON: left to the general reader.
     fn number(&mut self) -> Option<Value<'a>> {
+        let bytes = self.bytes;
         let start = self.at;
-        let negative = self.peek() == Some(b'-');
-        self.at += usize::from(negative);
-        let int_start = self.at;
+        let mut i = start;
+        let negative = bytes.get(i) == Some(&b'-');
+        i += usize::from(negative);
+        let int_start = i;
+        // Wraps only far past 5 digits, where the value is not used.
         let mut units: i64 = 0;
-        match self.next()? {
-            b'0' => {}
-            b'1'..=b'9' => {
-                units = i64::from(self.bytes[self.at - 1] - b'0');
-                // Wraps only far past 5 digits, where the value is not used.
-                while let Some(d) = self.digit() {
-                    units = units.wrapping_mul(10).wrapping_add(d);
-                }
-            }
-            _ => return None,
+        while let Some(d) = bytes
+            .get(i)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d < 10)
+        {
+            units = units.wrapping_mul(10).wrapping_add(i64::from(d));
+            i += 1;
         }
-        let int_digits = self.at - int_start;
+        let int_digits = i - int_start;
+        if int_digits == 0 || (int_digits > 1 && bytes[int_start] == b'0') {
+            return None;
+        }
         let mut frac_digits = 0;
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            while let Some(d) = self.digit() {
-                units = units.wrapping_mul(10).wrapping_add(d);
-                frac_digits += 1;
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+            let frac_start = i;
+            while let Some(d) = bytes
+                .get(i)
+                .map(|b| b.wrapping_sub(b'0'))
+                .filter(|d| *d < 10)
+            {
+                units = units.wrapping_mul(10).wrapping_add(i64::from(d));
+                i += 1;
             }
+            frac_digits = i - frac_start;
             if frac_digits == 0 {
                 return None;
             }
         }
         let mut plain = int_digits <= 5 && frac_digits <= 5;
-        if let Some(b'e' | b'E') = self.peek() {
+        if let Some(b'e' | b'E') = bytes.get(i) {
             plain = false;
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.at += 1;
+            i += 1;
+            if let Some(b'+' | b'-') = bytes.get(i) {
+                i += 1;
             }
-            self.one_or_more_digits()?;
+            let exponent_start = i;
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == exponent_start {
+                return None;
+            }
         }
-        let text = self.text.get(start..self.at)?;
+        self.at = i;
+        let text = self.text.get(start..i)?;
         let plain = plain.then(|| {
             let scaled = units * [100_000, 10_000, 1_000, 100, 10, 1][frac_digits];
             if negative {
@@ -311,27 +493,6 @@ impl<'a> Bytes<'a> {
             }
         });
         Some(Value::Number(text, plain))
-    }
-
-    /// The next byte's digit value, if it is a digit (then consumed).
-    fn digit(&mut self) -> Option<i64> {
-        let d = self.peek()?.wrapping_sub(b'0');
-        (d < 10).then(|| {
-            self.at += 1;
-            i64::from(d)
-        })
-    }
-
-    fn digits(&mut self) {
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            self.at += 1;
-        }
-    }
-
-    fn one_or_more_digits(&mut self) -> Option<()> {
-        let start = self.at;
-        self.digits();
-        (self.at > start).then_some(())
     }
 }
 
@@ -372,7 +533,13 @@ mod tests {
         let body = escaped(
             r#"{"uid": "c002542", "latitude": 30.10458, "longitude": -119.09553, "country": "USA"}"#,
         );
-        let c = customer(&body, DecimalPolicy::Strict, &mut texts).expect("plain");
+        let c = customer(
+            &body,
+            DecimalPolicy::Strict,
+            &mut texts,
+            &mut ValueLayout::default(),
+        )
+        .expect("plain");
         assert_eq!(c.uid.as_deref(), Some("c002542"));
         assert_eq!(units(c.latitude), Some(3_010_458));
         assert_eq!(units(c.longitude), Some(-11_909_553));
@@ -380,7 +547,13 @@ mod tests {
         let body = escaped(
             r#"{"SKU":1000,"segment":"Segment1","Variant":null,"latitude":30,"longitude":-0.5,"country":"USA","extra":true}"#,
         );
-        let p = product(&body, DecimalPolicy::Round, &mut texts).expect("plain");
+        let p = product(
+            &body,
+            DecimalPolicy::Round,
+            &mut texts,
+            &mut ValueLayout::default(),
+        )
+        .expect("plain");
         assert_eq!(p.sku, Some(1000));
         assert_eq!(p.variant, None);
         assert_eq!(units(p.latitude), Some(3_000_000));
@@ -389,13 +562,78 @@ mod tests {
     }
 
     #[test]
+    fn the_next_record_is_read_by_the_layout_of_the_last() {
+        let mut texts = SharedTexts::new();
+        let mut layout = ValueLayout::default();
+        let ping = |uid: &str, lat: &str, spacing: &str| {
+            escaped(&format!(
+                r#"{{"uid":{spacing}"{uid}", "latitude":{spacing}{lat}, "longitude": -1, "country": "USA"}}"#
+            ))
+        };
+        let first = customer(
+            &ping("c1", "41.5", " "),
+            DecimalPolicy::Strict,
+            &mut texts,
+            &mut layout,
+        )
+        .expect("plain");
+        assert_eq!(first.uid.as_deref(), Some("c1"));
+        // Four values, their names and punctuation in between.
+        assert_eq!(layout.members.len(), 4);
+        assert!(layout.glue.starts_with(br#"{\"uid\": \""#));
+        let learned = layout.glue.clone();
+        let second = customer(
+            &ping("c22", "-3", " "),
+            DecimalPolicy::Strict,
+            &mut texts,
+            &mut layout,
+        )
+        .expect("laid out alike");
+        assert_eq!(second.uid.as_deref(), Some("c22"));
+        assert_eq!(units(second.latitude), Some(-300_000));
+        assert_eq!(layout.glue, learned, "the same layout is kept");
+        // Other spacing: walked, and its layout learned instead.
+        let third = customer(
+            &ping("c3", "1", ""),
+            DecimalPolicy::Strict,
+            &mut texts,
+            &mut layout,
+        )
+        .expect("walked");
+        assert_eq!(third.uid.as_deref(), Some("c3"));
+        assert_ne!(layout.glue, learned);
+        // A value of another kind where the layout had a number: walked as well.
+        let null_lat = customer(
+            &ping("c4", "null", ""),
+            DecimalPolicy::Strict,
+            &mut texts,
+            &mut layout,
+        )
+        .expect("walked");
+        assert_eq!(null_lat.latitude, None);
+        assert_eq!(null_lat.uid.as_deref(), Some("c4"));
+    }
+
+    #[test]
     fn exponents_and_long_fractions_take_the_decimal_parser() {
         let mut texts = SharedTexts::new();
         let body = escaped(r#"{"latitude": 1e1, "longitude": 41.123456}"#);
-        let c = customer(&body, DecimalPolicy::Round, &mut texts).expect("read");
+        let c = customer(
+            &body,
+            DecimalPolicy::Round,
+            &mut texts,
+            &mut ValueLayout::default(),
+        )
+        .expect("read");
         assert_eq!(units(c.latitude), Some(1_000_000));
         assert_eq!(units(c.longitude), Some(4_112_346));
-        assert!(customer(&body, DecimalPolicy::Strict, &mut texts).is_none());
+        assert!(customer(
+            &body,
+            DecimalPolicy::Strict,
+            &mut texts,
+            &mut ValueLayout::default()
+        )
+        .is_none());
     }
 
     #[test]
@@ -414,8 +652,20 @@ mod tests {
         ] {
             let body = escaped(text);
             assert!(
-                customer(&body, DecimalPolicy::Round, &mut texts).is_none()
-                    && product(&body, DecimalPolicy::Round, &mut texts).is_none(),
+                customer(
+                    &body,
+                    DecimalPolicy::Round,
+                    &mut texts,
+                    &mut ValueLayout::default()
+                )
+                .is_none()
+                    && product(
+                        &body,
+                        DecimalPolicy::Round,
+                        &mut texts,
+                        &mut ValueLayout::default()
+                    )
+                    .is_none(),
                 "{text}"
             );
         }

@@ -8,7 +8,7 @@ use super::nearby_join::{NearbyCustomer, NearbyJoin};
 use super::output::Output;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, PromotionJoin, ValidPromotion};
-use super::record::{decode_payload, InputValue};
+use super::record::{decode_payload, InputValue, ValueLayouts};
 use super::reject::{RejectLedger, RejectReason, RejectedSample};
 use super::shared_text::SharedTexts;
 use super::topic::{RawRecord, Topic};
@@ -87,6 +87,8 @@ pub struct Pipeline {
     last_rejection: Option<RejectReason>,
     /// Decoded texts shared from record to record.
     texts: SharedTexts,
+    /// How each topic's values were last laid out.
+    layouts: ValueLayouts,
     /// Reused per record so the hot path does not allocate output vectors.
     valid_scratch: Vec<ValidPromotion>,
     nearby_scratch: Vec<NearbyCustomer>,
@@ -105,6 +107,7 @@ impl Pipeline {
             valid_scratch: Vec::new(),
             nearby_scratch: Vec::new(),
             texts: SharedTexts::new(),
+            layouts: ValueLayouts::default(),
             pushes_since_memory_check: 0,
             memory_shed: None,
         }
@@ -244,14 +247,15 @@ impl Pipeline {
             self.reject(topic.name(), Some(topic), record, RejectReason::NullValue);
             return;
         };
-        let value =
-            match decode_payload(topic, payload, self.params.decimal_policy, &mut self.texts) {
-                Ok(value) => value.from_origin(record.origin()),
-                Err(reason) => {
-                    self.reject(topic.name(), Some(topic), record, reason);
-                    return;
-                }
-            };
+        let policy = self.params.decimal_policy;
+        let value = match decode_payload(topic, payload, policy, &mut self.texts, &mut self.layouts)
+        {
+            Ok(value) => value.from_origin(record.origin()),
+            Err(reason) => {
+                self.reject(topic.name(), Some(topic), record, reason);
+                return;
+            }
+        };
         observe(topic, ts_ms, &value);
         self.push_value(topic, ts_ms, value, out);
     }

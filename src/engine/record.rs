@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::decimal::{Decimal5, DecimalPolicy};
-use super::escaped_value;
+use super::escaped_value::{self, ValueLayout};
 use super::geo::LatLon;
 use super::json::{
     for_each_member, for_each_member_in_string, unescape, JsonError, JsonStr, JsonValue,
@@ -127,7 +127,20 @@ pub fn decode_value(
     payload: &str,
     policy: DecimalPolicy,
 ) -> Result<InputValue, RejectReason> {
-    decode_payload(topic, &payload.into(), policy, &mut SharedTexts::none())
+    decode_payload(
+        topic,
+        &payload.into(),
+        policy,
+        &mut SharedTexts::none(),
+        &mut ValueLayouts::default(),
+    )
+}
+
+/// The last layout of each topic's values (see [`ValueLayout`]).
+#[derive(Clone, Debug, Default)]
+pub struct ValueLayouts {
+    customer: ValueLayout,
+    product: ValueLayout,
 }
 
 /// Decodes a record's value as its source holds it: a value still inside a JSON string is read
@@ -138,14 +151,17 @@ pub fn decode_payload(
     payload: &Payload<'_>,
     policy: DecimalPolicy,
     texts: &mut SharedTexts,
+    layouts: &mut ValueLayouts,
 ) -> Result<InputValue, RejectReason> {
     if let Payload::Escaped(body) = payload {
         let plain = match topic {
             Topic::CustomersLocations => {
-                escaped_value::customer(body, policy, texts).map(InputValue::Customer)
+                escaped_value::customer(body, policy, texts, &mut layouts.customer)
+                    .map(InputValue::Customer)
             }
             Topic::StoresProducts => {
-                escaped_value::product(body, policy, texts).map(InputValue::Product)
+                escaped_value::product(body, policy, texts, &mut layouts.product)
+                    .map(InputValue::Product)
             }
             _ => None,
         };
@@ -739,18 +755,35 @@ mod tests {
                     "0.000001", "1E2", "false", "\"\"", "\"c\\\\d\"", "-90.00001", "180",
                     "\"é\"", "12345678901234567",
                 ]),
+                // The value a second record of the same layout holds for this member.
+                proptest::sample::select(vec![
+                    "\"c2\"", "41.5", "-87.59927", "null", "\"x\\ny\"", "7", "0.1234567", "true",
+                    "\"\"", "90.00001",
+                ]),
             ), 0..8),
             spaces in proptest::sample::select(vec!["", " ", "\n"]),
         ) {
-            let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{spaces}{v}")).collect();
-            let text = format!("{{{}}}", body.join(","));
-            let mut escaped = Vec::new();
-            crate::engine::json::write_escaped(&mut escaped, text.as_bytes());
-            let escaped = String::from_utf8(escaped).unwrap();
+            let object = |second: bool| {
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v, w)| format!("\"{k}\":{spaces}{}", if second { w } else { v }))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            };
+            // The first record, then one laid out alike with other values, then the first
+            // again: the second and third are read against the layout the one before left.
+            let texts = [object(false), object(true), object(false)];
             for topic in Topic::INPUTS {
                 for policy in [DecimalPolicy::Round, DecimalPolicy::Strict] {
-                    let in_place = decode_payload(topic, &Payload::Escaped(escaped.as_str().into()), policy, &mut SharedTexts::new());
-                    proptest::prop_assert_eq!(in_place, decode_value(topic, &text, policy), "{}", text);
+                    let mut layouts = ValueLayouts::default();
+                    let mut shared = SharedTexts::new();
+                    for text in &texts {
+                        let mut escaped = Vec::new();
+                        crate::engine::json::write_escaped(&mut escaped, text.as_bytes());
+                        let escaped = String::from_utf8(escaped).unwrap();
+                        let in_place = decode_payload(topic, &Payload::Escaped(escaped.as_str().into()), policy, &mut shared, &mut layouts);
+                        proptest::prop_assert_eq!(in_place, decode_value(topic, text, policy), "{}", text);
+                    }
                 }
             }
         }

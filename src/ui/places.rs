@@ -3,7 +3,7 @@
 //! arrive; a replay knows them when its dump is loaded.
 
 use crate::engine::geo::LatLonDeg;
-use crate::engine::record::{decode_payload, InputValue};
+use crate::engine::record::{decode_payload, InputValue, ValueLayouts};
 use crate::engine::shared_text::SharedTexts;
 use crate::engine::sites::{Site, Sites};
 use crate::engine::{DecimalPolicy, Topic};
@@ -118,6 +118,7 @@ impl Places {
     pub fn load_dump(&mut self, dump: &LoadedDump, chain: &Chain) {
         self.clear();
         let mut texts = SharedTexts::new();
+        let mut layouts = ValueLayouts::default();
         for record in &dump.records {
             if &*record.topic != Topic::StoresProducts.name() {
                 continue;
@@ -130,6 +131,7 @@ impl Places {
                 payload,
                 DecimalPolicy::Round,
                 &mut texts,
+                &mut layouts,
             ) else {
                 continue;
             };
