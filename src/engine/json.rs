@@ -505,19 +505,27 @@ impl<'a> Reader<'a> {
         let bytes = self.bytes;
         let mut pos = start;
         let mut has_escapes = false;
+        // 1 when the block's first byte was escaped by the block before.
+        let mut escaped_first = 0u32;
         while let Some(block) = bytes.get(pos..pos + 16) {
             let SpecialMasks {
                 quote,
                 backslash,
                 control,
             } = special_masks16(block);
-            // The common block: no control characters, and every backslash is `\"` within
-            // it. Then the quotes not right after a backslash are the real ones.
-            let after_backslash = backslash << 1;
-            if control == 0 && after_backslash & !quote & 0xffff == 0 && backslash & 0x8000 == 0 {
+            // The common block: no control characters, and every backslash is `\"`. Then the
+            // quotes not right after a backslash are the real ones. A backslash last in the
+            // block escapes the next block's first byte, which must then be a quote.
+            let after_backslash = (backslash << 1) | escaped_first;
+            let last_escapes_next = backslash & 0x8000 != 0;
+            if control == 0
+                && after_backslash & !quote & 0xffff == 0
+                && (!last_escapes_next || bytes.get(pos + 16) == Some(&b'"'))
+            {
                 let ends = quote & !after_backslash;
                 if ends == 0 {
                     has_escapes |= backslash != 0;
+                    escaped_first = u32::from(last_escapes_next);
                     pos += 16;
                     continue;
                 }
@@ -530,7 +538,10 @@ impl<'a> Reader<'a> {
                     has_escapes,
                 });
             }
-            let mut mask = quote | backslash | control;
+            let mut mask = (quote | backslash | control) & !escaped_first;
+            // This block's escapes are followed one by one, and one that runs past the block
+            // moves `pos` past it: nothing is carried.
+            escaped_first = 0;
             loop {
                 if mask == 0 {
                     pos += 16;
@@ -560,7 +571,8 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        // The last few bytes, one at a time.
+        // The last few bytes, one at a time (after the byte an escape took, if any).
+        pos += escaped_first as usize;
         loop {
             let at = pos
                 + bytes[pos..]
