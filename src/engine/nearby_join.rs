@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use super::customer_ids::{CustomerId, CustomerIds};
 use super::decimal::Decimal5;
 use super::geo::{GeoPoint, LatLon};
+use super::output::Output;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, ValidPromotion};
 use super::record::Customer;
@@ -186,12 +187,13 @@ impl NearbyJoin {
         }
     }
 
-    /// A `customers_locations` record arrives.
+    /// A `customers_locations` record arrives; its NEARBY_CUSTOMERS go straight to `out`
+    /// (each is built once, where it is found).
     pub fn push_customer(
         &mut self,
         ts_ms: i64,
         customer: Arc<Customer>,
-        out: &mut Vec<NearbyCustomer>,
+        out: &mut Vec<Output>,
     ) -> Arrival {
         self.rebuilt.clear();
         let Some(Admitted {
@@ -215,12 +217,12 @@ impl NearbyJoin {
         self.promotions
             .for_each_in_cell(country, v, from_ms, to_ms, |v_ts, valid| {
                 if let Some(dist_to_store_ft) = self.geofence.within_radius_ft(&point, valid) {
-                    out.push(NearbyCustomer {
+                    out.push(Output::NearbyCustomer(NearbyCustomer {
                         timestamp_ms: ts_ms.max(v_ts),
                         customer: Arc::clone(&customer),
                         valid: Arc::clone(&valid.item),
                         dist_to_store_ft,
-                    });
+                    }));
                 }
             });
         let (Ok(lat_units), Ok(lon_units)) = (
@@ -274,7 +276,7 @@ impl NearbyJoin {
     pub fn push_valid_promotion(
         &mut self,
         valid: Arc<ValidPromotion>,
-        out: &mut Vec<NearbyCustomer>,
+        out: &mut Vec<Output>,
     ) -> Arrival {
         let ts_ms = valid.timestamp_ms;
         let Some(Admitted {
@@ -322,12 +324,12 @@ impl NearbyJoin {
                         origin: ping.origin,
                     })
                 });
-                out.push(NearbyCustomer {
+                out.push(Output::NearbyCustomer(NearbyCustomer {
                     timestamp_ms: ts_ms.max(c_ts),
                     customer: Arc::clone(customer),
                     valid: Arc::clone(&located.item),
                     dist_to_store_ft,
-                });
+                }));
             });
         self.promotions
             .insert_around(country, v, ts_ms, located, cutoff_ms);

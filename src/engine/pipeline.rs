@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::nearby_join::{NearbyCustomer, NearbyJoin};
+use super::nearby_join::NearbyJoin;
 use super::output::Output;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, PromotionJoin, ValidPromotion};
@@ -91,7 +91,6 @@ pub struct Pipeline {
     layouts: ValueLayouts,
     /// Reused per record so the hot path does not allocate output vectors.
     valid_scratch: Vec<ValidPromotion>,
-    nearby_scratch: Vec<NearbyCustomer>,
     pushes_since_memory_check: u32,
     memory_shed: Option<MemoryShed>,
 }
@@ -105,7 +104,6 @@ impl Pipeline {
             stats: PipelineStats::default(),
             last_rejection: None,
             valid_scratch: Vec::new(),
-            nearby_scratch: Vec::new(),
             texts: SharedTexts::new(),
             layouts: ValueLayouts::default(),
             pushes_since_memory_check: 0,
@@ -176,7 +174,6 @@ impl Pipeline {
     pub fn checkpoint(&self, next_ts_ms: Option<i64>) -> Pipeline {
         let mut copy = self.clone();
         copy.valid_scratch = Vec::new();
-        copy.nearby_scratch = Vec::new();
         if let Some(next) = next_ts_ms {
             let promotion_join_from = next.saturating_sub(copy.promotion_join.within_ms());
             copy.promotion_join.forget_before(promotion_join_from);
@@ -288,12 +285,9 @@ impl Pipeline {
         out: &mut Vec<Output>,
     ) {
         let mut valid = std::mem::take(&mut self.valid_scratch);
-        let mut nearby = std::mem::take(&mut self.nearby_scratch);
+        let before = out.len();
         let arrival = match value {
-            InputValue::Customer(c) => {
-                self.nearby_join
-                    .push_customer(ts_ms, Arc::new(c), &mut nearby)
-            }
+            InputValue::Customer(c) => self.nearby_join.push_customer(ts_ms, Arc::new(c), out),
             InputValue::Product(p) => {
                 self.promotion_join
                     .push_product(ts_ms, Arc::new(p), &mut valid)
@@ -306,34 +300,25 @@ impl Pipeline {
         if arrival == Arrival::Late {
             self.stats.topic_mut(topic).late += 1;
         }
-        self.emit(&mut valid, &mut nearby, out);
+        self.stats.topic_mut(Topic::NearbyCustomers).records += (out.len() - before) as u64;
+        self.emit(&mut valid, out);
         self.valid_scratch = valid;
-        self.nearby_scratch = nearby;
         self.keep_to_memory_budget();
     }
 
-    /// Moves join 1's outputs into join 2 and everything into `out`.
-    fn emit(
-        &mut self,
-        valid: &mut Vec<ValidPromotion>,
-        nearby: &mut Vec<NearbyCustomer>,
-        out: &mut Vec<Output>,
-    ) {
-        self.drain_nearby(nearby, out);
+    /// Moves join 1's outputs into join 2 and into `out`, each followed by the
+    /// NEARBY_CUSTOMERS it makes.
+    fn emit(&mut self, valid: &mut Vec<ValidPromotion>, out: &mut Vec<Output>) {
         for v in valid.drain(..) {
             let v = Arc::new(v);
             self.stats.topic_mut(Topic::ValidPromotions).records += 1;
             out.push(Output::ValidPromotion(Arc::clone(&v)));
-            if self.nearby_join.push_valid_promotion(v, nearby) == Arrival::Late {
+            let before = out.len();
+            if self.nearby_join.push_valid_promotion(v, out) == Arrival::Late {
                 self.stats.topic_mut(Topic::ValidPromotions).late += 1;
             }
-            self.drain_nearby(nearby, out);
+            self.stats.topic_mut(Topic::NearbyCustomers).records += (out.len() - before) as u64;
         }
-    }
-
-    fn drain_nearby(&mut self, nearby: &mut Vec<NearbyCustomer>, out: &mut Vec<Output>) {
-        self.stats.topic_mut(Topic::NearbyCustomers).records += nearby.len() as u64;
-        out.extend(nearby.drain(..).map(Output::NearbyCustomer));
     }
 
     fn reject(
