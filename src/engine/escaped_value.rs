@@ -485,7 +485,7 @@ impl<'a> Bytes<'a> {
         self.at = i;
         let text = self.text.get(start..i)?;
         let plain = plain.then(|| {
-            let scaled = units * [100_000, 10_000, 1_000, 100, 10, 1][frac_digits];
+            let scaled = units * SCALE_UP[frac_digits];
             if negative {
                 -scaled
             } else {
@@ -495,6 +495,9 @@ impl<'a> Bytes<'a> {
         Some(Value::Number(text, plain))
     }
 }
+
+/// What a value with `i` fractional digits is multiplied by to count 10⁻⁵ units.
+const SCALE_UP: [i64; 6] = [100_000, 10_000, 1_000, 100, 10, 1];
 
 /// The first backslash at or after `from`, eight bytes at a time.
 fn find_backslash(bytes: &[u8], from: usize) -> Option<usize> {

@@ -192,7 +192,7 @@ impl NearbyJoin {
     pub fn push_customer(
         &mut self,
         ts_ms: i64,
-        customer: Arc<Customer>,
+        customer: Customer,
         out: &mut Vec<Output>,
     ) -> Arrival {
         self.rebuilt.clear();
@@ -214,12 +214,16 @@ impl NearbyJoin {
         let country = self.country_id(country);
         let point = GeoPoint::from(position);
         let v = point.unit;
+        // Shared by its outputs, and made only for a ping that has any: a ping outside every
+        // geofence (most, in a store) would have it freed at once.
+        let mut shared: Option<Arc<Customer>> = None;
         self.promotions
             .for_each_in_cell(country, v, from_ms, to_ms, |v_ts, valid| {
                 if let Some(dist_to_store_ft) = self.geofence.within_radius_ft(&point, valid) {
+                    let customer = shared.get_or_insert_with(|| Arc::new(customer.clone()));
                     out.push(Output::NearbyCustomer(NearbyCustomer {
                         timestamp_ms: ts_ms.max(v_ts),
-                        customer: Arc::clone(&customer),
+                        customer: Arc::clone(customer),
                         valid: Arc::clone(&valid.item),
                         dist_to_store_ft,
                     }));

@@ -287,7 +287,7 @@ impl Pipeline {
         let mut valid = std::mem::take(&mut self.valid_scratch);
         let before = out.len();
         let arrival = match value {
-            InputValue::Customer(c) => self.nearby_join.push_customer(ts_ms, Arc::new(c), out),
+            InputValue::Customer(c) => self.nearby_join.push_customer(ts_ms, c, out),
             InputValue::Product(p) => {
                 self.promotion_join
                     .push_product(ts_ms, Arc::new(p), &mut valid)

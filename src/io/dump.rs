@@ -222,8 +222,11 @@ fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     c.string()?;
     c.literal(b",\"ts\":")?;
     let timestamp_ms = integer(c.integer()?);
-    c.literal(b",\"broker\":")?;
-    c.number()?;
+    // Our writer's broker, then any.
+    if c.literal(b",\"broker\":-1").is_none() {
+        c.literal(b",\"broker\":")?;
+        c.number()?;
+    }
     c.literal(b",\"key\":")?;
     let key = if c.null() {
         None
