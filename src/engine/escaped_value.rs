@@ -3,7 +3,9 @@
 //!
 //! Reading a dump is mostly this: a ping's value is ~150 of its line's ~230 bytes, and the
 //! general way (collect every member's text, then convert each) walked it twice. Here each
-//! member is converted as it is read. Only the plain shape is taken — members of the topic's
+//! member is converted as it is read, and a value laid out like the topic's last one (see
+//! [`ValueLayout`]) is read without looking at its names again. Only the plain shape is
+//! taken — members of the topic's
 //! columns or others with scalar values, strings without escapes of their own, numbers that
 //! fit the column, any member order and repeated names (the last wins, as in the general
 //! reader) — and anything else answers `None`: the general reader then decides, with the

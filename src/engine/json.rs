@@ -531,12 +531,7 @@ impl<'a> Reader<'a> {
                 }
                 let at = ends.trailing_zeros();
                 has_escapes |= backslash & ((1 << at) - 1) != 0;
-                let at = pos + at as usize;
-                self.pos = at + 1;
-                return Ok(JsonStr {
-                    raw: &self.text[start..at],
-                    has_escapes,
-                });
+                return Ok(self.string_ending(start, pos + at as usize, has_escapes));
             }
             let mut mask = (quote | backslash | control) & !escaped_first;
             // This block's escapes are followed one by one, and one that runs past the block
@@ -549,13 +544,7 @@ impl<'a> Reader<'a> {
                 }
                 let at = pos + mask.trailing_zeros() as usize;
                 match bytes[at] {
-                    b'"' => {
-                        self.pos = at + 1;
-                        return Ok(JsonStr {
-                            raw: &self.text[start..at],
-                            has_escapes,
-                        });
-                    }
+                    b'"' => return Ok(self.string_ending(start, at, has_escapes)),
                     b'\\' => {
                         has_escapes = true;
                         let resume = at + escape_len(bytes, at).ok_or(JsonError::Syntax)?;
@@ -580,19 +569,23 @@ impl<'a> Reader<'a> {
                     .position(|&b| STRING_SPECIAL[usize::from(b)])
                     .ok_or(JsonError::Syntax)?;
             match bytes[at] {
-                b'"' => {
-                    self.pos = at + 1;
-                    return Ok(JsonStr {
-                        raw: &self.text[start..at],
-                        has_escapes,
-                    });
-                }
+                b'"' => return Ok(self.string_ending(start, at, has_escapes)),
                 b'\\' => {
                     has_escapes = true;
                     pos = at + escape_len(bytes, at).ok_or(JsonError::Syntax)?;
                 }
                 _ => return Err(JsonError::Syntax),
             }
+        }
+    }
+
+    /// The string from `start` to its closing quote at `at`, the reader moved past it.
+    #[inline(always)]
+    fn string_ending(&mut self, start: usize, at: usize, has_escapes: bool) -> JsonStr<'a> {
+        self.pos = at + 1;
+        JsonStr {
+            raw: &self.text[start..at],
+            has_escapes,
         }
     }
 

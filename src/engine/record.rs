@@ -136,7 +136,8 @@ pub fn decode_value(
     )
 }
 
-/// The last layout of each topic's values (see [`ValueLayout`]).
+/// The last layout of each topic's values (`escaped_value::ValueLayout`): what reading a
+/// dump remembers from one record to the next.
 #[derive(Clone, Debug, Default)]
 pub struct ValueLayouts {
     customer: ValueLayout,
