@@ -215,7 +215,7 @@ impl NearbyJoin {
         let point = GeoPoint::from(position);
         let v = point.unit;
         // Shared by its outputs, and made only for a ping that has any: a ping outside every
-        // geofence (most, in a store) would have it freed at once.
+        // geofence would have it freed at once.
         let mut shared: Option<Arc<Customer>> = None;
         self.promotions
             .for_each_in_cell(country, v, from_ms, to_ms, |v_ts, valid| {
