@@ -171,7 +171,9 @@ enum Kind {
 }
 
 /// Reads `body` by the topic's last layout, or else walks its members (learning the layout
-/// when the walk succeeds).
+/// when the walk succeeds). A layout that stops matching part way has handed out only
+/// members before the difference: the same names at the same places with the same values,
+/// so a walk that then succeeds hands each of them out again and they end the same.
 fn read(
     body: &str,
     layout: &mut ValueLayout,
