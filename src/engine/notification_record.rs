@@ -23,11 +23,11 @@ pub struct NotificationRecord {
 
 /// The record of `n`, with its place named `store` and MESSAGE from `template` (`{FIELD}`
 /// for any of UID, PID, SKU, SEGMENT, TITLE, DISCOUNT_PCT, STORE, DIST_TO_STORE, MATCHES).
-pub fn notification_record(n: &Notification, store: &str, template: &str) -> NotificationRecord {
+pub fn notification_record(n: Notification, store: &str, template: &str) -> NotificationRecord {
     NotificationRecord {
         timestamp_ms: n.timestamp_ms,
-        message: render_message(n, store, template),
-        notification: n.clone(),
+        message: render_message(&n, store, template),
+        notification: n,
         store: store.to_owned(),
     }
 }
@@ -204,7 +204,7 @@ mod tests {
             dist_to_store_ft: 40.4,
             matches: 7,
         };
-        let r = notification_record(&n, "Northwind Market Loop", DEFAULT_MESSAGE);
+        let r = notification_record(n.clone(), "Northwind Market Loop", DEFAULT_MESSAGE);
         assert_eq!((r.timestamp_ms, r.key()), (5, "u-1"));
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(
@@ -221,17 +221,17 @@ mod tests {
             title: None,
             ..n.clone()
         };
-        let r = notification_record(&bare, "", DEFAULT_MESSAGE);
+        let r = notification_record(bare.clone(), "", DEFAULT_MESSAGE);
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "A promotion on SKU 1003 — 40 ft away");
-        let r = notification_record(&bare, "CAN 1", "{UID} is {DIST_TO_STORE} ft from {STORE}");
+        let r = notification_record(bare, "CAN 1", "{UID} is {DIST_TO_STORE} ft from {STORE}");
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "u-1 is 40 ft from CAN 1");
         let says_it = Notification {
             title: Some(Arc::from("20% off SKU 1003")),
             ..n
         };
-        let r = notification_record(&says_it, "Loop", DEFAULT_MESSAGE);
+        let r = notification_record(says_it, "Loop", DEFAULT_MESSAGE);
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "20% off SKU 1003 — 40 ft away in Loop");
     }
@@ -250,7 +250,7 @@ mod tests {
             dist_to_store_ft: 12.25,
             matches: 2,
         };
-        let r = notification_record(&n, "Store \"North\"\n", DEFAULT_MESSAGE);
+        let r = notification_record(n, "Store \"North\"\n", DEFAULT_MESSAGE);
         let mut escaped = b"\"".to_vec();
         r.write_payload(&mut escaped, Embedding::InString);
         escaped.push(b'"');
@@ -276,7 +276,7 @@ mod tests {
             matches: 3,
         };
         let template = "{TITLE}|{SKU}|{DISCOUNT_PCT}|{MATCHES}|{NOPE}|{|{DIST_TO_STORE}}";
-        let r = notification_record(&n, "S", template);
+        let r = notification_record(n, "S", template);
         let payload = r.payload();
         let v: Value = serde_json::from_str(&payload).expect("JSON");
         assert_eq!(v["MESSAGE"], "{UID} {||12.5|3|{NOPE}|{|8}");

@@ -347,14 +347,13 @@ impl DumpWriter {
         let topic = output.topic();
         let offset = self.next_offset[topic.index()];
         self.next_offset[topic.index()] += 1;
-        let line = &mut self.line;
-        line.clear();
-        write_envelope_head(line, topic.name(), 0, offset, output.timestamp_ms(), &[]);
-        write_key(line, output.key());
-        line.extend_from_slice(b",\"payload\":\"");
-        output.write_payload_escaped(line);
-        line.extend_from_slice(b"\"}\n");
-        self.flush_line()
+        self.write_built(
+            topic.name(),
+            offset,
+            output.timestamp_ms(),
+            output.key(),
+            |line| output.write_payload_escaped(line),
+        )
     }
 
     /// Writes one notification on its topic at `offset`, its value escaped as it is written.
@@ -363,19 +362,31 @@ impl DumpWriter {
         notification: &NotificationRecord,
         offset: i64,
     ) -> Result<(), DumpError> {
-        let line = &mut self.line;
-        line.clear();
-        write_envelope_head(
-            line,
+        self.write_built(
             NOTIFICATIONS_TOPIC,
-            0,
             offset,
             notification.timestamp_ms,
-            &[],
-        );
-        write_key(line, Some(notification.key()));
+            Some(notification.key()),
+            |line| notification.write_payload(line, Embedding::InString),
+        )
+    }
+
+    /// A record on partition 0 whose value `write_value` writes straight into the line as
+    /// the body of its `payload` string (escaped as it goes, no JSON text in between).
+    fn write_built(
+        &mut self,
+        topic: &str,
+        offset: i64,
+        timestamp_ms: i64,
+        key: Option<&str>,
+        write_value: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), DumpError> {
+        let line = &mut self.line;
+        line.clear();
+        write_envelope_head(line, topic, 0, offset, timestamp_ms, &[]);
+        write_key(line, key);
         line.extend_from_slice(b",\"payload\":\"");
-        notification.write_payload(line, Embedding::InString);
+        write_value(line);
         line.extend_from_slice(b"\"}\n");
         self.flush_line()
     }

@@ -233,7 +233,7 @@ impl RunLoop {
                         .and_then(|stage| stage.template(&n.pid))
                         .unwrap_or(&run.template);
                     let store = run.names.name(n.product_at);
-                    run.records.push(notification_record(&n, store, template));
+                    run.records.push(notification_record(n, store, template));
                 }
                 sink.write_notifications(&run.records)
             }
