@@ -37,6 +37,10 @@ pub(super) struct Scratch {
     /// uid → index in `shoppers`, once a record brings a second shopper (a product or a
     /// promotion matching stored pings).
     pub(super) shopper_index: FxHashMap<Arc<str>, u32>,
+    /// Per candidate of the shopper being decided: its pair's index and whether it fires.
+    pub(super) steps: Vec<Option<(usize, bool)>>,
+    /// The cap's order of that shopper's candidates.
+    pub(super) order: Vec<usize>,
 }
 
 impl Scratch {

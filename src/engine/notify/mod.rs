@@ -30,7 +30,7 @@ mod pids;
 mod shoppers;
 
 use batch::{nearby_at, Candidate, Scratch};
-use pids::PidIds;
+use pids::{PidId, PidIds};
 use shoppers::{CustomerState, PairState, Shoppers, NEVER};
 
 use super::geo::{geo_distance_km_deg, LatLon, LatLonDeg};
@@ -284,9 +284,12 @@ impl Notifier {
     /// `every`, which notifies each record as the original pushed each one).
     fn collect(&mut self, outputs: &[Output]) {
         let each = self.params.rule == NotifyRule::Every;
-        // A record usually belongs to the same pair as the one before it (the records of one
-        // ping share their uid's and promotion's allocations), so that is tried first.
-        let mut last: Option<(&NearbyCustomer, usize)> = None;
+        // A record usually belongs to the same shopper, and often the same pair, as the one
+        // before it (the records of one ping share their uid's and promotion's allocations),
+        // so those are tried first, by address.
+        let mut last_uid: Option<(&Arc<str>, u32)> = None;
+        let mut last_pid: Option<(&Arc<str>, PidId)> = None;
+        let mut last_slot: Option<usize> = None;
         for (i, output) in outputs.iter().enumerate() {
             let Output::NearbyCustomer(n) = output else {
                 continue;
@@ -297,42 +300,36 @@ impl Notifier {
                 self.held.unaddressed += 1;
                 continue;
             };
-            let same_as_last = last.filter(|(prev, _)| {
-                !each
-                    && prev
-                        .customer
-                        .uid
-                        .as_ref()
-                        .is_some_and(|u| Arc::ptr_eq(u, uid))
-                    && prev
-                        .valid
-                        .promotion
-                        .pid
-                        .as_ref()
-                        .is_some_and(|p| Arc::ptr_eq(p, pid))
-            });
-            let slot = match same_as_last {
-                Some((_, slot)) => Some(slot),
-                None => {
-                    let shopper = self.scratch.shopper(outputs, uid, i);
-                    let pid = self.pids.id(pid);
-                    let known = (!each).then(|| self.scratch.slot(shopper, pid)).flatten();
-                    if known.is_none() {
-                        let slot = self.scratch.push(Candidate {
-                            shopper,
-                            pid,
-                            discount: n.valid.promotion.discount_pct,
-                            nearest: i,
-                            records: 1,
-                        });
-                        last = Some((n, slot));
-                        continue;
-                    }
-                    known
-                }
+            let (shopper, same_shopper) = match last_uid {
+                Some((last, shopper)) if Arc::ptr_eq(last, uid) => (shopper, true),
+                _ => (self.scratch.shopper(outputs, uid, i), false),
             };
-            let Some(slot) = slot else { continue };
-            let c = &mut self.scratch.candidates[slot];
+            let (pid_id, same_pid) = match last_pid {
+                Some((last, id)) if Arc::ptr_eq(last, pid) => (id, true),
+                _ => (self.pids.id(pid), false),
+            };
+            last_uid = Some((uid, shopper));
+            last_pid = Some((pid, pid_id));
+            let slot = if each {
+                None
+            } else if same_shopper && same_pid {
+                last_slot
+            } else {
+                self.scratch.slot(shopper, pid_id)
+            };
+            let Some(slot) = slot else {
+                last_slot = Some(self.scratch.push(Candidate {
+                    shopper,
+                    pid: pid_id,
+                    discount: n.valid.promotion.discount_pct,
+                    nearest: i,
+                    records: 1,
+                }));
+                continue;
+            };
+            let Some(c) = self.scratch.candidates.get_mut(slot) else {
+                continue;
+            };
             c.records += 1;
             // A segment promotion matches several products: the pair's nearest one.
             let nearer = nearby_at(outputs, c.nearest)
@@ -340,41 +337,37 @@ impl Notifier {
             if nearer {
                 c.nearest = i;
             }
-            last = Some((n, slot));
+            last_slot = Some(slot);
         }
     }
 
-    /// Per shopper (by uid), highest discount first, ties by pid: the order the cap takes
-    /// them in.
+    /// Groups the candidates by shopper, in the order of their uids (a ping has one shopper:
+    /// nothing to do). Within a shopper the candidates stay in record order; `decide` puts
+    /// those that fire in the cap's order.
     fn sort_candidates(&mut self, outputs: &[Output]) {
         let scratch = &mut self.scratch;
-        let pids = &self.pids;
-        let mut rank: Vec<u32> = Vec::new();
-        if scratch.shoppers.len() > 1 {
-            let mut by_uid: Vec<u32> = (0..scratch.shoppers.len() as u32).collect();
-            by_uid.sort_by_key(|shopper| scratch.uid(outputs, *shopper));
-            rank = vec![0; by_uid.len()];
-            for (r, shopper) in by_uid.into_iter().enumerate() {
-                rank[shopper as usize] = r as u32;
-            }
+        if scratch.shoppers.len() < 2 {
+            return;
+        }
+        let mut by_uid: Vec<u32> = (0..scratch.shoppers.len() as u32).collect();
+        by_uid.sort_by_key(|shopper| scratch.uid(outputs, *shopper));
+        let mut rank = vec![0; by_uid.len()];
+        for (r, shopper) in by_uid.into_iter().enumerate() {
+            rank[shopper as usize] = r as u32;
         }
         let rank_of = |shopper: u32| rank.get(shopper as usize).copied().unwrap_or(0);
-        scratch.candidates.sort_by(|a, b| {
-            rank_of(a.shopper)
-                .cmp(&rank_of(b.shopper))
-                .then_with(|| b.discount.cmp(&a.discount))
-                .then_with(|| {
-                    if a.pid == b.pid {
-                        std::cmp::Ordering::Equal
-                    } else {
-                        pids.text(a.pid).cmp(pids.text(b.pid))
-                    }
-                })
-        });
+        scratch.candidates.sort_by_key(|c| rank_of(c.shopper));
     }
 
-    /// One shopper's candidates, in the cap's order: the rule, `valid_until`, the cap; then,
-    /// for their ping, the geofences it did not match.
+    /// One shopper's candidates: the rule and `valid_until` for each, then the cap over those
+    /// that fire, highest discount first (ties by pid); then, for their ping, the geofences it
+    /// did not match.
+    ///
+    /// The rule is applied in record order and the cap in its own order, in two passes: each
+    /// candidate is its own pair (or, under `every`, a record whose rule always fires), so the
+    /// rule's answer for one does not depend on another's notification, and sorting is left
+    /// to the few records where something fires. A pair's records are added to its count in
+    /// the cap's order, so a notification counts exactly the records before it.
     fn decide(
         &mut self,
         outputs: &[Output],
@@ -392,51 +385,117 @@ impl Notifier {
         // Pairs this ping newly made "inside and seen at the ping": when they are all the
         // pairs the shopper is inside of, no geofence is left to check.
         let mut matched_now = 0u32;
+        let steps = &mut self.scratch.steps;
+        steps.clear();
+        let mut firing = 0;
         for c in candidates {
             let Some(n) = nearby_at(outputs, c.nearest) else {
+                steps.push(None);
                 continue;
             };
             let step = step_pair(customer, c, n, &self.params, seen_since);
             matched_now += u32::from(step.now_seen);
-            if !step.fires {
+            let fires = if !step.fires {
                 self.held.rule += c.records;
-                continue;
-            }
-            let ts = n.timestamp_ms;
-            if expired(n, ts) {
+                false
+            } else if expired(n, n.timestamp_ms) {
                 self.held.expired += c.records;
-                continue;
-            }
-            customer.forget_recent_until(ts - CAP_WINDOW_MS);
-            let cap = self.params.cap_per_hour as usize;
-            if cap > 0 && customer.recent.len() >= cap {
-                self.held.cap += c.records;
-                continue;
-            }
-            customer.recent.push(ts);
-            let Some(pair) = customer.pairs.get_mut(c.pid) else {
-                continue;
+                false
+            } else {
+                true
             };
-            pair.last_notified_ms = ts;
-            pair.notified_this_visit = true;
-            let matches = std::mem::take(&mut pair.matches);
-            self.notified += 1;
-            let (Some(uid), Some(pid)) = (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
-            else {
-                continue;
-            };
-            out.push(Notification {
-                timestamp_ms: ts,
-                uid: Arc::clone(uid),
-                pid: Arc::clone(pid),
-                sku: n.valid.product.sku,
-                segment: n.valid.product.segment.clone(),
-                title: n.valid.promotion.title.clone(),
-                discount_pct: n.valid.promotion.discount_pct,
-                product_at: product_at(n),
-                dist_to_store_ft: n.dist_to_store_ft,
-                matches,
-            });
+            firing += usize::from(fires);
+            steps.push(Some((step.pair, fires)));
+        }
+        let cap = self.params.cap_per_hour as usize;
+        // A shopper whose cap is full even at the latest of these times gets none of them
+        // (fewer notifications fall out of the window at an earlier time): no order to find.
+        // The busy shopper of a dense store is usually here.
+        let capped_until = (firing > 0 && cap > 0)
+            .then(|| {
+                let latest = (candidates.iter().zip(steps.iter()))
+                    .filter(|(_, step)| step.is_some_and(|(_, fires)| fires))
+                    .filter_map(|(c, _)| nearby_at(outputs, c.nearest))
+                    .map(|n| n.timestamp_ms)
+                    .max()?;
+                let since = latest - CAP_WINDOW_MS;
+                let within = customer.recent.iter().filter(|t| **t > since).count();
+                (within >= cap).then_some(since)
+            })
+            .flatten();
+        if let Some(since) = capped_until {
+            customer.forget_recent_until(since);
+        }
+        if firing == 0 || capped_until.is_some() {
+            for (c, step) in candidates.iter().zip(steps.iter()) {
+                let Some((pair, fires)) = *step else { continue };
+                if let Some(pair) = customer.pairs.pairs.get_mut(pair) {
+                    pair.matches += c.records;
+                }
+                if fires {
+                    self.held.cap += c.records;
+                }
+            }
+        } else {
+            let order = &mut self.scratch.order;
+            order.clear();
+            order.extend(0..candidates.len());
+            if candidates.len() > 1 {
+                let pids = &self.pids;
+                order.sort_by(|a, b| {
+                    let (a, b) = (&candidates[*a], &candidates[*b]);
+                    b.discount.cmp(&a.discount).then_with(|| {
+                        if a.pid == b.pid {
+                            std::cmp::Ordering::Equal
+                        } else {
+                            pids.text(a.pid).cmp(pids.text(b.pid))
+                        }
+                    })
+                });
+            }
+            for &k in order.iter() {
+                let (Some(c), Some(Some((pair, fires)))) = (candidates.get(k), steps.get(k)) else {
+                    continue;
+                };
+                let Some(state) = customer.pairs.pairs.get_mut(*pair) else {
+                    continue;
+                };
+                state.matches += c.records;
+                let Some(n) = nearby_at(outputs, c.nearest).filter(|_| *fires) else {
+                    continue;
+                };
+                let ts = n.timestamp_ms;
+                customer.forget_recent_until(ts - CAP_WINDOW_MS);
+                if cap > 0 && customer.recent.len() >= cap {
+                    self.held.cap += c.records;
+                    continue;
+                }
+                customer.recent.push(ts);
+                let Some(state) = customer.pairs.pairs.get_mut(*pair) else {
+                    continue;
+                };
+                state.last_notified_ms = ts;
+                state.notified_this_visit = true;
+                let matches = std::mem::take(&mut state.matches);
+                self.notified += 1;
+                let (Some(uid), Some(pid)) =
+                    (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
+                else {
+                    continue;
+                };
+                out.push(Notification {
+                    timestamp_ms: ts,
+                    uid: Arc::clone(uid),
+                    pid: Arc::clone(pid),
+                    sku: n.valid.product.sku,
+                    segment: n.valid.product.segment.clone(),
+                    title: n.valid.promotion.title.clone(),
+                    discount_pct: n.valid.promotion.discount_pct,
+                    product_at: product_at(n),
+                    dist_to_store_ft: n.dist_to_store_ft,
+                    matches,
+                });
+            }
         }
         if let Some((at, ts)) = ping {
             check_exits(customer, at, ts, matched_now, self.exit_ft, self.km_to_ft);
@@ -508,13 +567,16 @@ fn check_exits(
 
 /// What one candidate did to its pair.
 struct Step {
+    /// The pair's index in the shopper's table.
+    pair: usize,
     /// The rule says notify.
     fires: bool,
     /// The pair was not inside-and-seen-since the ping before, and is now.
     now_seen: bool,
 }
 
-/// Updates a shopper's pair with one input record's records of it (`n` the nearest).
+/// Updates a shopper's pair with one input record's records of it (`n` the nearest); the
+/// records are counted by `decide`, in the cap's order.
 fn step_pair(
     customer: &mut CustomerState,
     c: &Candidate,
@@ -523,7 +585,7 @@ fn step_pair(
     seen_since: i64,
 ) -> Step {
     let ts = n.timestamp_ms;
-    let pair = customer.pairs.get_or_insert_with(c.pid, || PairState {
+    let (index, pair) = customer.pairs.get_or_insert_with(c.pid, || PairState {
         pid: c.pid,
         inside: false,
         notified_this_visit: false,
@@ -542,7 +604,6 @@ fn step_pair(
         customer.inside += 1;
     }
     pair.last_seen_ms = pair.last_seen_ms.max(ts);
-    pair.matches += c.records;
     pair.product_at = n.valid.product.position().or(pair.product_at);
     let fires = match params.rule {
         NotifyRule::Every => true,
@@ -555,6 +616,7 @@ fn step_pair(
         NotifyRule::Dwell => !pair.notified_this_visit && ts - pair.entered_ms >= params.dwell_ms,
     };
     Step {
+        pair: index,
         fires,
         now_seen: !seen_before && pair.last_seen_ms >= seen_since,
     }

@@ -14,6 +14,10 @@ pub(super) type PidId = u32;
 /// A re-published promotion (a new allocation, the same text) gets the same id by its text.
 #[derive(Clone, Debug, Default)]
 pub(super) struct PidIds {
+    /// The last addresses looked up, by a few bits of the address: a ping's records name the
+    /// same few promotions over and over, and this answers them without hashing. Only
+    /// addresses in `by_address` are here (so none can have been reused).
+    recent: RecentAddresses,
     pub(super) by_address: FxHashMap<usize, (Arc<str>, PidId)>,
     pub(super) by_text: FxHashMap<Arc<str>, PidId>,
     pub(super) texts: Vec<Arc<str>>,
@@ -22,8 +26,15 @@ pub(super) struct PidIds {
 impl PidIds {
     pub(super) fn id(&mut self, pid: &Arc<str>) -> PidId {
         let address = Arc::as_ptr(pid).cast::<u8>() as usize;
-        if let Some((_, id)) = self.by_address.get(&address) {
-            return *id;
+        let slot = RecentAddresses::slot(address);
+        if let Some((known, id)) = self.recent.0.get(slot) {
+            if *known == address {
+                return *id;
+            }
+        }
+        if let Some(id) = self.by_address.get(&address).map(|(_, id)| *id) {
+            self.remember(slot, address, id);
+            return id;
         }
         let id = match self.by_text.get(&**pid) {
             Some(id) => *id,
@@ -35,7 +46,14 @@ impl PidIds {
             }
         };
         self.by_address.insert(address, (Arc::clone(pid), id));
+        self.remember(slot, address, id);
         id
+    }
+
+    fn remember(&mut self, slot: usize, address: usize, id: PidId) {
+        if let Some(entry) = self.recent.0.get_mut(slot) {
+            *entry = (address, id);
+        }
     }
 
     pub(super) fn text(&self, id: PidId) -> &str {
@@ -51,5 +69,25 @@ impl PidIds {
     pub(super) fn release_unused(&mut self) {
         self.by_address
             .retain(|_, (pid, _)| Arc::strong_count(pid) > 1);
+        self.recent = RecentAddresses::default();
+    }
+}
+
+/// A direct-mapped cache of (address, id); address 0 (no allocation has it) marks a free slot.
+#[derive(Clone, Debug)]
+struct RecentAddresses([(usize, PidId); RECENT_ADDRESSES]);
+
+const RECENT_ADDRESSES: usize = 64;
+
+impl RecentAddresses {
+    fn slot(address: usize) -> usize {
+        // Allocations are at least 8-aligned: the bits above those pick the slot.
+        (address >> 3) % RECENT_ADDRESSES
+    }
+}
+
+impl Default for RecentAddresses {
+    fn default() -> Self {
+        RecentAddresses([(0, 0); RECENT_ADDRESSES])
     }
 }

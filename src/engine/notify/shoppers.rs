@@ -81,16 +81,11 @@ impl PairTable {
         }
     }
 
-    pub(super) fn get_mut(&mut self, pid: PidId) -> Option<&mut PairState> {
-        let i = self.position(pid)?;
-        self.pairs.get_mut(i)
-    }
-
     pub(super) fn get_or_insert_with(
         &mut self,
         pid: PidId,
         new: impl FnOnce() -> PairState,
-    ) -> &mut PairState {
+    ) -> (usize, &mut PairState) {
         let i = match self.position(pid) {
             Some(i) => i,
             None => {
@@ -106,7 +101,7 @@ impl PairTable {
                 i
             }
         };
-        &mut self.pairs[i]
+        (i, &mut self.pairs[i])
     }
 
     pub(super) fn values(&self) -> impl Iterator<Item = &PairState> {
