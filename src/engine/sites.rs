@@ -42,8 +42,13 @@ impl Site {
 
     /// Whether `p` lies within the site's extent grown by `margin_m` metres.
     pub fn contains(&self, p: LatLonDeg, margin_m: f64) -> bool {
-        let dlat = margin_m / M_PER_DEG_LAT;
-        let dlon = dlat / p.lat_deg.to_radians().cos().max(0.01);
+        self.contains_within(p, Margin::around(p, margin_m))
+    }
+
+    /// [`Site::contains`] with the margin worked out once for a point tried against many
+    /// sites.
+    pub fn contains_within(&self, p: LatLonDeg, margin: Margin) -> bool {
+        let Margin { dlat, dlon } = margin;
         p.lat_deg >= self.min.lat_deg - dlat
             && p.lat_deg <= self.max.lat_deg + dlat
             && p.lon_deg >= self.min.lon_deg - dlon
@@ -53,6 +58,23 @@ impl Site {
     /// "USA 2": the country and the site's number.
     pub fn label(&self) -> String {
         format!("{} {}", self.country, self.number)
+    }
+}
+
+/// A margin in metres around a point, in degrees at its latitude.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Margin {
+    dlat: f64,
+    dlon: f64,
+}
+
+impl Margin {
+    pub fn around(p: LatLonDeg, margin_m: f64) -> Margin {
+        let dlat = margin_m / M_PER_DEG_LAT;
+        Margin {
+            dlat,
+            dlon: dlat / p.lat_deg.to_radians().cos().max(0.01),
+        }
     }
 }
 
@@ -66,6 +88,8 @@ pub struct Sites {
     /// Union-find over points; a root's site is the set.
     parent: Vec<usize>,
     cells: HashMap<(usize, i64, i64), Vec<usize>>,
+    /// Working space of `add`: the points in the cells around the one being added.
+    near: Vec<usize>,
 }
 
 impl Default for Sites {
@@ -83,6 +107,7 @@ impl Sites {
             countries: Vec::new(),
             parent: Vec::new(),
             cells: HashMap::default(),
+            near: Vec::new(),
         }
     }
 
@@ -129,7 +154,8 @@ impl Sites {
         let (row, col) = self.cell_of(p);
         // How many cells of longitude the link spans at this latitude.
         let lon_span = (1.0 / p.lat_deg.to_radians().cos().max(0.01)).ceil() as i64;
-        let mut near = Vec::new();
+        let mut near = std::mem::take(&mut self.near);
+        near.clear();
         for dr in -1..=1 {
             for dc in -lon_span..=lon_span {
                 if let Some(members) = self.cells.get(&(country_index, row + dr, col + dc)) {
@@ -138,14 +164,17 @@ impl Sites {
             }
         }
         if near.iter().any(|&j| self.points[j] == p) {
+            self.near = near;
             return;
         }
         let i = self.points.len();
         self.points.push(p);
         self.country_of.push(country_index);
         self.parent.push(i);
-        for j in near {
-            let (a, b) = (self.root(i), self.root(j));
+        // The new point's root, kept as it merges (no walk from the point each time).
+        let mut a = i;
+        for &j in &near {
+            let b = self.root(j);
             // Already one site (most neighbours, once the point has joined): no distance.
             if a == b {
                 continue;
@@ -156,8 +185,10 @@ impl Sites {
                 // The older root stays: a site keeps the number of its first point.
                 let (keep, go) = if a < b { (a, b) } else { (b, a) };
                 self.parent[go] = keep;
+                a = keep;
             }
         }
+        self.near = near;
         self.cells
             .entry((country_index, row, col))
             .or_default()

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap;
 
 use crate::engine::geo::LatLonDeg;
 use crate::engine::record::Product;
-use crate::engine::sites::{Site, Sites};
+use crate::engine::sites::{Margin, Site, Sites};
 use crate::io::chain::Chain;
 
 pub struct StoreNames {
@@ -75,12 +75,13 @@ impl StoreNames {
         }
         let name = match self.chain.store_of_product(at) {
             Some(store) => store.name.clone(),
-            None => self
-                .listed
-                .iter()
-                .find(|s| s.contains(at, 1.0))
-                .map(Site::label)
-                .unwrap_or_default(),
+            None => {
+                let margin = Margin::around(at, 1.0);
+                (self.listed.iter())
+                    .find(|s| s.contains_within(at, margin))
+                    .map(Site::label)
+                    .unwrap_or_default()
+            }
         };
         let number = match self.numbers.get(&name) {
             Some(&n) => n,

@@ -193,7 +193,13 @@ impl Shoppers {
     }
 
     pub(super) fn get_or_insert(&mut self, uid: &Arc<str>) -> &mut CustomerState {
-        self.get_or_insert_hashed(uid_hash(uid), UidKey::new(uid))
+        // The ping's own shopper, fetched while the join ran, needs no hash.
+        let expected =
+            (self.expected).filter(|i| self.entries.get(*i as usize).is_some_and(|e| e.0.is(uid)));
+        match expected {
+            Some(i) => &mut self.entries[i as usize].1,
+            None => self.get_or_insert_hashed(uid_hash(uid), UidKey::new(uid)),
+        }
     }
 
     pub(super) fn get_or_insert_hashed(&mut self, hash: u64, key: UidKey) -> &mut CustomerState {
@@ -360,6 +366,14 @@ impl UidKey {
                 }
             }
             None => UidKey::Shared(Arc::clone(uid)),
+        }
+    }
+
+    /// Whether it holds `uid`.
+    pub(super) fn is(&self, uid: &str) -> bool {
+        match self {
+            UidKey::Inline { len, bytes } => bytes.get(..usize::from(*len)) == Some(uid.as_bytes()),
+            UidKey::Shared(held) => **held == *uid,
         }
     }
 
