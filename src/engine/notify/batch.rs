@@ -20,6 +20,10 @@ pub(super) struct Candidate {
     /// Index of the nearest record in the outputs.
     pub(super) nearest: usize,
     pub(super) records: u64,
+    /// Set while its shopper is decided: its pair's index in the shopper's table, and
+    /// whether the rule (and `valid_until`) let it through to the cap.
+    pub(super) pair: Option<usize>,
+    pub(super) fires: bool,
 }
 
 /// Up to this many candidates, finding a pair's is a scan.
@@ -37,8 +41,6 @@ pub(super) struct Scratch {
     /// uid → index in `shoppers`, once a record brings a second shopper (a product or a
     /// promotion matching stored pings).
     pub(super) shopper_index: FxHashMap<Arc<str>, u32>,
-    /// Per candidate of the shopper being decided: its pair's index and whether it fires.
-    pub(super) steps: Vec<Option<(usize, bool)>>,
     /// The cap's order of that shopper's candidates.
     pub(super) order: Vec<usize>,
 }

@@ -249,7 +249,7 @@ impl Notifier {
             }
             self.sort_candidates(outputs);
             let mut at = 0;
-            let candidates = std::mem::take(&mut self.scratch.candidates);
+            let mut candidates = std::mem::take(&mut self.scratch.candidates);
             while at < candidates.len() {
                 let shopper = candidates[at].shopper;
                 let end = at
@@ -262,7 +262,7 @@ impl Notifier {
                 ping_checked |= this_ping.is_some();
                 self.decide(
                     outputs,
-                    &candidates[at..end],
+                    &mut candidates[at..end],
                     shopper,
                     this_ping.map(|(_, at, ts)| (at, ts)),
                     &mut out,
@@ -324,6 +324,8 @@ impl Notifier {
                     discount: n.valid.promotion.discount_pct,
                     nearest: i,
                     records: 1,
+                    pair: None,
+                    fires: false,
                 }));
                 continue;
             };
@@ -371,7 +373,7 @@ impl Notifier {
     fn decide(
         &mut self,
         outputs: &[Output],
-        candidates: &[Candidate],
+        candidates: &mut [Candidate],
         shopper: u32,
         ping: Option<(LatLon, i64)>,
         out: &mut Vec<Notification>,
@@ -385,27 +387,35 @@ impl Notifier {
         // Pairs this ping newly made "inside and seen at the ping": when they are all the
         // pairs the shopper is inside of, no geofence is left to check.
         let mut matched_now = 0u32;
-        let steps = &mut self.scratch.steps;
-        steps.clear();
-        let mut firing = 0;
-        for c in candidates {
+        let each = self.params.rule == NotifyRule::Every;
+        let mut firing = 0usize;
+        let mut latest_firing_ms = i64::MIN;
+        for c in candidates.iter_mut() {
+            c.pair = None;
+            c.fires = false;
             let Some(n) = nearby_at(outputs, c.nearest) else {
-                steps.push(None);
                 continue;
             };
             let step = step_pair(customer, c, n, &self.params, seen_since);
             matched_now += u32::from(step.now_seen);
-            let fires = if !step.fires {
+            c.pair = Some(step.pair);
+            if !step.fires {
                 self.held.rule += c.records;
-                false
             } else if expired(n, n.timestamp_ms) {
                 self.held.expired += c.records;
-                false
             } else {
-                true
-            };
-            firing += usize::from(fires);
-            steps.push(Some((step.pair, fires)));
+                c.fires = true;
+                firing += 1;
+                latest_firing_ms = latest_firing_ms.max(n.timestamp_ms);
+                continue;
+            }
+            // Its own pair's records (under `every`, a pair's records are counted below, in
+            // the cap's order, as its notifications take them).
+            if !each {
+                if let Some(pair) = customer.pairs.pairs.get_mut(step.pair) {
+                    pair.matches += c.records;
+                }
+            }
         }
         let cap = self.params.cap_per_hour as usize;
         // A shopper whose cap is full even at the latest of these times gets none of them
@@ -413,12 +423,7 @@ impl Notifier {
         // The busy shopper of a dense store is usually here.
         let capped_until = (firing > 0 && cap > 0)
             .then(|| {
-                let latest = (candidates.iter().zip(steps.iter()))
-                    .filter(|(_, step)| step.is_some_and(|(_, fires)| fires))
-                    .filter_map(|(c, _)| nearby_at(outputs, c.nearest))
-                    .map(|n| n.timestamp_ms)
-                    .max()?;
-                let since = latest - CAP_WINDOW_MS;
+                let since = latest_firing_ms - CAP_WINDOW_MS;
                 let within = customer.recent.iter().filter(|t| **t > since).count();
                 (within >= cap).then_some(since)
             })
@@ -427,20 +432,19 @@ impl Notifier {
             customer.forget_recent_until(since);
         }
         if firing == 0 || capped_until.is_some() {
-            for (c, step) in candidates.iter().zip(steps.iter()) {
-                let Some((pair, fires)) = *step else { continue };
-                if let Some(pair) = customer.pairs.pairs.get_mut(pair) {
+            for c in candidates.iter().filter(|c| c.fires || each) {
+                if let Some(pair) = c.pair.and_then(|pair| customer.pairs.pairs.get_mut(pair)) {
                     pair.matches += c.records;
                 }
-                if fires {
+                if c.fires {
                     self.held.cap += c.records;
                 }
             }
         } else {
             let order = &mut self.scratch.order;
             order.clear();
-            order.extend(0..candidates.len());
-            if candidates.len() > 1 {
+            order.extend((0..candidates.len()).filter(|k| candidates[*k].fires || each));
+            if order.len() > 1 {
                 let pids = &self.pids;
                 order.sort_by(|a, b| {
                     let (a, b) = (&candidates[*a], &candidates[*b]);
@@ -454,14 +458,13 @@ impl Notifier {
                 });
             }
             for &k in order.iter() {
-                let (Some(c), Some(Some((pair, fires)))) = (candidates.get(k), steps.get(k)) else {
-                    continue;
-                };
-                let Some(state) = customer.pairs.pairs.get_mut(*pair) else {
+                let Some(c) = candidates.get(k) else { continue };
+                let Some(pair) = c.pair else { continue };
+                let Some(state) = customer.pairs.pairs.get_mut(pair) else {
                     continue;
                 };
                 state.matches += c.records;
-                let Some(n) = nearby_at(outputs, c.nearest).filter(|_| *fires) else {
+                let Some(n) = nearby_at(outputs, c.nearest).filter(|_| c.fires) else {
                     continue;
                 };
                 let ts = n.timestamp_ms;
@@ -471,7 +474,7 @@ impl Notifier {
                     continue;
                 }
                 customer.recent.push(ts);
-                let Some(state) = customer.pairs.pairs.get_mut(*pair) else {
+                let Some(state) = customer.pairs.pairs.get_mut(pair) else {
                     continue;
                 };
                 state.last_notified_ms = ts;
