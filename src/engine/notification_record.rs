@@ -162,7 +162,6 @@ pub fn offer_text(n: &Notification) -> String {
 }
 
 fn write_offer(out: &mut String, n: &Notification) {
-    use std::fmt::Write as _;
     let title = n.title.as_deref().unwrap_or_default();
     if let Some(d) = n.discount_pct.filter(|_| !title.contains('%')) {
         push_decimal(out, d.normalize());
@@ -175,10 +174,11 @@ fn write_offer(out: &mut String, n: &Notification) {
         out.push_str(title);
     }
     if out.is_empty() {
-        let _ = match n.sku {
-            Some(sku) => write!(out, "A promotion on SKU {sku}"),
-            None => write!(out, "A promotion on SKU —"),
-        };
+        out.push_str("A promotion on SKU ");
+        match n.sku {
+            Some(sku) => out.push_str(itoa::Buffer::new().format(sku)),
+            None => out.push('—'),
+        }
     }
 }
 

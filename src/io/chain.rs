@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::engine::geo::LatLonDeg;
+use crate::engine::geo::{geo_distance_km_deg, LatLonDeg, EARTH_RADIUS_KM};
 
 /// The chain file that ships with instore.
 pub const DEFAULT_CHAIN_PATH: &str = "assets/chain.geojson";
@@ -126,14 +126,19 @@ impl Chain {
 
     /// The store whose centre is nearest `p`, if within `max_m` metres.
     pub fn store_near(&self, p: LatLonDeg, max_m: f64) -> Option<&Store> {
+        // The distance is at least the arc of the latitudes' difference: a store further
+        // north or south than that (with room for rounding) is skipped without trigonometry.
+        let m_per_deg_lat = EARTH_RADIUS_KM * 1000.0 * std::f64::consts::PI / 180.0;
+        let max_dlat_deg = (max_m * 1.001 + 1.0) / m_per_deg_lat;
         self.stores
             .iter()
-            .map(|s| {
+            .filter_map(|s| {
                 let c = s.center();
-                let m = crate::engine::geo::geo_distance_km_deg(
-                    p.lat_deg, p.lon_deg, c.lat_deg, c.lon_deg,
-                ) * 1000.0;
-                (s, m)
+                if (c.lat_deg - p.lat_deg).abs() > max_dlat_deg {
+                    return None;
+                }
+                let m = geo_distance_km_deg(p.lat_deg, p.lon_deg, c.lat_deg, c.lon_deg) * 1000.0;
+                Some((s, m))
             })
             .filter(|(_, m)| *m <= max_m)
             .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -377,6 +382,37 @@ fn feature(properties: Value, geometry: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Skipping stores by latitude never changes which store is found: the same answer
+        /// as measuring the distance to every store, for points all around each store near
+        /// the edge of the radius (where a skip too eager would show).
+        #[test]
+        fn the_nearest_store_is_found_as_by_measuring_all(
+            store in 0usize..64,
+            bearing in 0.0f64..std::f64::consts::TAU,
+            edge in 0.95f64..1.05,
+            max_m in 0.0f64..300.0,
+        ) {
+            let chain = Chain::builtin().unwrap();
+            let c = chain.stores[store % chain.stores.len()].center();
+            let (north_m, east_m) = (max_m * edge * bearing.cos(), max_m * edge * bearing.sin());
+            let p = LatLonDeg {
+                lat_deg: c.lat_deg + north_m / 111_195.0,
+                lon_deg: c.lon_deg + east_m / (111_195.0 * c.lat_deg.to_radians().cos()),
+            };
+            let measured = (chain.stores.iter())
+                .map(|s| {
+                    let c = s.center();
+                    (s, geo_distance_km_deg(p.lat_deg, p.lon_deg, c.lat_deg, c.lon_deg) * 1000.0)
+                })
+                .filter(|(_, m)| *m <= max_m)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(s, _)| &s.id);
+            prop_assert_eq!(chain.store_near(p, max_m).map(|s| &s.id), measured);
+        }
+    }
 
     #[test]
     fn a_store_contains_its_centre_and_aisles_but_not_its_parking() {
