@@ -588,7 +588,8 @@ fn step_pair(
     seen_since: i64,
 ) -> Step {
     let ts = n.timestamp_ms;
-    let (index, pair) = customer.pairs.get_or_insert_with(c.pid, || PairState {
+    let CustomerState { pairs, inside, .. } = customer;
+    let (index, pair) = pairs.get_or_insert_with(c.pid, || PairState {
         pid: c.pid,
         inside: false,
         notified_this_visit: false,
@@ -598,16 +599,8 @@ fn step_pair(
         matches: 0,
         product_at: None,
     });
-    let seen_before = pair.inside && pair.last_seen_ms >= seen_since;
-    let entered = !pair.inside;
-    if entered {
-        pair.inside = true;
-        pair.entered_ms = ts;
-        pair.notified_this_visit = false;
-        customer.inside += 1;
-    }
-    pair.last_seen_ms = pair.last_seen_ms.max(ts);
-    pair.product_at = n.valid.product.position().or(pair.product_at);
+    // `every` and `cooldown` look at nothing but the times: the visit (inside, entered, the
+    // product to measure leaving from) is kept only for the rules that use it.
     let fires = match params.rule {
         NotifyRule::Every => true,
         NotifyRule::Cooldown => {
@@ -615,8 +608,41 @@ fn step_pair(
                 || ts.abs_diff(pair.last_notified_ms)
                     >= u64::try_from(params.cooldown_ms).unwrap_or(0)
         }
-        NotifyRule::Enter => entered,
+        NotifyRule::Enter | NotifyRule::Dwell => {
+            return step_visit(inside, index, pair, n, params, seen_since);
+        }
+    };
+    pair.last_seen_ms = pair.last_seen_ms.max(ts);
+    Step {
+        pair: index,
+        fires,
+        now_seen: false,
+    }
+}
+
+/// `enter` and `dwell`: the pair's visit, and whether it notifies.
+fn step_visit(
+    inside: &mut u32,
+    index: usize,
+    pair: &mut PairState,
+    n: &NearbyCustomer,
+    params: &NotifyParams,
+    seen_since: i64,
+) -> Step {
+    let ts = n.timestamp_ms;
+    let seen_before = pair.inside && pair.last_seen_ms >= seen_since;
+    let entered = !pair.inside;
+    if entered {
+        pair.inside = true;
+        pair.entered_ms = ts;
+        pair.notified_this_visit = false;
+        *inside += 1;
+    }
+    pair.last_seen_ms = pair.last_seen_ms.max(ts);
+    pair.product_at = n.valid.product.position().or(pair.product_at);
+    let fires = match params.rule {
         NotifyRule::Dwell => !pair.notified_this_visit && ts - pair.entered_ms >= params.dwell_ms,
+        _ => entered,
     };
     Step {
         pair: index,
