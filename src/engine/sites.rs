@@ -4,13 +4,15 @@
 //! retailer opens on its data.
 //!
 //! Incremental and order-independent in its result: points go into a grid of link-sized
-//! cells, a new point joins every site with a member within the link distance in its 3×3
-//! cells (merging them), and a site's number is the order of its first point, so the same
+//! cells, a new point joins every site with a member within the link distance in the cells
+//! around it (merging them), and a site's number is the order of its first point, so the same
 //! records in the same order always give the same names.
+
+use std::ops::RangeInclusive;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::geo::{geo_distance_km_deg, LatLonDeg};
+use super::geo::{geo_distance_km_deg, LatLonDeg, EARTH_RADIUS_KM};
 
 /// Products within this distance of another belong to one site (a large store's far ends
 /// are ~100 m apart; separate stores in one town are further).
@@ -122,11 +124,30 @@ impl Sites {
 
     fn cell_of(&self, p: LatLonDeg) -> (i64, i64) {
         let cell_deg = self.link_m / M_PER_DEG_LAT;
-        // Cells are as wide in degrees of longitude as they are tall: near the poles they
-        // are narrower than the link in metres, so the 3×3 search looks further in cells.
+        // Cells are as wide in degrees of longitude as they are tall: away from the equator
+        // they are narrower than the link in metres, so a search spans more of them.
         (
             (p.lat_deg / cell_deg).floor() as i64,
             (p.lon_deg / cell_deg).floor() as i64,
+        )
+    }
+
+    /// The rows and columns of the cells that can hold a point within the link of `p`.
+    /// The link is measured by the distance formula, whose radius makes a degree of latitude
+    /// a little shorter than the grid's, and in longitude at the furthest latitude it
+    /// reaches (a degree of longitude is shortest there); with room for rounding.
+    fn cells_around(&self, p: LatLonDeg) -> (RangeInclusive<i64>, RangeInclusive<i64>) {
+        let cell_deg = self.link_m / M_PER_DEG_LAT;
+        let m_per_deg = EARTH_RADIUS_KM * 1000.0 * std::f64::consts::PI / 180.0;
+        let dlat = self.link_m * 1.001 / m_per_deg;
+        let far_lat = (p.lat_deg.abs() + dlat).min(90.0);
+        // Within half a degree of a pole a degree of longitude is a few hundred metres or
+        // less: the search stops widening there (a site at the pole may split in two).
+        let dlon = dlat / far_lat.to_radians().cos().max(0.01);
+        let cell = |deg: f64| (deg / cell_deg).floor() as i64;
+        (
+            cell(p.lat_deg - dlat)..=cell(p.lat_deg + dlat),
+            cell(p.lon_deg - dlon)..=cell(p.lon_deg + dlon),
         )
     }
 
@@ -152,13 +173,12 @@ impl Sites {
             }
         };
         let (row, col) = self.cell_of(p);
-        // How many cells of longitude the link spans at this latitude.
-        let lon_span = (1.0 / p.lat_deg.to_radians().cos().max(0.01)).ceil() as i64;
+        let (rows, cols) = self.cells_around(p);
         let mut near = std::mem::take(&mut self.near);
         near.clear();
-        for dr in -1..=1 {
-            for dc in -lon_span..=lon_span {
-                if let Some(members) = self.cells.get(&(country_index, row + dr, col + dc)) {
+        for r in rows {
+            for c in cols.clone() {
+                if let Some(members) = self.cells.get(&(country_index, r, c)) {
                     near.extend(members.iter().copied());
                 }
             }
@@ -253,6 +273,44 @@ mod tests {
     /// `m` metres north of `p`.
     fn north(p: LatLonDeg, m: f64) -> LatLonDeg {
         at(p.lat_deg + m / M_PER_DEG_LAT, p.lon_deg)
+    }
+
+    /// `m` metres north of `p` as the distance formula measures them.
+    fn north_by_formula(p: LatLonDeg, m: f64) -> LatLonDeg {
+        at(
+            p.lat_deg + m / (EARTH_RADIUS_KM * 1000.0).to_radians(),
+            p.lon_deg,
+        )
+    }
+
+    /// A neighbour just inside the link is found wherever the two fall in the grid: at the
+    /// top of a row (its neighbour a little over a cell north), and east across columns at
+    /// the equator and far north.
+    #[test]
+    fn a_neighbour_just_inside_the_link_joins_across_any_cell_edge() {
+        let cell_deg = SITE_LINK_M / M_PER_DEG_LAT;
+        let top_of_row = at(cell_deg * 30_001.0 - 1e-9, 10.0);
+        let north = north_by_formula(top_of_row, 149.9);
+        let apart = geo_distance_km_deg(top_of_row.lat_deg, 10.0, north.lat_deg, 10.0) * 1000.0;
+        assert!(
+            apart < SITE_LINK_M && north.lat_deg > top_of_row.lat_deg + cell_deg,
+            "{apart}"
+        );
+        let mut sites = Sites::default();
+        sites.add(top_of_row, "X");
+        sites.add(north, "X");
+        assert_eq!(sites.sites().len(), 1, "north across a row edge");
+        for lat in [0.0, 60.0, 80.0] {
+            let west = at(lat, cell_deg * 7_000.0 + 1e-9);
+            let m = geo_distance_km_deg(lat, 0.0, lat, 1.0) * 1000.0;
+            let east = at(lat, west.lon_deg + 149.9 / m);
+            let found = geo_distance_km_deg(lat, west.lon_deg, lat, east.lon_deg) * 1000.0;
+            assert!(found < SITE_LINK_M, "{found}");
+            let mut sites = Sites::default();
+            sites.add(east, "X");
+            sites.add(west, "X");
+            assert_eq!(sites.sites().len(), 1, "east at {lat}");
+        }
     }
 
     #[test]
