@@ -994,6 +994,50 @@ mod tests {
         assert!(offer(&mut n, &[nearby("u", &republished, 60_000, 10)]).is_empty());
     }
 
+    /// Under `every`, one record can bring a pair twice (two versions of one pid, both still
+    /// in the window). The cap takes them highest discount first, and a notification counts
+    /// the pair's records before it in that order: what the cap or `valid_until` held back
+    /// is counted by the next one.
+    #[test]
+    fn every_counts_a_pairs_records_in_the_caps_order() {
+        let capped = NotifyParams {
+            cap_per_hour: 1,
+            ..no_cap(NotifyRule::Every)
+        };
+        let mut n = notifier(capped);
+        let low = Promo {
+            discount: 10,
+            ..promo("p")
+        };
+        let high = Promo {
+            discount: 20,
+            ..promo("p")
+        };
+        let sent = offer(
+            &mut n,
+            &[nearby("u", &low, 0, 10), nearby("u", &high, 0, 10)],
+        );
+        let got: Vec<_> = sent.iter().map(|x| (x.discount_pct, x.matches)).collect();
+        assert_eq!(got, [(Some(Decimal::from(20)), 1)]);
+        assert_eq!(n.held_back().cap, 1);
+        let sent = offer(&mut n, &[nearby("u", &high, 3_600_000, 10)]);
+        assert_eq!(sent.iter().map(|x| x.matches).collect::<Vec<_>>(), [2]);
+
+        let mut n = notifier(no_cap(NotifyRule::Every));
+        let high_ended = Promo {
+            discount: 20,
+            valid_until: Some("1970-01-01T00:00:00Z"),
+            ..promo("p")
+        };
+        let sent = offer(
+            &mut n,
+            &[nearby("u", &low, 5, 10), nearby("u", &high_ended, 5, 10)],
+        );
+        let got: Vec<_> = sent.iter().map(|x| (x.discount_pct, x.matches)).collect();
+        assert_eq!(got, [(Some(Decimal::from(10)), 2)], "the ended one first");
+        assert_eq!(n.held_back().expired, 1);
+    }
+
     #[test]
     fn records_without_uid_or_pid_never_notify_and_old_pairs_are_forgotten() {
         let mut n = notifier(no_cap(NotifyRule::Cooldown));
