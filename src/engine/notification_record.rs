@@ -58,7 +58,8 @@ impl NotificationRecord {
         obj.finish();
     }
 
-    /// The value as JSON text.
+    /// The value as JSON text (sinks write it into buffers of their own).
+    #[cfg(test)]
     pub fn payload(&self) -> String {
         let mut out = Vec::with_capacity(256 + self.message.len());
         self.write_payload(&mut out, Embedding::Plain);

@@ -225,6 +225,12 @@ impl<T> SpatialIndex<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::geo::{geo_distance_km_deg, KSQL_FT_PER_KM};
+
+    fn unit(lat: f64, lon: f64) -> [f64; 3] {
+        let (lat, lon) = (lat.to_radians(), lon.to_radians());
+        [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+    }
 
     #[test]
     fn floor_is_the_plain_floor() {
@@ -259,12 +265,6 @@ mod tests {
         for x in values {
             assert_eq!(floor_i64(x), x.floor() as i64, "{x:?}");
         }
-    }
-    use crate::engine::geo::{geo_distance_km_deg, KSQL_FT_PER_KM};
-
-    fn unit(lat: f64, lon: f64) -> [f64; 3] {
-        let (lat, lon) = (lat.to_radians(), lon.to_radians());
-        [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub(super) struct Candidate {
     /// Index of the nearest record in the outputs.
     pub(super) nearest: usize,
     pub(super) records: u64,
-    /// Set while its shopper is decided: its pair's index in the shopper's table, and
-    /// whether the rule (and `valid_until`) let it through to the cap.
+    /// Set when its shopper is decided (none and false until then): its pair's index in
+    /// the shopper's table, and whether the rule (and `valid_until`) let it through to the
+    /// cap.
     pub(super) pair: Option<usize>,
     pub(super) fires: bool,
 }

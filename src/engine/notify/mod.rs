@@ -391,8 +391,6 @@ impl Notifier {
         let mut firing = 0usize;
         let mut latest_firing_ms = i64::MIN;
         for c in candidates.iter_mut() {
-            c.pair = None;
-            c.fires = false;
             let Some(n) = nearby_at(outputs, c.nearest) else {
                 continue;
             };
@@ -412,7 +410,7 @@ impl Notifier {
             // Its own pair's records (under `every`, a pair's records are counted below, in
             // the cap's order, as its notifications take them).
             if !each {
-                if let Some(pair) = customer.pairs.pairs.get_mut(step.pair) {
+                if let Some(pair) = customer.pairs.at_mut(step.pair) {
                     pair.matches += c.records;
                 }
             }
@@ -433,7 +431,7 @@ impl Notifier {
         }
         if firing == 0 || capped_until.is_some() {
             for c in candidates.iter().filter(|c| c.fires || each) {
-                if let Some(pair) = c.pair.and_then(|pair| customer.pairs.pairs.get_mut(pair)) {
+                if let Some(pair) = c.pair.and_then(|pair| customer.pairs.at_mut(pair)) {
                     pair.matches += c.records;
                 }
                 if c.fires {
@@ -460,7 +458,7 @@ impl Notifier {
             for &k in order.iter() {
                 let Some(c) = candidates.get(k) else { continue };
                 let Some(pair) = c.pair else { continue };
-                let Some(state) = customer.pairs.pairs.get_mut(pair) else {
+                let Some(state) = customer.pairs.at_mut(pair) else {
                     continue;
                 };
                 state.matches += c.records;
@@ -474,7 +472,7 @@ impl Notifier {
                     continue;
                 }
                 customer.recent.push(ts);
-                let Some(state) = customer.pairs.pairs.get_mut(pair) else {
+                let Some(state) = customer.pairs.at_mut(pair) else {
                     continue;
                 };
                 state.last_notified_ms = ts;

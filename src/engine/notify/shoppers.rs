@@ -104,6 +104,11 @@ impl PairTable {
         (i, &mut self.pairs[i])
     }
 
+    /// The pair at `i`, as [`PairTable::get_or_insert_with`] numbered it.
+    pub(super) fn at_mut(&mut self, i: usize) -> Option<&mut PairState> {
+        self.pairs.get_mut(i)
+    }
+
     pub(super) fn values(&self) -> impl Iterator<Item = &PairState> {
         self.pairs.iter()
     }
