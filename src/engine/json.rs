@@ -220,19 +220,35 @@ impl<'a> JsonCursor<'a> {
         self.reader.number().ok()
     }
 
-    /// A number's literal text, with its value when it is a plain integer (no fraction or
-    /// exponent, at most 18 digits): offsets and timestamps, read in the same pass.
-    pub fn integer(&mut self) -> Option<(&'a str, Option<i64>)> {
+    /// A number, as an integer the way `str::parse::<i64>` reads its literal (`None` inside
+    /// for `1.5`, `1e3` or past i64): offsets and timestamps. A plain integer (at most 18
+    /// digits) is worked out in the pass that finds its end.
+    #[inline]
+    pub fn integer(&mut self) -> Option<Option<i64>> {
         let bytes = self.reader.bytes;
         let start = self.reader.pos;
         let negative = bytes.get(start) == Some(&b'-');
         let digits_start = start + usize::from(negative);
         let mut pos = digits_start;
-        let mut value: i64 = 0;
-        while let Some(digit) = bytes.get(pos).filter(|b| b.is_ascii_digit()) {
-            // Wraps only past 18 digits, where the value is not used.
-            value = value.wrapping_mul(10).wrapping_add(i64::from(digit - b'0'));
-            pos += 1;
+        // Wraps only past 18 digits, where the value is not used.
+        let mut value: u64 = 0;
+        // Eight digits at a time while eight bytes remain (a timestamp is two words), then
+        // one at a time.
+        while let Some(word) = word_at(bytes, pos) {
+            let (count, digits) = leading_digits(word);
+            value = value
+                .wrapping_mul(POWERS_OF_TEN[count as usize])
+                .wrapping_add(digits);
+            pos += count as usize;
+            if count < 8 {
+                break;
+            }
+        }
+        if word_at(bytes, pos).is_none() {
+            while let Some(digit) = bytes.get(pos).filter(|b| b.is_ascii_digit()) {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+                pos += 1;
+            }
         }
         let digits = pos - digits_start;
         let plain = (1..=18).contains(&digits)
@@ -240,10 +256,11 @@ impl<'a> JsonCursor<'a> {
             && !matches!(bytes.get(pos), Some(b'.' | b'e' | b'E'));
         if plain {
             self.reader.pos = pos;
-            let value = if negative { -value } else { value };
-            return Some((&self.reader.text[start..pos], Some(value)));
+            // 18 digits fit an i64.
+            let value = value as i64;
+            return Some(Some(if negative { -value } else { value }));
         }
-        Some((self.reader.number().ok()?, None))
+        Some(self.reader.number().ok()?.parse().ok())
     }
 
     /// `null` if it comes next (and then consumed).
@@ -285,6 +302,45 @@ fn find_string_special(bytes: &[u8], from: usize) -> Option<usize> {
         .iter()
         .position(|&b| STRING_SPECIAL[usize::from(b)])
         .map(|p| at + p)
+}
+
+/// 10⁰ to 10⁸: what a value read so far is scaled by before the next `n` digits join it.
+const POWERS_OF_TEN: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// How many ASCII digits `word` (eight bytes, little-endian: the first byte lowest) starts
+/// with, and their value (SWAR: three multiplications instead of a loop over the digits).
+#[inline]
+fn leading_digits(word: u64) -> (u32, u64) {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    // A digit's high nibble is 3, also after adding 6 (`9` + 6 is 0x3f). A carry or borrow
+    // only reaches bytes after the first non-digit, which are not counted.
+    let not_digits = ((word & HIGH_NIBBLES) ^ ZEROS)
+        | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) ^ ZEROS);
+    let count = if not_digits == 0 {
+        8
+    } else {
+        not_digits.trailing_zeros() / 8
+    };
+    if count == 0 {
+        return (0, 0);
+    }
+    // The digits moved to the top bytes; the bytes shifted in read as leading zeros.
+    let v = (word & 0x0f0f_0f0f_0f0f_0f0f) << (8 * (8 - count));
+    let v = v.wrapping_mul(1 + (10 << 8)) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(1 + (100 << 16)) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(1 + (10_000 << 32)) >> 32;
+    (count, v)
 }
 
 /// The eight bytes at `at`, little-endian, if there are eight.
@@ -930,15 +986,42 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// An integer read in one pass is the number's text and, when given, its value.
+        /// An integer read in one pass is the number `str::parse` reads, and ends where it ends.
         #[test]
         fn integers_read_in_one_pass_agree_with_the_grammar(text in "-?[0-9]{0,21}(\\.[0-9]{0,2})?([eE][0-9]?)?[,}]?") {
-            let general = Reader::new(&text).number().ok();
-            let got = JsonCursor::new(&text).integer();
-            proptest::prop_assert_eq!(got.map(|(t, _)| t), general);
-            if let Some((literal, Some(value))) = got {
-                proptest::prop_assert_eq!(literal.parse::<i64>(), Ok(value));
+            let mut general = Reader::new(&text);
+            let literal = general.number().ok();
+            let mut cursor = JsonCursor::new(&text);
+            let got = cursor.integer();
+            proptest::prop_assert_eq!(got, literal.map(|t| t.parse::<i64>().ok()));
+            if got.is_some() {
+                proptest::prop_assert_eq!(cursor.reader.pos, general.pos);
             }
+        }
+
+        /// The same, with the rest of a kcat line after the number, as in every envelope
+        /// (so the number is read eight digits at a time).
+        #[test]
+        fn integers_followed_by_more_text_agree_with_the_grammar(number in "-?[0-9]{0,21}(\\.[0-9]{0,2})?([eE][0-9]?)?", tail in "[,}a-z\"0-9:]{0,12}") {
+            let text = format!("{number}{tail}");
+            let mut general = Reader::new(&text);
+            let literal = general.number().ok();
+            let mut cursor = JsonCursor::new(&text);
+            let got = cursor.integer();
+            proptest::prop_assert_eq!(got, literal.map(|t| t.parse::<i64>().ok()));
+            if got.is_some() {
+                proptest::prop_assert_eq!(cursor.reader.pos, general.pos);
+            }
+        }
+
+        /// Eight bytes read as digits at once agree with reading them one by one.
+        #[test]
+        fn leading_digits_of_a_word_are_its_digits(bytes in proptest::array::uniform8(proptest::prelude::any::<u8>()), digits in "[0-9]{0,8}") {
+            let mut word = bytes;
+            word[..digits.len()].copy_from_slice(digits.as_bytes());
+            let count = word.iter().take_while(|b| b.is_ascii_digit()).count();
+            let value = word[..count].iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+            proptest::prop_assert_eq!(leading_digits(u64::from_le_bytes(word)), (count as u32, value));
         }
 
         /// The eight-at-a-time search finds what a byte-by-byte search finds.

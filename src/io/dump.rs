@@ -215,13 +215,13 @@ fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     c.literal(b"{\"topic\":")?;
     let topic = c.string()?.decode();
     c.literal(b",\"partition\":")?;
-    let partition = integer(c.integer()?).and_then(|n| i32::try_from(n).ok());
+    let partition = c.integer()?.and_then(|n| i32::try_from(n).ok());
     c.literal(b",\"offset\":")?;
-    let offset = integer(c.integer()?);
+    let offset = c.integer()?;
     c.literal(b",\"tstype\":")?;
     c.string()?;
     c.literal(b",\"ts\":")?;
-    let timestamp_ms = integer(c.integer()?);
+    let timestamp_ms = c.integer()?;
     // Our writer's broker, then any.
     if c.literal(b",\"broker\":-1").is_none() {
         c.literal(b",\"broker\":")?;
@@ -249,11 +249,6 @@ fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
         headers: Vec::new(),
         payload,
     })
-}
-
-/// A number member as an integer, as `str::parse` reads its text (`None` for `1.5`, `1e3`).
-fn integer((text, value): (&str, Option<i64>)) -> Option<i64> {
-    value.or_else(|| text.parse().ok())
 }
 
 /// Any JSON object with kcat's members, in any order, with or without headers.
