@@ -223,7 +223,7 @@ impl<'a> JsonCursor<'a> {
     /// A number, as an integer the way `str::parse::<i64>` reads its literal (`None` inside
     /// for `1.5`, `1e3` or past i64): offsets and timestamps. A plain integer (at most 18
     /// digits) is worked out in the pass that finds its end.
-    #[inline]
+    #[inline(always)]
     pub fn integer(&mut self) -> Option<Option<i64>> {
         let bytes = self.reader.bytes;
         let start = self.reader.pos;
