@@ -207,6 +207,38 @@ impl<'a> JsonCursor<'a> {
         self.reader.literal(bytes).ok()
     }
 
+    /// A string of up to 31 bytes without escapes (a topic, a key), found within two blocks
+    /// without a call; any other string as [`JsonCursor::string`] reads it.
+    #[inline(always)]
+    pub fn short_string(&mut self) -> Option<JsonStr<'a>> {
+        let r = &mut self.reader;
+        if r.peek() != Some(b'"') {
+            return None;
+        }
+        let start = r.pos + 1;
+        for block_start in [start, start + 16] {
+            let Some(block) = r.bytes.get(block_start..block_start + 16) else {
+                break;
+            };
+            let SpecialMasks {
+                quote,
+                backslash,
+                control,
+            } = special_masks16(block);
+            let special = quote | backslash | control;
+            if special == 0 {
+                continue;
+            }
+            // The first special byte is the closing quote.
+            if special & special.wrapping_neg() & quote != 0 {
+                let at = block_start + special.trailing_zeros() as usize;
+                return Some(r.string_ending(start, at, false));
+            }
+            break;
+        }
+        self.string()
+    }
+
     /// A string, escapes validated.
     pub fn string(&mut self) -> Option<JsonStr<'a>> {
         if self.reader.peek() != Some(b'"') {
@@ -1022,6 +1054,17 @@ mod tests {
             let count = word.iter().take_while(|b| b.is_ascii_digit()).count();
             let value = word[..count].iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
             proptest::prop_assert_eq!(leading_digits(u64::from_le_bytes(word)), (count as u32, value));
+        }
+
+        /// A short string found within two blocks is the string the full reader finds, and
+        /// ends where it ends; anything else is left to that reader.
+        #[test]
+        fn a_short_string_is_read_like_any_string(body in "[a-z_\"\\\\n\u{1}é]{0,40}") {
+            let text = format!("\"{body}");
+            let mut short = JsonCursor::new(&text);
+            let mut full = JsonCursor::new(&text);
+            proptest::prop_assert_eq!(short.short_string(), full.string());
+            proptest::prop_assert_eq!(short.reader.pos, full.reader.pos);
         }
 
         /// The eight-at-a-time search finds what a byte-by-byte search finds.

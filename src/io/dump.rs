@@ -213,13 +213,13 @@ pub fn parse_record(line: &str) -> Option<RawRecord<'_>> {
 fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     let mut c = JsonCursor::new(line);
     c.literal(b"{\"topic\":")?;
-    let topic = c.string()?.decode();
+    let topic = c.short_string()?.decode();
     c.literal(b",\"partition\":")?;
     let partition = c.integer()?.and_then(|n| i32::try_from(n).ok());
     c.literal(b",\"offset\":")?;
     let offset = c.integer()?;
     c.literal(b",\"tstype\":")?;
-    c.string()?;
+    c.short_string()?;
     c.literal(b",\"ts\":")?;
     let timestamp_ms = c.integer()?;
     // Our writer's broker, then any.
@@ -231,7 +231,7 @@ fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     let key = if c.null() {
         None
     } else {
-        Some(c.string()?.decode())
+        Some(c.short_string()?.decode())
     };
     c.literal(b",\"payload\":")?;
     let payload = if c.null() {
