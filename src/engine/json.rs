@@ -261,28 +261,9 @@ impl<'a> JsonCursor<'a> {
         let start = self.reader.pos;
         let negative = bytes.get(start) == Some(&b'-');
         let digits_start = start + usize::from(negative);
-        let mut pos = digits_start;
         // Wraps only past 18 digits, where the value is not used.
-        let mut value: u64 = 0;
-        // Eight digits at a time while eight bytes remain (a timestamp is two words), then
-        // one at a time.
-        while let Some(word) = word_at(bytes, pos) {
-            let (count, digits) = leading_digits(word);
-            value = value
-                .wrapping_mul(POWERS_OF_TEN[count as usize])
-                .wrapping_add(digits);
-            pos += count as usize;
-            if count < 8 {
-                break;
-            }
-        }
-        if word_at(bytes, pos).is_none() {
-            while let Some(digit) = bytes.get(pos).filter(|b| b.is_ascii_digit()) {
-                value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
-                pos += 1;
-            }
-        }
-        let digits = pos - digits_start;
+        let (digits, value) = digit_run(bytes, digits_start);
+        let pos = digits_start + digits;
         let plain = (1..=18).contains(&digits)
             && !(digits > 1 && bytes[digits_start] == b'0')
             && !matches!(bytes.get(pos), Some(b'.' | b'e' | b'E'));
@@ -348,6 +329,29 @@ const POWERS_OF_TEN: [u64; 9] = [
     10_000_000,
     100_000_000,
 ];
+
+/// The run of ASCII digits at `at`: how many, and their value (wrapping past 19 digits).
+/// Eight at a time while eight bytes remain (a timestamp is two words), then one at a time.
+#[inline(always)]
+fn digit_run(bytes: &[u8], at: usize) -> (usize, u64) {
+    let mut pos = at;
+    let mut value: u64 = 0;
+    while let Some(word) = word_at(bytes, pos) {
+        let (count, digits) = leading_digits(word);
+        value = value
+            .wrapping_mul(POWERS_OF_TEN[count as usize])
+            .wrapping_add(digits);
+        pos += count as usize;
+        if count < 8 {
+            return (pos - at, value);
+        }
+    }
+    while let Some(digit) = bytes.get(pos).filter(|b| b.is_ascii_digit()) {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+        pos += 1;
+    }
+    (pos - at, value)
+}
 
 /// How many ASCII digits `word` (eight bytes, little-endian: the first byte lowest) starts
 /// with, and their value (SWAR: three multiplications instead of a loop over the digits).
