@@ -20,6 +20,11 @@ use super::reject::Column;
 use super::shared_text::SharedTexts;
 use super::topic::Origin;
 
+/// The slots of [`SharedTexts::recurring`] for the columns whose text recurs.
+const COUNTRY: usize = 0;
+const SEGMENT: usize = 1;
+const VARIANT: usize = 2;
+
 /// A ping's value, or `None` for anything but the plain shape.
 pub(super) fn customer(
     body: &str,
@@ -36,7 +41,7 @@ pub(super) fn customer(
             Column::Uid => c.uid = value.varchar(texts)?,
             Column::Latitude => c.latitude = value.latitude(policy)?,
             Column::Longitude => c.longitude = value.longitude(policy)?,
-            Column::Country => c.country = value.varchar(texts)?,
+            Column::Country => c.country = value.recurring_varchar(texts, COUNTRY)?,
             _ => {}
         }
         Some(())
@@ -58,11 +63,11 @@ pub(super) fn product(
     read(body, layout, |column, value| {
         match column {
             Column::Sku => p.sku = value.bigint()?,
-            Column::Segment => p.segment = value.varchar(texts)?,
-            Column::Variant => p.variant = value.varchar(texts)?,
+            Column::Segment => p.segment = value.recurring_varchar(texts, SEGMENT)?,
+            Column::Variant => p.variant = value.recurring_varchar(texts, VARIANT)?,
             Column::Latitude => p.latitude = value.latitude(policy)?,
             Column::Longitude => p.longitude = value.longitude(policy)?,
-            Column::Country => p.country = value.varchar(texts)?,
+            Column::Country => p.country = value.recurring_varchar(texts, COUNTRY)?,
             _ => {}
         }
         Some(())
@@ -85,8 +90,18 @@ enum Value<'a> {
 impl Value<'_> {
     /// VARCHAR takes any scalar as its text.
     fn varchar(self, texts: &mut SharedTexts) -> Option<Option<Arc<str>>> {
+        self.varchar_by(|text| texts.get(text))
+    }
+
+    /// VARCHAR of a column whose text recurs record after record (see
+    /// [`SharedTexts::recurring`]).
+    fn recurring_varchar(self, texts: &mut SharedTexts, column: usize) -> Option<Option<Arc<str>>> {
+        self.varchar_by(|text| texts.recurring(column, text))
+    }
+
+    fn varchar_by(self, share: impl FnOnce(&str) -> Arc<str>) -> Option<Option<Arc<str>>> {
         Some(match self {
-            Value::Text(text) | Value::Number(text, _) => Some(texts.get(text)),
+            Value::Text(text) | Value::Number(text, _) => Some(share(text)),
             Value::Bool(b) => Some(if b { "true" } else { "false" }.into()),
             Value::Null => None,
         })

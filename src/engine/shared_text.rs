@@ -17,16 +17,23 @@ const MAX_SHARED_LEN: usize = 64;
 #[derive(Debug, Default)]
 pub struct SharedTexts {
     texts: FxHashSet<Arc<str>>,
+    /// The last text of each column that repeats from record to record (a ping's country,
+    /// a product's segment): compared before hashing, as the next record most often has the
+    /// same one.
+    last: [Option<Arc<str>>; RECURRING_COLUMNS],
     enabled: bool,
 }
+
+/// How many columns [`SharedTexts::recurring`] keeps the last text of.
+pub const RECURRING_COLUMNS: usize = 3;
 
 /// A clone starts empty: the table is only a cache, and pipelines are cloned for every
 /// checkpoint of a replay.
 impl Clone for SharedTexts {
     fn clone(&self) -> Self {
         Self {
-            texts: FxHashSet::default(),
             enabled: self.enabled,
+            ..Self::default()
         }
     }
 }
@@ -35,8 +42,8 @@ impl SharedTexts {
     /// A table that shares what recurs.
     pub fn new() -> Self {
         Self {
-            texts: FxHashSet::default(),
             enabled: true,
+            ..Self::default()
         }
     }
 
@@ -58,6 +65,24 @@ impl SharedTexts {
         }
         let shared: Arc<str> = text.into();
         self.texts.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// [`SharedTexts::get`] for a column whose text seldom changes between records: `column`
+    /// (below [`RECURRING_COLUMNS`]) names its slot for the last text. (A uid changes with
+    /// every ping and goes through `get`: a slot would be replaced, and counted, each time.)
+    pub fn recurring(&mut self, column: usize, text: &str) -> Arc<str> {
+        if let Some(last) = self.last.get(column).and_then(Option::as_ref) {
+            if **last == *text {
+                return Arc::clone(last);
+            }
+        }
+        let shared = self.get(text);
+        if self.enabled {
+            if let Some(slot) = self.last.get_mut(column) {
+                *slot = Some(Arc::clone(&shared));
+            }
+        }
         shared
     }
 
@@ -83,6 +108,22 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(&*texts.get("Canada"), "Canada");
         assert_eq!(texts.len(), 2);
+    }
+
+    #[test]
+    fn a_recurring_column_gives_the_shared_text_and_follows_a_change() {
+        let mut texts = SharedTexts::new();
+        let usa = texts.get("USA");
+        assert!(Arc::ptr_eq(&texts.recurring(0, "USA"), &usa));
+        assert!(Arc::ptr_eq(&texts.recurring(0, "USA"), &usa));
+        assert_eq!(&*texts.recurring(0, "CAN"), "CAN");
+        assert!(Arc::ptr_eq(&texts.recurring(0, "CAN"), &texts.get("CAN")));
+        // Another column's slot is its own.
+        assert!(Arc::ptr_eq(&texts.recurring(1, "USA"), &usa));
+        assert_eq!(texts.len(), 2);
+        let mut none = SharedTexts::none();
+        let a = none.recurring(0, "USA");
+        assert!(!Arc::ptr_eq(&a, &none.recurring(0, "USA")));
     }
 
     #[test]
