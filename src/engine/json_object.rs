@@ -32,6 +32,7 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// A quote as this embedding writes it.
+    #[inline(always)]
     fn quote(&mut self) {
         match self.embedding {
             Embedding::Plain => self.out.push(b'"'),
@@ -40,6 +41,7 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// `"NAME":` (names are plain upper-case ASCII).
+    #[inline(always)]
     pub fn name(&mut self, name: &str) {
         if !self.first {
             self.out.push(b',');
@@ -55,6 +57,7 @@ impl<'a> ObjectWriter<'a> {
         self.out.extend_from_slice(b"null");
     }
 
+    #[inline(always)]
     pub fn string(&mut self, name: &str, value: Option<&str>) {
         self.name(name);
         let Some(s) = value else {
@@ -66,6 +69,7 @@ impl<'a> ObjectWriter<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn decimal(&mut self, name: &str, value: Option<Decimal5>) {
         self.name(name);
         match value {
@@ -74,6 +78,7 @@ impl<'a> ObjectWriter<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn bigint(&mut self, name: &str, value: Option<i64>) {
         self.name(name);
         match value {
@@ -86,6 +91,7 @@ impl<'a> ObjectWriter<'a> {
 
     /// A DOUBLE, written like Java's `Double.toString` for the values we produce (`91.5`,
     /// `0.0`). Non-finite values cannot occur, but would be written as null, not invalid JSON.
+    #[inline(always)]
     pub fn float(&mut self, name: &str, value: f64) {
         self.name(name);
         if value.is_finite() {
