@@ -302,6 +302,9 @@ pub struct DumpWriter {
     path: PathBuf,
     out: Box<dyn Write + Send>,
     line: Vec<u8>,
+    /// `{"topic":"…","partition":0,"offset":` for each topic written so far (a handful): the
+    /// part of every built line that only its topic decides, escaped once.
+    heads: Vec<(&'static str, Vec<u8>)>,
     next_offset: [i64; Topic::ALL.len()],
     records_written: u64,
 }
@@ -332,6 +335,7 @@ impl DumpWriter {
             path: path.to_owned(),
             out,
             line: Vec::with_capacity(1024),
+            heads: Vec::new(),
             next_offset: [0; Topic::ALL.len()],
             records_written: 0,
         }
@@ -370,7 +374,7 @@ impl DumpWriter {
     /// the body of its `payload` string (escaped as it goes, no JSON text in between).
     fn write_built(
         &mut self,
-        topic: &str,
+        topic: &'static str,
         offset: i64,
         timestamp_ms: i64,
         key: Option<&str>,
@@ -378,7 +382,8 @@ impl DumpWriter {
     ) -> Result<(), DumpError> {
         let line = &mut self.line;
         line.clear();
-        write_envelope_head(line, topic, 0, offset, timestamp_ms, &[]);
+        line.extend_from_slice(topic_head(&mut self.heads, topic));
+        write_offset_and_time(line, offset, timestamp_ms);
         write_key(line, key);
         line.extend_from_slice(b",\"payload\":\"");
         write_value(line);
@@ -441,16 +446,8 @@ fn write_envelope_head(
     timestamp_ms: i64,
     headers: &[(String, Option<String>)],
 ) {
-    let mut number = itoa::Buffer::new();
-    line.extend_from_slice(b"{\"topic\":");
-    write_json_string(line, topic);
-    line.extend_from_slice(b",\"partition\":");
-    line.extend_from_slice(number.format(partition).as_bytes());
-    line.extend_from_slice(b",\"offset\":");
-    line.extend_from_slice(number.format(offset).as_bytes());
-    line.extend_from_slice(b",\"tstype\":\"create\",\"ts\":");
-    line.extend_from_slice(number.format(timestamp_ms).as_bytes());
-    line.extend_from_slice(b",\"broker\":-1");
+    write_topic_head(line, topic, partition);
+    write_offset_and_time(line, offset, timestamp_ms);
     if !headers.is_empty() {
         line.extend_from_slice(b",\"headers\":[");
         for (i, (name, value)) in headers.iter().enumerate() {
@@ -466,6 +463,42 @@ fn write_envelope_head(
         }
         line.push(b']');
     }
+}
+
+/// `{"topic":…,"partition":…,"offset":`
+fn write_topic_head(line: &mut Vec<u8>, topic: &str, partition: i32) {
+    line.extend_from_slice(b"{\"topic\":");
+    write_json_string(line, topic);
+    line.extend_from_slice(b",\"partition\":");
+    line.extend_from_slice(itoa::Buffer::new().format(partition).as_bytes());
+    line.extend_from_slice(b",\"offset\":");
+}
+
+/// The head of a line on `topic`'s partition 0, written once per topic into `heads`. Topic
+/// names are constants: the same one is found by its address.
+fn topic_head<'h>(heads: &'h mut Vec<(&'static str, Vec<u8>)>, topic: &'static str) -> &'h [u8] {
+    let at = match heads
+        .iter()
+        .position(|(name, _)| std::ptr::eq(*name, topic))
+    {
+        Some(at) => at,
+        None => {
+            let mut head = Vec::new();
+            write_topic_head(&mut head, topic, 0);
+            heads.push((topic, head));
+            heads.len() - 1
+        }
+    };
+    &heads[at].1
+}
+
+/// The offset (after the head), then `,"tstype":"create","ts":…,"broker":-1`.
+fn write_offset_and_time(line: &mut Vec<u8>, offset: i64, timestamp_ms: i64) {
+    let mut number = itoa::Buffer::new();
+    line.extend_from_slice(number.format(offset).as_bytes());
+    line.extend_from_slice(b",\"tstype\":\"create\",\"ts\":");
+    line.extend_from_slice(number.format(timestamp_ms).as_bytes());
+    line.extend_from_slice(b",\"broker\":-1");
 }
 
 /// `,"key":…`
