@@ -279,6 +279,7 @@ impl Decimal5 {
         out.truncate(len + at);
     }
 
+    /// A value past DECIMAL(10,5), which nothing makes: written the slow way, not wrongly.
     #[cold]
     fn write_long_to(self, out: &mut Vec<u8>) {
         let _ = write!(out, "{self}");

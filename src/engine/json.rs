@@ -261,7 +261,7 @@ impl<'a> JsonCursor<'a> {
         let start = self.reader.pos;
         let negative = bytes.get(start) == Some(&b'-');
         let digits_start = start + usize::from(negative);
-        // Wraps only past 18 digits, where the value is not used.
+        // Wraps only past 19 digits; the value is used up to 18.
         let (digits, value) = digit_run(bytes, digits_start);
         let pos = digits_start + digits;
         let plain = (1..=18).contains(&digits)

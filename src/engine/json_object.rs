@@ -40,7 +40,9 @@ impl<'a> ObjectWriter<'a> {
         }
     }
 
-    /// `"NAME":` (names are plain upper-case ASCII).
+    /// `"NAME":` (names are plain upper-case ASCII). Members are inlined into the record's
+    /// writer, where each name is a constant: its copy is then a few stores rather than a call
+    /// to `memcpy` (six million names on the bench dump).
     #[inline(always)]
     pub fn name(&mut self, name: &str) {
         if !self.first {

@@ -70,7 +70,8 @@ impl SharedTexts {
 
     /// [`SharedTexts::get`] for a column whose text seldom changes between records: `column`
     /// (below [`RECURRING_COLUMNS`]) names its slot for the last text. (A uid changes with
-    /// every ping and goes through `get`: a slot would be replaced, and counted, each time.)
+    /// every ping and goes through `get`: its slot would be replaced, two reference-count
+    /// updates, on every ping.)
     pub fn recurring(&mut self, column: usize, text: &str) -> Arc<str> {
         if let Some(last) = self.last.get(column).and_then(Option::as_ref) {
             if **last == *text {
