@@ -302,7 +302,7 @@ const STRING_SPECIAL: [bool; 256] = {
 /// Where the first quote, backslash or control character at or after `from` is. A kcat
 /// payload has an escape every few bytes, so this is inlined into the string loop.
 #[inline(always)]
-fn find_string_special(bytes: &[u8], from: usize) -> Option<usize> {
+pub(super) fn find_string_special(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     while let Some(word) = word_at(bytes, at) {
         let special = special_bytes(word);

@@ -8,8 +8,8 @@ pub mod customer_ids;
 pub mod decimal;
 #[cfg(test)]
 mod equivalence_tests;
-mod escaped_value;
 pub mod geo;
+mod in_place_value;
 pub mod json;
 pub mod json_object;
 pub mod nearby_join;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::decimal::{Decimal5, DecimalPolicy};
-use super::escaped_value::{self, ValueLayout};
 use super::geo::LatLon;
+use super::in_place_value::{self, Form, ValueLayout};
 use super::json::{
     for_each_member, for_each_member_in_string, unescape, JsonError, JsonStr, JsonValue,
 };
@@ -121,22 +121,21 @@ const PROMOTION_COLUMNS: &[Column] = &[
 /// The widest column list above.
 const MAX_COLUMNS: usize = 6;
 
-/// Decodes the value of a record on input topic `topic`.
+/// Decodes the value of a record on input topic `topic` (one record now and then: the
+/// general reader, with nothing learned or shared).
 pub fn decode_value(
     topic: Topic,
     payload: &str,
     policy: DecimalPolicy,
 ) -> Result<InputValue, RejectReason> {
-    decode_payload(
+    build_value(
         topic,
-        &payload.into(),
-        policy,
+        Fields::read(payload, columns_of(topic)?, policy)?,
         &mut SharedTexts::none(),
-        &mut ValueLayouts::default(),
     )
 }
 
-/// The last layout of each topic's values (`escaped_value::ValueLayout`): what reading a
+/// The last layout of each topic's values (`in_place_value::ValueLayout`): what reading a
 /// dump remembers from one record to the next.
 #[derive(Clone, Debug, Default)]
 pub struct ValueLayouts {
@@ -144,9 +143,10 @@ pub struct ValueLayouts {
     product: ValueLayout,
 }
 
-/// Decodes a record's value as its source holds it: a value still inside a JSON string is read
-/// in place, and only a value too unusual for that (nested fields, escapes of its own) is
-/// unescaped and read again. Both ways give the same answer. Texts come from `texts`.
+/// Decodes a record's value as its source holds it: a ping's or a product's value is read in
+/// place, inside its kcat string or as a Kafka message's JSON text, and only a value too
+/// unusual for that (nested fields, escapes of its own) goes to the general reader (a value
+/// inside a string unescaped first). Both ways give the same answer. Texts come from `texts`.
 pub fn decode_payload(
     topic: Topic,
     payload: &Payload<'_>,
@@ -154,21 +154,23 @@ pub fn decode_payload(
     texts: &mut SharedTexts,
     layouts: &mut ValueLayouts,
 ) -> Result<InputValue, RejectReason> {
-    if let Payload::Escaped(body) = payload {
-        let plain = match topic {
-            Topic::CustomersLocations => {
-                escaped_value::customer(body, policy, texts, &mut layouts.customer)
-                    .map(InputValue::Customer)
-            }
-            Topic::StoresProducts => {
-                escaped_value::product(body, policy, texts, &mut layouts.product)
-                    .map(InputValue::Product)
-            }
-            _ => None,
-        };
-        if let Some(value) = plain {
-            return Ok(value);
+    let (body, form) = match payload {
+        Payload::Escaped(body) => (body, Form::InString),
+        Payload::Text(text) => (text, Form::Text),
+    };
+    let plain = match topic {
+        Topic::CustomersLocations => {
+            in_place_value::customer(body, form, policy, texts, &mut layouts.customer)
+                .map(InputValue::Customer)
         }
+        Topic::StoresProducts => {
+            in_place_value::product(body, form, policy, texts, &mut layouts.product)
+                .map(InputValue::Product)
+        }
+        _ => None,
+    };
+    if let Some(value) = plain {
+        return Ok(value);
     }
     let columns = columns_of(topic)?;
     let unescaped;
@@ -740,8 +742,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A value read in place inside its kcat string decodes exactly as its unescaped text
-        /// does: the same record, or the same refusal, on every topic and decimal policy.
+        /// A value read in place, inside its kcat string or as a Kafka message's text, decodes
+        /// exactly as the general reader decodes its text: the same record, or the same
+        /// refusal, on every topic and decimal policy.
         #[test]
         fn a_value_read_in_place_decodes_like_its_text(
             members in proptest::collection::vec((
@@ -754,7 +757,7 @@ mod tests {
                     "-119.5", "91", "1e3", "15.50", "9999999999999999999", "null", "true",
                     "{\"a\": 1}", "[1, 2]", "\"\\u00e9\"", "-87.59927", "0", "-0.5", "123456.5",
                     "0.000001", "1E2", "false", "\"\"", "\"c\\\\d\"", "-90.00001", "180",
-                    "\"é\"", "12345678901234567",
+                    "\"é\"", "12345678901234567", "\"a\u{1}b\"", "\"tab\there\"",
                 ]),
                 // The value a second record of the same layout holds for this member.
                 proptest::sample::select(vec![
@@ -777,6 +780,7 @@ mod tests {
             for topic in Topic::INPUTS {
                 for policy in [DecimalPolicy::Round, DecimalPolicy::Strict] {
                     let mut layouts = ValueLayouts::default();
+                    let mut text_layouts = ValueLayouts::default();
                     let mut shared = SharedTexts::new();
                     for text in &texts {
                         let mut escaped = Vec::new();
@@ -784,6 +788,9 @@ mod tests {
                         let escaped = String::from_utf8(escaped).unwrap();
                         let in_place = decode_payload(topic, &Payload::Escaped(escaped.as_str().into()), policy, &mut shared, &mut layouts);
                         proptest::prop_assert_eq!(in_place, decode_value(topic, text, policy), "{}", text);
+                        // The same value as a Kafka message's text (control characters raw).
+                        let as_text = decode_payload(topic, &Payload::Text(text.as_str().into()), policy, &mut shared, &mut text_layouts);
+                        proptest::prop_assert_eq!(as_text, decode_value(topic, text, policy), "{}", text);
                     }
                 }
             }

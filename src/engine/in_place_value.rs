@@ -1,7 +1,8 @@
-//! The values producers actually send, read in one pass from the JSON string that holds them
-//! in a kcat line: `{\"uid\": \"c1\", \"latitude\": 41.5, …}` straight into typed fields.
+//! The values producers actually send, read in one pass where they stand — in the JSON string
+//! that holds them in a kcat line (`{\"uid\": \"c1\", \"latitude\": 41.5, …}`), or as the
+//! JSON text of a Kafka message (`{"uid": "c1", …}`) — straight into typed fields.
 //!
-//! Reading a dump is mostly this: a ping's value is ~150 of its line's ~230 bytes, and the
+//! Reading records is mostly this: a ping's value is ~150 of its line's ~230 bytes, and the
 //! general way (collect every member's text, then convert each) walked it twice. Here each
 //! member is converted as it is read, and a value laid out like the topic's last one (see
 //! [`ValueLayout`]) is read without looking at its names again. Only the plain shape is
@@ -15,6 +16,7 @@
 use std::sync::Arc;
 
 use super::decimal::{Decimal5, DecimalPolicy};
+use super::json::find_string_special;
 use super::record::{column_named, column_named_word, Customer, Product};
 use super::reject::Column;
 use super::shared_text::SharedTexts;
@@ -25,9 +27,33 @@ const COUNTRY: usize = 0;
 const SEGMENT: usize = 1;
 const VARIANT: usize = 2;
 
+/// How a value stands in its record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum Form {
+    /// The body of a JSON string, already validated as one (a kcat line's `payload`): its
+    /// quotes are `\"`, and a quote or control character appears only escaped.
+    #[default]
+    InString,
+    /// JSON text (a Kafka message's value), not validated: a control character in a string
+    /// is found here and left to the general reader, which refuses it.
+    Text,
+}
+
+impl Form {
+    /// How long a quote is.
+    #[inline(always)]
+    fn quote_len(self) -> usize {
+        match self {
+            Form::InString => 2,
+            Form::Text => 1,
+        }
+    }
+}
+
 /// A ping's value, or `None` for anything but the plain shape.
 pub(super) fn customer(
     body: &str,
+    form: Form,
     policy: DecimalPolicy,
     texts: &mut SharedTexts,
     layout: &mut ValueLayout,
@@ -36,7 +62,7 @@ pub(super) fn customer(
         origin: Origin::UNKNOWN,
         ..Customer::default()
     };
-    read(body, layout, |column, value| {
+    read(body, form, layout, |column, value| {
         match column {
             Column::Uid => c.uid = value.varchar(texts)?,
             Column::Latitude => c.latitude = value.latitude(policy)?,
@@ -52,6 +78,7 @@ pub(super) fn customer(
 /// A product's value, or `None` for anything but the plain shape.
 pub(super) fn product(
     body: &str,
+    form: Form,
     policy: DecimalPolicy,
     texts: &mut SharedTexts,
     layout: &mut ValueLayout,
@@ -60,7 +87,7 @@ pub(super) fn product(
         origin: Origin::UNKNOWN,
         ..Product::default()
     };
-    read(body, layout, |column, value| {
+    read(body, form, layout, |column, value| {
         match column {
             Column::Sku => p.sku = value.bigint()?,
             Column::Segment => p.segment = value.recurring_varchar(texts, SEGMENT)?,
@@ -147,6 +174,8 @@ impl Value<'_> {
 /// new layout.
 #[derive(Clone, Debug, Default)]
 pub struct ValueLayout {
+    /// The form the layout was learned in: a value in the other form is walked.
+    form: Form,
     /// The bytes before each value and, last, after the last one, back to back.
     glue: Vec<u8>,
     members: Vec<LaidOut>,
@@ -179,17 +208,18 @@ enum Kind {
 /// so a walk that then succeeds hands each of them out again and they end the same.
 fn read(
     body: &str,
+    form: Form,
     layout: &mut ValueLayout,
     mut member: impl FnMut(Column, Value<'_>) -> Option<()>,
 ) -> Option<()> {
-    if !layout.members.is_empty() {
-        if let Some(()) = read_laid_out(body, layout, &mut member) {
+    if !layout.members.is_empty() && layout.form == form {
+        if let Some(()) = read_laid_out(body, form, layout, &mut member) {
             return Some(());
         }
     }
     let mut learned = LayoutBuilder::default();
-    read_members(body, Some(&mut learned), &mut member)?;
-    *layout = learned.finish(body);
+    read_members(body, form, Some(&mut learned), &mut member)?;
+    *layout = learned.finish(body, form);
     Some(())
 }
 
@@ -197,21 +227,19 @@ fn read(
 /// have been handed out by then: callers discard them).
 fn read_laid_out(
     body: &str,
+    form: Form,
     layout: &ValueLayout,
     member: &mut impl FnMut(Column, Value<'_>) -> Option<()>,
 ) -> Option<()> {
-    let mut r = Bytes {
-        text: body,
-        bytes: body.as_bytes(),
-        at: 0,
-    };
+    let mut r = Bytes::new(body, form);
     let mut glue_start = 0;
     for m in &layout.members {
         r.glue(&layout.glue[glue_start..m.glue_end])?;
         glue_start = m.glue_end;
         let value = match m.kind {
             Kind::Text => {
-                let end = find_backslash(r.bytes, r.at)?;
+                // The glue after it starts with the closing quote.
+                let end = r.text_end(r.at)?;
                 let text = r.text.get(r.at..end)?;
                 r.at = end;
                 Value::Text(text)
@@ -241,9 +269,12 @@ impl LayoutBuilder {
         self.spans.push((start, end, kind, column));
     }
 
-    fn finish(self, body: &str) -> ValueLayout {
+    fn finish(self, body: &str, form: Form) -> ValueLayout {
         let bytes = body.as_bytes();
-        let mut layout = ValueLayout::default();
+        let mut layout = ValueLayout {
+            form,
+            ..ValueLayout::default()
+        };
         let mut from = 0;
         for (start, end, kind, column) in self.spans {
             let (start, end) = match kind {
@@ -263,19 +294,16 @@ impl LayoutBuilder {
     }
 }
 
-/// Walks a flat object held in a JSON string body, handing each member whose name is a
-/// column (ASCII, any case) to `member`; `None` as soon as anything is not the plain shape,
-/// or when `member` says so. Notes where each value lies in `learn`, if given.
+/// Walks a flat object (in `form`), handing each member whose name is a column (ASCII, any
+/// case) to `member`; `None` as soon as anything is not the plain shape, or when `member`
+/// says so. Notes where each value lies in `learn`, if given.
 fn read_members(
     body: &str,
+    form: Form,
     mut learn: Option<&mut LayoutBuilder>,
     member: &mut impl FnMut(Column, Value<'_>) -> Option<()>,
 ) -> Option<()> {
-    let mut r = Bytes {
-        text: body,
-        bytes: body.as_bytes(),
-        at: 0,
-    };
+    let mut r = Bytes::new(body, form);
     r.spaces();
     r.byte(b'{')?;
     r.spaces();
@@ -293,7 +321,11 @@ fn read_members(
             if let Some(learn) = learn.as_deref_mut() {
                 let (kind, start, end) = match value {
                     // Without its quotes.
-                    Value::Text(_) => (Kind::Text, start + 2, r.at - 2),
+                    Value::Text(_) => (
+                        Kind::Text,
+                        start + form.quote_len(),
+                        r.at - form.quote_len(),
+                    ),
                     Value::Number(..) => (Kind::Number, start, r.at),
                     Value::Bool(true) => (Kind::True, start, r.at),
                     Value::Bool(false) => (Kind::False, start, r.at),
@@ -319,15 +351,45 @@ fn read_members(
     (r.at == body.len()).then_some(())
 }
 
-/// A cursor over a JSON string body (valid: a quote or control character appears only
-/// escaped, so the next backslash ends a string written inside it).
+/// A cursor over a value in its [`Form`].
 struct Bytes<'a> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
+    form: Form,
 }
 
 impl<'a> Bytes<'a> {
+    fn new(text: &'a str, form: Form) -> Self {
+        Self {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+            form,
+        }
+    }
+
+    /// Whether a quote (`\"` or `"`, by the form) starts at `at`.
+    #[inline(always)]
+    fn quote_at(&self, at: usize) -> bool {
+        match self.form {
+            Form::InString => self.bytes.get(at..at + 2) == Some(b"\\\""),
+            Form::Text => self.bytes.get(at) == Some(&b'"'),
+        }
+    }
+
+    /// Where the content of a string starting at `from` ends, at its closing quote; `None`
+    /// for content with an escape of its own (or, in JSON text, a control character).
+    #[inline(always)]
+    fn text_end(&self, from: usize) -> Option<usize> {
+        match self.form {
+            // In a valid string body the next backslash ends the string or starts an escape.
+            Form::InString => find_backslash(self.bytes, from).filter(|&end| self.quote_at(end)),
+            Form::Text => find_string_special(self.bytes, from)
+                .filter(|&end| self.bytes.get(end) == Some(&b'"')),
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -400,23 +462,20 @@ impl<'a> Bytes<'a> {
         Some(column.ok_or_else(|| self.text.get(start..end).unwrap_or_default()))
     }
 
-    /// Where the content of `\"…\"` starts and ends (then skipped).
+    /// Where the content of a string (`\"…\"` or `"…"`) starts and ends (then skipped).
     fn text_span(&mut self) -> Option<(usize, usize)> {
-        if self.bytes.get(self.at..self.at + 2)? != b"\\\"" {
+        if !self.quote_at(self.at) {
             return None;
         }
-        let start = self.at + 2;
-        let end = find_backslash(self.bytes, start)?;
-        if self.bytes.get(end + 1) != Some(&b'"') {
-            return None;
-        }
-        self.at = end + 2;
+        let start = self.at + self.form.quote_len();
+        let end = self.text_end(start)?;
+        self.at = end + self.form.quote_len();
         Some((start, end))
     }
 
     fn value(&mut self) -> Option<Value<'a>> {
         match self.peek()? {
-            b'\\' => self.text().map(Value::Text),
+            b'\\' | b'"' => self.text().map(Value::Text),
             b'-' | b'0'..=b'9' => self.number(),
             b'n' => self.word(b"null").map(|()| Value::Null),
             b't' => self.word(b"true").map(|()| Value::Bool(true)),
@@ -545,6 +604,7 @@ mod tests {
         );
         let c = customer(
             &body,
+            Form::InString,
             DecimalPolicy::Strict,
             &mut texts,
             &mut ValueLayout::default(),
@@ -559,6 +619,7 @@ mod tests {
         );
         let p = product(
             &body,
+            Form::InString,
             DecimalPolicy::Round,
             &mut texts,
             &mut ValueLayout::default(),
@@ -582,6 +643,7 @@ mod tests {
         };
         let first = customer(
             &ping("c1", "41.5", " "),
+            Form::InString,
             DecimalPolicy::Strict,
             &mut texts,
             &mut layout,
@@ -594,6 +656,7 @@ mod tests {
         let learned = layout.glue.clone();
         let second = customer(
             &ping("c22", "-3", " "),
+            Form::InString,
             DecimalPolicy::Strict,
             &mut texts,
             &mut layout,
@@ -605,6 +668,7 @@ mod tests {
         // Other spacing: walked, and its layout learned instead.
         let third = customer(
             &ping("c3", "1", ""),
+            Form::InString,
             DecimalPolicy::Strict,
             &mut texts,
             &mut layout,
@@ -615,6 +679,7 @@ mod tests {
         // A value of another kind where the layout had a number: walked as well.
         let null_lat = customer(
             &ping("c4", "null", ""),
+            Form::InString,
             DecimalPolicy::Strict,
             &mut texts,
             &mut layout,
@@ -630,6 +695,7 @@ mod tests {
         let body = escaped(r#"{"latitude": 1e1, "longitude": 41.123456}"#);
         let c = customer(
             &body,
+            Form::InString,
             DecimalPolicy::Round,
             &mut texts,
             &mut ValueLayout::default(),
@@ -639,6 +705,7 @@ mod tests {
         assert_eq!(units(c.longitude), Some(4_112_346));
         assert!(customer(
             &body,
+            Form::InString,
             DecimalPolicy::Strict,
             &mut texts,
             &mut ValueLayout::default()
@@ -664,6 +731,7 @@ mod tests {
             assert!(
                 customer(
                     &body,
+                    Form::InString,
                     DecimalPolicy::Round,
                     &mut texts,
                     &mut ValueLayout::default()
@@ -671,6 +739,7 @@ mod tests {
                 .is_none()
                     && product(
                         &body,
+                        Form::InString,
                         DecimalPolicy::Round,
                         &mut texts,
                         &mut ValueLayout::default()
