@@ -6,12 +6,12 @@
 //! general way (collect every member's text, then convert each) walked it twice. Here each
 //! member is converted as it is read, and a value laid out like the topic's last one (see
 //! [`ValueLayout`]) is read without looking at its names again. Only the plain shape is
-//! taken — members of the topic's
-//! columns or others with scalar values, strings without escapes of their own, numbers that
-//! fit the column, any member order and repeated names (the last wins, as in the general
-//! reader) — and anything else answers `None`: the general reader then decides, with the
-//! exact rejection reason. So whenever this answers, it answers what the general reader
-//! would (a property test compares the two).
+//! taken — members of the topic's columns or others with scalar values, strings without
+//! escapes or control characters of their own, numbers that fit the column, any member
+//! order and repeated names (the last wins, as in the general reader) — and anything else
+//! answers `None`: the general reader then decides, with the exact rejection reason. So
+//! whenever this answers, it answers what the general reader would (a property test
+//! compares the two, in both forms).
 
 use std::sync::Arc;
 
@@ -105,7 +105,7 @@ pub(super) fn product(
 /// One member's value as it stands in the string: its bytes are valid JSON of that kind.
 #[derive(Clone, Copy)]
 enum Value<'a> {
-    /// A string's content, which has no escapes.
+    /// A string's content, which has no escapes or control characters.
     Text(&'a str),
     /// A number's literal, with its value in 10⁻⁵ units when it is plain: at most 5 integer
     /// and 5 fractional digits, no exponent (exact, and the same under both decimal policies).
@@ -429,7 +429,8 @@ impl<'a> Bytes<'a> {
         (self.next()? == expected).then_some(())
     }
 
-    /// Plain spaces: other whitespace is escaped in the body (`\n`), not the plain shape.
+    /// Plain spaces: other whitespace (`\n` escaped in a string body, raw in JSON text) is not
+    /// the plain shape.
     fn spaces(&mut self) {
         while self.peek() == Some(b' ') {
             self.at += 1;
