@@ -19,13 +19,8 @@ use super::decimal::{Decimal5, DecimalPolicy};
 use super::json::find_string_special;
 use super::record::{column_named, column_named_word, Customer, Product};
 use super::reject::Column;
-use super::shared_text::SharedTexts;
+use super::shared_text::{Recurring, SharedTexts};
 use super::topic::Origin;
-
-/// The slots of [`SharedTexts::recurring`] for the columns whose text recurs.
-const COUNTRY: usize = 0;
-const SEGMENT: usize = 1;
-const VARIANT: usize = 2;
 
 /// How a value stands in its record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,7 +62,7 @@ pub(super) fn customer(
             Column::Uid => c.uid = value.varchar(texts)?,
             Column::Latitude => c.latitude = value.latitude(policy)?,
             Column::Longitude => c.longitude = value.longitude(policy)?,
-            Column::Country => c.country = value.recurring_varchar(texts, COUNTRY)?,
+            Column::Country => c.country = value.recurring_varchar(texts, Recurring::Country)?,
             _ => {}
         }
         Some(())
@@ -90,11 +85,11 @@ pub(super) fn product(
     read(body, form, layout, |column, value| {
         match column {
             Column::Sku => p.sku = value.bigint()?,
-            Column::Segment => p.segment = value.recurring_varchar(texts, SEGMENT)?,
-            Column::Variant => p.variant = value.recurring_varchar(texts, VARIANT)?,
+            Column::Segment => p.segment = value.recurring_varchar(texts, Recurring::Segment)?,
+            Column::Variant => p.variant = value.recurring_varchar(texts, Recurring::Variant)?,
             Column::Latitude => p.latitude = value.latitude(policy)?,
             Column::Longitude => p.longitude = value.longitude(policy)?,
-            Column::Country => p.country = value.recurring_varchar(texts, COUNTRY)?,
+            Column::Country => p.country = value.recurring_varchar(texts, Recurring::Country)?,
             _ => {}
         }
         Some(())
@@ -122,7 +117,11 @@ impl Value<'_> {
 
     /// VARCHAR of a column whose text recurs record after record (see
     /// [`SharedTexts::recurring`]).
-    fn recurring_varchar(self, texts: &mut SharedTexts, column: usize) -> Option<Option<Arc<str>>> {
+    fn recurring_varchar(
+        self,
+        texts: &mut SharedTexts,
+        column: Recurring,
+    ) -> Option<Option<Arc<str>>> {
         self.varchar_by(|text| texts.recurring(column, text))
     }
 

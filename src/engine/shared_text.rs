@@ -20,12 +20,21 @@ pub struct SharedTexts {
     /// The last text of each column that repeats from record to record (a ping's country,
     /// a product's segment): compared before hashing, as the next record most often has the
     /// same one.
-    last: [Option<Arc<str>>; RECURRING_COLUMNS],
+    last: [Option<Arc<str>>; Recurring::COUNT],
     enabled: bool,
 }
 
-/// How many columns [`SharedTexts::recurring`] keeps the last text of.
-pub const RECURRING_COLUMNS: usize = 3;
+/// The columns whose last text [`SharedTexts::recurring`] keeps, one slot each.
+#[derive(Clone, Copy, Debug)]
+pub enum Recurring {
+    Country,
+    Segment,
+    Variant,
+}
+
+impl Recurring {
+    const COUNT: usize = 3;
+}
 
 /// A clone starts empty: the table is only a cache, and pipelines are cloned for every
 /// checkpoint of a replay.
@@ -68,20 +77,21 @@ impl SharedTexts {
         shared
     }
 
-    /// [`SharedTexts::get`] for a column whose text seldom changes between records: `column`
-    /// (below [`RECURRING_COLUMNS`]) names its slot for the last text. (A uid changes with
+    /// [`SharedTexts::get`] for a column whose text seldom changes between records, compared
+    /// first with that column's last text. (A uid changes with
     /// every ping and goes through `get`: its slot would be replaced, two reference-count
     /// updates, on every ping.)
-    pub fn recurring(&mut self, column: usize, text: &str) -> Arc<str> {
-        if let Some(last) = self.last.get(column).and_then(Option::as_ref) {
+    pub fn recurring(&mut self, column: Recurring, text: &str) -> Arc<str> {
+        let slot = column as usize;
+        if let Some(last) = self.last.get(slot).and_then(Option::as_ref) {
             if **last == *text {
                 return Arc::clone(last);
             }
         }
         let shared = self.get(text);
         if self.enabled {
-            if let Some(slot) = self.last.get_mut(column) {
-                *slot = Some(Arc::clone(&shared));
+            if let Some(last) = self.last.get_mut(slot) {
+                *last = Some(Arc::clone(&shared));
             }
         }
         shared
@@ -115,16 +125,28 @@ mod tests {
     fn a_recurring_column_gives_the_shared_text_and_follows_a_change() {
         let mut texts = SharedTexts::new();
         let usa = texts.get("USA");
-        assert!(Arc::ptr_eq(&texts.recurring(0, "USA"), &usa));
-        assert!(Arc::ptr_eq(&texts.recurring(0, "USA"), &usa));
-        assert_eq!(&*texts.recurring(0, "CAN"), "CAN");
-        assert!(Arc::ptr_eq(&texts.recurring(0, "CAN"), &texts.get("CAN")));
+        assert!(Arc::ptr_eq(
+            &texts.recurring(Recurring::Country, "USA"),
+            &usa
+        ));
+        assert!(Arc::ptr_eq(
+            &texts.recurring(Recurring::Country, "USA"),
+            &usa
+        ));
+        assert_eq!(&*texts.recurring(Recurring::Country, "CAN"), "CAN");
+        assert!(Arc::ptr_eq(
+            &texts.recurring(Recurring::Country, "CAN"),
+            &texts.get("CAN")
+        ));
         // Another column's slot is its own.
-        assert!(Arc::ptr_eq(&texts.recurring(1, "USA"), &usa));
+        assert!(Arc::ptr_eq(
+            &texts.recurring(Recurring::Segment, "USA"),
+            &usa
+        ));
         assert_eq!(texts.len(), 2);
         let mut none = SharedTexts::none();
-        let a = none.recurring(0, "USA");
-        assert!(!Arc::ptr_eq(&a, &none.recurring(0, "USA")));
+        let a = none.recurring(Recurring::Country, "USA");
+        assert!(!Arc::ptr_eq(&a, &none.recurring(Recurring::Country, "USA")));
     }
 
     #[test]
