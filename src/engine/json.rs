@@ -829,14 +829,21 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
 #[inline]
 pub fn write_json_string_in_string(out: &mut Vec<u8>, value: &str) {
     out.extend_from_slice(b"\\\"");
-    let bytes = value.as_bytes();
+    write_escaped_in_string(out, value.as_bytes());
+    out.extend_from_slice(b"\\\"");
+}
+
+/// The body of [`write_json_string_in_string`] without its quotes: a string's text escaped
+/// twice. Escaping works byte by byte, so a text written in pieces comes out the same as
+/// written whole.
+#[inline]
+pub fn write_escaped_in_string(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.iter().any(|&b| STRING_SPECIAL[usize::from(b)]) {
         escape_in_string(out, bytes);
     } else {
         // Ids, countries, segments: nothing to escape, the common case.
         out.extend_from_slice(bytes);
     }
-    out.extend_from_slice(b"\\\"");
 }
 
 #[cold]

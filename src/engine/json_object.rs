@@ -5,7 +5,9 @@
 use std::io::Write as _;
 
 use super::decimal::Decimal5;
-use super::json::{write_json_string, write_json_string_in_string};
+use super::json::{
+    write_escaped, write_escaped_in_string, write_json_string, write_json_string_in_string,
+};
 
 /// Where the object goes: as JSON, or inside a JSON string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +73,18 @@ impl<'a> ObjectWriter<'a> {
         }
     }
 
+    /// A string member whose text `write` gives in pieces (a rendered message), each escaped
+    /// as it comes: the text is never gathered into a `String` of its own.
+    pub fn string_in_pieces(&mut self, name: &str, write: impl FnOnce(&mut StringPieces<'_>)) {
+        self.name(name);
+        self.quote();
+        write(&mut StringPieces {
+            out: self.out,
+            embedding: self.embedding,
+        });
+        self.quote();
+    }
+
     #[inline(always)]
     pub fn decimal(&mut self, name: &str, value: Option<Decimal5>) {
         self.name(name);
@@ -112,6 +126,22 @@ impl<'a> ObjectWriter<'a> {
 
     pub fn finish(self) {
         self.out.push(b'}');
+    }
+}
+
+/// The inside of a string member, written piece by piece ([`ObjectWriter::string_in_pieces`]).
+pub struct StringPieces<'a> {
+    out: &'a mut Vec<u8>,
+    embedding: Embedding,
+}
+
+impl StringPieces<'_> {
+    /// Appends `text`, escaped for where the object goes.
+    pub fn push_str(&mut self, text: &str) {
+        match self.embedding {
+            Embedding::Plain => write_escaped(self.out, text.as_bytes()),
+            Embedding::InString => write_escaped_in_string(self.out, text.as_bytes()),
+        }
     }
 }
 

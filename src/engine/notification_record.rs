@@ -1,7 +1,7 @@
 //! A notification as the record a push service reads (`PROMOTION_NOTIFICATIONS`): key UID,
 //! value a JSON object with the fields a phone shows and a MESSAGE rendered from a template.
 
-use super::json_object::{Embedding, ObjectWriter};
+use super::json_object::{Embedding, ObjectWriter, StringPieces};
 use super::notify::Notification;
 
 /// The topic notifications are written to.
@@ -10,29 +10,34 @@ pub const NOTIFICATIONS_TOPIC: &str = "PROMOTION_NOTIFICATIONS";
 pub const DEFAULT_MESSAGE: &str =
     "{DISCOUNT_PCT} % off {TITLE} — {DIST_TO_STORE} ft away in {STORE}";
 
-/// One notification's record: the fields it is made of, written straight into whatever holds
-/// it (a Kafka value, or the escaped `payload` of a dump line) without a JSON text in between,
-/// since a notification's value is mostly strings that would otherwise be escaped twice.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NotificationRecord {
+/// One notification's record: the notification, its place's name and the MESSAGE template,
+/// written straight into whatever holds it (a Kafka value, or the escaped `payload` of a dump
+/// line). Nothing is copied or rendered ahead: a notification's value is mostly strings, and
+/// MESSAGE is rendered into the value as it is written, escaped as it goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NotificationRecord<'a> {
     pub timestamp_ms: i64,
-    notification: Notification,
-    store: String,
-    message: String,
+    notification: &'a Notification,
+    store: &'a str,
+    template: &'a str,
 }
 
 /// The record of `n`, with its place named `store` and MESSAGE from `template` (`{FIELD}`
 /// for any of UID, PID, SKU, SEGMENT, TITLE, DISCOUNT_PCT, STORE, DIST_TO_STORE, MATCHES).
-pub fn notification_record(n: Notification, store: &str, template: &str) -> NotificationRecord {
+pub fn notification_record<'a>(
+    n: &'a Notification,
+    store: &'a str,
+    template: &'a str,
+) -> NotificationRecord<'a> {
     NotificationRecord {
         timestamp_ms: n.timestamp_ms,
-        message: render_message(&n, store, template),
         notification: n,
-        store: store.to_owned(),
+        store,
+        template,
     }
 }
 
-impl NotificationRecord {
+impl NotificationRecord<'_> {
     /// The customer's uid: the record key, so a push service gives each customer a channel.
     pub fn key(&self) -> &str {
         &self.notification.uid
@@ -40,7 +45,7 @@ impl NotificationRecord {
 
     /// Appends the value, fields in the order the issue lists them.
     pub fn write_payload(&self, out: &mut Vec<u8>, embedding: Embedding) {
-        let n = &self.notification;
+        let n = self.notification;
         let mut obj = ObjectWriter::new(out, embedding);
         obj.string("UID", Some(&n.uid));
         obj.string("PID", Some(&n.pid));
@@ -51,60 +56,78 @@ impl NotificationRecord {
             Some(d) => obj.decimal_number("DISCOUNT_PCT", d.normalize()),
             None => obj.string("DISCOUNT_PCT", None),
         }
-        obj.string("STORE", Some(&self.store));
+        obj.string("STORE", Some(self.store));
         obj.float("DIST_TO_STORE", n.dist_to_store_ft);
         obj.bigint("MATCHES", i64::try_from(n.matches).ok());
-        obj.string("MESSAGE", Some(&self.message));
+        obj.string_in_pieces("MESSAGE", |text| {
+            render_message(text, n, self.store, self.template);
+        });
         obj.finish();
     }
 
     /// The value as JSON text (sinks write it into buffers of their own).
     #[cfg(test)]
     pub fn payload(&self) -> String {
-        let mut out = Vec::with_capacity(256 + self.message.len());
+        let mut out = Vec::with_capacity(512);
         self.write_payload(&mut out, Embedding::Plain);
         // Only UTF-8 went in: the fields are `str` and the writer adds ASCII.
         String::from_utf8(out).unwrap_or_default()
     }
 }
 
+/// Where a rendered text goes: a `String` (the console's phone preview), or a string member
+/// being written (escaped as it goes).
+trait Text {
+    fn push_str(&mut self, text: &str);
+}
+
+impl Text for String {
+    fn push_str(&mut self, text: &str) {
+        String::push_str(self, text);
+    }
+}
+
+impl Text for StringPieces<'_> {
+    fn push_str(&mut self, text: &str) {
+        StringPieces::push_str(self, text);
+    }
+}
+
 /// MESSAGE: the default text, or `template` with each `{FIELD}` replaced in one pass (a
 /// value that itself looks like `{FIELD}` stays as it is); unknown `{…}` are kept.
-fn render_message(n: &Notification, store: &str, template: &str) -> String {
-    let mut message = String::with_capacity(template.len() + 64);
+fn render_message(out: &mut impl Text, n: &Notification, store: &str, template: &str) {
     if template == DEFAULT_MESSAGE {
-        write_offer(&mut message, n);
-        message.push_str(" — ");
-        push_whole_feet(&mut message, n.dist_to_store_ft);
-        message.push_str(" ft away");
+        write_offer(out, n);
+        out.push_str(" — ");
+        push_whole_feet(out, n.dist_to_store_ft);
+        out.push_str(" ft away");
         if !store.is_empty() {
-            message.push_str(" in ");
-            message.push_str(store);
+            out.push_str(" in ");
+            out.push_str(store);
         }
-        return message;
+        return;
     }
     let mut rest = template;
     while let Some(open) = rest.find('{') {
-        message.push_str(&rest[..open]);
+        out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         let field = after
             .find('}')
             .map(|close| (&after[..close], &after[close + 1..]));
         // An unknown name writes nothing: the brace is kept and scanning goes on after it.
         match field {
-            Some((name, tail)) if write_field(&mut message, name, n, store) => rest = tail,
+            Some((name, tail)) if write_field(out, name, n, store) => rest = tail,
             _ => {
-                message.push('{');
+                out.push_str("{");
                 rest = after;
             }
         }
     }
-    message.push_str(rest);
-    message
+    out.push_str(rest);
 }
 
 /// Writes the template field `name` of `n`; `false` for a name that is not a field.
-fn write_field(out: &mut String, name: &str, n: &Notification, store: &str) -> bool {
+fn write_field(out: &mut impl Text, name: &str, n: &Notification, store: &str) -> bool {
     match name {
         "UID" => out.push_str(&n.uid),
         "PID" => out.push_str(&n.pid),
@@ -130,26 +153,24 @@ fn write_field(out: &mut String, name: &str, n: &Notification, store: &str) -> b
 
 /// `d` as it prints; a whole number (most discounts) without `fmt`'s machinery, which was
 /// most of the cost of a notification record.
-fn push_decimal(out: &mut String, d: rust_decimal::Decimal) {
+fn push_decimal(out: &mut impl Text, d: rust_decimal::Decimal) {
     if d.scale() == 0 {
         if let Ok(whole) = i64::try_from(d) {
             out.push_str(itoa::Buffer::new().format(whole));
             return;
         }
     }
-    use std::fmt::Write as _;
-    let _ = write!(out, "{d}");
+    out.push_str(&d.to_string());
 }
 
 /// `ft` to the whole foot exactly as `format!("{ft:.0}")` writes it (ties to even on the
 /// exact value, "-0" for a negative that rounds to zero), without `fmt`'s exact-decimal path.
-fn push_whole_feet(out: &mut String, ft: f64) {
+fn push_whole_feet(out: &mut impl Text, ft: f64) {
     let whole = ft.round_ties_even();
     if whole.is_finite() && whole.abs() < 1e15 && !(whole == 0.0 && ft.is_sign_negative()) {
         out.push_str(itoa::Buffer::new().format(whole as i64));
     } else {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{ft:.0}");
+        out.push_str(&format!("{ft:.0}"));
     }
 }
 
@@ -162,23 +183,26 @@ pub fn offer_text(n: &Notification) -> String {
     offer
 }
 
-fn write_offer(out: &mut String, n: &Notification) {
+/// The offer, written through `out`. Whether anything was written decides the separators, so
+/// that is tracked here rather than asked of `out` (a string member cannot be read back).
+fn write_offer(out: &mut impl Text, n: &Notification) {
     let title = n.title.as_deref().unwrap_or_default();
-    if let Some(d) = n.discount_pct.filter(|_| !title.contains('%')) {
+    let discount = n.discount_pct.filter(|_| !title.contains('%'));
+    if let Some(d) = discount {
         push_decimal(out, d.normalize());
         out.push_str(" % off");
     }
     if !title.is_empty() {
-        if !out.is_empty() {
-            out.push(' ');
+        if discount.is_some() {
+            out.push_str(" ");
         }
         out.push_str(title);
     }
-    if out.is_empty() {
+    if discount.is_none() && title.is_empty() {
         out.push_str("A promotion on SKU ");
         match n.sku {
             Some(sku) => out.push_str(itoa::Buffer::new().format(sku)),
-            None => out.push('—'),
+            None => out.push_str("—"),
         }
     }
 }
@@ -205,7 +229,7 @@ mod tests {
             dist_to_store_ft: 40.4,
             matches: 7,
         };
-        let r = notification_record(n.clone(), "Northwind Market Loop", DEFAULT_MESSAGE);
+        let r = notification_record(&n, "Northwind Market Loop", DEFAULT_MESSAGE);
         assert_eq!((r.timestamp_ms, r.key()), (5, "u-1"));
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(
@@ -222,17 +246,17 @@ mod tests {
             title: None,
             ..n.clone()
         };
-        let r = notification_record(bare.clone(), "", DEFAULT_MESSAGE);
+        let r = notification_record(&bare, "", DEFAULT_MESSAGE);
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "A promotion on SKU 1003 — 40 ft away");
-        let r = notification_record(bare, "CAN 1", "{UID} is {DIST_TO_STORE} ft from {STORE}");
+        let r = notification_record(&bare, "CAN 1", "{UID} is {DIST_TO_STORE} ft from {STORE}");
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "u-1 is 40 ft from CAN 1");
         let says_it = Notification {
             title: Some(Arc::from("20% off SKU 1003")),
             ..n
         };
-        let r = notification_record(says_it, "Loop", DEFAULT_MESSAGE);
+        let r = notification_record(&says_it, "Loop", DEFAULT_MESSAGE);
         let v: Value = serde_json::from_str(&r.payload()).expect("JSON");
         assert_eq!(v["MESSAGE"], "20% off SKU 1003 — 40 ft away in Loop");
     }
@@ -251,7 +275,7 @@ mod tests {
             dist_to_store_ft: 12.25,
             matches: 2,
         };
-        let r = notification_record(n, "Store \"North\"\n", DEFAULT_MESSAGE);
+        let r = notification_record(&n, "Store \"North\"\n", DEFAULT_MESSAGE);
         let mut escaped = b"\"".to_vec();
         r.write_payload(&mut escaped, Embedding::InString);
         escaped.push(b'"');
@@ -277,7 +301,7 @@ mod tests {
             matches: 3,
         };
         let template = "{TITLE}|{SKU}|{DISCOUNT_PCT}|{MATCHES}|{NOPE}|{|{DIST_TO_STORE}}";
-        let r = notification_record(n, "S", template);
+        let r = notification_record(&n, "S", template);
         let payload = r.payload();
         let v: Value = serde_json::from_str(&payload).expect("JSON");
         assert_eq!(v["MESSAGE"], "{UID} {||12.5|3|{NOPE}|{|8}");

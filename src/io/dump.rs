@@ -358,7 +358,7 @@ impl DumpWriter {
     /// Writes one notification on its topic at `offset`, its value escaped as it is written.
     pub fn write_notification(
         &mut self,
-        notification: &NotificationRecord,
+        notification: &NotificationRecord<'_>,
         offset: i64,
     ) -> Result<(), DumpError> {
         self.write_built(

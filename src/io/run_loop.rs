@@ -14,6 +14,7 @@ use crate::io::campaign::CampaignInput;
 use crate::io::campaign::CampaignStage;
 use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
 use crate::io::store_names::StoreNames;
+use smallvec::SmallVec;
 
 /// Where a run's outputs go.
 pub trait OutputSink {
@@ -31,7 +32,7 @@ pub trait OutputSink {
     /// Notifications (`instore run --notifications`), after the outputs they came from.
     fn write_notifications(
         &mut self,
-        notifications: &[NotificationRecord],
+        notifications: &[NotificationRecord<'_>],
     ) -> Result<(), Self::Error>;
 }
 
@@ -53,7 +54,7 @@ impl<S: OutputSink> OutputSink for Option<S> {
 
     fn write_notifications(
         &mut self,
-        notifications: &[NotificationRecord],
+        notifications: &[NotificationRecord<'_>],
     ) -> Result<(), S::Error> {
         match self {
             Some(sink) => sink.write_notifications(notifications),
@@ -79,7 +80,7 @@ impl OutputSink for DumpWriter {
 
     fn write_notifications(
         &mut self,
-        notifications: &[NotificationRecord],
+        notifications: &[NotificationRecord<'_>],
     ) -> Result<(), DumpError> {
         for n in notifications {
             let offset = self.records_written() as i64;
@@ -99,7 +100,9 @@ pub struct RunNotifications {
     pub campaign: Option<CampaignStage>,
     /// Whether notification records are built (a forecast only counts them).
     pub write_records: bool,
-    records: Vec<NotificationRecord>,
+    /// This record's notifications that become records: their index and their place's
+    /// number in `names` (working space, reused).
+    kept: Vec<(usize, usize)>,
 }
 
 impl RunNotifications {
@@ -110,7 +113,7 @@ impl RunNotifications {
             template,
             campaign: None,
             write_records: true,
-            records: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
@@ -217,25 +220,35 @@ impl RunLoop {
         let written = sink.write(record, reason.as_deref(), &self.outputs);
         let notified = match self.notifications.as_mut() {
             Some(run) => {
-                run.records.clear();
-                for n in run.notifier.on_record(&self.outputs, ping.as_ref()) {
+                let notifications = run.notifier.on_record(&self.outputs, ping.as_ref());
+                // First what each notification needs that changes the run's state (the
+                // campaign's gate, the names of newly formed sites), then the records, which
+                // only borrow it.
+                run.kept.clear();
+                for (i, n) in notifications.iter().enumerate() {
                     if let Some(stage) = run.campaign.as_mut() {
-                        if !stage.admit(&n, &mut run.names) {
+                        if !stage.admit(n, &mut run.names) {
                             continue;
                         }
                     }
-                    if !run.write_records {
-                        continue;
+                    if run.write_records {
+                        run.kept.push((i, run.names.number(n.product_at)));
                     }
-                    let template = run
-                        .campaign
-                        .as_ref()
-                        .and_then(|stage| stage.template(&n.pid))
-                        .unwrap_or(&run.template);
-                    let store = run.names.name(n.product_at);
-                    run.records.push(notification_record(n, store, template));
                 }
-                sink.write_notifications(&run.records)
+                if run.kept.is_empty() {
+                    Ok(())
+                } else {
+                    let records: SmallVec<[NotificationRecord<'_>; 4]> = (run.kept.iter())
+                        .filter_map(|&(i, store)| {
+                            let n = notifications.get(i)?;
+                            let template = (run.campaign.as_ref())
+                                .and_then(|stage| stage.template(&n.pid))
+                                .unwrap_or(&run.template);
+                            Some(notification_record(n, run.names.name_of(store), template))
+                        })
+                        .collect();
+                    sink.write_notifications(&records)
+                }
             }
             None => Ok(()),
         };

@@ -80,7 +80,7 @@ impl OutputSink for KafkaOutputs {
 
     fn write_notifications(
         &mut self,
-        notifications: &[NotificationRecord],
+        notifications: &[NotificationRecord<'_>],
     ) -> Result<(), KafkaOutputError> {
         for n in notifications {
             self.payload.clear();
