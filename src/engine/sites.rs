@@ -80,6 +80,15 @@ impl Margin {
     }
 }
 
+/// The root of `i`'s set in a union-find over `parent`, halving the path on the way.
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
 /// The sites of the points added so far.
 #[derive(Clone, Debug)]
 pub struct Sites {
@@ -89,9 +98,18 @@ pub struct Sites {
     countries: Vec<String>,
     /// Union-find over points; a root's site is the set.
     parent: Vec<usize>,
-    cells: HashMap<(usize, i64, i64), Vec<usize>>,
-    /// Working space of `add`: the points in the cells around the one being added.
-    near: Vec<usize>,
+    cells: HashMap<(usize, i64, i64), Cell>,
+}
+
+/// The points in one grid cell of one country.
+#[derive(Clone, Debug, Default)]
+struct Cell {
+    members: Vec<usize>,
+    /// All members are known to be of one site. Sites only ever merge, so once true this
+    /// stays true; a new point of another site clears it. Products arrive store by store, so
+    /// most cells are one site, and a point joining it is decided by one member instead of
+    /// by every member of the nine cells around it.
+    one_site: bool,
 }
 
 impl Default for Sites {
@@ -109,7 +127,6 @@ impl Sites {
             countries: Vec::new(),
             parent: Vec::new(),
             cells: HashMap::default(),
-            near: Vec::new(),
         }
     }
 
@@ -151,12 +168,8 @@ impl Sites {
         )
     }
 
-    fn root(&mut self, mut i: usize) -> usize {
-        while self.parent[i] != i {
-            self.parent[i] = self.parent[self.parent[i]];
-            i = self.parent[i];
-        }
-        i
+    fn root(&mut self, i: usize) -> usize {
+        root(&mut self.parent, i)
     }
 
     /// Adds a point of `country`; it joins (and merges) every site with a point within the
@@ -173,46 +186,62 @@ impl Sites {
             }
         };
         let (row, col) = self.cell_of(p);
-        let (rows, cols) = self.cells_around(p);
-        let mut near = std::mem::take(&mut self.near);
-        near.clear();
-        for r in rows {
-            for c in cols.clone() {
-                if let Some(members) = self.cells.get(&(country_index, r, c)) {
-                    near.extend(members.iter().copied());
-                }
+        // A point already there is in its own cell.
+        if let Some(own) = self.cells.get(&(country_index, row, col)) {
+            if own.members.iter().any(|&j| self.points[j] == p) {
+                return;
             }
-        }
-        if near.iter().any(|&j| self.points[j] == p) {
-            self.near = near;
-            return;
         }
         let i = self.points.len();
         self.points.push(p);
         self.country_of.push(country_index);
         self.parent.push(i);
+        let (rows, cols) = self.cells_around(p);
+        let Sites {
+            points,
+            parent,
+            cells,
+            link_m,
+            ..
+        } = self;
         // The new point's root, kept as it merges (no walk from the point each time).
         let mut a = i;
-        for &j in &near {
-            let b = self.root(j);
-            // Already one site (most neighbours, once the point has joined): no distance.
-            if a == b {
-                continue;
-            }
-            let q = self.points[j];
-            let m = geo_distance_km_deg(p.lat_deg, p.lon_deg, q.lat_deg, q.lon_deg) * 1000.0;
-            if m <= self.link_m {
-                // The older root stays: a site keeps the number of its first point.
-                let (keep, go) = if a < b { (a, b) } else { (b, a) };
-                self.parent[go] = keep;
-                a = keep;
+        for r in rows {
+            for c in cols.clone() {
+                let Some(cell) = cells.get(&(country_index, r, c)) else {
+                    continue;
+                };
+                for &j in &cell.members {
+                    let b = root(parent, j);
+                    if a == b {
+                        // Already the new point's site: in a cell of one site, so is the
+                        // rest of it.
+                        if cell.one_site {
+                            break;
+                        }
+                        continue;
+                    }
+                    let q = points[j];
+                    let m =
+                        geo_distance_km_deg(p.lat_deg, p.lon_deg, q.lat_deg, q.lon_deg) * 1000.0;
+                    if m <= *link_m {
+                        // The older root stays: a site keeps the number of its first point.
+                        let (keep, go) = if a < b { (a, b) } else { (b, a) };
+                        parent[go] = keep;
+                        a = keep;
+                        if cell.one_site {
+                            break;
+                        }
+                    }
+                }
             }
         }
-        self.near = near;
-        self.cells
-            .entry((country_index, row, col))
-            .or_default()
-            .push(i);
+        let cell = cells.entry((country_index, row, col)).or_default();
+        cell.one_site = match cell.members.first() {
+            None => true,
+            Some(&first) => cell.one_site && root(parent, first) == a,
+        };
+        cell.members.push(i);
     }
 
     /// Every site, in the order of its first point.
