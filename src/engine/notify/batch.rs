@@ -44,10 +44,17 @@ pub(super) struct Scratch {
     pub(super) shopper_index: FxHashMap<Arc<str>, u32>,
     /// The cap's order of that shopper's candidates.
     pub(super) order: Vec<usize>,
+    /// The first shopper's candidates by pid id: (the input record's number, index in
+    /// `candidates`). A ping has one shopper, so its records find their pair's candidate
+    /// with one read, however many promotions it matched.
+    first_shopper: Vec<(u64, u32)>,
+    /// The input record's number (entries of `first_shopper` from earlier ones are stale).
+    record: u64,
 }
 
 impl Scratch {
     pub(super) fn clear(&mut self) {
+        self.record += 1;
         self.candidates.clear();
         self.shoppers.clear();
         // Clearing a map writes its whole control table, even when empty: a product record
@@ -62,7 +69,13 @@ impl Scratch {
 
     /// The candidate of (shopper, pid), if any. A ping brings a handful: those are scanned;
     /// past `SCAN_MAX` the map is filled and used.
+    #[inline]
     pub(super) fn slot(&mut self, shopper: u32, pid: PidId) -> Option<usize> {
+        if shopper == 0 {
+            return (self.first_shopper.get(pid as usize))
+                .filter(|(record, _)| *record == self.record)
+                .map(|(_, slot)| *slot as usize);
+        }
         if self.candidates.len() <= SCAN_MAX {
             return self
                 .candidates
@@ -77,8 +90,16 @@ impl Scratch {
         self.slots.get(&(shopper, pid)).copied()
     }
 
+    #[inline]
     pub(super) fn push(&mut self, candidate: Candidate) -> usize {
         let slot = self.candidates.len();
+        if candidate.shopper == 0 {
+            let at = candidate.pid as usize;
+            if at >= self.first_shopper.len() {
+                self.first_shopper.resize(at + 1, (u64::MAX, 0));
+            }
+            self.first_shopper[at] = (self.record, slot as u32);
+        }
         if !self.slots.is_empty() {
             self.slots.insert((candidate.shopper, candidate.pid), slot);
         }
