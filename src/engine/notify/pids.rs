@@ -24,6 +24,7 @@ pub(super) struct PidIds {
 }
 
 impl PidIds {
+    #[inline]
     pub(super) fn id(&mut self, pid: &Arc<str>) -> PidId {
         let address = Arc::as_ptr(pid).cast::<u8>() as usize;
         let slot = RecentAddresses::slot(address);
@@ -32,6 +33,11 @@ impl PidIds {
                 return *id;
             }
         }
+        self.id_not_recent(pid, address, slot)
+    }
+
+    /// [`PidIds::id`] past the recent addresses: by address, then by text.
+    fn id_not_recent(&mut self, pid: &Arc<str>, address: usize, slot: usize) -> PidId {
         if let Some(id) = self.by_address.get(&address).map(|(_, id)| *id) {
             self.remember(slot, address, id);
             return id;
