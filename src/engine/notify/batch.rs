@@ -108,7 +108,19 @@ impl Scratch {
     }
 
     /// The shopper of `uid`, whose output at `at` this is.
+    #[inline]
     pub(super) fn shopper(&mut self, outputs: &[Output], uid: &Arc<str>, at: usize) -> u32 {
+        // The record's first shopper (a ping's only one).
+        if self.shoppers.is_empty() {
+            self.shoppers.push(at);
+            return 0;
+        }
+        self.other_shopper(outputs, uid, at)
+    }
+
+    /// [`Scratch::shopper`] once the record has one: the same again, or another (a product
+    /// or a promotion matching stored pings).
+    fn other_shopper(&mut self, outputs: &[Output], uid: &Arc<str>, at: usize) -> u32 {
         if let Some(last) = self.shoppers.last().and_then(|i| uid_at(outputs, *i)) {
             if Arc::ptr_eq(last, uid) || **last == **uid {
                 return self.shoppers.len() as u32 - 1;

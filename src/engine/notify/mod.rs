@@ -230,6 +230,11 @@ impl Notifier {
         outputs: &[Output],
         ping: Option<&(Customer, i64)>,
     ) -> Vec<Notification> {
+        // Most records match nothing (a ping outside every geofence, a product): nothing to
+        // fold, and no exits to check unless the rule tracks them.
+        if outputs.is_empty() && !self.tracks_exits() {
+            return Vec::new();
+        }
         let ping = ping
             .filter(|_| self.tracks_exits())
             .and_then(|(c, ts)| Some((c.uid.as_ref()?, c.position()?, *ts)));
