@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::engine::campaign::forecast::VariantForecast;
 use crate::engine::campaign::gate::GateCounts;
 use crate::engine::notification_record::{notification_record, NotificationRecord};
-use crate::engine::notify::{HeldBack, Notifier, NotifyRule};
+use crate::engine::notify::{HeldBack, Notification, Notifier, NotifyRule};
 use crate::engine::{InputValue, Output, Pipeline, PipelineParams, RawRecord};
 use crate::io::campaign::CampaignInput;
 use crate::io::campaign::CampaignStage;
@@ -100,8 +100,10 @@ pub struct RunNotifications {
     pub campaign: Option<CampaignStage>,
     /// Whether notification records are built (a forecast only counts them).
     pub write_records: bool,
-    /// This record's notifications that become records: their index and their place's
-    /// number in `names` (working space, reused).
+    /// This record's notifications (working space, reused).
+    notifications: Vec<Notification>,
+    /// Those of them that become records: their index and their place's number in `names`
+    /// (working space, reused).
     kept: Vec<(usize, usize)>,
 }
 
@@ -113,6 +115,7 @@ impl RunNotifications {
             template,
             campaign: None,
             write_records: true,
+            notifications: Vec::new(),
             kept: Vec::new(),
         }
     }
@@ -220,7 +223,9 @@ impl RunLoop {
         let written = sink.write(record, reason.as_deref(), &self.outputs);
         let notified = match self.notifications.as_mut() {
             Some(run) => {
-                let notifications = run.notifier.on_record(&self.outputs, ping.as_ref());
+                let notifications = &mut run.notifications;
+                notifications.clear();
+                (run.notifier).on_record_into(&self.outputs, ping.as_ref(), notifications);
                 // First what each notification needs that changes the run's state (the
                 // campaign's gate, the names of newly formed sites), then the records, which
                 // only borrow it.

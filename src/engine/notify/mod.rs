@@ -230,15 +230,27 @@ impl Notifier {
         outputs: &[Output],
         ping: Option<&(Customer, i64)>,
     ) -> Vec<Notification> {
+        let mut out = Vec::new();
+        self.on_record_into(outputs, ping, &mut out);
+        out
+    }
+
+    /// [`Notifier::on_record`], appending to `out`: a run reuses one vector for every
+    /// record.
+    pub fn on_record_into(
+        &mut self,
+        outputs: &[Output],
+        ping: Option<&(Customer, i64)>,
+        out: &mut Vec<Notification>,
+    ) {
         // Most records match nothing (a ping outside every geofence, a product): nothing to
         // fold, and no exits to check unless the rule tracks them.
         if outputs.is_empty() && !self.tracks_exits() {
-            return Vec::new();
+            return;
         }
         let ping = ping
             .filter(|_| self.tracks_exits())
             .and_then(|(c, ts)| Some((c.uid.as_ref()?, c.position()?, *ts)));
-        let mut out = Vec::new();
         self.collect(outputs);
         let mut ping_checked = false;
         if !self.scratch.candidates.is_empty() {
@@ -270,7 +282,7 @@ impl Notifier {
                     &mut candidates[at..end],
                     shopper,
                     this_ping.map(|(_, at, ts)| (at, ts)),
-                    &mut out,
+                    out,
                 );
                 at = end;
             }
@@ -282,7 +294,6 @@ impl Notifier {
             }
         }
         self.scratch.clear();
-        out
     }
 
     /// Folds the records into one candidate per (shopper, promotion) (per record for
