@@ -17,6 +17,10 @@ pub struct StoreNames {
     sites: Sites,
     /// `sites` as of the last naming; rebuilt when products were added since.
     listed: Vec<Site>,
+    /// The number of each of `listed`'s labels, once asked for.
+    site_numbers: Vec<Option<usize>>,
+    /// The number of each chain store's name, once asked for.
+    store_numbers: Vec<Option<usize>>,
     stale: bool,
     /// Names given since the sites last changed, by the product's position: the same few
     /// thousand shelves are named over and over, and finding a site is a scan.
@@ -31,6 +35,8 @@ impl StoreNames {
     pub fn new(chain: Chain) -> StoreNames {
         StoreNames {
             extents: chain.stores.iter().map(footprint_extent).collect(),
+            store_numbers: vec![None; chain.stores.len()],
+            site_numbers: Vec::new(),
             chain,
             sites: Sites::default(),
             listed: Vec::new(),
@@ -83,6 +89,7 @@ impl StoreNames {
         };
         if self.stale {
             self.listed = self.sites.sites();
+            self.site_numbers = vec![None; self.listed.len()];
             self.stale = false;
             self.named.clear();
         }
@@ -90,23 +97,38 @@ impl StoreNames {
         if let Some(&number) = self.named.get(&key) {
             return number;
         }
-        let name = match self.chain.store_of_product(at) {
-            Some(store) => store.name.clone(),
+        let number = match self.chain.store_of_product(at) {
+            Some(store) => {
+                // Found by address among the chain's own stores: numbered once each.
+                let index = (self.chain.stores.iter()).position(|s| std::ptr::eq(s, store));
+                match index.and_then(|i| self.store_numbers.get(i).copied().flatten()) {
+                    Some(number) => number,
+                    None => {
+                        let number = number_of(&mut self.names, &mut self.numbers, &store.name);
+                        if let Some(slot) = index.and_then(|i| self.store_numbers.get_mut(i)) {
+                            *slot = Some(number);
+                        }
+                        number
+                    }
+                }
+            }
             None => {
                 let margin = Margin::around(at, 1.0);
-                (self.listed.iter())
-                    .find(|s| s.contains_within(at, margin))
-                    .map(Site::label)
-                    .unwrap_or_default()
-            }
-        };
-        let number = match self.numbers.get(&name) {
-            Some(&n) => n,
-            None if name.is_empty() => 0,
-            None => {
-                self.names.push(name.clone());
-                self.numbers.insert(name, self.names.len() - 1);
-                self.names.len() - 1
+                match (self.listed.iter()).position(|s| s.contains_within(at, margin)) {
+                    None => 0,
+                    // Each site's label is made once per listing, not once per product.
+                    Some(i) => match self.site_numbers.get(i).copied().flatten() {
+                        Some(number) => number,
+                        None => {
+                            let label = self.listed[i].label();
+                            let number = number_of(&mut self.names, &mut self.numbers, &label);
+                            if let Some(slot) = self.site_numbers.get_mut(i) {
+                                *slot = Some(number);
+                            }
+                            number
+                        }
+                    },
+                }
             }
         };
         self.named.insert(key, number);
@@ -117,6 +139,20 @@ impl StoreNames {
     pub fn name_of(&self, number: usize) -> &str {
         self.names.get(number).map_or("", String::as_str)
     }
+}
+
+/// The number of `name` among the names given so far (0 for the empty name), numbering it
+/// if it is new.
+fn number_of(names: &mut Vec<String>, numbers: &mut FxHashMap<String, usize>, name: &str) -> usize {
+    if name.is_empty() {
+        return 0;
+    }
+    if let Some(&number) = numbers.get(name) {
+        return number;
+    }
+    names.push(name.to_owned());
+    numbers.insert(name.to_owned(), names.len() - 1);
+    names.len() - 1
 }
 
 /// A footprint's extent, grown by a millionth of a degree (about 10 cm): outside it no

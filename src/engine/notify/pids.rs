@@ -84,11 +84,17 @@ impl PidIds {
 struct RecentAddresses([(usize, PidId); RECENT_ADDRESSES]);
 
 const RECENT_ADDRESSES: usize = 64;
+// `RecentAddresses::slot` takes the top bits of a product.
+const _: () = assert!(RECENT_ADDRESSES.is_power_of_two());
 
 impl RecentAddresses {
     fn slot(address: usize) -> usize {
-        // Allocations are at least 8-aligned: the bits above those pick the slot.
-        (address >> 3) % RECENT_ADDRESSES
+        // Mixed by a multiplication, its top bits picking the slot: addresses of one size
+        // class sit at regular strides, which would otherwise crowd a few slots (and a
+        // promotion's pid would keep evicting another's, depending on where the allocator
+        // happened to put them).
+        const SLOT_BITS: u32 = RECENT_ADDRESSES.trailing_zeros();
+        ((address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize
     }
 }
 
