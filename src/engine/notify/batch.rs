@@ -10,21 +10,34 @@ use super::pids::PidId;
 use crate::engine::nearby_join::NearbyCustomer;
 use crate::engine::output::Output;
 
-/// One pair's records in one input record, folded: its nearest record and how many.
+/// One pair's records in one input record, folded: its first and nearest records and how
+/// many. Kept small (32 bytes): a ping makes a few of these and they are written and read
+/// for every one of its records.
 #[derive(Clone, Debug)]
 pub(super) struct Candidate {
     /// Which shopper of this input record (index into `Scratch::shoppers`).
     pub(super) shopper: u32,
     pub(super) pid: PidId,
-    pub(super) discount: Option<Decimal>,
+    /// Index of the pair's first record in the outputs (its discount orders the cap).
+    pub(super) first: u32,
     /// Index of the nearest record in the outputs.
-    pub(super) nearest: usize,
-    pub(super) records: u64,
+    pub(super) nearest: u32,
+    pub(super) records: u32,
     /// Set when its shopper is decided (none and false until then): its pair's index in
     /// the shopper's table, and whether the rule (and `valid_until`) let it through to the
     /// cap.
-    pub(super) pair: Option<usize>,
+    pub(super) pair: Option<u32>,
     pub(super) fires: bool,
+}
+
+impl Candidate {
+    /// The discount of the pair's first record, which orders the cap.
+    pub(super) fn discount(&self, outputs: &[Output]) -> Option<Decimal> {
+        nearby_at(outputs, self.first as usize)?
+            .valid
+            .promotion
+            .discount_pct
+    }
 }
 
 /// Up to this many candidates, finding a pair's is a scan.

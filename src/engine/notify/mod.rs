@@ -258,7 +258,7 @@ impl Notifier {
                 .scratch
                 .candidates
                 .iter()
-                .filter_map(|c| nearby_at(outputs, c.nearest))
+                .filter_map(|c| nearby_at(outputs, c.nearest as usize))
                 .map(|n| n.timestamp_ms)
                 .max()
             {
@@ -334,11 +334,13 @@ impl Notifier {
                 self.scratch.slot(shopper, pid_id)
             };
             let Some(slot) = slot else {
+                // Outputs are indexed by u32: a record's matches fit in memory long before.
+                let at = i as u32;
                 last_slot = Some(self.scratch.push(Candidate {
                     shopper,
                     pid: pid_id,
-                    discount: n.valid.promotion.discount_pct,
-                    nearest: i,
+                    first: at,
+                    nearest: at,
                     records: 1,
                     pair: None,
                     fires: false,
@@ -350,10 +352,10 @@ impl Notifier {
             };
             c.records += 1;
             // A segment promotion matches several products: the pair's nearest one.
-            let nearer = nearby_at(outputs, c.nearest)
+            let nearer = nearby_at(outputs, c.nearest as usize)
                 .is_none_or(|prev| n.dist_to_store_ft < prev.dist_to_store_ft);
             if nearer {
-                c.nearest = i;
+                c.nearest = i as u32;
             }
             last_slot = Some(slot);
         }
@@ -407,16 +409,16 @@ impl Notifier {
         let mut firing = 0usize;
         let mut latest_firing_ms = i64::MIN;
         for c in candidates.iter_mut() {
-            let Some(n) = nearby_at(outputs, c.nearest) else {
+            let Some(n) = nearby_at(outputs, c.nearest as usize) else {
                 continue;
             };
             let step = step_pair(customer, c, n, &self.params, seen_since);
             matched_now += u32::from(step.now_seen);
-            c.pair = Some(step.pair);
+            c.pair = Some(step.pair as u32);
             if !step.fires {
-                self.held.rule += c.records;
+                self.held.rule += u64::from(c.records);
             } else if expired(n, n.timestamp_ms) {
-                self.held.expired += c.records;
+                self.held.expired += u64::from(c.records);
             } else {
                 c.fires = true;
                 firing += 1;
@@ -427,7 +429,7 @@ impl Notifier {
             // the cap's order, as its notifications take them).
             if !each {
                 if let Some(pair) = customer.pairs.at_mut(step.pair) {
-                    pair.matches += c.records;
+                    pair.matches += u64::from(c.records);
                 }
             }
         }
@@ -447,11 +449,11 @@ impl Notifier {
         }
         if firing == 0 || capped_until.is_some() {
             for c in candidates.iter().filter(|c| c.fires || each) {
-                if let Some(pair) = c.pair.and_then(|pair| customer.pairs.at_mut(pair)) {
-                    pair.matches += c.records;
+                if let Some(pair) = c.pair.and_then(|pair| customer.pairs.at_mut(pair as usize)) {
+                    pair.matches += u64::from(c.records);
                 }
                 if c.fires {
-                    self.held.cap += c.records;
+                    self.held.cap += u64::from(c.records);
                 }
             }
         } else {
@@ -462,7 +464,7 @@ impl Notifier {
                 let pids = &self.pids;
                 order.sort_by(|a, b| {
                     let (a, b) = (&candidates[*a], &candidates[*b]);
-                    b.discount.cmp(&a.discount).then_with(|| {
+                    b.discount(outputs).cmp(&a.discount(outputs)).then_with(|| {
                         if a.pid == b.pid {
                             std::cmp::Ordering::Equal
                         } else {
@@ -473,18 +475,20 @@ impl Notifier {
             }
             for &k in order.iter() {
                 let Some(c) = candidates.get(k) else { continue };
-                let Some(pair) = c.pair else { continue };
+                let Some(pair) = c.pair.map(|pair| pair as usize) else {
+                    continue;
+                };
                 let Some(state) = customer.pairs.at_mut(pair) else {
                     continue;
                 };
-                state.matches += c.records;
-                let Some(n) = nearby_at(outputs, c.nearest).filter(|_| c.fires) else {
+                state.matches += u64::from(c.records);
+                let Some(n) = nearby_at(outputs, c.nearest as usize).filter(|_| c.fires) else {
                     continue;
                 };
                 let ts = n.timestamp_ms;
                 customer.forget_recent_until(ts - CAP_WINDOW_MS);
                 if cap > 0 && customer.recent.len() >= cap {
-                    self.held.cap += c.records;
+                    self.held.cap += u64::from(c.records);
                     continue;
                 }
                 customer.recent.push(ts);
