@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use smallvec::SmallVec;
+
 use crate::engine::campaign::forecast::VariantForecast;
 use crate::engine::campaign::gate::GateCounts;
 use crate::engine::notification_record::{notification_record, NotificationRecord};
@@ -14,7 +16,6 @@ use crate::io::campaign::CampaignInput;
 use crate::io::campaign::CampaignStage;
 use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
 use crate::io::store_names::StoreNames;
-use smallvec::SmallVec;
 
 /// Where a run's outputs go.
 pub trait OutputSink {

@@ -97,37 +97,23 @@ impl StoreNames {
         if let Some(&number) = self.named.get(&key) {
             return number;
         }
+        let (names, numbers) = (&mut self.names, &mut self.numbers);
         let number = match self.chain.store_of_product(at) {
+            // Found by address among the chain's own stores: numbered once each.
             Some(store) => {
-                // Found by address among the chain's own stores: numbered once each.
                 let index = (self.chain.stores.iter()).position(|s| std::ptr::eq(s, store));
-                match index.and_then(|i| self.store_numbers.get(i).copied().flatten()) {
-                    Some(number) => number,
-                    None => {
-                        let number = number_of(&mut self.names, &mut self.numbers, &store.name);
-                        if let Some(slot) = index.and_then(|i| self.store_numbers.get_mut(i)) {
-                            *slot = Some(number);
-                        }
-                        number
-                    }
-                }
+                remembered(index.and_then(|i| self.store_numbers.get_mut(i)), || {
+                    number_of(names, numbers, &store.name)
+                })
             }
             None => {
                 let margin = Margin::around(at, 1.0);
                 match (self.listed.iter()).position(|s| s.contains_within(at, margin)) {
                     None => 0,
                     // Each site's label is made once per listing, not once per product.
-                    Some(i) => match self.site_numbers.get(i).copied().flatten() {
-                        Some(number) => number,
-                        None => {
-                            let label = self.listed[i].label();
-                            let number = number_of(&mut self.names, &mut self.numbers, &label);
-                            if let Some(slot) = self.site_numbers.get_mut(i) {
-                                *slot = Some(number);
-                            }
-                            number
-                        }
-                    },
+                    Some(i) => remembered(self.site_numbers.get_mut(i), || {
+                        number_of(names, numbers, &self.listed[i].label())
+                    }),
                 }
             }
         };
@@ -138,6 +124,15 @@ impl StoreNames {
     /// The name numbered `number`.
     pub fn name_of(&self, number: usize) -> &str {
         self.names.get(number).map_or("", String::as_str)
+    }
+}
+
+/// The number `slot` remembers, or `number()` remembered there.
+fn remembered(slot: Option<&mut Option<usize>>, number: impl FnOnce() -> usize) -> usize {
+    match slot {
+        Some(Some(known)) => *known,
+        Some(slot) => *slot.insert(number()),
+        None => number(),
     }
 }
 

@@ -80,8 +80,9 @@ impl Scratch {
         }
     }
 
-    /// The candidate of (shopper, pid), if any. A ping brings a handful: those are scanned;
-    /// past `SCAN_MAX` the map is filled and used.
+    /// The candidate of (shopper, pid), if any: the record's first shopper's by the pid's
+    /// stamp; another shopper's (only products and promotions bring more than one) by a scan
+    /// of the few, or past `SCAN_MAX` by the map.
     #[inline]
     pub(super) fn slot(&mut self, shopper: u32, pid: PidId) -> Option<usize> {
         if shopper == 0 {
