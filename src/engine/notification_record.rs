@@ -1,7 +1,7 @@
 //! A notification as the record a push service reads (`PROMOTION_NOTIFICATIONS`): key UID,
 //! value a JSON object with the fields a phone shows and a MESSAGE rendered from a template.
 
-use super::json_object::{Embedding, ObjectWriter, StringPieces};
+use super::json_object::{member_name, Embedding, ObjectWriter, StringPieces};
 use super::notify::Notification;
 
 /// The topic notifications are written to.
@@ -47,21 +47,28 @@ impl NotificationRecord<'_> {
     pub fn write_payload(&self, out: &mut Vec<u8>, embedding: Embedding) {
         let n = self.notification;
         let mut obj = ObjectWriter::new(out, embedding);
-        obj.string("UID", Some(&n.uid));
-        obj.string("PID", Some(&n.pid));
-        obj.bigint("SKU", n.sku);
-        obj.string("SEGMENT", n.segment.as_deref());
-        obj.string("TITLE", n.title.as_deref());
+        obj.member(member_name!("UID")).string_value(Some(&n.uid));
+        obj.member(member_name!("PID")).string_value(Some(&n.pid));
+        obj.member(member_name!("SKU")).bigint_value(n.sku);
+        obj.member(member_name!("SEGMENT"))
+            .string_value(n.segment.as_deref());
+        obj.member(member_name!("TITLE"))
+            .string_value(n.title.as_deref());
+        let discount = obj.member(member_name!("DISCOUNT_PCT"));
         match n.discount_pct {
-            Some(d) => obj.decimal_number("DISCOUNT_PCT", d.normalize()),
-            None => obj.string("DISCOUNT_PCT", None),
+            Some(d) => discount.decimal_number_value(d.normalize()),
+            None => discount.null(),
         }
-        obj.string("STORE", Some(self.store));
-        obj.float("DIST_TO_STORE", n.dist_to_store_ft);
-        obj.bigint("MATCHES", i64::try_from(n.matches).ok());
-        obj.string_in_pieces("MESSAGE", |text| {
-            render_message(text, n, self.store, self.template);
-        });
+        obj.member(member_name!("STORE"))
+            .string_value(Some(self.store));
+        obj.member(member_name!("DIST_TO_STORE"))
+            .float_value(n.dist_to_store_ft);
+        obj.member(member_name!("MATCHES"))
+            .bigint_value(i64::try_from(n.matches).ok());
+        obj.member(member_name!("MESSAGE"))
+            .string_in_pieces(|text| {
+                render_message(text, n, self.store, self.template);
+            });
         obj.finish();
     }
 

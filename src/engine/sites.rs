@@ -13,6 +13,7 @@ use std::ops::RangeInclusive;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::geo::{geo_distance_km_deg, LatLonDeg, EARTH_RADIUS_KM};
+use super::spatial::floor_i64;
 
 /// Products within this distance of another belong to one site (a large store's far ends
 /// are ~100 m apart; separate stores in one town are further).
@@ -144,8 +145,8 @@ impl Sites {
         // Cells are as wide in degrees of longitude as they are tall: away from the equator
         // they are narrower than the link in metres, so a search spans more of them.
         (
-            (p.lat_deg / cell_deg).floor() as i64,
-            (p.lon_deg / cell_deg).floor() as i64,
+            floor_i64(p.lat_deg / cell_deg),
+            floor_i64(p.lon_deg / cell_deg),
         )
     }
 
@@ -161,7 +162,7 @@ impl Sites {
         // Within half a degree of a pole a degree of longitude is a few hundred metres or
         // less: the search stops widening there (a site at the pole may split in two).
         let dlon = dlat / far_lat.to_radians().cos().max(0.01);
-        let cell = |deg: f64| (deg / cell_deg).floor() as i64;
+        let cell = |deg: f64| floor_i64(deg / cell_deg);
         (
             cell(p.lat_deg - dlat)..=cell(p.lat_deg + dlat),
             cell(p.lon_deg - dlon)..=cell(p.lon_deg + dlon),

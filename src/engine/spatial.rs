@@ -93,7 +93,7 @@ impl CellGrid {
 /// non-integer is then one too high. Equal to the plain form for every f64, NaN and the
 /// infinities included (both saturate the same way).
 #[inline]
-fn floor_i64(x: f64) -> i64 {
+pub(crate) fn floor_i64(x: f64) -> i64 {
     let t = x as i64;
     t.saturating_sub(i64::from((t as f64) > x))
 }
