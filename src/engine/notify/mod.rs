@@ -26,6 +26,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 mod batch;
+mod capped;
 mod pids;
 mod shoppers;
 
@@ -147,6 +148,8 @@ pub struct Notifier {
     raw: u64,
     notified: u64,
     held: HeldBack,
+    /// Whether a capped shopper's ping takes [`Notifier::capped_ping`] (tests compare it off).
+    fast_capped: bool,
 }
 
 impl Notifier {
@@ -163,6 +166,7 @@ impl Notifier {
             raw: 0,
             notified: 0,
             held: HeldBack::default(),
+            fast_capped: true,
         }
     }
 
@@ -251,6 +255,10 @@ impl Notifier {
         let ping = ping
             .filter(|_| self.tracks_exits())
             .and_then(|(c, ts)| Some((c.uid.as_ref()?, c.position()?, *ts)));
+        if self.fast_capped && self.capped_ping(outputs) {
+            self.scratch.clear();
+            return;
+        }
         self.collect(outputs);
         let mut ping_checked = false;
         if !self.scratch.candidates.is_empty() {
@@ -607,25 +615,12 @@ fn step_pair(
 ) -> Step {
     let ts = n.timestamp_ms;
     let CustomerState { pairs, inside, .. } = customer;
-    let (index, pair) = pairs.get_or_insert_with(c.pid, || PairState {
-        pid: c.pid,
-        inside: false,
-        notified_this_visit: false,
-        entered_ms: ts,
-        last_seen_ms: i64::MIN,
-        last_notified_ms: NEVER,
-        matches: 0,
-        product_at: None,
-    });
+    let (index, pair) = pairs.get_or_insert_with(c.pid, || PairState::new(c.pid, ts));
     // `every` and `cooldown` look at nothing but the times: the visit (inside, entered, the
     // product to measure leaving from) is kept only for the rules that use it.
     let fires = match params.rule {
         NotifyRule::Every => true,
-        NotifyRule::Cooldown => {
-            pair.last_notified_ms == NEVER
-                || ts.abs_diff(pair.last_notified_ms)
-                    >= u64::try_from(params.cooldown_ms).unwrap_or(0)
-        }
+        NotifyRule::Cooldown => cooled_down(pair, ts, params),
         NotifyRule::Enter | NotifyRule::Dwell => {
             return step_visit(inside, index, pair, n, params, seen_since);
         }
@@ -636,6 +631,12 @@ fn step_pair(
         fires,
         now_seen: false,
     }
+}
+
+/// `cooldown`: whether a record at `ts_ms` may notify its pair again.
+fn cooled_down(pair: &PairState, ts_ms: i64, params: &NotifyParams) -> bool {
+    pair.last_notified_ms == NEVER
+        || ts_ms.abs_diff(pair.last_notified_ms) >= u64::try_from(params.cooldown_ms).unwrap_or(0)
 }
 
 /// `enter` and `dwell`: the pair's visit, and whether it notifies.

@@ -30,6 +30,22 @@ pub(super) struct PairState {
     pub(super) product_at: Option<LatLon>,
 }
 
+impl PairState {
+    /// A pair first matched at `ts_ms`.
+    pub(super) fn new(pid: PidId, ts_ms: i64) -> PairState {
+        PairState {
+            pid,
+            inside: false,
+            notified_this_visit: false,
+            entered_ms: ts_ms,
+            last_seen_ms: i64::MIN,
+            last_notified_ms: NEVER,
+            matches: 0,
+            product_at: None,
+        }
+    }
+}
+
 /// A shopper's state: their pairs and their recent notifications, kept in the shopper's
 /// entry for the common few (one memory read finds it all: this is looked at for every ping).
 #[derive(Clone, Debug, Default)]
@@ -119,8 +135,11 @@ impl PairTable {
 
     pub(super) fn retain(&mut self, keep: impl FnMut(&PairState) -> bool) {
         let mut keep = keep;
+        let before = self.pairs.len();
         self.pairs.retain(|pair| keep(pair));
-        self.reindex();
+        if self.pairs.len() != before {
+            self.reindex();
+        }
     }
 
     pub(super) fn reindex(&mut self) {
@@ -192,19 +211,26 @@ impl Shoppers {
             .map(|i| i as usize)
     }
 
+    pub(super) fn get_or_insert(&mut self, uid: &Arc<str>) -> &mut CustomerState {
+        match self.expected_entry(uid) {
+            Some(i) => &mut self.entries[i].1,
+            None => self.get_or_insert_hashed(uid_hash(uid), UidKey::new(uid)),
+        }
+    }
+
+    /// The state of `uid`, if they have one.
     pub(super) fn get_mut(&mut self, uid: &Arc<str>) -> Option<&mut CustomerState> {
-        let i = self.find(uid_hash(uid), &UidKey::new(uid))?;
+        let i = match self.expected_entry(uid) {
+            Some(i) => i,
+            None => self.find(uid_hash(uid), &UidKey::new(uid))?,
+        };
         self.entries.get_mut(i).map(|(_, state)| state)
     }
 
-    pub(super) fn get_or_insert(&mut self, uid: &Arc<str>) -> &mut CustomerState {
-        // The ping's own shopper, fetched while the join ran, needs no hash.
-        let expected =
-            (self.expected).filter(|i| self.entries.get(*i as usize).is_some_and(|e| e.0.is(uid)));
-        match expected {
-            Some(i) => &mut self.entries[i as usize].1,
-            None => self.get_or_insert_hashed(uid_hash(uid), UidKey::new(uid)),
-        }
+    /// The entry of the ping's own shopper, fetched while the join ran: found without a hash.
+    fn expected_entry(&self, uid: &Arc<str>) -> Option<usize> {
+        let i = self.expected? as usize;
+        self.entries.get(i).filter(|e| e.0.is(uid)).map(|_| i)
     }
 
     pub(super) fn get_or_insert_hashed(&mut self, hash: u64, key: UidKey) -> &mut CustomerState {
@@ -224,8 +250,12 @@ impl Shoppers {
 
     pub(super) fn retain(&mut self, keep: impl FnMut(&mut CustomerState) -> bool) {
         let mut keep = keep;
+        let before = self.entries.len();
         self.entries.retain_mut(|(_, state)| keep(state));
-        self.reindex();
+        // The index holds entries' positions: only a removal moves them.
+        if self.entries.len() != before {
+            self.reindex();
+        }
     }
 
     pub(super) fn reindex(&mut self) {
@@ -321,6 +351,24 @@ impl SlotIndex {
     }
 }
 
+/// `a == b`, a short pair (most uids are 4 to 16 bytes) compared by two overlapping word
+/// loads each instead of a call to `memcmp`: every ping's shopper is confirmed this way.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn word<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
+        s.get(at..at + N)?.try_into().ok()
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => word::<8>(a, 0) == word(b, 0) && word::<8>(a, n - 8) == word(b, n - 8),
+        4..=7 => word::<4>(a, 0) == word(b, 0) && word::<4>(a, n - 4) == word(b, n - 4),
+        _ => a == b,
+    }
+}
+
 pub(super) fn uid_hash(uid: &str) -> u64 {
     uid_hash_bytes(uid.as_bytes())
 }
@@ -377,7 +425,9 @@ impl UidKey {
     /// Whether it holds `uid`.
     pub(super) fn is(&self, uid: &str) -> bool {
         match self {
-            UidKey::Inline { len, bytes } => bytes.get(..usize::from(*len)) == Some(uid.as_bytes()),
+            UidKey::Inline { len, bytes } => bytes
+                .get(..usize::from(*len))
+                .is_some_and(|held| same_bytes(held, uid.as_bytes())),
             UidKey::Shared(held) => **held == *uid,
         }
     }
@@ -408,16 +458,8 @@ mod tests {
         assert!(few >= 100 * entry, "{few}");
         let busy = shoppers.get_or_insert(&Arc::from("u0"));
         for pid in 0..40 {
-            busy.pairs.get_or_insert_with(pid, || PairState {
-                pid,
-                inside: false,
-                notified_this_visit: false,
-                entered_ms: 0,
-                last_seen_ms: 0,
-                last_notified_ms: NEVER,
-                matches: 0,
-                product_at: None,
-            });
+            busy.pairs
+                .get_or_insert_with(pid, || PairState::new(pid, 0));
         }
         assert!(shoppers.estimated_bytes() >= few + 40 * std::mem::size_of::<PairState>());
         assert_eq!(busy_pairs(&mut shoppers), 40);
@@ -442,8 +484,11 @@ mod tests {
         assert_eq!(shoppers.len(), 2);
         assert_eq!(shoppers.get_or_insert_hashed(42, a).inside, 1);
         assert_eq!(shoppers.get_or_insert_hashed(42, b).inside, 2);
-        // A sweep re-indexes by the real hashes; both are still found by uid.
-        shoppers.retain(|_| true);
+        // A sweep that forgets a shopper re-indexes by the real hashes; both are still found
+        // by uid.
+        shoppers.get_or_insert_hashed(7, UidKey::new(&Arc::from("gone")));
+        shoppers.retain(|state| state.inside > 0);
+        assert_eq!(shoppers.len(), 2);
         assert_eq!(shoppers.get_mut(&Arc::from("b")).map(|s| s.inside), Some(2));
         assert_eq!(shoppers.get_mut(&Arc::from("a")).map(|s| s.inside), Some(1));
     }
