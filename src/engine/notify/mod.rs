@@ -17,7 +17,8 @@
 //!
 //! State is kept per shopper (`shoppers`), their pairs by promotion id (`pids`): the cost per
 //! record does not grow with the promotions a shopper has, and a ping's shopper is fetched
-//! from memory while the join runs. One input record's matches are folded first (`batch`).
+//! from memory while the join runs. One input record's matches are folded first (`batch`),
+//! but for a ping whose shopper's cap is full, which is counted record by record (`capped`).
 //! Pairs not seen for two hours are forgotten.
 
 use std::sync::Arc;
@@ -256,6 +257,7 @@ impl Notifier {
             .filter(|_| self.tracks_exits())
             .and_then(|(c, ts)| Some((c.uid.as_ref()?, c.position()?, *ts)));
         if self.fast_capped && self.capped_ping(outputs) {
+            // Its stamps move on with every input record, taken here or not.
             self.scratch.clear();
             return;
         }
