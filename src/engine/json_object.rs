@@ -146,7 +146,14 @@ impl<'a> ObjectWriter<'a> {
     #[inline(always)]
     pub fn bigint(&mut self, name: &str, value: Option<i64>) {
         self.name(name);
-        self.bigint_value(value);
+        // Written out, as `string` is: delegating to `bigint_value` cost the NEARBY_CUSTOMERS
+        // writer 2.4 M instructions on the bench dump.
+        match value {
+            Some(n) => self
+                .out
+                .extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+            None => self.null(),
+        }
     }
 
     /// A BIGINT value (or null), after its name.
