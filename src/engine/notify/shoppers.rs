@@ -472,6 +472,22 @@ mod tests {
     }
 
     #[test]
+    fn same_bytes_is_equality_at_every_length_and_position() {
+        for n in 0..=20u8 {
+            let held: Vec<u8> = (0..n).map(|i| b'a' + i).collect();
+            assert!(same_bytes(&held, &held.clone()), "length {n}");
+            for i in 0..usize::from(n) {
+                let mut other = held.clone();
+                other[i] ^= 0x20;
+                assert!(!same_bytes(&held, &other), "length {n}, byte {i}");
+            }
+            let mut longer = held.clone();
+            longer.push(b'z');
+            assert!(!same_bytes(&held, &longer), "length {n} against one more");
+        }
+    }
+
+    #[test]
     fn shoppers_whose_uids_share_a_hash_keep_their_own_state() {
         // Room for both, so no re-index (which takes the real hashes) comes between.
         let mut shoppers = Shoppers {
