@@ -33,7 +33,7 @@ mod shoppers;
 
 use batch::{nearby_at, Candidate, Scratch};
 use pids::{PidId, PidIds};
-use shoppers::{CustomerState, PairState, Shoppers, NEVER};
+use shoppers::{CustomerState, PairPosition, PairState, Shoppers, NEVER};
 
 use super::geo::{geo_distance_km_deg, LatLon, LatLonDeg};
 use super::nearby_join::NearbyCustomer;
@@ -575,7 +575,7 @@ fn check_exits(
         .values_mut()
         .filter(|p| p.inside && p.last_seen_ms < ts_ms)
     {
-        let Some(p) = pair.product_at.map(degrees) else {
+        let Some(p) = pair.product_at.get().map(degrees) else {
             continue;
         };
         let (dy, dx) = (
@@ -660,7 +660,9 @@ fn step_visit(
         *inside += 1;
     }
     pair.last_seen_ms = pair.last_seen_ms.max(ts);
-    pair.product_at = n.valid.product.position().or(pair.product_at);
+    if let Some(at) = n.valid.product.position() {
+        pair.product_at = PairPosition::new(Some(at));
+    }
     let fires = match params.rule {
         NotifyRule::Dwell => !pair.notified_this_visit && ts - pair.entered_ms >= params.dwell_ms,
         _ => entered,

@@ -8,12 +8,13 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::pids::PidId;
+use crate::engine::decimal::Decimal5;
 use crate::engine::geo::LatLon;
 
 /// A pair's `last_notified_ms` before its first notification.
 pub(super) const NEVER: i64 = i64::MIN;
 
-/// One (customer, promotion) pair: one cache line (a shopper's few sit in their entry).
+/// One (customer, promotion) pair: 48 bytes (a shopper's few sit in their entry).
 #[derive(Clone, Debug)]
 pub(super) struct PairState {
     pub(super) pid: PidId,
@@ -27,7 +28,7 @@ pub(super) struct PairState {
     pub(super) matches: u64,
     /// The nearest product of the last match: leaving is measured from it (kept as decoded;
     /// converted only when a shopper may have left).
-    pub(super) product_at: Option<LatLon>,
+    pub(super) product_at: PairPosition,
 }
 
 impl PairState {
@@ -41,8 +42,48 @@ impl PairState {
             last_seen_ms: i64::MIN,
             last_notified_ms: NEVER,
             matches: 0,
-            product_at: None,
+            product_at: PairPosition::NONE,
         }
+    }
+}
+
+/// A product's position as DECIMAL(10,5) units in two `i32`s (decoding refuses |latitude| >
+/// 90 and |longitude| > 180, so both fit), or none: 8 bytes where an `Option<LatLon>` takes
+/// 24, so a shopper's pairs, read on every ping, take fewer cache lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct PairPosition {
+    lat_units: i32,
+    lon_units: i32,
+}
+
+impl PairPosition {
+    /// No position: a latitude no decoded record has.
+    pub(super) const NONE: PairPosition = PairPosition {
+        lat_units: i32::MIN,
+        lon_units: 0,
+    };
+
+    /// `p`, or `NONE` for `None` (and for a position beyond what decoding accepts).
+    pub(super) fn new(p: Option<LatLon>) -> PairPosition {
+        let units = p.and_then(|p| {
+            Some(PairPosition {
+                lat_units: i32::try_from(p.lat.units()).ok()?,
+                lon_units: i32::try_from(p.lon.units()).ok()?,
+            })
+        });
+        units
+            .filter(|u| u.lat_units != i32::MIN)
+            .unwrap_or(PairPosition::NONE)
+    }
+
+    pub(super) fn get(self) -> Option<LatLon> {
+        if self.lat_units == i32::MIN {
+            return None;
+        }
+        Some(LatLon {
+            lat: Decimal5::from_units(i64::from(self.lat_units))?,
+            lon: Decimal5::from_units(i64::from(self.lon_units))?,
+        })
     }
 }
 
@@ -446,6 +487,26 @@ impl UidKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A ping reads its shopper's entry whole (it is fetched ahead, line by line): a pair
+    /// and its product's position stay small so a shopper with a few pairs takes few lines.
+    #[test]
+    fn a_pair_takes_48_bytes_and_its_position_round_trips() {
+        assert!(std::mem::size_of::<PairState>() <= 48);
+        let at = |lat: i64, lon: i64| LatLon {
+            lat: Decimal5::from_units(lat).expect("in range"),
+            lon: Decimal5::from_units(lon).expect("in range"),
+        };
+        for p in [
+            at(0, 0),
+            at(-9_000_000, 18_000_000),
+            at(9_000_000, -18_000_000),
+        ] {
+            assert_eq!(PairPosition::new(Some(p)).get(), Some(p));
+        }
+        assert_eq!(PairPosition::new(None).get(), None);
+        assert_eq!(PairPosition::NONE.get(), None);
+    }
 
     #[test]
     fn the_estimate_counts_entries_and_spilled_pairs() {
