@@ -33,6 +33,7 @@ pub mod spatial;
 pub mod sql;
 pub mod time_buffer;
 pub mod topic;
+pub mod unit_vector;
 pub mod window;
 
 pub use decimal::{Decimal5, DecimalPolicy};
