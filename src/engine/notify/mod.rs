@@ -660,8 +660,8 @@ fn step_visit(
         *inside += 1;
     }
     pair.last_seen_ms = pair.last_seen_ms.max(ts);
-    if let Some(at) = n.valid.product.position() {
-        pair.product_at = PairPosition::new(Some(at));
+    if let Some(at) = n.valid.product.position().and_then(PairPosition::new) {
+        pair.product_at = at;
     }
     let fires = match params.rule {
         NotifyRule::Dwell => !pair.notified_this_visit && ts - pair.entered_ms >= params.dwell_ms,

@@ -63,17 +63,13 @@ impl PairPosition {
         lon_units: 0,
     };
 
-    /// `p`, or `NONE` for `None` (and for a position beyond what decoding accepts).
-    pub(super) fn new(p: Option<LatLon>) -> PairPosition {
-        let units = p.and_then(|p| {
-            Some(PairPosition {
-                lat_units: i32::try_from(p.lat.units()).ok()?,
-                lon_units: i32::try_from(p.lon.units()).ok()?,
-            })
-        });
-        units
-            .filter(|u| u.lat_units != i32::MIN)
-            .unwrap_or(PairPosition::NONE)
+    /// `p`, if its units fit (every decoded position's do).
+    pub(super) fn new(p: LatLon) -> Option<PairPosition> {
+        let at = PairPosition {
+            lat_units: i32::try_from(p.lat.units()).ok()?,
+            lon_units: i32::try_from(p.lon.units()).ok()?,
+        };
+        (at.lat_units != PairPosition::NONE.lat_units).then_some(at)
     }
 
     pub(super) fn get(self) -> Option<LatLon> {
@@ -502,9 +498,8 @@ mod tests {
             at(-9_000_000, 18_000_000),
             at(9_000_000, -18_000_000),
         ] {
-            assert_eq!(PairPosition::new(Some(p)).get(), Some(p));
+            assert_eq!(PairPosition::new(p).and_then(PairPosition::get), Some(p));
         }
-        assert_eq!(PairPosition::new(None).get(), None);
         assert_eq!(PairPosition::NONE.get(), None);
     }
 
