@@ -36,8 +36,15 @@ impl PidIds {
         self.id_not_recent(pid, address, slot)
     }
 
-    /// [`PidIds::id`] past the recent addresses: by address, then by text.
+    /// [`PidIds::id`] past its slot: the slot's neighbour (where a pid whose address shares
+    /// the slot with another's went), then by address, then by text.
     fn id_not_recent(&mut self, pid: &Arc<str>, address: usize, slot: usize) -> PidId {
+        if let Some(&(known, id)) = self.recent.0.get(slot ^ 1) {
+            if known == address {
+                self.remember(slot, address, id);
+                return id;
+            }
+        }
         if let Some(id) = self.by_address.get(&address).map(|(_, id)| *id) {
             self.remember(slot, address, id);
             return id;
@@ -56,8 +63,17 @@ impl PidIds {
         id
     }
 
+    /// Puts `address` in its slot, and what was there in the slot's neighbour: two pids whose
+    /// addresses share a slot (where the allocator put them decides that) both stay, found
+    /// one in the slot and the other one step later.
     fn remember(&mut self, slot: usize, address: usize, id: PidId) {
-        if let Some(entry) = self.recent.0.get_mut(slot) {
+        let recent = &mut self.recent.0;
+        if let Some(&before) = recent.get(slot) {
+            if let Some(neighbour) = recent.get_mut(slot ^ 1) {
+                *neighbour = before;
+            }
+        }
+        if let Some(entry) = recent.get_mut(slot) {
             *entry = (address, id);
         }
     }
@@ -79,7 +95,8 @@ impl PidIds {
     }
 }
 
-/// A direct-mapped cache of (address, id); address 0 (no allocation has it) marks a free slot.
+/// A two-way cache of (address, id) (a slot and its neighbour); address 0 (no allocation has
+/// it) marks a free slot.
 #[derive(Clone, Debug)]
 struct RecentAddresses([(usize, PidId); RECENT_ADDRESSES]);
 
@@ -101,5 +118,31 @@ impl RecentAddresses {
 impl Default for RecentAddresses {
     fn default() -> Self {
         RecentAddresses([(0, 0); RECENT_ADDRESSES])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever slots the allocator's addresses fall in: every lookup, cached or not, gives
+    /// the pid's one id, a re-published pid (another allocation) included.
+    #[test]
+    fn every_pid_keeps_its_id_through_the_recent_cache() {
+        let mut ids = PidIds::default();
+        let pids: Vec<Arc<str>> = (0..300).map(|k| format!("p{k}").into()).collect();
+        let first: Vec<PidId> = pids.iter().map(|p| ids.id(p)).collect();
+        for round in 0..5 {
+            for (k, pid) in pids.iter().enumerate().rev().step_by(round + 1) {
+                assert_eq!(ids.id(pid), first[k]);
+                // The neighbours in the list, to make slots collide and ways be evicted.
+                let other = (k * 7 + round) % pids.len();
+                assert_eq!(ids.id(&pids[other]), first[other]);
+            }
+        }
+        let again: Arc<str> = "p17".into();
+        assert_eq!(ids.id(&again), first[17]);
+        let distinct: std::collections::HashSet<PidId> = first.iter().copied().collect();
+        assert_eq!(distinct.len(), pids.len());
     }
 }
