@@ -34,6 +34,44 @@ impl LatLon {
     }
 }
 
+/// A [`LatLon`] in 8 bytes instead of 16: its DECIMAL(10,5) units as two `i32`s (decoding
+/// refuses |latitude| > 90 and |longitude| > 180, so every decoded position fits), for state
+/// kept per ping or per pair. [`LatLonUnits::NONE`] stands for no position in state that
+/// cannot spare the bytes of an `Option`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LatLonUnits {
+    lat: i32,
+    lon: i32,
+}
+
+impl LatLonUnits {
+    /// No position: a latitude no position has.
+    pub const NONE: LatLonUnits = LatLonUnits {
+        lat: i32::MIN,
+        lon: 0,
+    };
+
+    /// `p`, if its units fit (every decoded position's do).
+    pub fn new(p: LatLon) -> Option<LatLonUnits> {
+        let units = LatLonUnits {
+            lat: i32::try_from(p.lat.units()).ok()?,
+            lon: i32::try_from(p.lon.units()).ok()?,
+        };
+        (units.lat != Self::NONE.lat).then_some(units)
+    }
+
+    /// The position, exactly as it was; `None` for [`LatLonUnits::NONE`].
+    pub fn lat_lon(self) -> Option<LatLon> {
+        if self.lat == Self::NONE.lat {
+            return None;
+        }
+        Some(LatLon {
+            lat: Decimal5::from_units(i64::from(self.lat))?,
+            lon: Decimal5::from_units(i64::from(self.lon))?,
+        })
+    }
+}
+
 /// A position in plain degrees, for geometry (store layouts, map drawing, the simulator).
 /// Topic values use [`LatLon`], which is exact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::customer_ids::{CustomerId, CustomerIds};
-use super::decimal::Decimal5;
-use super::geo::{GeoPoint, LatLon};
+use super::geo::{GeoPoint, LatLon, LatLonUnits};
 use super::output::Output;
 use super::params::PipelineParams;
 use super::promotion_join::{Arrival, ValidPromotion};
@@ -59,10 +58,7 @@ struct BufferedPing {
     /// reach by [`F32_UNIT_SLACK`] for the rounding. Distances use the exact coordinates.
     unit: [f32; 3],
     uid: CustomerId,
-    /// DECIMAL(10,5) units: decoding refuses |latitude| > 90 and |longitude| > 180, so both
-    /// fit an i32.
-    lat_units: i32,
-    lon_units: i32,
+    at: LatLonUnits,
     /// Where the ping came from, for the ids of its outputs.
     origin: Origin,
 }
@@ -79,7 +75,7 @@ const F32_UNIT_SLACK: f64 = 2.1e-7;
 /// and when uid ids are freed (so an id given to another shopper never finds an old entry);
 /// a copy of the join starts it empty.
 #[derive(Debug, Default)]
-struct RebuiltCustomers(FxHashMap<(u32, CustomerId, i32, i32, Origin), Arc<Customer>>);
+struct RebuiltCustomers(FxHashMap<(u32, CustomerId, LatLonUnits, Origin), Arc<Customer>>);
 
 impl Clone for RebuiltCustomers {
     fn clone(&self) -> Self {
@@ -141,10 +137,7 @@ impl Geofence {
         if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > self.ping_reach_squared {
             return None;
         }
-        let position = LatLon {
-            lat: Decimal5::from_units(i64::from(ping.lat_units))?,
-            lon: Decimal5::from_units(i64::from(ping.lon_units))?,
-        };
+        let position = ping.at.lat_lon()?;
         let ft = self.within_radius_ft(&GeoPoint::from(position), valid)?;
         Some((position, ft))
     }
@@ -229,18 +222,14 @@ impl NearbyJoin {
                     }));
                 }
             });
-        let (Ok(lat_units), Ok(lon_units)) = (
-            i32::try_from(position.lat.units()),
-            i32::try_from(position.lon.units()),
-        ) else {
+        let Some(at) = LatLonUnits::new(position) else {
             // Decoding refuses coordinates beyond ±180°, so this never happens.
             return Arrival::Accepted;
         };
         let ping = BufferedPing {
             unit: v.map(|x| x as f32),
             uid: self.customer_ids.intern(customer.uid.as_ref()),
-            lat_units,
-            lon_units,
+            at,
             origin: customer.origin,
         };
         self.customers.insert(country, v, ts_ms, ping, cutoff_ms);
@@ -312,13 +301,7 @@ impl NearbyJoin {
                 else {
                     return;
                 };
-                let key = (
-                    country,
-                    ping.uid,
-                    ping.lat_units,
-                    ping.lon_units,
-                    ping.origin,
-                );
+                let key = (country, ping.uid, ping.at, ping.origin);
                 let customer = rebuilt.entry(key).or_insert_with(|| {
                     Arc::new(Customer {
                         uid: self.customer_ids.uid(ping.uid).cloned(),

@@ -33,9 +33,9 @@ mod shoppers;
 
 use batch::{nearby_at, Candidate, Scratch};
 use pids::{PidId, PidIds};
-use shoppers::{CustomerState, PairPosition, PairState, Shoppers, NEVER};
+use shoppers::{CustomerState, PairState, Shoppers, NEVER};
 
-use super::geo::{geo_distance_km_deg, LatLon, LatLonDeg};
+use super::geo::{geo_distance_km_deg, LatLon, LatLonDeg, LatLonUnits};
 use super::nearby_join::NearbyCustomer;
 use super::output::Output;
 use super::record::Customer;
@@ -575,7 +575,7 @@ fn check_exits(
         .values_mut()
         .filter(|p| p.inside && p.last_seen_ms < ts_ms)
     {
-        let Some(p) = pair.product_at.get().map(degrees) else {
+        let Some(p) = pair.product_at.lat_lon().map(degrees) else {
             continue;
         };
         let (dy, dx) = (
@@ -660,7 +660,7 @@ fn step_visit(
         *inside += 1;
     }
     pair.last_seen_ms = pair.last_seen_ms.max(ts);
-    if let Some(at) = n.valid.product.position().and_then(PairPosition::new) {
+    if let Some(at) = n.valid.product.position().and_then(LatLonUnits::new) {
         pair.product_at = at;
     }
     let fires = match params.rule {

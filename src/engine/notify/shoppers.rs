@@ -8,8 +8,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::pids::PidId;
-use crate::engine::decimal::Decimal5;
-use crate::engine::geo::LatLon;
+use crate::engine::geo::LatLonUnits;
 
 /// A pair's `last_notified_ms` before its first notification.
 pub(super) const NEVER: i64 = i64::MIN;
@@ -28,7 +27,7 @@ pub(super) struct PairState {
     pub(super) matches: u64,
     /// The nearest product of the last match: leaving is measured from it (kept as decoded;
     /// converted only when a shopper may have left).
-    pub(super) product_at: PairPosition,
+    pub(super) product_at: LatLonUnits,
 }
 
 impl PairState {
@@ -42,44 +41,8 @@ impl PairState {
             last_seen_ms: i64::MIN,
             last_notified_ms: NEVER,
             matches: 0,
-            product_at: PairPosition::NONE,
+            product_at: LatLonUnits::NONE,
         }
-    }
-}
-
-/// A product's position as DECIMAL(10,5) units in two `i32`s (decoding refuses |latitude| >
-/// 90 and |longitude| > 180, so both fit), or none: 8 bytes where an `Option<LatLon>` takes
-/// 24, so a shopper's pairs, read on every ping, take fewer cache lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct PairPosition {
-    lat_units: i32,
-    lon_units: i32,
-}
-
-impl PairPosition {
-    /// No position: a latitude no decoded record has.
-    pub(super) const NONE: PairPosition = PairPosition {
-        lat_units: i32::MIN,
-        lon_units: 0,
-    };
-
-    /// `p`, if its units fit (every decoded position's do).
-    pub(super) fn new(p: LatLon) -> Option<PairPosition> {
-        let at = PairPosition {
-            lat_units: i32::try_from(p.lat.units()).ok()?,
-            lon_units: i32::try_from(p.lon.units()).ok()?,
-        };
-        (at.lat_units != PairPosition::NONE.lat_units).then_some(at)
-    }
-
-    pub(super) fn get(self) -> Option<LatLon> {
-        if self.lat_units == i32::MIN {
-            return None;
-        }
-        Some(LatLon {
-            lat: Decimal5::from_units(i64::from(self.lat_units))?,
-            lon: Decimal5::from_units(i64::from(self.lon_units))?,
-        })
     }
 }
 
@@ -134,6 +97,8 @@ impl PairTable {
         }
     }
 
+    /// Inline: a capped shopper's ping takes it for each of its promotions.
+    #[inline]
     pub(super) fn get_or_insert_with(
         &mut self,
         pid: PidId,
@@ -488,6 +453,8 @@ mod tests {
     /// and its product's position stay small so a shopper with a few pairs takes few lines.
     #[test]
     fn a_pair_takes_48_bytes_and_its_position_round_trips() {
+        use crate::engine::decimal::Decimal5;
+        use crate::engine::geo::LatLon;
         assert!(std::mem::size_of::<PairState>() <= 48);
         let at = |lat: i64, lon: i64| LatLon {
             lat: Decimal5::from_units(lat).expect("in range"),
@@ -498,9 +465,9 @@ mod tests {
             at(-9_000_000, 18_000_000),
             at(9_000_000, -18_000_000),
         ] {
-            assert_eq!(PairPosition::new(p).and_then(PairPosition::get), Some(p));
+            assert_eq!(LatLonUnits::new(p).and_then(LatLonUnits::lat_lon), Some(p));
         }
-        assert_eq!(PairPosition::NONE.get(), None);
+        assert_eq!(LatLonUnits::NONE.lat_lon(), None);
     }
 
     #[test]
