@@ -80,8 +80,36 @@ pub struct LatLonDeg {
     pub lon_deg: f64,
 }
 
+/// `lon_deg` moved by whole turns into [-180, 180): a longitude worked out east of 180° (a
+/// store across the antimeridian) is written as the one every reader expects.
+pub fn wrap_lon_deg(lon_deg: f64) -> f64 {
+    if (-180.0..180.0).contains(&lon_deg) {
+        return lon_deg;
+    }
+    (lon_deg + 180.0).rem_euclid(360.0) - 180.0
+}
+
+/// `lon_deg` moved by whole turns to within 180° of `reference_deg` (unchanged when it is
+/// already): a shape across the antimeridian drawn or measured as one piece, around any of
+/// its points.
+pub fn lon_near_deg(lon_deg: f64, reference_deg: f64) -> f64 {
+    let d = lon_deg - reference_deg;
+    if (-180.0..=180.0).contains(&d) {
+        lon_deg
+    } else {
+        lon_deg - 360.0 * (d / 360.0).round()
+    }
+}
+
+/// How far east `lon_deg` lies from `from_deg`, the short way round: in [-180, 180). Near
+/// the antimeridian 179.9° and -179.9° are 0.2° apart, not 359.8°.
+pub fn lon_east_of_deg(lon_deg: f64, from_deg: f64) -> f64 {
+    wrap_lon_deg(lon_deg - from_deg)
+}
+
 /// A flat east/north frame in metres around an origin: good to well under a centimetre over a
-/// store and its parking lot, which is all it is used for.
+/// store and its parking lot, which is all it is used for. East is measured the short way
+/// round, so a store across the antimeridian is as flat as any other.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LocalFrame {
     origin: LatLonDeg,
@@ -126,7 +154,7 @@ impl LocalFrame {
 
     pub fn to_local(&self, p: LatLonDeg) -> Meters {
         Meters {
-            east_m: (p.lon_deg - self.origin.lon_deg) * self.m_per_deg_lon,
+            east_m: lon_east_of_deg(p.lon_deg, self.origin.lon_deg) * self.m_per_deg_lon,
             north_m: (p.lat_deg - self.origin.lat_deg) * self.m_per_deg_lat,
         }
     }
@@ -134,7 +162,7 @@ impl LocalFrame {
     pub fn to_geo(&self, m: Meters) -> LatLonDeg {
         LatLonDeg {
             lat_deg: self.origin.lat_deg + m.north_m / self.m_per_deg_lat,
-            lon_deg: self.origin.lon_deg + m.east_m / self.m_per_deg_lon,
+            lon_deg: wrap_lon_deg(self.origin.lon_deg + m.east_m / self.m_per_deg_lon),
         }
     }
 }
@@ -220,6 +248,46 @@ impl GeoPoint {
 mod tests {
     use super::*;
     use crate::engine::decimal::DecimalPolicy;
+
+    #[test]
+    fn longitudes_wrap_into_one_turn_and_differ_the_short_way_round() {
+        assert_eq!(wrap_lon_deg(12.5), 12.5);
+        assert_eq!(wrap_lon_deg(-180.0), -180.0);
+        assert_eq!(wrap_lon_deg(180.0), -180.0);
+        assert!((wrap_lon_deg(180.25) - -179.75).abs() < 1e-12);
+        assert!((wrap_lon_deg(-540.5) - 179.5).abs() < 1e-12);
+        assert!((lon_east_of_deg(-179.9, 179.9) - 0.2).abs() < 1e-9);
+        assert!((lon_east_of_deg(179.9, -179.9) - -0.2).abs() < 1e-9);
+        assert!((lon_east_of_deg(10.0, -20.0) - 30.0).abs() < 1e-12);
+        assert_eq!(lon_near_deg(-179.9, -170.0), -179.9);
+        assert!((lon_near_deg(-179.9, 179.9) - 180.1).abs() < 1e-9);
+        assert!((lon_near_deg(179.9, -179.9) - -180.1).abs() < 1e-9);
+        assert!((lon_near_deg(170.0, -900.0) - -910.0).abs() < 1e-9);
+    }
+
+    /// A frame on the antimeridian: points either side are metres apart, and come back as
+    /// longitudes in [-180, 180).
+    #[test]
+    fn a_local_frame_across_the_antimeridian_is_flat() {
+        let frame = LocalFrame::new(LatLonDeg {
+            lat_deg: -18.14,
+            lon_deg: 179.9999,
+        });
+        let west = frame.to_local(LatLonDeg {
+            lat_deg: -18.14,
+            lon_deg: 179.9998,
+        });
+        let east = frame.to_local(LatLonDeg {
+            lat_deg: -18.14,
+            lon_deg: -179.9998,
+        });
+        assert!(west.east_m < 0.0 && west.east_m > -11.0, "{west:?}");
+        assert!(east.east_m > 0.0 && east.east_m < 33.0, "{east:?}");
+        let back = frame.to_geo(east);
+        assert!((back.lon_deg - -179.9998).abs() < 1e-9, "{back:?}");
+        let beyond = frame.to_geo(Meters::new(50.0, 0.0));
+        assert!((-180.0..180.0).contains(&beyond.lon_deg), "{beyond:?}");
+    }
 
     fn at(lat: &str, lon: &str) -> LatLon {
         LatLon {

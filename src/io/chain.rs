@@ -11,7 +11,9 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::engine::geo::{geo_distance_km_deg, LatLonDeg, EARTH_RADIUS_KM};
+use crate::engine::geo::{
+    geo_distance_km_deg, lon_near_deg, wrap_lon_deg, LatLonDeg, EARTH_RADIUS_KM,
+};
 
 /// The chain file that ships with instore.
 pub const DEFAULT_CHAIN_PATH: &str = "assets/chain.geojson";
@@ -72,32 +74,40 @@ pub struct Aisle {
 }
 
 impl Store {
-    /// The mean of the footprint's corners: where the map centres on this store.
+    /// The mean of the footprint's corners: where the map centres on this store. Longitudes
+    /// are averaged as offsets from the first corner, so a store across the antimeridian has
+    /// its centre inside it, not on the far side of the Earth.
     pub fn center(&self) -> LatLonDeg {
         let corners = match self.footprint.split_last() {
             Some((last, rest)) if Some(last) == rest.first() => rest,
             _ => &self.footprint[..],
         };
         let n = corners.len().max(1) as f64;
+        let first_lon = corners.first().map_or(0.0, |p| p.lon_deg);
+        let lon_sum: f64 = (corners.iter())
+            .map(|p| lon_near_deg(p.lon_deg, first_lon))
+            .sum();
         LatLonDeg {
             lat_deg: corners.iter().map(|p| p.lat_deg).sum::<f64>() / n,
-            lon_deg: corners.iter().map(|p| p.lon_deg).sum::<f64>() / n,
+            lon_deg: wrap_lon_deg(lon_sum / n),
         }
     }
 }
 
 impl Store {
     /// Whether `p` lies inside the footprint (ray casting; the outline's first point may or
-    /// may not be repeated last).
+    /// may not be repeated last). Corners are taken within 180° of `p`'s longitude, so a
+    /// footprint across the antimeridian is one small polygon.
     pub fn contains(&self, p: LatLonDeg) -> bool {
         let outline = &self.footprint;
+        let lon = |q: LatLonDeg| lon_near_deg(q.lon_deg, p.lon_deg);
         let mut inside = false;
         let mut j = outline.len().wrapping_sub(1);
         for i in 0..outline.len() {
             let (a, b) = (outline[i], outline[j]);
             if (a.lat_deg > p.lat_deg) != (b.lat_deg > p.lat_deg) {
                 let t = (p.lat_deg - a.lat_deg) / (b.lat_deg - a.lat_deg);
-                if p.lon_deg < a.lon_deg + t * (b.lon_deg - a.lon_deg) {
+                if p.lon_deg < lon(a) + t * (lon(b) - lon(a)) {
                     inside = !inside;
                 }
             }

@@ -8,9 +8,12 @@ use crate::engine::geo::geo_distance_km_deg;
 use crate::engine::{DecimalPolicy, Output, Pipeline, PipelineParams, RawRecord};
 
 fn run(config: SimConfig, minutes: i64) -> Vec<SimRecord> {
-    let chain = Chain::builtin().unwrap();
+    run_chain(&Chain::builtin().unwrap(), config, minutes)
+}
+
+fn run_chain(chain: &Chain, config: SimConfig, minutes: i64) -> Vec<SimRecord> {
     let end = config.start_ms + minutes * 60_000;
-    let mut sim = Simulator::new(&chain, config);
+    let mut sim = Simulator::new(chain, config);
     let mut out = Vec::new();
     let mut record = SimRecord::default();
     while sim.next_into(&mut record) && record.timestamp_ms < end {
@@ -118,8 +121,58 @@ fn every_record_decodes_in_both_decimal_policies() {
 #[test]
 fn customers_stay_in_or_around_their_store() {
     let chain = Chain::builtin().unwrap();
-    let centres: Vec<_> = chain.stores.iter().map(|s| s.center()).collect();
     let records = run(SimConfig::default(), 30);
+    let per_store = pings_per_store(&chain, &records);
+    assert!(per_store.iter().all(|&n| n > 100), "{per_store:?}");
+}
+
+/// The built-in chain's first store moved onto the antimeridian (its centre at 180°), its
+/// positions written as GeoJSON has them, in [-180, 180].
+fn store_across_the_antimeridian() -> Chain {
+    let mut chain = Chain::builtin().unwrap();
+    chain.stores.truncate(1);
+    let shift = 180.0 - chain.stores[0].center().lon_deg;
+    let store = &mut chain.stores[0];
+    let points = (store.footprint.iter_mut())
+        .chain(std::iter::once(&mut store.entrance))
+        .chain(store.aisles.iter_mut().flat_map(|a| a.path.iter_mut()))
+        .chain(store.checkout.iter_mut())
+        .chain(store.parking.iter_mut())
+        .chain(store.sidewalk.iter_mut());
+    for p in points {
+        p.lon_deg = crate::engine::geo::wrap_lon_deg(p.lon_deg + shift);
+    }
+    chain
+}
+
+/// A store across the antimeridian is simulated like any other: its shoppers walk its
+/// aisles (on both sides of 180°), not round the Earth, and get matched.
+#[test]
+fn a_store_across_the_antimeridian_keeps_its_shoppers() {
+    let chain = store_across_the_antimeridian();
+    let store = &chain.stores[0];
+    let lons = || store.footprint.iter().map(|p| p.lon_deg);
+    assert!(lons().any(|lon| lon > 179.99) && lons().any(|lon| lon < -179.99));
+    assert!(store.contains(store.center()));
+    assert!(store.center().lon_deg.abs() > 179.99, "{:?}", store.center());
+    let records = run_chain(&chain, SimConfig::default(), 30);
+    let per_store = pings_per_store(&chain, &records);
+    assert!(per_store[0] > 100, "{per_store:?}");
+    let (_, matched) = nearby_uids(&records, DecimalPolicy::Round);
+    assert!(matched.len() > 5, "{matched:?}");
+    let sides: BTreeSet<bool> = (records.iter())
+        .filter(|r| r.topic == Some(Topic::CustomersLocations))
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(r.payload_str()).unwrap();
+            v["longitude"].as_f64().unwrap() > 0.0
+        })
+        .collect();
+    assert_eq!(sides.len(), 2, "pings on both sides of 180°");
+}
+
+/// Pings per store of `chain`, each checked to be within ~100 m of its nearest store.
+fn pings_per_store(chain: &Chain, records: &[SimRecord]) -> Vec<usize> {
+    let centres: Vec<_> = chain.stores.iter().map(|s| s.center()).collect();
     let mut per_store = vec![0usize; centres.len()];
     for r in records
         .iter()
@@ -142,9 +195,10 @@ fn customers_stay_in_or_around_their_store() {
             "ping {km} km from the nearest store: {}",
             r.payload_str()
         );
+        assert!((-180.0..=180.0).contains(&lon), "{}", r.payload_str());
         per_store[nearest] += 1;
     }
-    assert!(per_store.iter().all(|&n| n > 100), "{per_store:?}");
+    per_store
 }
 
 #[test]
