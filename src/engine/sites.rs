@@ -12,7 +12,7 @@ use std::ops::RangeInclusive;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::geo::{geo_distance_km_deg, LatLonDeg, EARTH_RADIUS_KM};
+use super::geo::{geo_distance_km_deg, lon_near_deg, wrap_lon_deg, LatLonDeg, EARTH_RADIUS_KM};
 use super::spatial::floor_i64;
 
 /// Products within this distance of another belong to one site (a large store's far ends
@@ -28,7 +28,9 @@ pub struct Site {
     /// 1-based per country, in the order sites were first seen.
     pub number: usize,
     pub country: String,
-    /// South-west and north-east corners of its points.
+    /// South-west and north-east corners of its points. Longitudes are taken within 180° of
+    /// the site's first point, so a site across the antimeridian has one of them past ±180°
+    /// (`center` is always within).
     pub min: LatLonDeg,
     pub max: LatLonDeg,
     /// Points (products) in it.
@@ -36,11 +38,18 @@ pub struct Site {
 }
 
 impl Site {
+    /// Its centre, longitude in [-180, 180).
     pub fn center(&self) -> LatLonDeg {
         LatLonDeg {
             lat_deg: (self.min.lat_deg + self.max.lat_deg) / 2.0,
-            lon_deg: (self.min.lon_deg + self.max.lon_deg) / 2.0,
+            lon_deg: wrap_lon_deg(self.mid_lon_deg()),
         }
+    }
+
+    /// The middle of its longitudes, as `min` and `max` give them (past ±180° for a site
+    /// across the antimeridian).
+    fn mid_lon_deg(&self) -> f64 {
+        (self.min.lon_deg + self.max.lon_deg) / 2.0
     }
 
     /// Whether `p` lies within the site's extent grown by `margin_m` metres.
@@ -52,10 +61,11 @@ impl Site {
     /// sites.
     pub fn contains_within(&self, p: LatLonDeg, margin: Margin) -> bool {
         let Margin { dlat, dlon } = margin;
+        let lon_deg = lon_near_deg(p.lon_deg, self.mid_lon_deg());
         p.lat_deg >= self.min.lat_deg - dlat
             && p.lat_deg <= self.max.lat_deg + dlat
-            && p.lon_deg >= self.min.lon_deg - dlon
-            && p.lon_deg <= self.max.lon_deg + dlon
+            && lon_deg >= self.min.lon_deg - dlon
+            && lon_deg <= self.max.lon_deg + dlon
     }
 
     /// "USA 2": the country and the site's number.
@@ -100,6 +110,14 @@ pub struct Sites {
     /// Union-find over points; a root's site is the set.
     parent: Vec<usize>,
     cells: HashMap<(usize, i64, i64), Cell>,
+}
+
+/// The grid cells a search around a point looks at.
+struct CellsAround {
+    rows: RangeInclusive<i64>,
+    cols: RangeInclusive<i64>,
+    /// The columns past the antimeridian, when the search reaches it.
+    other_side: Option<RangeInclusive<i64>>,
 }
 
 /// The points in one grid cell of one country.
@@ -154,7 +172,9 @@ impl Sites {
     /// The link is measured by the distance formula, whose radius makes a degree of latitude
     /// a little shorter than the grid's, and in longitude at the furthest latitude it
     /// reaches (a degree of longitude is shortest there); with room for rounding.
-    fn cells_around(&self, p: LatLonDeg) -> (RangeInclusive<i64>, RangeInclusive<i64>) {
+    /// Across the antimeridian the columns go on from the other side: a second range of
+    /// columns, around the point's longitude a turn away, when the search passes ±180°.
+    fn cells_around(&self, p: LatLonDeg) -> CellsAround {
         let cell_deg = self.link_m / M_PER_DEG_LAT;
         let m_per_deg = EARTH_RADIUS_KM * 1000.0 * std::f64::consts::PI / 180.0;
         let dlat = self.link_m * 1.001 / m_per_deg;
@@ -163,10 +183,19 @@ impl Sites {
         // less: the search stops widening there (a site at the pole may split in two).
         let dlon = dlat / far_lat.to_radians().cos().max(0.01);
         let cell = |deg: f64| floor_i64(deg / cell_deg);
-        (
-            cell(p.lat_deg - dlat)..=cell(p.lat_deg + dlat),
-            cell(p.lon_deg - dlon)..=cell(p.lon_deg + dlon),
-        )
+        let cols = |lon: f64| cell(lon - dlon)..=cell(lon + dlon);
+        let other_side = if p.lon_deg + dlon > 180.0 {
+            Some(cols(p.lon_deg - 360.0))
+        } else if p.lon_deg - dlon < -180.0 {
+            Some(cols(p.lon_deg + 360.0))
+        } else {
+            None
+        };
+        CellsAround {
+            rows: cell(p.lat_deg - dlat)..=cell(p.lat_deg + dlat),
+            cols: cols(p.lon_deg),
+            other_side,
+        }
     }
 
     fn root(&mut self, i: usize) -> usize {
@@ -197,7 +226,7 @@ impl Sites {
         self.points.push(p);
         self.country_of.push(country_index);
         self.parent.push(i);
-        let (rows, cols) = self.cells_around(p);
+        let around = self.cells_around(p);
         let Sites {
             points,
             parent,
@@ -207,7 +236,11 @@ impl Sites {
         } = self;
         // The new point's root, kept as it merges (no walk from the point each time).
         let mut a = i;
-        for r in rows {
+        let cols = around
+            .cols
+            .clone()
+            .chain(around.other_side.into_iter().flatten());
+        for r in around.rows {
             for c in cols.clone() {
                 let Some(cell) = cells.get(&(country_index, r, c)) else {
                     continue;
@@ -251,10 +284,12 @@ impl Sites {
         let mut index_of_root: HashMap<usize, usize> = HashMap::default();
         for i in 0..self.points.len() {
             let r = self.root(i);
-            let p = self.points[i];
+            let mut p = self.points[i];
             match index_of_root.get(&r) {
                 Some(&k) => {
                     let s = &mut by_root[k].1;
+                    // Roots are first points, so the site's first point set `min` first.
+                    p.lon_deg = lon_near_deg(p.lon_deg, self.points[r].lon_deg);
                     s.points += 1;
                     s.min.lat_deg = s.min.lat_deg.min(p.lat_deg);
                     s.min.lon_deg = s.min.lon_deg.min(p.lon_deg);
@@ -400,6 +435,31 @@ mod tests {
         assert_eq!(sites.sites().len(), 1);
     }
 
+    /// A store on the antimeridian is one site whose centre lies in it and which contains
+    /// its products on both sides.
+    #[test]
+    fn a_site_across_the_antimeridian_is_one_site() {
+        let mut sites = Sites::default();
+        let (west, east) = (at(-16.8, 179.9995), at(-16.8, -179.9995));
+        sites.add(west, "FJI");
+        sites.add(east, "FJI");
+        sites.add(north(east, 50.0), "FJI");
+        let found = sites.sites();
+        assert_eq!(found.len(), 1, "{found:?}");
+        let site = &found[0];
+        assert_eq!(site.points, 3);
+        let c = site.center();
+        assert!(
+            c.lon_deg.abs() > 179.999 && (-180.0..180.0).contains(&c.lon_deg),
+            "{c:?}"
+        );
+        for p in [west, east, c] {
+            assert!(site.contains(p, 0.0), "{p:?}");
+        }
+        assert!(!site.contains(at(-16.8, 0.0), 100.0));
+        assert!(!site.contains(at(-16.8, 179.99), 100.0));
+    }
+
     proptest! {
         /// Against a brute-force grouping: two points share a site exactly when a chain of
         /// points, each within the link of the next, joins them; and the result does not
@@ -408,13 +468,16 @@ mod tests {
         fn same_sites_as_brute_force_in_any_order(
             offsets in proptest::collection::vec((0.0f64..800.0, 0.0f64..800.0), 1..40),
             seed in any::<u64>(),
+            // Anywhere, and across the antimeridian (where the 800 m go past 180°).
+            origin in prop_oneof![Just(at(45.0, 7.0)), Just(at(45.0, 179.995)), Just(at(-18.1, 179.997))],
         ) {
-            let origin = at(45.0, 7.0);
             let points: Vec<LatLonDeg> = offsets
                 .iter()
                 .map(|(n, e)| at(
                     origin.lat_deg + n / M_PER_DEG_LAT,
-                    origin.lon_deg + e / (M_PER_DEG_LAT * 45f64.to_radians().cos()),
+                    wrap_lon_deg(
+                        origin.lon_deg + e / (M_PER_DEG_LAT * origin.lat_deg.to_radians().cos()),
+                    ),
                 ))
                 .collect();
             let n = points.len();

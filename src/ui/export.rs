@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::engine::geo::{LatLonDeg, LocalFrame, Meters};
+use crate::engine::geo::{lon_near_deg, LatLonDeg, LocalFrame, Meters};
 use crate::engine::pseudonym::Pseudonyms;
 use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::io::chain::Chain;
@@ -81,14 +81,16 @@ pub fn png_of_region(
     Ok(png)
 }
 
-/// A circle of `radius_m` around `centre` as a closed GeoJSON ring.
+/// A circle of `radius_m` around `centre` as a closed GeoJSON ring. Its longitudes stay
+/// within 180° of the centre's, so a ring across the antimeridian is one small ring (a
+/// little past ±180°, as the sites' extents are) rather than one round the world.
 fn circle(centre: LatLonDeg, radius_m: f64) -> Vec<[f64; 2]> {
     let frame = LocalFrame::new(centre);
     let mut ring: Vec<[f64; 2]> = (0..64)
         .map(|i| {
             let a = std::f64::consts::TAU * f64::from(i) / 64.0;
             let p = frame.to_geo(Meters::new(radius_m * a.cos(), radius_m * a.sin()));
-            [p.lon_deg, p.lat_deg]
+            [lon_near_deg(p.lon_deg, centre.lon_deg), p.lat_deg]
         })
         .collect();
     if let Some(first) = ring.first().copied() {

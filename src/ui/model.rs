@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::engine::geo::LatLonDeg;
+use crate::engine::geo::{lon_east_of_deg, wrap_lon_deg, LatLonDeg};
 use crate::engine::notify::Notification;
 use crate::engine::record::{Customer, Product, Promotion};
 use crate::engine::PipelineParams;
@@ -82,9 +82,12 @@ impl CustomerView {
                 }
                 let span = (later.0 - t).max(1) as f64;
                 let f = (t_ms - t) as f64 / span;
+                // East the short way round: across the antimeridian a shopper walks a few
+                // metres, not round the Earth.
+                let east_deg = lon_east_of_deg(later.1.lon_deg, p.lon_deg);
                 return Some(LatLonDeg {
                     lat_deg: p.lat_deg + (later.1.lat_deg - p.lat_deg) * f,
-                    lon_deg: p.lon_deg + (later.1.lon_deg - p.lon_deg) * f,
+                    lon_deg: wrap_lon_deg(p.lon_deg + east_deg * f),
                 });
             }
             later = (t, p);
@@ -423,6 +426,19 @@ mod tests {
             (0, at(0.0, 179.9999)),
             (5_000, at(0.0, -179.9999))
         ));
+        // ... and a shopper glides across it the same way.
+        let mut m = LiveModel::default();
+        for (timestamp_ms, lon) in [(0, 17_999_990), (10_000, -17_999_990)] {
+            m.apply(LiveEvent::Ping {
+                timestamp_ms,
+                customer: Arc::new(Customer {
+                    longitude: crate::engine::Decimal5::from_units(lon),
+                    ..(*customer("u", 0.0)).clone()
+                }),
+            });
+        }
+        let mid = m.customers["u"].position_at(5_000).unwrap();
+        assert!(mid.lon_deg.abs() > 179.9999, "{mid:?}");
         let mut m = LiveModel::default();
         m.apply(LiveEvent::Ping {
             timestamp_ms: 0,

@@ -35,7 +35,7 @@ use batch::{nearby_at, Candidate, Scratch};
 use pids::{PidId, PidIds};
 use shoppers::{CustomerState, PairState, Shoppers, NEVER};
 
-use super::geo::{geo_distance_km_deg, LatLon, LatLonDeg, LatLonUnits};
+use super::geo::{geo_distance_km_deg, lon_east_of_deg, LatLon, LatLonDeg, LatLonUnits};
 use super::nearby_join::NearbyCustomer;
 use super::output::Output;
 use super::record::Customer;
@@ -578,9 +578,10 @@ fn check_exits(
         let Some(p) = pair.product_at.lat_lon().map(degrees) else {
             continue;
         };
+        // East the short way round: a product across the antimeridian is feet away.
         let (dy, dx) = (
             (p.lat_deg - lat) * ft_per_deg_lat,
-            (p.lon_deg - lon) * ft_per_deg_lon,
+            lon_east_of_deg(p.lon_deg, lon) * ft_per_deg_lon,
         );
         let rough_ft = (dx * dx + dy * dy).sqrt();
         let left = if (rough_ft - exit_ft).abs() > 0.01 * exit_ft + 1.0 {
@@ -909,6 +910,45 @@ mod tests {
             ping_with(&mut n, &at(0), 11_000, &[nearby("u", &p, 11_000, 0)]).len(),
             1,
             "past it: left"
+        );
+    }
+
+    /// Leaving is measured the short way round: a shopper in the hysteresis margin across
+    /// the antimeridian from the product has not left it, so coming back is no new enter.
+    #[test]
+    fn the_margin_holds_across_the_antimeridian() {
+        let at_lon = |units: i64| Customer {
+            uid: Some("u".into()),
+            latitude: Decimal5::from_units(0),
+            longitude: Decimal5::from_units(units),
+            country: Some("FJI".into()),
+            ..Customer::default()
+        };
+        let product_units = 17_999_995; // 179.99995°
+        let across = at_lon(-17_999_999); // -179.99999°: 0.00006° east
+        let feet = |c: &Customer| {
+            let lon = c.longitude.map_or(0.0, Decimal5::to_f64);
+            geo_distance_km_deg(0.0, lon, 0.0, 179.99995) * KM_TO_FT
+        };
+        let radius_ft = 15.0;
+        assert!(feet(&across) > radius_ft && feet(&across) < radius_ft + 10.0);
+        let mut n = Notifier::new(no_cap(NotifyRule::Enter), radius_ft, KM_TO_FT);
+        let p = promo("p");
+        let matched = |c: &Customer, ts: i64| {
+            let mut record = nearby("u", &p, ts, 0);
+            Arc::make_mut(&mut record.customer).longitude = c.longitude;
+            let valid = Arc::make_mut(&mut record.valid);
+            Arc::make_mut(&mut valid.product).longitude = Decimal5::from_units(product_units);
+            Arc::make_mut(&mut valid.product).latitude = Decimal5::from_units(0);
+            record.dist_to_store_ft = feet(c);
+            record
+        };
+        let by_it = at_lon(product_units);
+        assert_eq!(ping_with(&mut n, &by_it, 0, &[matched(&by_it, 0)]).len(), 1);
+        assert!(ping_with(&mut n, &across, 5_000, &[]).is_empty());
+        assert!(
+            ping_with(&mut n, &by_it, 10_000, &[matched(&by_it, 10_000)]).is_empty(),
+            "still inside: no new enter"
         );
     }
 

@@ -154,7 +154,11 @@ fn a_store_across_the_antimeridian_keeps_its_shoppers() {
     let lons = || store.footprint.iter().map(|p| p.lon_deg);
     assert!(lons().any(|lon| lon > 179.99) && lons().any(|lon| lon < -179.99));
     assert!(store.contains(store.center()));
-    assert!(store.center().lon_deg.abs() > 179.99, "{:?}", store.center());
+    assert!(
+        store.center().lon_deg.abs() > 179.99,
+        "{:?}",
+        store.center()
+    );
     let records = run_chain(&chain, SimConfig::default(), 30);
     let per_store = pings_per_store(&chain, &records);
     assert!(per_store[0] > 100, "{per_store:?}");

@@ -3,9 +3,10 @@
 //! pulses), and a click on a dot zooms to the place.
 
 use egui::{FontId, Painter, Pos2};
-use walkers::{lat_lon, Projector};
+use walkers::Projector;
 
 use super::palette;
+use super::screen::{project_near, view_lon_deg};
 use crate::io::chain::Store;
 use crate::ui::places::SitePlace;
 
@@ -42,10 +43,9 @@ pub fn draw_sites<'a>(
     far: &mut FarPlaces<'a>,
 ) {
     let clip = painter.clip_rect().expand(100.0);
+    let view_lon = view_lon_deg(projector, painter.clip_rect());
     for (i, place) in sites.iter().enumerate() {
-        let project = |p: crate::engine::geo::LatLonDeg| {
-            projector.project(lat_lon(p.lat_deg, p.lon_deg)).to_pos2()
-        };
+        let project = |p| project_near(projector, view_lon, p);
         let (min, max) = (project(place.site.min), project(place.site.max));
         let at = project(place.site.center());
         if !clip.contains(at) || min.distance(max) >= SITE_DOT_BELOW_PX {

@@ -4,15 +4,20 @@
 use walkers::{lat_lon, MercatorProjection, Pixels, Projection as _};
 
 use super::STORE_ZOOM;
-use crate::engine::geo::LatLonDeg;
+use crate::engine::geo::{wrap_lon_deg, LatLonDeg};
 
 /// The centre and zoom that show all `places` in a map of `size` points, with a margin for
 /// the store names; None for no places.
 pub fn fit_view(places: &[LatLonDeg], size: egui::Vec2) -> Option<(LatLonDeg, f64)> {
+    // Longitudes go east from the edge of the narrowest span that holds them all: places
+    // either side of the antimeridian (a store across it, a chain round the Pacific) are
+    // fitted as neighbours, not across the whole world.
+    let west = west_edge_deg(places.iter().map(|p| p.lon_deg))?;
     // Web Mercator at zoom 0: the world is 256 points across, doubling per zoom level.
     let world: Vec<Pixels> = places
         .iter()
-        .map(|p| MercatorProjection.project(lat_lon(p.lat_deg, p.lon_deg), 0.0))
+        .map(|p| lat_lon(p.lat_deg, west + (p.lon_deg - west).rem_euclid(360.0)))
+        .map(|p| MercatorProjection.project(p, 0.0))
         .collect();
     let (first, rest) = world.split_first()?;
     let (mut x0, mut x1, mut y0, mut y1) = (first.x(), first.x(), first.y(), first.y());
@@ -35,10 +40,27 @@ pub fn fit_view(places: &[LatLonDeg], size: egui::Vec2) -> Option<(LatLonDeg, f6
     Some((
         LatLonDeg {
             lat_deg: centre.y(),
-            lon_deg: centre.x(),
+            lon_deg: wrap_lon_deg(centre.x()),
         },
         zoom,
     ))
+}
+
+/// The west edge of the narrowest span of longitudes holding all of `lons`: the one just east
+/// of the widest gap between them, going round the Earth. None for no longitudes.
+fn west_edge_deg(lons: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut sorted: Vec<f64> = lons.map(wrap_lon_deg).collect();
+    sorted.sort_by(f64::total_cmp);
+    let (first, last) = (*sorted.first()?, *sorted.last()?);
+    let mut widest = (first + 360.0 - last, first);
+    for pair in sorted.windows(2) {
+        if let [west, east] = pair {
+            if east - west > widest.0 {
+                widest = (east - west, *east);
+            }
+        }
+    }
+    Some(widest.1)
 }
 
 #[cfg(test)]
@@ -79,5 +101,29 @@ mod tests {
             assert!(rect.shrink(39.0).y_range().contains(p.y), "{p:?}");
         }
         assert!(fit_view(&[], size).is_none());
+    }
+
+    /// Places either side of the antimeridian are fitted as neighbours: a store across it
+    /// at a store's zoom, a chain round the Pacific across the Pacific.
+    #[test]
+    fn places_across_the_antimeridian_are_fitted_as_neighbours() {
+        let at = |lat_deg, lon_deg| LatLonDeg { lat_deg, lon_deg };
+        let size = egui::vec2(680.0, 820.0);
+        let store = [at(-16.8, 179.9997), at(-16.8, -179.9997)];
+        let (centre, zoom) = fit_view(&store, size).expect("places");
+        assert!(
+            centre.lon_deg.abs() > 179.99 && zoom >= STORE_ZOOM - 1.0,
+            "{centre:?} {zoom}"
+        );
+        assert!((-180.0..180.0).contains(&centre.lon_deg));
+        let pacific = [at(35.68, 139.69), at(21.31, -157.86), at(37.77, -122.42)];
+        let (centre, _) = fit_view(&pacific, size).expect("places");
+        assert!(
+            centre.lon_deg > 139.0 || centre.lon_deg < -122.0,
+            "{centre:?}"
+        );
+        assert_eq!(west_edge_deg([-87.6, -0.1, -74.0].into_iter()), Some(-87.6));
+        assert_eq!(west_edge_deg([170.0, -170.0].into_iter()), Some(170.0));
+        assert_eq!(west_edge_deg(std::iter::empty()), None);
     }
 }

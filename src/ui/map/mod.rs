@@ -144,7 +144,7 @@ impl MapView {
         let rect = self.last_rect?;
         let projector =
             walkers::Projector::new(rect, &walkers::MercatorProjection, &self.memory, self.home);
-        Some(projector.project(lat_lon(at.lat_deg, at.lon_deg)).to_pos2())
+        Some(ScreenMap::new(&projector, rect).to_screen(at))
     }
 
     /// Whether the HTTP tile server answered the last probe (`None`: no HTTP tiles).

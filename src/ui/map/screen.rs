@@ -6,7 +6,7 @@
 use egui::{Pos2, Rect, Vec2};
 use walkers::{lat_lon, Projector};
 
-use crate::engine::geo::LatLonDeg;
+use crate::engine::geo::{lon_near_deg, LatLonDeg};
 
 /// Worst tolerated error of the linear map at the view's edges, in pixels.
 const MAX_ERROR_PX: f32 = 0.1;
@@ -33,10 +33,32 @@ impl Linear {
 pub struct ScreenMap<'a> {
     projector: &'a Projector<'a>,
     linear: Option<Linear>,
+    view_lon_deg: f64,
 }
 
 fn exact(projector: &Projector, p: LatLonDeg) -> Pos2 {
     projector.project(lat_lon(p.lat_deg, p.lon_deg)).to_pos2()
+}
+
+/// The longitude at the centre of `view` (past ±180° when the map was dragged across the
+/// antimeridian: walkers' projection is linear in longitude).
+pub fn view_lon_deg(projector: &Projector, view: Rect) -> f64 {
+    projector.unproject(view.center().to_vec2()).x()
+}
+
+/// Where `p` is drawn in a view centred at `view_lon_deg`: its longitude within 180° of the
+/// view's, so a place across the antimeridian from the view's centre is drawn beside it
+/// (179.9° next to -179.9°), not a world away.
+pub fn near_view(p: LatLonDeg, view_lon_deg: f64) -> LatLonDeg {
+    LatLonDeg {
+        lon_deg: lon_near_deg(p.lon_deg, view_lon_deg),
+        ..p
+    }
+}
+
+/// The screen position of `p` in the view centred at `view_lon_deg`, by walkers' projection.
+pub fn project_near(projector: &Projector, view_lon_deg: f64, p: LatLonDeg) -> Pos2 {
+    exact(projector, near_view(p, view_lon_deg))
 }
 
 impl<'a> ScreenMap<'a> {
@@ -44,6 +66,7 @@ impl<'a> ScreenMap<'a> {
         Self {
             linear: fit(projector, view),
             projector,
+            view_lon_deg: view_lon_deg(projector, view),
         }
     }
 
@@ -56,6 +79,7 @@ impl<'a> ScreenMap<'a> {
     }
 
     pub fn to_screen(&self, p: LatLonDeg) -> Pos2 {
+        let p = near_view(p, self.view_lon_deg);
         match &self.linear {
             Some(l) => l.at(p),
             None => exact(self.projector, p),
@@ -151,6 +175,49 @@ mod tests {
             };
             let error = map.to_screen(p) - exact(&projector, p);
             assert!(error.length() < 0.1, "{error:?}");
+        }
+    }
+
+    /// A view on the antimeridian draws a place at -179.9999° just east of its centre and one
+    /// at 179.9999° just west, by either map, not a world apart.
+    #[test]
+    fn places_across_the_antimeridian_are_drawn_beside_the_view_centre() {
+        for zoom in [17.0, 3.0] {
+            let mut memory = MapMemory::default();
+            let centre = LatLonDeg {
+                lat_deg: -16.8,
+                lon_deg: 180.0,
+            };
+            let rect = projector_at(zoom, &mut memory, centre);
+            let projector = Projector::new(rect, &MercatorProjection, &memory, lat_lon(0.0, 0.0));
+            let map = ScreenMap::new(&projector, rect);
+            let at = |lon_deg| {
+                map.to_screen(LatLonDeg {
+                    lat_deg: -16.8,
+                    lon_deg,
+                })
+            };
+            let (east, west, middle) = (at(-179.9999), at(179.9999), rect.center());
+            assert!(
+                east.x > middle.x && east.x - middle.x < 50.0,
+                "{east:?} at zoom {zoom}"
+            );
+            assert!(
+                west.x < middle.x && middle.x - west.x < 50.0,
+                "{west:?} at zoom {zoom}"
+            );
+            let exact_east = project_near(
+                &projector,
+                view_lon_deg(&projector, rect),
+                LatLonDeg {
+                    lat_deg: -16.8,
+                    lon_deg: -179.9999,
+                },
+            );
+            assert!(
+                (exact_east - east).length() < 0.5,
+                "{exact_east:?} {east:?}"
+            );
         }
     }
 
