@@ -418,7 +418,14 @@ impl<'a> Fields<'a> {
         Decimal::from_scientific(&text)
             .or_else(|_| Decimal::from_str_exact(&text))
             .map(|d| Some(d.normalize()))
-            .map_err(|_| self.wrong_type(i, &value))
+            .map_err(|_| match value {
+                // A JSON number is the right type: one too large or too precise for a
+                // DECIMAL (28 digits) is out of range, not a "number where a DECIMAL goes".
+                JsonValue::Number(_) => RejectReason::NumberOutOfRange {
+                    column: self.columns[i],
+                },
+                _ => self.wrong_type(i, &value),
+            })
     }
 }
 
@@ -716,6 +723,16 @@ mod tests {
                 found: "string"
             }
         );
+        for too_big in ["1e30", "79228162514264337593543950336"] {
+            let json = format!(r#"{{"discount_pct": {too_big}}}"#);
+            assert_eq!(
+                promotion(&json).unwrap_err(),
+                RejectReason::NumberOutOfRange {
+                    column: Column::DiscountPct
+                },
+                "{too_big}"
+            );
+        }
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub enum DumpError {
     Create { path: PathBuf, source: io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    #[error(
+        "dump {path} is UTF-16 text (as Windows PowerShell's `>` writes it); \
+         convert it to UTF-8, e.g. `iconv -f UTF-16 -t UTF-8`, or write it with \
+         `Out-File -Encoding utf8`"
+    )]
+    Utf16 { path: PathBuf },
 }
 
 /// One line of a dump.
@@ -50,6 +56,10 @@ pub enum DumpLine<'a> {
 
 /// Gzip's first two bytes.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The byte order mark some Windows tools put before UTF-8 text.
+const UTF8_BOM: [u8; 3] = [0xef, 0xbb, 0xbf];
+/// UTF-16's byte order marks, little- and big-endian.
+const UTF16_BOMS: [[u8; 2]; 2] = [[0xff, 0xfe], [0xfe, 0xff]];
 const READ_BUFFER_BYTES: usize = 256 * 1024;
 
 /// A streaming reader of one dump file.
@@ -105,14 +115,33 @@ pub fn open_input_counted(
     };
     let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
     let head = buffered.fill_buf().map_err(open_error)?;
-    Ok(if head.starts_with(&GZIP_MAGIC) {
+    let mut text: Box<dyn BufRead + Send> = if head.starts_with(&GZIP_MAGIC) {
         Box::new(BufReader::with_capacity(
             READ_BUFFER_BYTES,
             MultiGzDecoder::new(buffered),
         ))
     } else {
         Box::new(buffered)
-    })
+    };
+    skip_byte_order_mark(path, &mut text)?;
+    Ok(text)
+}
+
+/// Steps over a UTF-8 byte order mark at the start of the text (Windows tools write one, and
+/// it would make the first record a broken line); refuses UTF-16, whose every line would be.
+fn skip_byte_order_mark(path: &Path, text: &mut Box<dyn BufRead + Send>) -> Result<(), DumpError> {
+    let head = text.fill_buf().map_err(|source| DumpError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if head.starts_with(&UTF8_BOM) {
+        text.consume(UTF8_BOM.len());
+    } else if UTF16_BOMS.iter().any(|bom| head.starts_with(bom)) {
+        return Err(DumpError::Utf16 {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 impl DumpReader {
@@ -586,6 +615,47 @@ mod tests {
         assert_eq!(r.key, None);
         let r = parse_record(r#"{"topic":"t","payload":null}"#).unwrap();
         assert_eq!((r.payload, r.timestamp_ms), (None, None));
+    }
+
+    /// A dump saved by a Windows tool: a UTF-8 byte order mark and CRLF line ends, plain or
+    /// gzipped, reads every record; UTF-16 is refused with what to do, not read as thousands
+    /// of broken lines.
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_utf16_is_refused_by_name() {
+        use std::io::Write as _;
+        let lines = [
+            r#"{"topic":"t","ts":1,"payload":"{}"}"#,
+            r#"{"topic":"t","ts":2,"payload":"{}"}"#,
+        ];
+        let mut text = UTF8_BOM.to_vec();
+        text.extend_from_slice(lines.join("\r\n").as_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("windows.jsonl");
+        std::fs::write(&plain, &text).unwrap();
+        let gzipped = dir.path().join("windows.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        std::fs::write(&gzipped, gz.finish().unwrap()).unwrap();
+        for path in [&plain, &gzipped] {
+            let mut reader = DumpReader::open(path).unwrap();
+            let mut times = Vec::new();
+            while let Some(line) = reader.next_line().unwrap() {
+                match line {
+                    DumpLine::Record(r) => times.push(r.timestamp_ms),
+                    DumpLine::Broken { text, .. } => panic!("broken: {text:?}"),
+                }
+            }
+            assert_eq!(times, [Some(1), Some(2)], "{}", path.display());
+        }
+        let utf16 = dir.path().join("powershell.jsonl");
+        let mut bytes = vec![0xff, 0xfe];
+        bytes.extend(lines[0].encode_utf16().flat_map(u16::to_le_bytes));
+        std::fs::write(&utf16, bytes).unwrap();
+        let refused = DumpReader::open(&utf16).err().map(|e| e.to_string());
+        assert!(
+            refused.as_deref().is_some_and(|e| e.contains("UTF-16")),
+            "{refused:?}"
+        );
     }
 
     #[test]
