@@ -10,27 +10,46 @@ use crate::io::kafka::input::TopicLag;
 use crate::io::live::LiveStats;
 use crate::ui::map::palette;
 
-/// Records per second per topic, over about a second of wall time.
+/// Counts per topic at one moment.
+type Counts = [u64; Topic::ALL.len()];
+
+/// How far back a rate looks: the engine takes records in bursts (a catalog refresh joins
+/// thousands of products against every buffered ping and holds the stream for a second or
+/// more), so a one-second rate jumps between thousands and 0/s while records flow steadily.
+const RATE_WINDOW: Duration = Duration::from_secs(5);
+
+/// Records per second per topic, over the last [`RATE_WINDOW`] of wall time, renewed every
+/// second.
 #[derive(Debug, Default)]
 pub struct RateMeter {
-    last: Option<(Instant, [u64; Topic::ALL.len()])>,
+    /// Counts taken a second or more apart, oldest first, reaching back about a window.
+    samples: std::collections::VecDeque<(Instant, Counts)>,
     pub per_second: [f64; Topic::ALL.len()],
 }
 
 impl RateMeter {
     pub fn update(&mut self, stats: &LiveStats, now: Instant) {
         let counts = Topic::ALL.map(|t| stats.pipeline.topic(t).records);
-        match self.last {
-            Some((then, before)) if now - then >= Duration::from_secs(1) => {
-                let dt = (now - then).as_secs_f64();
-                for i in 0..counts.len() {
-                    self.per_second[i] = counts[i].saturating_sub(before[i]) as f64 / dt;
-                }
-                self.last = Some((now, counts));
-            }
-            Some(_) => {}
-            None => self.last = Some((now, counts)),
+        self.update_counts(counts, now);
+    }
+
+    fn update_counts(&mut self, counts: Counts, now: Instant) {
+        let due =
+            (self.samples.back()).is_none_or(|(last, _)| now - *last >= Duration::from_secs(1));
+        if !due {
+            return;
         }
+        // Keep the newest sample at least a window old, as the rate's start.
+        while self.samples.len() >= 2 && now - self.samples[1].0 >= RATE_WINDOW {
+            self.samples.pop_front();
+        }
+        if let Some((then, before)) = self.samples.front() {
+            let dt = (now - *then).as_secs_f64();
+            for ((rate, now), before) in self.per_second.iter_mut().zip(counts).zip(before) {
+                *rate = now.saturating_sub(*before) as f64 / dt;
+            }
+        }
+        self.samples.push_back((now, counts));
     }
 }
 
@@ -121,5 +140,42 @@ pub fn rejected(ui: &mut Ui, stats: &LiveStats) {
                     ui.add(egui::Label::new(RichText::new(&sample.raw).monospace().small()).wrap());
                 }
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records that arrive in bursts (a second of 5 000, then four idle seconds) read as
+    /// their average over the window, not as 5 000/s then 0/s; a stream that stops reads 0/s
+    /// once the window has passed.
+    #[test]
+    fn the_rate_is_steady_over_bursts_and_falls_to_zero_after_a_window() {
+        let start = Instant::now();
+        let mut meter = RateMeter::default();
+        let mut total = 0u64;
+        let mut rates = Vec::new();
+        for second in 0..30u64 {
+            if second % 5 == 0 && second < 20 {
+                total += 5_000;
+            }
+            meter.update_counts(
+                [total; Topic::ALL.len()],
+                start + Duration::from_secs(second),
+            );
+            rates.push(meter.per_second[0]);
+        }
+        for (second, rate) in rates.iter().enumerate().skip(6).take(14) {
+            assert!((800.0..=1_250.0).contains(rate), "{rate} at {second} s");
+        }
+        assert_eq!(rates[29], 0.0);
+        // Frames in between change nothing.
+        let before = meter.per_second;
+        meter.update_counts(
+            [total + 99; Topic::ALL.len()],
+            start + Duration::from_millis(29_500),
+        );
+        assert_eq!(meter.per_second, before);
     }
 }
