@@ -79,7 +79,9 @@ fn push_line(lines: &mut Vec<Line>, points: Vec<(f64, f64)>) {
     lines.push(Line { points, min, max });
 }
 
-/// Draws the lines that cross the view; returns how many.
+/// Draws the lines that cross the view; returns how many. A view past ±180° (on the
+/// antimeridian, or wider than the world) shows the world again there, as the places drawn
+/// beside the view's centre (`screen::near_view`) need land under them.
 pub fn draw(painter: &Painter, projector: &Projector, rect: Rect) -> usize {
     // The view's bounds in degrees, from its corners (Web Mercator keeps them axis-aligned).
     let corner = |p: Pos2| projector.unproject(p.to_vec2());
@@ -88,26 +90,47 @@ pub fn draw(painter: &Painter, projector: &Projector, rect: Rect) -> usize {
     let (south, north) = (se.y().min(nw.y()), se.y().max(nw.y()));
     let stroke = Stroke::new(1.0, palette::COASTLINE);
     let mut drawn = 0;
-    for line in WORLD.iter() {
-        let outside =
-            line.max.0 < west || line.min.0 > east || line.max.1 < south || line.min.1 > north;
-        if outside {
-            continue;
+    for turns in world_copies(west, east) {
+        let shift = 360.0 * f64::from(turns);
+        for line in WORLD.iter() {
+            let outside = line.max.0 + shift < west
+                || line.min.0 + shift > east
+                || line.max.1 < south
+                || line.min.1 > north;
+            if outside {
+                continue;
+            }
+            let points: Vec<Pos2> = line
+                .points
+                .iter()
+                .map(|&(lon, lat)| projector.project(lat_lon(lat, lon + shift)).to_pos2())
+                .collect();
+            painter.add(Shape::line(points, stroke));
+            drawn += 1;
         }
-        let points: Vec<Pos2> = line
-            .points
-            .iter()
-            .map(|&(lon, lat)| projector.project(lat_lon(lat, lon)).to_pos2())
-            .collect();
-        painter.add(Shape::line(points, stroke));
-        drawn += 1;
     }
     drawn
+}
+
+/// The whole turns east (negative: west) at which copies of the world show between
+/// longitudes `west` and `east`: `0..=0` for a view within ±180°.
+fn world_copies(west: f64, east: f64) -> std::ops::RangeInclusive<i32> {
+    let turn = |lon: f64| ((lon + 180.0) / 360.0).floor().clamp(-4.0, 4.0) as i32;
+    turn(west)..=turn(east).max(turn(west))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_past_the_antimeridian_get_a_copy_of_the_world() {
+        assert_eq!(world_copies(-87.7, -87.5), 0..=0);
+        assert_eq!(world_copies(-180.0, 179.9), 0..=0);
+        assert_eq!(world_copies(179.9, 180.1), 0..=1);
+        assert_eq!(world_copies(-180.1, -179.9), -1..=0);
+        assert_eq!(world_copies(-250.0, 230.0), -1..=1);
+    }
 
     #[test]
     fn the_built_in_outline_reads_and_spans_the_world() {
