@@ -7,6 +7,7 @@
 //! names its store by `store` id. Chain-wide settings live in a `chain` member of the
 //! FeatureCollection (a foreign member, which RFC 7946 allows).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
@@ -180,7 +181,7 @@ impl Chain {
             let geometry = feature
                 .get("geometry")
                 .ok_or_else(|| invalid(format!("feature {i} has no geometry")))?;
-            match text_prop(props, "kind") {
+            match &*text_prop(props, "kind") {
                 "store" => stores.push(store_from(i, props, geometry)?),
                 "" => return Err(invalid(format!("feature {i} has no \"kind\""))),
                 _ => parts.push((i, props, geometry)),
@@ -192,10 +193,10 @@ impl Chain {
                 .iter_mut()
                 .find(|s| s.id == store_id)
                 .ok_or_else(|| invalid(format!("feature {i} names unknown store {store_id:?}")))?;
-            match text_prop(props, "kind") {
+            match &*text_prop(props, "kind") {
                 "aisle" => store.aisles.push(Aisle {
-                    name: text_prop(props, "name").to_owned(),
-                    segment: text_prop(props, "segment").to_owned(),
+                    name: text_prop(props, "name").into_owned(),
+                    segment: text_prop(props, "segment").into_owned(),
                     path: line_string(i, geometry)?,
                 }),
                 "checkout" => store.checkout = line_string(i, geometry)?,
@@ -284,8 +285,13 @@ fn invalid(message: impl Into<String>) -> ChainError {
     ChainError::Invalid(message.into())
 }
 
-fn text_prop<'a>(props: &'a Map<String, Value>, name: &str) -> &'a str {
-    props.get(name).and_then(Value::as_str).unwrap_or("")
+/// A property as text: GIS tools often write ids and store references as numbers (`"id": 12`).
+fn text_prop<'a>(props: &'a Map<String, Value>, name: &str) -> Cow<'a, str> {
+    match props.get(name) {
+        Some(Value::String(text)) => Cow::Borrowed(text),
+        Some(Value::Number(n)) => Cow::Owned(n.to_string()),
+        _ => Cow::Borrowed(""),
+    }
 }
 
 fn store_from(i: usize, props: &Map<String, Value>, geometry: &Value) -> Result<Store, ChainError> {
@@ -303,11 +309,11 @@ fn store_from(i: usize, props: &Map<String, Value>, geometry: &Value) -> Result<
         None => footprint[0],
     };
     Ok(Store {
-        id: id.to_owned(),
-        name: text_prop(props, "name").to_owned(),
-        address: text_prop(props, "address").to_owned(),
-        city: text_prop(props, "city").to_owned(),
-        country: country.to_owned(),
+        id: id.into_owned(),
+        name: text_prop(props, "name").into_owned(),
+        address: text_prop(props, "address").into_owned(),
+        city: text_prop(props, "city").into_owned(),
+        country: country.into_owned(),
         footprint,
         entrance,
         aisles: Vec::new(),
@@ -331,9 +337,37 @@ fn point(i: usize, v: &Value) -> Result<LatLonDeg, ChainError> {
     }
 }
 
+/// The coordinates of a geometry of type `single`, or of the part of a `Multi…` of it with
+/// the most positions (GIS tools export a building or a path as a one-part multi-geometry).
+fn single_or_largest_part<'a>(
+    i: usize,
+    geometry: &'a Value,
+    single: &str,
+) -> Result<&'a Vec<Value>, ChainError> {
+    let found = geometry.get("type").and_then(Value::as_str).unwrap_or("?");
+    if found == single {
+        return coordinates(i, geometry);
+    }
+    if found.strip_prefix("Multi") != Some(single) {
+        return Err(invalid(format!(
+            "feature {i}: expected a {single}, found {found}"
+        )));
+    }
+    // A polygon part counts the positions of its outer ring.
+    let size = |part: &Value| match single {
+        "Polygon" => part.get(0).and_then(Value::as_array).map_or(0, Vec::len),
+        _ => part.as_array().map_or(0, Vec::len),
+    };
+    coordinates(i, geometry)?
+        .iter()
+        .filter_map(|part| Some((size(part), part.as_array()?)))
+        .max_by_key(|(size, _)| *size)
+        .map(|(_, part)| part)
+        .ok_or_else(|| invalid(format!("feature {i}: an empty {found}")))
+}
+
 fn line_string(i: usize, geometry: &Value) -> Result<Vec<LatLonDeg>, ChainError> {
-    expect_type(i, geometry, "LineString")?;
-    let points = coordinates(i, geometry)?
+    let points = single_or_largest_part(i, geometry, "LineString")?
         .iter()
         .map(|p| point(i, p))
         .collect::<Result<Vec<_>, _>>()?;
@@ -344,8 +378,7 @@ fn line_string(i: usize, geometry: &Value) -> Result<Vec<LatLonDeg>, ChainError>
 }
 
 fn polygon(i: usize, geometry: &Value) -> Result<Vec<LatLonDeg>, ChainError> {
-    expect_type(i, geometry, "Polygon")?;
-    let ring = coordinates(i, geometry)?
+    let ring = single_or_largest_part(i, geometry, "Polygon")?
         .first()
         .and_then(Value::as_array)
         .ok_or_else(|| invalid(format!("feature {i}: polygon without a ring")))?;
@@ -357,17 +390,6 @@ fn polygon(i: usize, geometry: &Value) -> Result<Vec<LatLonDeg>, ChainError> {
         return Err(invalid(format!("feature {i}: a ring needs four points")));
     }
     Ok(points)
-}
-
-fn expect_type(i: usize, geometry: &Value, expected: &str) -> Result<(), ChainError> {
-    let found = geometry.get("type").and_then(Value::as_str).unwrap_or("?");
-    if found == expected {
-        Ok(())
-    } else {
-        Err(invalid(format!(
-            "feature {i}: expected a {expected}, found {found}"
-        )))
-    }
 }
 
 fn coordinates(i: usize, geometry: &Value) -> Result<&Vec<Value>, ChainError> {
@@ -474,6 +496,34 @@ mod tests {
         let chain = Chain::builtin().unwrap();
         let text = chain.to_geojson();
         assert_eq!(Chain::from_geojson(&text).unwrap(), chain);
+    }
+
+    /// What a GIS tool exports: numeric ids and store references, buildings as (one-part)
+    /// MultiPolygons, paths as MultiLineStrings, positions with a height.
+    #[test]
+    fn reads_a_chain_as_gis_tools_export_it() {
+        let text = r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"kind": "store", "id": 12, "country": "NZL"},
+             "geometry": {"type": "MultiPolygon", "coordinates": [
+                [[[174.7, -36.8], [174.7001, -36.8], [174.7001, -36.8001], [174.7, -36.8]]],
+                [[[174.7, -36.8, 3.5], [174.701, -36.8, 3.5], [174.701, -36.801, 3.5],
+                  [174.7, -36.801, 3.5], [174.7, -36.8, 3.5]]]]}},
+            {"type": "Feature", "properties": {"kind": "aisle", "store": 12, "segment": "S"},
+             "geometry": {"type": "MultiLineString", "coordinates": [
+                [[174.7002, -36.8002], [174.7002, -36.8008]]]}}]}"#;
+        let chain = Chain::from_geojson(text).unwrap();
+        let store = &chain.stores[0];
+        assert_eq!(
+            (store.id.as_str(), store.footprint.len()),
+            ("12", 5),
+            "the larger part"
+        );
+        assert_eq!(store.aisles.len(), 1);
+        assert!(store.contains(store.aisles[0].path[0]));
+        let point = r#"{"features": [{"type": "Feature", "properties": {"kind": "store", "id": "S", "country": "USA"},
+            "geometry": {"type": "Point", "coordinates": [0, 0]}}]}"#;
+        let err = Chain::from_geojson(point).unwrap_err().to_string();
+        assert!(err.contains("expected a Polygon, found Point"), "{err}");
     }
 
     #[test]
