@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::duration::format_duration_ms;
+use crate::engine::pipeline::join_columns;
 use crate::engine::rfc3339::format_rfc3339_ms;
 use crate::engine::{MemoryShed, PipelineParams, Topic};
 use crate::io::run_loop::RunReport;
@@ -36,6 +37,17 @@ pub fn format_summary(report: &RunReport) -> String {
             c.rejected,
             c.late
         );
+    }
+    let unmatchable = Topic::INPUTS.map(|topic| (topic, stats.topic(topic).unmatchable));
+    if unmatchable.iter().any(|(_, n)| *n > 0) {
+        let _ = writeln!(
+            s,
+            "taken, but never able to reach a shopper (a NULL where the joins need a value)"
+        );
+        for (topic, n) in unmatchable.into_iter().filter(|(_, n)| *n > 0) {
+            let needs = join_columns(topic, params.match_key);
+            let _ = writeln!(s, "  {:<20}{n:>8}  without one of {needs}", topic.name());
+        }
     }
     if stats.rejects.total() > 0 {
         let _ = writeln!(s, "rejected by reason");

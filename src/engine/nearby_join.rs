@@ -202,7 +202,7 @@ impl NearbyJoin {
         // such a ping moves stream time but has nothing to join or buffer.
         let (Some(country), Some(position)) = (customer.country.as_ref(), customer.position())
         else {
-            return Arrival::Accepted;
+            return Arrival::Unmatchable;
         };
         let country = self.country_id(country);
         let point = GeoPoint::from(position);
@@ -408,6 +408,9 @@ impl NearbyJoin {
         self.clock.window().within_ms
     }
 
+    /// Inline: every ping takes it first, and left to itself the compiler makes it a call
+    /// (+7 M instructions on the bench dump) when `push_customer` grows by an exit.
+    #[inline]
     fn admit(&mut self, ts_ms: i64) -> Option<Admitted> {
         let admitted = self.clock.admit(ts_ms)?;
         if admitted.sweep_due {

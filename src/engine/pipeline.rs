@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::nearby_join::NearbyJoin;
 use super::output::Output;
-use super::params::PipelineParams;
+use super::params::{PipelineParams, PromotionMatchKey};
 use super::promotion_join::{Arrival, PromotionJoin, ValidPromotion};
 use super::record::{decode_payload, InputValue, ValueLayouts};
 use super::reject::{RejectLedger, RejectReason, RejectedSample};
@@ -21,6 +21,50 @@ pub struct TopicCounters {
     pub rejected: u64,
     /// Arrived older than stream time − (2·WITHIN + grace).
     pub late: u64,
+    /// Taken (as ksqlDB takes them) but never able to reach a shopper: a NULL in a column the
+    /// joins need (see [`join_columns`]). Another retailer's field names (`lat` for
+    /// `latitude`) show up here, not as rejections.
+    pub unmatchable: u64,
+}
+
+/// The columns a record of input `topic` needs non-NULL to ever reach a shopper, for the
+/// operator: what an unmatchable record lacks.
+pub fn join_columns(topic: Topic, match_key: PromotionMatchKey) -> &'static str {
+    let key = match match_key {
+        PromotionMatchKey::Segment => "SEGMENT",
+        PromotionMatchKey::Sku => "SKU",
+        PromotionMatchKey::SkuOrSegment => "SKU or SEGMENT",
+    };
+    match (topic, match_key) {
+        (Topic::CustomersLocations, _) => "COUNTRY, LATITUDE, LONGITUDE",
+        (Topic::StoresProducts, PromotionMatchKey::Segment) => {
+            "SEGMENT, COUNTRY, LATITUDE, LONGITUDE"
+        }
+        (Topic::StoresProducts, PromotionMatchKey::Sku) => "SKU, COUNTRY, LATITUDE, LONGITUDE",
+        (Topic::StoresProducts, PromotionMatchKey::SkuOrSegment) => {
+            "SKU or SEGMENT, COUNTRY, LATITUDE, LONGITUDE"
+        }
+        _ => key,
+    }
+}
+
+/// Whether a product or promotion with this SKU and segment has no key to join on.
+fn keyless(match_key: PromotionMatchKey, sku: Option<i64>, segment: bool) -> bool {
+    match match_key {
+        PromotionMatchKey::Segment => !segment,
+        PromotionMatchKey::Sku => sku.is_none(),
+        PromotionMatchKey::SkuOrSegment => sku.is_none() && !segment,
+    }
+}
+
+/// A product or promotion taken by join 1 that can never reach a shopper is unmatchable (a
+/// ping's join says so itself).
+fn unless_unmatchable(arrival: Arrival, unmatchable: bool) -> Arrival {
+    if unmatchable && arrival == Arrival::Accepted {
+        Arrival::Unmatchable
+    } else {
+        arrival
+    }
 }
 
 /// What the engine has seen and done so far.
@@ -286,19 +330,26 @@ impl Pipeline {
     ) {
         let mut valid = std::mem::take(&mut self.valid_scratch);
         let before = out.len();
+        let key = self.params.match_key;
         let arrival = match value {
             InputValue::Customer(c) => self.nearby_join.push_customer(ts_ms, c, out),
             InputValue::Product(p) => {
-                self.promotion_join
-                    .push_product(ts_ms, Arc::new(p), &mut valid)
+                let unmatchable = keyless(key, p.sku, p.segment.is_some())
+                    || p.country.is_none()
+                    || p.position().is_none();
+                let arrival = (self.promotion_join).push_product(ts_ms, Arc::new(p), &mut valid);
+                unless_unmatchable(arrival, unmatchable)
             }
             InputValue::Promotion(p) => {
-                self.promotion_join
-                    .push_promotion(ts_ms, Arc::new(p), &mut valid)
+                let unmatchable = keyless(key, p.sku, p.segment.is_some());
+                let arrival = (self.promotion_join).push_promotion(ts_ms, Arc::new(p), &mut valid);
+                unless_unmatchable(arrival, unmatchable)
             }
         };
-        if arrival == Arrival::Late {
-            self.stats.topic_mut(topic).late += 1;
+        match arrival {
+            Arrival::Accepted => {}
+            Arrival::Late => self.stats.topic_mut(topic).late += 1,
+            Arrival::Unmatchable => self.stats.topic_mut(topic).unmatchable += 1,
         }
         self.stats.topic_mut(Topic::NearbyCustomers).records += (out.len() - before) as u64;
         self.emit(&mut valid, out);

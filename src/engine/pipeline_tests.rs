@@ -565,3 +565,64 @@ fn a_memory_budget_sheds_the_oldest_state_like_a_smaller_grace() {
     assert_eq!(budgeted.late(Topic::CustomersLocations), 1);
     assert_eq!(free.late(Topic::CustomersLocations), 0);
 }
+
+/// Records taken with a NULL where a join needs a value are counted as unmatchable, by
+/// topic and under the match key in force; a late one counts as late only.
+#[test]
+fn records_that_can_never_reach_a_shopper_are_counted() {
+    let unmatchable = |run: &Run, topic| run.pipeline.stats().topic(topic).unmatchable;
+    let mut run = default_run();
+    run.push(&[
+        product(T0, 1, "A", "41.0", "-87.6"),
+        rec(
+            Topic::StoresProducts,
+            T0,
+            r#"{"sku": 2, "latitude": 41.0, "longitude": -87.6, "country": "USA"}"#,
+        ),
+        rec(
+            Topic::StoresProducts,
+            T0,
+            r#"{"sku": 3, "segment": "A", "country": "USA"}"#,
+        ),
+        promotion(T0, "p1", 1, "A"),
+        rec(Topic::ProductsPromotions, T0, r#"{"pid": "p2", "sku": 1}"#),
+        ping(T0 + MIN, "u1", "41.0", "-87.6"),
+        // Another retailer's field names: taken, with NULL coordinates.
+        rec(
+            Topic::CustomersLocations,
+            T0 + MIN,
+            r#"{"uid": "u2", "lat": 41.0, "lon": -87.6, "country": "USA"}"#,
+        ),
+        rec(
+            Topic::CustomersLocations,
+            T0 + MIN,
+            r#"{"uid": "u3", "latitude": 41.0, "longitude": -87.6}"#,
+        ),
+    ]);
+    assert_eq!(unmatchable(&run, Topic::StoresProducts), 2);
+    assert_eq!(unmatchable(&run, Topic::ProductsPromotions), 1);
+    assert_eq!(unmatchable(&run, Topic::CustomersLocations), 2);
+    assert_eq!(run.nearby().len(), 1, "the complete ping still matches");
+    // Far behind stream time: late, not unmatchable as well.
+    run.push(&[rec(
+        Topic::CustomersLocations,
+        T0 - 48 * HOUR,
+        r#"{"uid": "u4"}"#,
+    )]);
+    assert_eq!(run.late(Topic::CustomersLocations), 1);
+    assert_eq!(unmatchable(&run, Topic::CustomersLocations), 2);
+    // By SKU, a promotion without a segment can match; one without a SKU cannot.
+    let mut by_sku = Run::new(PipelineParams {
+        match_key: PromotionMatchKey::Sku,
+        ..PipelineParams::default()
+    });
+    by_sku.push(&[
+        rec(Topic::ProductsPromotions, T0, r#"{"pid": "p2", "sku": 1}"#),
+        rec(
+            Topic::ProductsPromotions,
+            T0,
+            r#"{"pid": "p3", "segment": "A"}"#,
+        ),
+    ]);
+    assert_eq!(unmatchable(&by_sku, Topic::ProductsPromotions), 1);
+}

@@ -29,6 +29,8 @@ pub enum Arrival {
     Accepted,
     /// Older than stream time − (2·WITHIN + grace): counted, not joined.
     Late,
+    /// Taken, but with a NULL where the joins need a value: it can never reach a shopper.
+    Unmatchable,
 }
 
 /// One side's buffers, by segment and by SKU.

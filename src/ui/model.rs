@@ -355,7 +355,7 @@ impl LiveModel {
     }
 
     /// The parameters the engine runs with (its defaults until it says).
-    fn params(&self) -> &PipelineParams {
+    pub fn params(&self) -> &PipelineParams {
         static DEFAULT: std::sync::LazyLock<PipelineParams> =
             std::sync::LazyLock::new(PipelineParams::default);
         self.settings.as_ref().map_or(&DEFAULT, |s| &s.params)

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
 
-use crate::engine::Topic;
+use crate::engine::pipeline::join_columns;
+use crate::engine::{PromotionMatchKey, Topic};
 use crate::io::kafka::input::TopicLag;
 use crate::io::live::LiveStats;
 use crate::ui::map::palette;
@@ -53,7 +54,13 @@ impl RateMeter {
     }
 }
 
-pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[TopicLag]) {
+pub fn counters(
+    ui: &mut Ui,
+    stats: &LiveStats,
+    match_key: PromotionMatchKey,
+    rates: &RateMeter,
+    lag: &[TopicLag],
+) {
     egui::Grid::new("topic-counters")
         .striped(true)
         .num_columns(5)
@@ -85,6 +92,22 @@ pub fn counters(ui: &mut Ui, stats: &LiveStats, rates: &RateMeter, lag: &[TopicL
                 ui.end_row();
             }
         });
+    let unmatchable: Vec<String> = (Topic::INPUTS.into_iter())
+        .filter_map(|topic| {
+            let n = stats.pipeline.topic(topic).unmatchable;
+            let needs = join_columns(topic, match_key);
+            (n > 0).then(|| format!("{} {n} without one of {needs}", topic.name()))
+        })
+        .collect();
+    if !unmatchable.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "Never able to reach a shopper (a NULL where the joins need a value): {}",
+                unmatchable.join(" · ")
+            ))
+            .color(palette::WARNING),
+        );
+    }
     if !lag.is_empty() {
         let text: Vec<String> = lag
             .iter()

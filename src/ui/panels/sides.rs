@@ -102,7 +102,10 @@ pub fn left_panel_ui(ui: &mut Ui, panel: LeftPanel<'_>, commands: &mut Commands)
         });
     egui::CollapsingHeader::new(RichText::new("Engine").strong())
         .default_open(true)
-        .show(ui, |ui| engine::counters(ui, &model.stats, rates, &lag));
+        .show(ui, |ui| {
+            let match_key = model.params().match_key;
+            engine::counters(ui, &model.stats, match_key, rates, &lag)
+        });
     let rejected = model.stats.pipeline.rejects.total();
     egui::CollapsingHeader::new(RichText::new(format!("Rejected records ({rejected})")).strong())
         // A separate header state once there is something to see, so it opens by itself.
