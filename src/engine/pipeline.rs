@@ -30,21 +30,15 @@ pub struct TopicCounters {
 /// The columns a record of input `topic` needs non-NULL to ever reach a shopper, for the
 /// operator: what an unmatchable record lacks.
 pub fn join_columns(topic: Topic, match_key: PromotionMatchKey) -> &'static str {
-    let key = match match_key {
-        PromotionMatchKey::Segment => "SEGMENT",
-        PromotionMatchKey::Sku => "SKU",
-        PromotionMatchKey::SkuOrSegment => "SKU or SEGMENT",
-    };
+    use PromotionMatchKey::{Segment, Sku, SkuOrSegment};
     match (topic, match_key) {
         (Topic::CustomersLocations, _) => "COUNTRY, LATITUDE, LONGITUDE",
-        (Topic::StoresProducts, PromotionMatchKey::Segment) => {
-            "SEGMENT, COUNTRY, LATITUDE, LONGITUDE"
-        }
-        (Topic::StoresProducts, PromotionMatchKey::Sku) => "SKU, COUNTRY, LATITUDE, LONGITUDE",
-        (Topic::StoresProducts, PromotionMatchKey::SkuOrSegment) => {
-            "SKU or SEGMENT, COUNTRY, LATITUDE, LONGITUDE"
-        }
-        _ => key,
+        (Topic::StoresProducts, Segment) => "SEGMENT, COUNTRY, LATITUDE, LONGITUDE",
+        (Topic::StoresProducts, Sku) => "SKU, COUNTRY, LATITUDE, LONGITUDE",
+        (Topic::StoresProducts, SkuOrSegment) => "SKU or SEGMENT, COUNTRY, LATITUDE, LONGITUDE",
+        (_, Segment) => "SEGMENT",
+        (_, Sku) => "SKU",
+        (_, SkuOrSegment) => "SKU or SEGMENT",
     }
 }
 

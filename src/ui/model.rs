@@ -124,10 +124,7 @@ impl JumpCheck {
 
     pub fn is_jump(&self, a: (i64, LatLonDeg), b: (i64, LatLonDeg)) -> bool {
         const M_PER_DEG: f64 = 111_320.0;
-        let mut dlon = (b.1.lon_deg - a.1.lon_deg).abs();
-        if dlon > 180.0 {
-            dlon = 360.0 - dlon;
-        }
+        let dlon = lon_east_of_deg(b.1.lon_deg, a.1.lon_deg).abs();
         let east_m = dlon * self.cos_lat * M_PER_DEG;
         let north_m = (b.1.lat_deg - a.1.lat_deg) * M_PER_DEG;
         let seconds = ((b.0 - a.0).abs().max(1) as f64) / 1000.0;
