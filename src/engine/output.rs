@@ -9,6 +9,19 @@ use super::promotion_join::ValidPromotion;
 use super::record::Promotion;
 use super::topic::Topic;
 
+/// Outputs a reused output vector may keep room for between records.
+const KEPT_CAPACITY: usize = 1 << 16;
+
+/// Lets go of a reused output vector's room after a burst: one promotion record can match
+/// millions of buffered pings, and a vector kept at that size would hold gigabytes for the
+/// rest of the run. Call it once the record's outputs are consumed.
+pub fn release_burst(outputs: &mut Vec<Output>) {
+    if outputs.capacity() > KEPT_CAPACITY {
+        outputs.clear();
+        outputs.shrink_to(KEPT_CAPACITY);
+    }
+}
+
 /// One record the pipeline emits.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
@@ -127,6 +140,16 @@ fn write_extras(obj: &mut ObjectWriter<'_>, promotion: &Promotion) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bursts_room_is_let_go_and_ordinary_room_kept() {
+        let mut outputs: Vec<Output> = Vec::with_capacity(KEPT_CAPACITY * 4);
+        release_burst(&mut outputs);
+        assert!(outputs.capacity() <= KEPT_CAPACITY);
+        let mut small: Vec<Output> = Vec::with_capacity(100);
+        release_burst(&mut small);
+        assert_eq!(small.capacity(), 100);
+    }
     use crate::engine::decimal::Decimal5;
     use crate::engine::decimal::DecimalPolicy;
     use crate::engine::record::{Customer, Product};

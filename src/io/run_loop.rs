@@ -11,6 +11,7 @@ use crate::engine::campaign::forecast::VariantForecast;
 use crate::engine::campaign::gate::GateCounts;
 use crate::engine::notification_record::{notification_record, NotificationRecord};
 use crate::engine::notify::{HeldBack, Notification, Notifier, NotifyRule};
+use crate::engine::output::release_burst;
 use crate::engine::{InputValue, Output, Pipeline, PipelineParams, RawRecord};
 use crate::io::campaign::CampaignInput;
 use crate::io::campaign::CampaignStage;
@@ -259,6 +260,7 @@ impl RunLoop {
             None => Ok(()),
         };
         self.outputs.clear();
+        release_burst(&mut self.outputs);
         written.and(notified)
     }
 

@@ -218,7 +218,7 @@ impl ConsoleApp {
 
     fn live_settings(&self) -> LiveSettings {
         LiveSettings {
-            params: self.settings.params.clone(),
+            params: self.settings.pipeline_params(),
             notify: self.settings.notify.clone(),
         }
     }

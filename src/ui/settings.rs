@@ -62,6 +62,26 @@ pub struct ConsoleSettings {
     pub raw_uids: bool,
     /// Offer to delete recordings older than this many days.
     pub retention_days: u32,
+    /// A budget for the joins' state, in MB (0: none). A console is left running on a
+    /// screen: with ksqlDB's default grace the joins keep a day of pings, which a chain of
+    /// hundreds of stores turns into gigabytes. Kept apart from `params`, which the reset
+    /// returns to the original pipeline's: the budget is the machine's limit, not the
+    /// pipeline's meaning.
+    pub state_memory_mb: u64,
+}
+
+/// The console's state-memory budget unless the operator sets another.
+pub const DEFAULT_STATE_MEMORY_MB: u64 = 1_000;
+
+impl ConsoleSettings {
+    /// The pipeline parameters the engine runs with: the editable ones and the budget.
+    pub fn pipeline_params(&self) -> PipelineParams {
+        PipelineParams {
+            state_memory_bytes: (self.state_memory_mb > 0)
+                .then(|| self.state_memory_mb.saturating_mul(1_000_000)),
+            ..self.params.clone()
+        }
+    }
 }
 
 impl Default for ConsoleSettings {
@@ -82,6 +102,7 @@ impl Default for ConsoleSettings {
             kafka_profile: String::new(),
             raw_uids: false,
             retention_days: 30,
+            state_memory_mb: DEFAULT_STATE_MEMORY_MB,
         }
     }
 }
@@ -112,6 +133,16 @@ mod tests {
             NotifyParams::default().cap_per_hour
         );
         assert_eq!(partial.layers, Layers::default());
+        assert_eq!(
+            partial.pipeline_params().state_memory_bytes,
+            Some(DEFAULT_STATE_MEMORY_MB * 1_000_000),
+            "a settings file from before the budget gets the default one"
+        );
+        let unbounded = ConsoleSettings {
+            state_memory_mb: 0,
+            ..ConsoleSettings::default()
+        };
+        assert_eq!(unbounded.pipeline_params().state_memory_bytes, None);
         let text = serde_json::to_string(&ConsoleSettings::default())
             .unwrap()
             .to_lowercase();

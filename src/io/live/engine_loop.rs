@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::notify::Notifier;
+use crate::engine::output::release_burst;
 use crate::engine::{InputValue, Output, Pipeline, RawRecord};
 use crate::io::bus::{BusConsumer, Received};
 
@@ -269,6 +270,8 @@ impl EngineLoop {
             notifications: self.notifier.notified_count(),
             held_back: self.notifier.held_back(),
             kept_inputs: self.kept.as_ref().map_or(0, KeptInputs::len),
+            kept_inputs_reach_ms: self.kept.as_ref().and_then(KeptInputs::reach_ms),
+            memory_shed: self.pipeline.memory_shed(),
             records_pushed: self.records_pushed,
             recording: self.recorder.status(),
             display_events_merged: display.merged(),
@@ -353,6 +356,7 @@ impl EngineLoop {
                 }
             }
         }
+        release_burst(&mut self.outputs);
         self.record_minutes.add_to(&mut self.per_minute);
         if let Some(m) = nearest.filter(|_| !quiet) {
             batch.push(LiveEvent::Match(m));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::engine::notify::{HeldBack, Notification};
 use crate::engine::promotion_join::ValidPromotion;
 use crate::engine::record::{Customer, Product, Promotion};
-use crate::engine::{PipelineStats, StateSize};
+use crate::engine::{MemoryShed, PipelineStats, StateSize};
 
 use super::checkpoint::LiveCheckpoint;
 use super::recording::RecordingStatus;
@@ -37,6 +37,10 @@ pub struct LiveStats {
     pub held_back: HeldBack,
     /// Inputs kept to prime the joins after a parameter change.
     pub kept_inputs: usize,
+    /// The oldest kept input's time, when the state-memory budget cut them short.
+    pub kept_inputs_reach_ms: Option<i64>,
+    /// What the state-memory budget has cost the joins, once their state outgrew it.
+    pub memory_shed: Option<MemoryShed>,
     /// Records the engine has taken from the bus.
     pub records_pushed: u64,
     /// The last or current recording.

@@ -159,6 +159,64 @@ mod tests {
         panic!("no final event within 20 s; got {} events", all.len());
     }
 
+    /// A console left running on a large chain: under a state-memory budget the joins give
+    /// up their oldest pings and the kept inputs their oldest entries, and the counters say
+    /// so, instead of growing until the machine runs out of memory.
+    #[test]
+    fn a_budget_holds_the_live_state_and_the_kept_inputs_and_says_so() {
+        let (producer, consumer) = bus(64);
+        let budget = 400_000u64;
+        let settings = LiveSettings {
+            params: PipelineParams {
+                state_memory_bytes: Some(budget),
+                ..PipelineParams::default()
+            },
+            notify: NotifyParams::default(),
+        };
+        let engine = LiveEngine::start(consumer, settings, Waker::none()).unwrap();
+        let t0 = 1_764_147_600_000;
+        let feed = std::thread::spawn(move || {
+            // 200 shoppers, a ping each every 5 s for an hour: 144 000 pings, ten times
+            // more than 400 KB of state.
+            for i in 0..144_000i64 {
+                let ping = format!(
+                    r#"{{"uid": "u{}", "latitude": {:.5}, "longitude": -87.62, "country": "USA"}}"#,
+                    i % 200,
+                    41.0 + (i % 200) as f64 * 0.001
+                );
+                let ts = t0 + i / 200 * 5_000;
+                let published = producer.publish(
+                    Topic::CustomersLocations,
+                    record(Topic::CustomersLocations, ts, &ping),
+                );
+                if published.is_err() {
+                    return;
+                }
+            }
+        });
+        let events = drain_until(&engine, |e| matches!(e, LiveEvent::SourceClosed));
+        feed.join().unwrap();
+        let stats = events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                LiveEvent::Stats(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let shed = stats.memory_shed.expect("the state outgrew its budget");
+        assert_eq!(shed.budget_bytes, budget);
+        assert!(shed.kept_ms < 3_600_000, "kept {} ms", shed.kept_ms);
+        assert!(
+            stats.state.customers < 144_000 / 4,
+            "{} pings held",
+            stats.state.customers
+        );
+        assert!(stats.kept_inputs < 144_000 / 4, "{}", stats.kept_inputs);
+        let reach = stats.kept_inputs_reach_ms.expect("kept inputs cut short");
+        assert!(reach > t0, "the oldest kept input is not the first");
+    }
+
     #[test]
     fn records_become_events_matches_notify_once_and_a_narrower_radius_applies() {
         let (producer, consumer) = bus(64);

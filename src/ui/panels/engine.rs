@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use egui::{RichText, Ui};
 
 use crate::engine::pipeline::join_columns;
-use crate::engine::{PromotionMatchKey, Topic};
+use crate::engine::rfc3339::format_rfc3339_ms;
+use crate::engine::{MemoryShed, PromotionMatchKey, Topic};
 use crate::io::kafka::input::TopicLag;
 use crate::io::live::LiveStats;
 use crate::ui::map::palette;
@@ -51,6 +52,35 @@ impl RateMeter {
             }
         }
         self.samples.push_back((now, counts));
+    }
+}
+
+/// What the state-memory budget has cost: since when, and how much of the past the joins
+/// still hold.
+fn memory_shed_line(shed: &MemoryShed) -> String {
+    format!(
+        "state memory: past its {} MB budget since {} ({} times): the joins keep the last {} of \
+         pings and valid promotions; older records count as late",
+        shed.budget_bytes / 1_000_000,
+        clock(shed.first_at_ms),
+        shed.sheddings,
+        span(shed.kept_ms),
+    )
+}
+
+/// A record time as the feed shows it (UTC, HH:MM:SS).
+fn clock(ms: i64) -> String {
+    let time = format_rfc3339_ms(ms);
+    time.get(11..19).unwrap_or(&time).to_owned()
+}
+
+/// A stretch of stream time in minutes, or hours and minutes.
+fn span(ms: i64) -> String {
+    let minutes = ms / 60_000;
+    match minutes {
+        0 => "less than a minute".to_owned(),
+        1..=119 => format!("{minutes} min"),
+        _ => format!("{} h {} min", minutes / 60, minutes % 60),
     }
 }
 
@@ -116,10 +146,22 @@ pub fn counters(
         ui.label(format!("Kafka lag: {}", text.join(" · ")));
     }
     ui.add_space(4.0);
+    let reach = stats
+        .kept_inputs_reach_ms
+        .map(|from| format!(" (from {}: the memory budget)", clock(from)))
+        .unwrap_or_default();
     ui.label(format!(
-        "state: {} products+promotions, {} pings, {} ring-cell entries · {} inputs kept for re-tuning",
+        "state: {} products+promotions, {} pings, {} ring-cell entries · {} inputs kept for re-tuning{reach}",
         stats.state.promotion_join, stats.state.customers, stats.state.valid_promotion_entries, stats.kept_inputs
     ));
+    if let Some(shed) = &stats.memory_shed {
+        ui.label(RichText::new(memory_shed_line(shed)).color(palette::WARNING))
+            .on_hover_text(
+                "The joins' state outgrew the state-memory budget (Pipeline parameters). A \
+                 shorter customer grace keeps less of the past on purpose; a larger budget \
+                 keeps more.",
+            );
+    }
     let held = &stats.held_back;
     ui.label(format!(
         "NEARBY_CUSTOMERS records: {}, notifications: {}",
@@ -169,6 +211,24 @@ pub fn rejected(ui: &mut Ui, stats: &LiveStats) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_line_says_since_when_and_how_much_of_the_past_is_kept() {
+        let shed = MemoryShed {
+            budget_bytes: 1_000_000_000,
+            first_at_ms: 1_764_148_833_000,
+            kept_ms: 12 * 60_000 + 59_999,
+            floor_ms: 0,
+            sheddings: 3,
+        };
+        assert_eq!(
+            memory_shed_line(&shed),
+            "state memory: past its 1000 MB budget since 09:20:33 (3 times): the joins keep \
+             the last 12 min of pings and valid promotions; older records count as late"
+        );
+        assert_eq!(span(59_999), "less than a minute");
+        assert_eq!(span(125 * 60_000), "2 h 5 min");
+    }
 
     /// Records that arrive in bursts (a second of 5 000, then four idle seconds) read as
     /// their average over the window, not as 5 000/s then 0/s; a stream that stops reads 0/s

@@ -12,8 +12,13 @@ use crate::ui::file_dialogs::{DialogFor, Pick};
 const MIN_MS: i64 = 60_000;
 
 /// Returns true when something changed.
-pub fn editor(ui: &mut Ui, params: &mut PipelineParams, notify: &mut NotifyParams) -> bool {
-    let before = (params.clone(), notify.clone());
+pub fn editor(
+    ui: &mut Ui,
+    params: &mut PipelineParams,
+    notify: &mut NotifyParams,
+    state_memory_mb: &mut u64,
+) -> bool {
+    let before = (params.clone(), notify.clone(), *state_memory_mb);
     egui::Grid::new("params").num_columns(2).show(ui, |ui| {
         let label = ui.label("geofence radius");
         ui.add(
@@ -69,13 +74,28 @@ pub fn editor(ui: &mut Ui, params: &mut PipelineParams, notify: &mut NotifyParam
         ui.end_row();
 
         notify_rows(ui, notify);
+
+        let label = ui.label("state memory");
+        ui.add(
+            egui::DragValue::new(state_memory_mb)
+                .range(0..=1_000_000)
+                .speed(10.0)
+                .suffix(" MB"),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(
+            "A budget for the joins' state (0: none). Past it the oldest pings and valid \
+             promotions are given up, as a shorter customer grace would, and the Engine panel \
+             says so. Inputs kept for re-tuning take at most half of it.",
+        );
+        ui.end_row();
     });
     if ui.button("Reset to the original pipeline's").clicked() {
         *params = PipelineParams::default();
         *notify = NotifyParams::default();
     }
     ui.weak("Decimal policy applies to records that arrive from now on.");
-    (params.clone(), notify.clone()) != before
+    (params.clone(), notify.clone(), *state_memory_mb) != before
 }
 
 /// The notification rule and the parameters it uses.

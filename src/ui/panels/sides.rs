@@ -88,14 +88,20 @@ pub fn left_panel_ui(ui: &mut Ui, panel: LeftPanel<'_>, commands: &mut Commands)
     egui::CollapsingHeader::new(RichText::new("Pipeline parameters").strong())
         .default_open(true)
         .show(ui, |ui| {
-            if params::editor(ui, &mut settings.params, &mut settings.notify) {
+            let edited = params::editor(
+                ui,
+                &mut settings.params,
+                &mut settings.notify,
+                &mut settings.state_memory_mb,
+            );
+            if edited {
                 commands.push(Command::SettingsEdited);
             }
             commands.extend(params::export_menu(ui, &settings.params, sql_export));
             if model
                 .settings
                 .as_ref()
-                .is_some_and(|s| s.params != settings.params)
+                .is_some_and(|s| s.params != settings.pipeline_params())
             {
                 ui.weak("applying…");
             }
