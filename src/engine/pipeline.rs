@@ -109,6 +109,12 @@ pub struct MemoryShed {
     pub sheddings: u64,
 }
 
+/// Outputs a caller of [`Pipeline::push_observed_in_parts`] takes at a time (a few MB).
+pub const PART_OUTPUTS: usize = 1 << 16;
+
+/// Takes a part of a record's outputs, in order.
+type TakePart<'a> = &'a mut dyn FnMut(&mut Vec<Output>);
+
 /// Records pushed between two looks at the state's size (a look walks the cells).
 const MEMORY_CHECK_EVERY: u32 = 4096;
 /// Shedding leaves the state at this share of the budget, so it does not shed again at once.
@@ -266,6 +272,31 @@ impl Pipeline {
         out: &mut Vec<Output>,
         observe: impl FnOnce(Topic, i64, &InputValue),
     ) {
+        self.push_observed_parts(record, out, observe, None);
+    }
+
+    /// [`Pipeline::push_observed`] for a caller that must not hold a whole record's outputs:
+    /// each time `out` (empty at the start) holds [`PART_OUTPUTS`] or more, at the end of a
+    /// valid promotion's matches, `part` takes them and `out` is emptied. A promotion
+    /// arriving in a chain of hundreds of stores matches every buffered ping by every shelf
+    /// of its segment: tens of millions of records. What is left at the end stays in `out`.
+    pub fn push_observed_in_parts(
+        &mut self,
+        record: &RawRecord<'_>,
+        out: &mut Vec<Output>,
+        observe: impl FnOnce(Topic, i64, &InputValue),
+        part: &mut dyn FnMut(&mut Vec<Output>),
+    ) {
+        self.push_observed_parts(record, out, observe, Some(part));
+    }
+
+    fn push_observed_parts(
+        &mut self,
+        record: &RawRecord<'_>,
+        out: &mut Vec<Output>,
+        observe: impl FnOnce(Topic, i64, &InputValue),
+        part: Option<TakePart<'_>>,
+    ) {
         let topic = match Topic::from_name(&record.topic) {
             Some(topic) if topic.is_input() => topic,
             _ => {
@@ -292,24 +323,34 @@ impl Pipeline {
             }
         };
         observe(topic, ts_ms, &value);
-        self.push_value(topic, ts_ms, value, out);
+        self.push_value_parts(topic, ts_ms, value, out, part);
     }
 
     /// Changes the parameters of a running pipeline: new joins built with `params`, primed with
     /// `replay` (the recent inputs the caller kept) so they hold what they would hold had they
     /// run from the start. The counters go on from where they were; the replayed records are
-    /// not counted again. What the replay emits goes to `out` (a console takes the
-    /// VALID_PROMOTIONS to redraw rings and leaves the NEARBY_CUSTOMERS already shown).
+    /// not counted again. What the replay emits goes to `part` in parts of about
+    /// [`PART_OUTPUTS`], in order (a console takes the VALID_PROMOTIONS to redraw rings and
+    /// leaves the NEARBY_CUSTOMERS already shown): hours of a large chain's inputs emit far
+    /// more than fits in memory at once.
     pub fn reconfigure(
         &mut self,
         params: PipelineParams,
         replay: impl IntoIterator<Item = (Topic, i64, InputValue)>,
-        out: &mut Vec<Output>,
+        part: &mut dyn FnMut(&mut Vec<Output>),
     ) {
         let stats = std::mem::take(&mut self.stats);
         *self = Pipeline::new(params);
+        let mut out = Vec::new();
         for (topic, ts_ms, value) in replay {
-            self.push_value(topic, ts_ms, value, out);
+            self.push_value_parts(topic, ts_ms, value, &mut out, Some(&mut *part));
+            if out.len() >= PART_OUTPUTS {
+                part(&mut out);
+                out.clear();
+            }
+        }
+        if !out.is_empty() {
+            part(&mut out);
         }
         self.stats = stats;
     }
@@ -321,6 +362,18 @@ impl Pipeline {
         ts_ms: i64,
         value: InputValue,
         out: &mut Vec<Output>,
+    ) {
+        self.push_value_parts(topic, ts_ms, value, out, None);
+    }
+
+    #[inline]
+    fn push_value_parts(
+        &mut self,
+        topic: Topic,
+        ts_ms: i64,
+        value: InputValue,
+        out: &mut Vec<Output>,
+        part: Option<TakePart<'_>>,
     ) {
         let mut valid = std::mem::take(&mut self.valid_scratch);
         let before = out.len();
@@ -346,14 +399,19 @@ impl Pipeline {
             Arrival::Unmatchable => self.stats.topic_mut(topic).unmatchable += 1,
         }
         self.stats.topic_mut(Topic::NearbyCustomers).records += (out.len() - before) as u64;
-        self.emit(&mut valid, out);
+        self.emit(&mut valid, out, part);
         self.valid_scratch = valid;
         self.keep_to_memory_budget();
     }
 
     /// Moves join 1's outputs into join 2 and into `out`, each followed by the
-    /// NEARBY_CUSTOMERS it makes.
-    fn emit(&mut self, valid: &mut Vec<ValidPromotion>, out: &mut Vec<Output>) {
+    /// NEARBY_CUSTOMERS it makes; hands `out` to `part` whenever it holds a part's worth.
+    fn emit(
+        &mut self,
+        valid: &mut Vec<ValidPromotion>,
+        out: &mut Vec<Output>,
+        mut part: Option<TakePart<'_>>,
+    ) {
         for v in valid.drain(..) {
             let v = Arc::new(v);
             self.stats.topic_mut(Topic::ValidPromotions).records += 1;
@@ -363,6 +421,12 @@ impl Pipeline {
                 self.stats.topic_mut(Topic::ValidPromotions).late += 1;
             }
             self.stats.topic_mut(Topic::NearbyCustomers).records += (out.len() - before) as u64;
+            if let Some(part) = part.as_deref_mut() {
+                if out.len() >= PART_OUTPUTS {
+                    part(out);
+                    out.clear();
+                }
+            }
         }
     }
 

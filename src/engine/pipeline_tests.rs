@@ -426,7 +426,9 @@ fn reconfigure_primes_new_joins_and_keeps_counters() {
         ..PipelineParams::default()
     };
     let mut replayed = Vec::new();
-    live.reconfigure(narrow.clone(), kept.clone(), &mut replayed);
+    live.reconfigure(narrow.clone(), kept.clone(), &mut |part| {
+        replayed.append(part)
+    });
     assert_eq!(live.params().radius_ft, 50.0);
     assert_eq!(
         replayed
@@ -446,7 +448,9 @@ fn reconfigure_primes_new_joins_and_keeps_counters() {
     live.push(&late_ping, &mut out);
     assert!(out.is_empty(), "95 ft is outside 50 ft");
     // Widening again brings the match back for the next ping.
-    live.reconfigure(PipelineParams::default(), kept, &mut replayed);
+    live.reconfigure(PipelineParams::default(), kept, &mut |part| {
+        replayed.append(part)
+    });
     live.push(&ping(T0 + 3 * MIN, "u1", "41.88026", "-87.62000"), &mut out);
     assert_eq!(out.len(), 1);
     assert_eq!(live.stats().topic(Topic::CustomersLocations).records, 2);

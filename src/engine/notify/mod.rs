@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 mod batch;
 mod capped;
+mod parts;
 mod pids;
 mod shoppers;
 
@@ -151,6 +152,8 @@ pub struct Notifier {
     held: HeldBack,
     /// Whether a capped shopper's ping takes [`Notifier::capped_ping`] (tests compare it off).
     fast_capped: bool,
+    /// A record's outputs offered in parts so far ([`Notifier::offer_part`]).
+    parts: parts::Parts,
 }
 
 impl Notifier {
@@ -168,6 +171,7 @@ impl Notifier {
             notified: 0,
             held: HeldBack::default(),
             fast_capped: true,
+            parts: parts::Parts::default(),
         }
     }
 
@@ -262,6 +266,17 @@ impl Notifier {
             return;
         }
         self.collect(outputs);
+        self.settle(outputs, ping, out);
+    }
+
+    /// The rules, `valid_until` and the cap over the candidates `collect` folded from
+    /// `outputs`; then, for a ping, the geofences it did not match.
+    fn settle(
+        &mut self,
+        outputs: &[Output],
+        ping: Option<(&Arc<str>, LatLon, i64)>,
+        out: &mut Vec<Notification>,
+    ) {
         let mut ping_checked = false;
         if !self.scratch.candidates.is_empty() {
             if let Some(now) = self

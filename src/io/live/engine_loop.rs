@@ -51,6 +51,50 @@ fn notifier_for(settings: &LiveSettings) -> Notifier {
     )
 }
 
+/// What the display keeps of one record's outputs: its valid promotions (rings to draw),
+/// and of its matches the nearest (the map draws one line a ping) and their count.
+#[derive(Default)]
+struct RecordShown {
+    valid_promotions: Vec<LiveEvent>,
+    nearest: Option<PingMatch>,
+}
+
+impl RecordShown {
+    /// Takes `outputs` (all or part of a record's, in order), leaving it empty.
+    fn take(&mut self, outputs: &mut Vec<Output>, minutes: &mut RecordMinutes) {
+        for output in outputs.drain(..) {
+            match output {
+                Output::ValidPromotion(v) => {
+                    self.valid_promotions.push(LiveEvent::ValidPromotion(v))
+                }
+                Output::NearbyCustomer(n) => {
+                    minutes.count(&n);
+                    match &mut self.nearest {
+                        None => {
+                            self.nearest = Some(PingMatch {
+                                timestamp_ms: n.timestamp_ms,
+                                dist_to_store_ft: n.dist_to_store_ft,
+                                customer: n.customer,
+                                nearest: n.valid,
+                                records: 1,
+                            })
+                        }
+                        Some(m) => {
+                            m.records += 1;
+                            if n.dist_to_store_ft < m.dist_to_store_ft {
+                                m.dist_to_store_ft = n.dist_to_store_ft;
+                                m.nearest = n.valid;
+                                m.customer = n.customer;
+                                m.timestamp_ms = n.timestamp_ms;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What the loop does after a command.
 #[derive(Debug, PartialEq, Eq)]
 enum Flow {
@@ -282,83 +326,71 @@ impl EngineLoop {
         self.records_pushed += 1;
         self.recorder.write(record);
         let kept = &mut self.kept;
-        let notifier = &mut self.notifier;
-        let mut observed_ping = None;
-        let ping = &mut observed_ping;
+        let mut observed = None;
         let offset = record.offset;
         let quiet = self
             .quiet_before_ms
             .zip(record.timestamp_ms)
             .is_some_and(|(q, ts)| ts < q - QUIET_MARGIN_MS);
-        self.pipeline
-            .push_observed(record, &mut self.outputs, |topic, ts, value| {
-                if let Some(kept) = kept.as_mut() {
-                    kept.push(topic, ts, value);
-                }
-                if let InputValue::Customer(c) = value {
-                    *ping = notifier.expect_ping(c, ts);
-                }
-                if quiet && matches!(value, InputValue::Customer(_)) {
-                    return;
-                }
-                batch.push(match value {
-                    InputValue::Customer(c) => LiveEvent::Ping {
-                        timestamp_ms: ts,
-                        customer: Arc::new(c.clone()),
-                    },
-                    InputValue::Product(p) => LiveEvent::Product {
-                        timestamp_ms: ts,
-                        product: Arc::new(p.clone()),
-                    },
-                    InputValue::Promotion(p) => LiveEvent::Promotion {
-                        timestamp_ms: ts,
-                        offset,
-                        promotion: Arc::new(p.clone()),
-                    },
-                });
+        let observe = |topic, ts, value: &InputValue| {
+            if let Some(kept) = kept.as_mut() {
+                kept.push(topic, ts, value);
+            }
+            if let InputValue::Customer(c) = value {
+                observed = Some((c.clone(), ts));
+            }
+            if quiet && matches!(value, InputValue::Customer(_)) {
+                return;
+            }
+            batch.push(match value {
+                InputValue::Customer(c) => LiveEvent::Ping {
+                    timestamp_ms: ts,
+                    customer: Arc::new(c.clone()),
+                },
+                InputValue::Product(p) => LiveEvent::Product {
+                    timestamp_ms: ts,
+                    product: Arc::new(p.clone()),
+                },
+                InputValue::Promotion(p) => LiveEvent::Promotion {
+                    timestamp_ms: ts,
+                    offset,
+                    promotion: Arc::new(p.clone()),
+                },
             });
-        self.notifier.prefetch_expected();
+        };
+        // A record with millions of matches comes in parts: the rules fold each, and the
+        // display keeps only what it draws of them.
+        let mut shown = RecordShown::default();
+        let mut in_parts = false;
+        let (notifier, minutes) = (&mut self.notifier, &mut self.record_minutes);
+        self.pipeline
+            .push_observed_in_parts(record, &mut self.outputs, observe, &mut |part| {
+                in_parts = true;
+                notifier.offer_part(part);
+                shown.take(part, minutes);
+            });
+        let observed_ping = observed.and_then(|(c, ts)| self.notifier.expect_ping(&c, ts));
         if let (Some(kept), Some(now)) = (self.kept.as_mut(), self.pipeline.stream_time_ms()) {
             kept.expire(now, &self.settings.params);
         }
         // The record's matches together: the rule and the cap choose among them.
-        for notification in self
-            .notifier
-            .on_record(&self.outputs, observed_ping.as_ref())
-        {
-            batch.push(LiveEvent::Notification(notification));
+        let mut notifications = Vec::new();
+        if in_parts {
+            self.notifier.offer_part(&self.outputs);
+            (self.notifier).finish_parts(observed_ping.as_ref(), &mut notifications);
+        } else {
+            (self.notifier).on_record_into(
+                &self.outputs,
+                observed_ping.as_ref(),
+                &mut notifications,
+            );
         }
-        let mut nearest: Option<PingMatch> = None;
-        for output in self.outputs.drain(..) {
-            match output {
-                Output::ValidPromotion(v) => batch.push(LiveEvent::ValidPromotion(v)),
-                Output::NearbyCustomer(n) => {
-                    self.record_minutes.count(&n);
-                    nearest = Some(match nearest.take() {
-                        None => PingMatch {
-                            timestamp_ms: n.timestamp_ms,
-                            dist_to_store_ft: n.dist_to_store_ft,
-                            customer: n.customer,
-                            nearest: n.valid,
-                            records: 1,
-                        },
-                        Some(mut m) => {
-                            m.records += 1;
-                            if n.dist_to_store_ft < m.dist_to_store_ft {
-                                m.dist_to_store_ft = n.dist_to_store_ft;
-                                m.nearest = n.valid;
-                                m.customer = n.customer;
-                                m.timestamp_ms = n.timestamp_ms;
-                            }
-                            m
-                        }
-                    });
-                }
-            }
-        }
+        batch.extend(notifications.into_iter().map(LiveEvent::Notification));
+        shown.take(&mut self.outputs, &mut self.record_minutes);
         release_burst(&mut self.outputs);
         self.record_minutes.add_to(&mut self.per_minute);
-        if let Some(m) = nearest.filter(|_| !quiet) {
+        batch.append(&mut shown.valid_promotions);
+        if let Some(m) = shown.nearest.filter(|_| !quiet) {
             batch.push(LiveEvent::Match(m));
         }
     }
@@ -373,12 +405,13 @@ impl EngineLoop {
             let empty = KeptInputs::default();
             let replay = self.kept.as_ref().unwrap_or(&empty).iter();
             self.pipeline
-                .reconfigure(settings.params.clone(), replay, &mut self.outputs);
-            for output in self.outputs.drain(..) {
-                if let Output::ValidPromotion(v) = output {
-                    batch.push(LiveEvent::ValidPromotion(v));
-                }
-            }
+                .reconfigure(settings.params.clone(), replay, &mut |part| {
+                    for output in part.drain(..) {
+                        if let Output::ValidPromotion(v) = output {
+                            batch.push(LiveEvent::ValidPromotion(v));
+                        }
+                    }
+                });
         }
         self.settings = settings.clone();
         batch.push(LiveEvent::Applied { settings, replayed });

@@ -159,6 +159,99 @@ mod tests {
         panic!("no final event within 20 s; got {} events", all.len());
     }
 
+    /// A promotion that matches more buffered pings than a part holds reaches the console
+    /// in parts: its notifications are those the rules give the whole record, and every
+    /// match is counted.
+    #[test]
+    fn a_promotion_with_more_matches_than_a_part_notifies_as_a_whole_record() {
+        use crate::engine::notify::Notifier;
+        use crate::engine::pipeline::PART_OUTPUTS;
+        let t0 = 1_764_147_600_000;
+        let mut records = Vec::new();
+        for sku in 1..=5 {
+            let product = format!(
+                r#"{{"sku": {sku}, "segment": "A", "latitude": 41.88, "longitude": -87.62, "country": "USA"}}"#
+            );
+            records.push(record(Topic::StoresProducts, t0, &product));
+        }
+        // 1 000 shoppers, 30 pings each within the radius of all five products.
+        for i in 0..30_000i64 {
+            let ping = format!(
+                r#"{{"uid": "u{}", "latitude": 41.8800{}, "longitude": -87.62, "country": "USA"}}"#,
+                i % 1_000,
+                i % 10
+            );
+            records.push(record(
+                Topic::CustomersLocations,
+                t0 + i / 1_000 * 5_000,
+                &ping,
+            ));
+        }
+        let promo = r#"{"pid": "p1", "segment": "A", "discount_pct": 15}"#;
+        records.push(record(Topic::ProductsPromotions, t0 + 200_000, promo));
+        let matches = 5 * 30_000;
+        assert!(matches > 2 * PART_OUTPUTS, "two parts and a rest");
+
+        // The rules over each record's outputs whole.
+        let mut pipeline = crate::engine::Pipeline::new(PipelineParams::default());
+        let mut notifier = Notifier::new(NotifyParams::default(), 100.0, 3281.0);
+        let mut expected = Vec::new();
+        let mut out = Vec::new();
+        for r in &records {
+            out.clear();
+            pipeline.push(r, &mut out);
+            expected.extend(notifier.on_record(&out, None));
+        }
+        assert_eq!(expected.len(), 1_000, "one a shopper");
+
+        let (producer, consumer) = bus(64);
+        let settings = LiveSettings {
+            params: PipelineParams::default(),
+            notify: NotifyParams::default(),
+        };
+        let engine = LiveEngine::start(consumer, settings, Waker::none()).unwrap();
+        let feed = std::thread::spawn(move || {
+            for r in records {
+                let topic = Topic::from_name(&r.topic).unwrap();
+                if producer.publish(topic, r).is_err() {
+                    return;
+                }
+            }
+        });
+        let events = drain_until(&engine, |e| matches!(e, LiveEvent::SourceClosed));
+        feed.join().unwrap();
+        let got: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Notification(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, expected);
+        let stats = events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                LiveEvent::Stats(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(stats.nearby_records, matches as u64);
+        assert_eq!(
+            stats.pipeline.topic(Topic::NearbyCustomers).records,
+            matches as u64
+        );
+        let promotion_match = events.iter().rev().find_map(|e| match e {
+            LiveEvent::Match(m) => Some(m.records),
+            _ => None,
+        });
+        assert_eq!(
+            promotion_match,
+            Some(matches as u64),
+            "the map's line counts them all"
+        );
+    }
+
     /// A console left running on a large chain: under a state-memory budget the joins give
     /// up their oldest pings and the kept inputs their oldest entries, and the counters say
     /// so, instead of growing until the machine runs out of memory.
