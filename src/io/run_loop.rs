@@ -2,6 +2,7 @@
 //! outputs to an [`OutputSink`] (a dump, Kafka, or nowhere). `instore run` over dumps, on the
 //! simulator and on Kafka differ only in where records come from and where outputs go.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -185,15 +186,28 @@ impl RunLoop {
     ) -> Result<(), S::Error> {
         let rejected_before = self.pipeline.stats().rejects.total();
         let mut ping = None;
+        // A record with more matches than a part (a promotion arriving in a large chain) is
+        // written and offered to the rules in parts, so no run holds them all at once.
+        let mut in_parts = false;
+        let mut parts_written = Ok(());
         match self.notifications.as_mut() {
-            None => self.pipeline.push(record, &mut self.outputs),
+            None => self.pipeline.push_observed_in_parts(
+                record,
+                &mut self.outputs,
+                |_, _, _| {},
+                &mut |part| {
+                    if parts_written.is_ok() {
+                        parts_written = sink.write(record, None, part);
+                    }
+                },
+            ),
             Some(run) => {
-                let (names, notifier, campaign) =
-                    (&mut run.names, &mut run.notifier, &mut run.campaign);
-                self.pipeline.push_observed(
-                    record,
-                    &mut self.outputs,
-                    |_, ts, value| match value {
+                // The value is observed before the join, parts come during it: never both at
+                // once, but both need the run's state.
+                let state = RefCell::new((&mut run.names, &mut run.notifier, &mut run.campaign));
+                let observe = |_, ts, value: &InputValue| {
+                    let (names, notifier, campaign) = &mut *state.borrow_mut();
+                    match value {
                         InputValue::Customer(c) => {
                             ping = notifier.expect_ping(c, ts);
                             if let Some(stage) = campaign.as_mut() {
@@ -207,6 +221,22 @@ impl RunLoop {
                             }
                         }
                         InputValue::Promotion(_) => {}
+                    }
+                };
+                self.pipeline.push_observed_in_parts(
+                    record,
+                    &mut self.outputs,
+                    observe,
+                    &mut |part| {
+                        let (names, notifier, campaign) = &mut *state.borrow_mut();
+                        if let Some(stage) = campaign.as_mut() {
+                            stage.keep_matches(part, names);
+                        }
+                        if parts_written.is_ok() {
+                            parts_written = sink.write(record, None, part);
+                        }
+                        notifier.offer_part(part);
+                        in_parts = true;
                     },
                 );
                 run.notifier.prefetch_expected();
@@ -222,12 +252,18 @@ impl RunLoop {
                 .map(|r| r.to_string())
                 .unwrap_or_default()
         });
-        let written = sink.write(record, reason.as_deref(), &self.outputs);
+        let written =
+            parts_written.and_then(|()| sink.write(record, reason.as_deref(), &self.outputs));
         let notified = match self.notifications.as_mut() {
             Some(run) => {
                 let notifications = &mut run.notifications;
                 notifications.clear();
-                (run.notifier).on_record_into(&self.outputs, ping.as_ref(), notifications);
+                if in_parts {
+                    run.notifier.offer_part(&self.outputs);
+                    run.notifier.finish_parts(ping.as_ref(), notifications);
+                } else {
+                    (run.notifier).on_record_into(&self.outputs, ping.as_ref(), notifications);
+                }
                 // First what each notification needs that changes the run's state (the
                 // campaign's gate, the names of newly formed sites), then the records, which
                 // only borrow it.
@@ -359,4 +395,126 @@ pub fn feed_dumps(
         lines_read += reader.line_number();
     }
     Ok(lines_read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::json_object::Embedding;
+    use crate::engine::notify::NotifyParams;
+    use crate::engine::pipeline::PART_OUTPUTS;
+    use crate::engine::Topic;
+    use crate::io::chain::Chain;
+
+    /// Keeps what a run writes, and how many writes brought outputs.
+    #[derive(Default)]
+    struct Kept {
+        outputs: Vec<Output>,
+        writes_with_outputs: usize,
+        notifications: Vec<String>,
+    }
+
+    impl OutputSink for Kept {
+        type Error = std::convert::Infallible;
+
+        fn write(
+            &mut self,
+            _record: &RawRecord<'_>,
+            _rejected: Option<&str>,
+            outputs: &[Output],
+        ) -> Result<(), Self::Error> {
+            self.writes_with_outputs += usize::from(!outputs.is_empty());
+            self.outputs.extend_from_slice(outputs);
+            Ok(())
+        }
+
+        fn write_notifications(
+            &mut self,
+            notifications: &[NotificationRecord<'_>],
+        ) -> Result<(), Self::Error> {
+            for n in notifications {
+                let mut payload = Vec::new();
+                n.write_payload(&mut payload, Embedding::Plain);
+                self.notifications
+                    .push(String::from_utf8_lossy(&payload).into_owned());
+            }
+            Ok(())
+        }
+    }
+
+    fn record(topic: Topic, ts: i64, payload: String) -> RawRecord<'static> {
+        RawRecord {
+            timestamp_ms: Some(ts),
+            payload: Some(payload.into()),
+            topic: topic.name().into(),
+            ..RawRecord::default()
+        }
+    }
+
+    /// A promotion matching more buffered pings than a part: the run writes its outputs in
+    /// parts, in the order the whole record gives them, and notifies as for the whole record.
+    #[test]
+    fn a_record_with_more_matches_than_a_part_is_written_and_notified_as_a_whole() {
+        let t0 = 1_764_147_600_000;
+        let mut records = Vec::new();
+        for sku in 1..=8 {
+            records.push(record(
+                Topic::StoresProducts,
+                t0,
+                format!(
+                    r#"{{"sku": {sku}, "segment": "A", "latitude": 41.88, "longitude": -87.62, "country": "USA"}}"#
+                ),
+            ));
+        }
+        for i in 0..30_000i64 {
+            records.push(record(
+                Topic::CustomersLocations,
+                t0 + i / 1_000 * 5_000,
+                format!(
+                    r#"{{"uid": "u{}", "latitude": 41.8800{}, "longitude": -87.62, "country": "USA"}}"#,
+                    i % 1_000,
+                    i % 10
+                ),
+            ));
+        }
+        records.push(record(
+            Topic::ProductsPromotions,
+            t0 + 200_000,
+            r#"{"pid": "p1", "segment": "A", "discount_pct": 15}"#.to_owned(),
+        ));
+
+        let mut pipeline = Pipeline::new(PipelineParams::default());
+        let mut notifier = Notifier::new(NotifyParams::default(), 100.0, 3281.0);
+        let (mut whole, mut expected) = (Vec::new(), Vec::new());
+        for r in &records {
+            let mut out = Vec::new();
+            pipeline.push(r, &mut out);
+            expected.extend(notifier.on_record(&out, None));
+            whole.extend(out);
+        }
+        assert!(whole.len() > 2 * PART_OUTPUTS);
+
+        let notifications = RunNotifications::new(
+            Notifier::new(NotifyParams::default(), 100.0, 3281.0),
+            StoreNames::new(Chain::builtin().unwrap()),
+            "{DISCOUNT_PCT} % off".to_owned(),
+        );
+        let mut run = RunLoop::new(PipelineParams::default()).with_notifications(notifications);
+        let mut kept = Kept::default();
+        for r in &records {
+            run.push(r, &mut kept).unwrap();
+        }
+        assert!(kept.outputs == whole, "the outputs, in order");
+        assert_eq!(kept.writes_with_outputs, 3, "two parts and the rest");
+        assert_eq!(kept.notifications.len(), expected.len());
+        for (text, n) in kept.notifications.iter().zip(&expected) {
+            assert!(text.contains(&format!(r#""UID":"{}""#, n.uid)), "{text}");
+            assert!(
+                text.contains(&format!(r#""MATCHES":{}"#, n.matches)),
+                "{text}"
+            );
+        }
+        let summary = run.finish(records.len() as u64).notifications.unwrap();
+        assert_eq!(summary.matches, whole.len() as u64 - 8);
+    }
 }

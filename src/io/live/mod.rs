@@ -168,13 +168,13 @@ mod tests {
         use crate::engine::pipeline::PART_OUTPUTS;
         let t0 = 1_764_147_600_000;
         let mut records = Vec::new();
-        for sku in 1..=5 {
+        for sku in 1..=8 {
             let product = format!(
                 r#"{{"sku": {sku}, "segment": "A", "latitude": 41.88, "longitude": -87.62, "country": "USA"}}"#
             );
             records.push(record(Topic::StoresProducts, t0, &product));
         }
-        // 1 000 shoppers, 30 pings each within the radius of all five products.
+        // 1 000 shoppers, 30 pings each within the radius of all eight products.
         for i in 0..30_000i64 {
             let ping = format!(
                 r#"{{"uid": "u{}", "latitude": 41.8800{}, "longitude": -87.62, "country": "USA"}}"#,
@@ -189,7 +189,7 @@ mod tests {
         }
         let promo = r#"{"pid": "p1", "segment": "A", "discount_pct": 15}"#;
         records.push(record(Topic::ProductsPromotions, t0 + 200_000, promo));
-        let matches = 5 * 30_000;
+        let matches = 8 * 30_000;
         assert!(matches > 2 * PART_OUTPUTS, "two parts and a rest");
 
         // The rules over each record's outputs whole.
