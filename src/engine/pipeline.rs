@@ -366,7 +366,6 @@ impl Pipeline {
         self.push_value_parts(topic, ts_ms, value, out, None);
     }
 
-    #[inline]
     fn push_value_parts(
         &mut self,
         topic: Topic,

@@ -119,6 +119,10 @@ impl<T> SpatialIndex<T> {
 
     /// Buffers `value` in its own cell, dropping that cell's entries older than `cutoff_ms`
     /// first. Found by [`Self::for_each_near`].
+    // Always inlined, as `for_each_in_cell` and `visit_cell`: they are a ping's hot path
+    // in the join, and LLVM's budget leaves them out once the pipeline's push around them
+    // grows (+23 M instructions on the bench dump, BENCHMARKS.md).
+    #[inline(always)]
     pub fn insert(&mut self, country: u32, v: [f64; 3], ts_ms: i64, value: T, cutoff_ms: i64)
     where
         T: Clone,
@@ -180,6 +184,7 @@ impl<T> SpatialIndex<T> {
     /// [`Self::insert_around`] whose geofence reaches `v`'s cell: a superset of those within
     /// the radius (a point within reach of an entry lies in a cell of the entry's
     /// neighbourhood).
+    #[inline(always)]
     pub fn for_each_in_cell(
         &self,
         country: u32,
@@ -191,6 +196,7 @@ impl<T> SpatialIndex<T> {
         self.visit_cell(self.grid.cell_of(country, v), from_ms, to_ms, &mut visit);
     }
 
+    #[inline(always)]
     fn visit_cell(&self, key: CellKey, from_ms: i64, to_ms: i64, visit: &mut impl FnMut(i64, &T)) {
         if let Some(buffer) = self.cells.get(&key) {
             for (ts, value) in buffer.range(from_ms, to_ms) {
