@@ -86,7 +86,7 @@ pub fn editor(
         .on_hover_text(
             "A budget for the joins' state (0: none). Past it the oldest pings and valid \
              promotions are given up, as a shorter customer grace would, and the Engine panel \
-             says so. Inputs kept for re-tuning take at most half of it.",
+             says so. Inputs kept for re-tuning take at most half as much again.",
         );
         ui.end_row();
     });
