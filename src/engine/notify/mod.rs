@@ -321,6 +321,25 @@ impl Notifier {
         self.scratch.clear();
     }
 
+    /// Counts `output` when it is a match, and returns it with its uid and pid when it has
+    /// both (a match without either can notify no one, and is counted as such).
+    #[inline(always)]
+    fn count_match<'a>(
+        &mut self,
+        output: &'a Output,
+    ) -> Option<(&'a NearbyCustomer, &'a Arc<str>, &'a Arc<str>)> {
+        let Output::NearbyCustomer(n) = output else {
+            return None;
+        };
+        self.raw += 1;
+        let (Some(uid), Some(pid)) = (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
+        else {
+            self.held.unaddressed += 1;
+            return None;
+        };
+        Some((n, uid, pid))
+    }
+
     /// Folds the records into one candidate per (shopper, promotion) (per record for
     /// `every`, which notifies each record as the original pushed each one).
     fn collect(&mut self, outputs: &[Output]) {
@@ -332,13 +351,7 @@ impl Notifier {
         let mut last_pid: Option<(&Arc<str>, PidId)> = None;
         let mut last_slot: Option<usize> = None;
         for (i, output) in outputs.iter().enumerate() {
-            let Output::NearbyCustomer(n) = output else {
-                continue;
-            };
-            self.raw += 1;
-            let (Some(uid), Some(pid)) = (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
-            else {
-                self.held.unaddressed += 1;
+            let Some((n, uid, pid)) = self.count_match(output) else {
                 continue;
             };
             let (shopper, same_shopper) = match last_uid {

@@ -38,13 +38,7 @@ impl Notifier {
     pub fn offer_part(&mut self, outputs: &[Output]) {
         let each = self.params.rule == NotifyRule::Every;
         for output in outputs {
-            let Output::NearbyCustomer(n) = output else {
-                continue;
-            };
-            self.raw += 1;
-            let (Some(uid), Some(pid)) = (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
-            else {
-                self.held.unaddressed += 1;
+            let Some((n, uid, pid)) = self.count_match(output) else {
                 continue;
             };
             let pid = self.pids.id(pid);

@@ -141,6 +141,18 @@ mod tests {
         }
     }
 
+    /// The engine's last counters among `events`.
+    fn last_stats(events: &[LiveEvent]) -> Box<LiveStats> {
+        events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                LiveEvent::Stats(s) => Some(s.clone()),
+                _ => None,
+            })
+            .expect("the engine sent its counters")
+    }
+
     fn drain_until(
         engine: &LiveEngine,
         mut done: impl FnMut(&LiveEvent) -> bool,
@@ -228,14 +240,7 @@ mod tests {
             })
             .collect();
         assert_eq!(got, expected);
-        let stats = events
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                LiveEvent::Stats(s) => Some(s.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let stats = last_stats(&events);
         assert_eq!(stats.nearby_records, matches as u64);
         assert_eq!(
             stats.pipeline.topic(Topic::NearbyCustomers).records,
@@ -289,14 +294,7 @@ mod tests {
         });
         let events = drain_until(&engine, |e| matches!(e, LiveEvent::SourceClosed));
         feed.join().unwrap();
-        let stats = events
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                LiveEvent::Stats(s) => Some(s.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let stats = last_stats(&events);
         let shed = stats.memory_shed.expect("the state outgrew its budget");
         assert_eq!(shed.budget_bytes, budget);
         assert!(shed.kept_ms < 3_600_000, "kept {} ms", shed.kept_ms);
@@ -362,14 +360,7 @@ mod tests {
             1,
             "cooldown"
         );
-        let stats = events
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                LiveEvent::Stats(s) => Some(s.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let stats = last_stats(&events);
         assert_eq!(stats.pipeline.topic(Topic::CustomersLocations).rejected, 1);
         assert_eq!(stats.nearby_records, 3);
         assert_eq!(stats.kept_inputs, 5);
