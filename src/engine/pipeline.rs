@@ -115,6 +115,14 @@ pub const PART_OUTPUTS: usize = 1 << 16;
 /// Takes a part of a record's outputs, in order.
 type TakePart<'a> = &'a mut dyn FnMut(&mut Vec<Output>);
 
+/// Hands `out` to `part`, emptied after, once it holds a part's worth.
+fn hand_over_full_part(out: &mut Vec<Output>, part: TakePart<'_>) {
+    if out.len() >= PART_OUTPUTS {
+        part(out);
+        out.clear();
+    }
+}
+
 /// Records pushed between two looks at the state's size (a look walks the cells).
 const MEMORY_CHECK_EVERY: u32 = 4096;
 /// Shedding leaves the state at this share of the budget, so it does not shed again at once.
@@ -344,10 +352,7 @@ impl Pipeline {
         let mut out = Vec::new();
         for (topic, ts_ms, value) in replay {
             self.push_value_parts(topic, ts_ms, value, &mut out, Some(&mut *part));
-            if out.len() >= PART_OUTPUTS {
-                part(&mut out);
-                out.clear();
-            }
+            hand_over_full_part(&mut out, part);
         }
         if !out.is_empty() {
             part(&mut out);
@@ -421,10 +426,7 @@ impl Pipeline {
             }
             self.stats.topic_mut(Topic::NearbyCustomers).records += (out.len() - before) as u64;
             if let Some(part) = part.as_deref_mut() {
-                if out.len() >= PART_OUTPUTS {
-                    part(out);
-                    out.clear();
-                }
+                hand_over_full_part(out, part);
             }
         }
     }

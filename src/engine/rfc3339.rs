@@ -17,6 +17,13 @@ pub fn format_rfc3339_ms(ms: i64) -> String {
     }
 }
 
+/// The UTC time of day of epoch milliseconds, `09:00:00`: how the console labels record
+/// times, whose day is on the timeline.
+pub fn format_clock_ms(ms: i64) -> String {
+    let sod = ms.div_euclid(1000).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60)
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)` (a space may stand for the `T`).
 pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
     let bad = || format!("not an RFC 3339 time: {text:?} (e.g. 2025-11-26T09:00:00Z)");
@@ -121,6 +128,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_is_the_time_of_day_of_the_rfc3339_form() {
+        for ms in [0, 999, 1_764_148_833_000, 1_764_148_833_999, -1, 86_399_999] {
+            let full = format_rfc3339_ms(ms);
+            assert_eq!(format_clock_ms(ms), full[11..19], "{full}");
+        }
+    }
 
     #[test]
     fn known_instants() {

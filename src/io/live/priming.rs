@@ -19,8 +19,8 @@ const ENTRY_BYTES: usize = std::mem::size_of::<(Topic, i64, InputValue)>();
 #[derive(Debug, Default)]
 pub(super) struct KeptInputs {
     inputs: VecDeque<(Topic, i64, InputValue)>,
-    /// Inputs given up for the budget before the windows would have let them go.
-    dropped_for_memory: u64,
+    /// Whether the budget has made inputs go before the windows would have.
+    cut_for_memory: bool,
 }
 
 impl KeptInputs {
@@ -40,7 +40,7 @@ impl KeptInputs {
             if self.inputs.len() > most {
                 let excess = self.inputs.len() - most;
                 self.inputs.drain(..excess);
-                self.dropped_for_memory += excess as u64;
+                self.cut_for_memory = true;
             }
         }
     }
@@ -58,10 +58,8 @@ impl KeptInputs {
     /// The oldest kept input's time, when the budget has made inputs go early: a parameter
     /// change primes the joins from there only.
     pub(super) fn reach_ms(&self) -> Option<i64> {
-        if self.dropped_for_memory == 0 {
-            return None;
-        }
-        self.inputs.front().map(|(_, ts, _)| *ts)
+        let oldest = self.inputs.front().map(|(_, ts, _)| *ts);
+        oldest.filter(|_| self.cut_for_memory)
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = (Topic, i64, InputValue)> + '_ {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use egui::{RichText, Ui};
 
 use crate::engine::pipeline::join_columns;
-use crate::engine::rfc3339::format_rfc3339_ms;
+use crate::engine::rfc3339::format_clock_ms;
 use crate::engine::{MemoryShed, PromotionMatchKey, Topic};
 use crate::io::kafka::input::TopicLag;
 use crate::io::live::LiveStats;
@@ -62,16 +62,10 @@ fn memory_shed_line(shed: &MemoryShed) -> String {
         "state memory: past its {} MB budget since {} ({} times): the joins keep the last {} of \
          pings and valid promotions; older records count as late",
         shed.budget_bytes / 1_000_000,
-        clock(shed.first_at_ms),
+        format_clock_ms(shed.first_at_ms),
         shed.sheddings,
         span(shed.kept_ms),
     )
-}
-
-/// A record time as the feed shows it (UTC, HH:MM:SS).
-fn clock(ms: i64) -> String {
-    let time = format_rfc3339_ms(ms);
-    time.get(11..19).unwrap_or(&time).to_owned()
 }
 
 /// A stretch of stream time in minutes, or hours and minutes.
@@ -148,7 +142,7 @@ pub fn counters(
     ui.add_space(4.0);
     let reach = stats
         .kept_inputs_reach_ms
-        .map(|from| format!(" (from {}: the memory budget)", clock(from)))
+        .map(|from| format!(" (from {}: the memory budget)", format_clock_ms(from)))
         .unwrap_or_default();
     ui.label(format!(
         "state: {} products+promotions, {} pings, {} ring-cell entries · {} inputs kept for re-tuning{reach}",

@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use crate::engine::notify::Notification;
-use crate::engine::rfc3339::format_rfc3339_ms;
+use crate::engine::rfc3339::format_clock_ms;
 use crate::io::chain::Chain;
 use crate::ui::map::palette::segment_colour;
 use crate::ui::model::LiveModel;
@@ -157,8 +157,7 @@ pub fn feed(
         .auto_shrink([false, true])
         .show_rows(ui, row_height, rows.len(), |ui, range| {
             for n in &rows[range] {
-                let time = format_rfc3339_ms(n.timestamp_ms);
-                let clock = time.get(11..19).unwrap_or(&time);
+                let clock = format_clock_ms(n.timestamp_ms);
                 let sku = n.sku.map_or("—".to_owned(), |s| s.to_string());
                 let held = if n.matches > 1 {
                     format!(" ({} matches)", n.matches)

@@ -5,7 +5,7 @@ use egui::{Color32, RichText, Ui};
 
 use crate::engine::notification_record::offer_text;
 use crate::engine::notify::Notification;
-use crate::engine::rfc3339::format_rfc3339_ms;
+use crate::engine::rfc3339::format_clock_ms;
 use crate::ui::map::palette;
 use crate::ui::model::LiveModel;
 
@@ -58,9 +58,8 @@ fn push_ui(ui: &mut Ui, n: &Notification, place: &str) {
                 where_.push_str(&format!(" in {place}"));
             }
             ui.label(where_);
-            let time = format_rfc3339_ms(n.timestamp_ms);
             ui.label(
-                RichText::new(time.get(11..19).unwrap_or(&time))
+                RichText::new(format_clock_ms(n.timestamp_ms))
                     .small()
                     .color(Color32::from_gray(150)),
             );

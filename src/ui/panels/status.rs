@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
-use crate::engine::rfc3339::format_rfc3339_ms;
+use crate::engine::rfc3339::{format_clock_ms, format_rfc3339_ms};
 use crate::io::sim_feed::Speed;
 use crate::ui::command::Command;
 use crate::ui::map::palette;
@@ -75,8 +75,7 @@ pub fn source_line(
     let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    let wall = format_rfc3339_ms(wall - wall.rem_euclid(1000));
-    ui.weak(format!("wall {}", wall.get(11..19).unwrap_or(&wall)));
+    ui.weak(format!("wall {}", format_clock_ms(wall)));
     picked
 }
 
