@@ -71,12 +71,43 @@ pub struct DumpReader {
     /// The length of the line last handed out in place, with its newline.
     consume_before_next: usize,
     line_number: u64,
+    /// Bytes of the input taken before the line handed out next, and where the line being
+    /// read starts: a replay reads a ping again from its file by that offset.
+    consumed: u64,
+    line_offset: u64,
 }
 
 /// Opens `path` for reading lines, plain or gzip (detected by its magic bytes); `-` is
 /// standard input.
 pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, DumpError> {
     open_input_counted(path, None)
+}
+
+/// Where the text of `path` starts, when its lines can be read again by offset: 0, or past a
+/// UTF-8 byte order mark. `None` for standard input and gzip, whose offsets are not the
+/// file's.
+pub fn plain_text_start(path: &Path) -> Result<Option<u64>, DumpError> {
+    if path == Path::new("-") {
+        return Ok(None);
+    }
+    let file = File::open(path).map_err(|source| DumpError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut head = Vec::with_capacity(UTF8_BOM.len());
+    io::Read::read_to_end(&mut io::Read::take(file, UTF8_BOM.len() as u64), &mut head).map_err(
+        |source| DumpError::Read {
+            path: path.to_owned(),
+            source,
+        },
+    )?;
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        None
+    } else if head.starts_with(&UTF8_BOM) {
+        Some(UTF8_BOM.len() as u64)
+    } else {
+        Some(0)
+    })
 }
 
 /// A source that adds the bytes read from it to a shared counter (a background forecast's
@@ -158,6 +189,8 @@ impl DumpReader {
             line: Vec::with_capacity(4096),
             consume_before_next: 0,
             line_number: 0,
+            consumed: 0,
+            line_offset: 0,
         }
     }
 
@@ -172,10 +205,17 @@ impl DumpReader {
 
     /// The next record or broken line; `Ok(None)` at the end. Blank lines are skipped.
     pub fn next_line(&mut self) -> Result<Option<DumpLine<'_>>, DumpError> {
+        Ok(self.next_line_at()?.map(|(_, line)| line))
+    }
+
+    /// [`DumpReader::next_line`], with where the line starts in bytes of the input as read
+    /// (after a byte order mark; decompressed, for gzip).
+    pub fn next_line_at(&mut self) -> Result<Option<(u64, DumpLine<'_>)>, DumpError> {
         // The line handed out last time is read in place from the input's buffer, so it is
         // consumed only now; copying every line out first cost more than finding it.
-        self.input
-            .consume(std::mem::take(&mut self.consume_before_next));
+        let handed_out = std::mem::take(&mut self.consume_before_next);
+        self.input.consume(handed_out);
+        self.consumed += handed_out as u64;
         let path = &self.path;
         let read_error = |source| DumpError::Read {
             path: path.clone(),
@@ -187,10 +227,12 @@ impl DumpReader {
                 return Ok(None);
             }
             self.line_number += 1;
+            self.line_offset = self.consumed;
             match memchr::memchr(b'\n', buffered) {
                 Some(end) => {
                     if buffered[..end].iter().all(u8::is_ascii_whitespace) {
                         self.input.consume(end + 1);
+                        self.consumed += end as u64 + 1;
                         continue;
                     }
                     self.consume_before_next = end + 1;
@@ -199,9 +241,11 @@ impl DumpReader {
                 // The line runs past the buffer (or is the last one, unterminated): copy it.
                 None => {
                     self.line.clear();
-                    self.input
+                    let copied = self
+                        .input
                         .read_until(b'\n', &mut self.line)
                         .map_err(read_error)?;
+                    self.consumed += copied as u64;
                     if !self.line.iter().all(u8::is_ascii_whitespace) {
                         break None;
                     }
@@ -213,21 +257,25 @@ impl DumpReader {
             Some(end) => &self.input.fill_buf().map_err(read_error)?[..end],
             None => &self.line,
         };
-        let line_number = self.line_number;
+        let (line_number, line_offset) = (self.line_number, self.line_offset);
         let Ok(text) = simdutf8::basic::from_utf8(line) else {
-            return Ok(Some(DumpLine::Broken {
-                line_number,
-                text: String::from_utf8_lossy(line),
-            }));
+            return Ok(Some((
+                line_offset,
+                DumpLine::Broken {
+                    line_number,
+                    text: String::from_utf8_lossy(line),
+                },
+            )));
         };
         let text = text.trim_end_matches(['\n', '\r']);
-        Ok(Some(match parse_record(text) {
+        let line = match parse_record(text) {
             Some(record) => DumpLine::Record(record),
             None => DumpLine::Broken {
                 line_number,
                 text: Cow::Borrowed(text),
             },
-        }))
+        };
+        Ok(Some((line_offset, line)))
     }
 }
 

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod pseudonym_key;
 pub mod recordings;
 pub mod replay;
+pub mod replay_records;
 pub mod run_loop;
 pub mod sim_feed;
 pub mod simulator;

@@ -1,17 +1,19 @@
-//! Recorded dumps for replay: loaded once into memory (several files merge by timestamp), then
-//! fed through the same paced feed as the simulator, from the start or fast-forwarded to a
-//! point on the timeline.
+//! Recorded dumps for replay: loaded once (several files merge by timestamp; a plain file's
+//! pings are read again from it as they are fed, see [`ReplayRecords`]), then fed through the
+//! same paced feed as the simulator, from the start or fast-forwarded to a point on the
+//! timeline.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::io::bus::BusRecord;
 use std::io::BufRead as _;
 
 use crate::engine::Topic;
-use crate::io::dump::{into_owned, open_input, DumpError, DumpLine, DumpReader};
+use crate::io::dump::{into_owned, open_input, plain_text_start, DumpError, DumpLine, DumpReader};
 use crate::io::formats::{detect, ui_export_record, values_record, LineFormat, ValuesOptions};
+use crate::io::replay_records::{ReplayRecords, RereadError, Rereader};
 use crate::io::sim_feed::FeedSource;
 
 /// Broken lines kept for the operator (all are counted).
@@ -25,22 +27,22 @@ pub struct BrokenLine {
     pub text: String,
 }
 
-/// Dumps in memory, in timestamp order.
+/// Loaded dumps, in timestamp order.
 #[derive(Debug, Default)]
 pub struct LoadedDump {
     pub files: Vec<PathBuf>,
-    pub records: Vec<BusRecord>,
+    pub records: ReplayRecords,
     pub broken_count: u64,
     pub broken: Vec<BrokenLine>,
 }
 
 impl LoadedDump {
     pub fn first_ms(&self) -> Option<i64> {
-        self.records.iter().find_map(|r| r.timestamp_ms)
+        self.records.first_ms()
     }
 
     pub fn last_ms(&self) -> Option<i64> {
-        self.records.iter().rev().find_map(|r| r.timestamp_ms)
+        self.records.last_ms()
     }
 
     /// Records per minute of `topic` (for the timeline's histogram), from the first minute.
@@ -50,8 +52,8 @@ impl LoadedDump {
         };
         let start = first - first.rem_euclid(60_000);
         let mut counts: Vec<u32> = Vec::new();
-        for r in self.records.iter().filter(|r| r.topic == topic) {
-            let Some(ts) = r.timestamp_ms else { continue };
+        for ts in self.records.times_on(topic) {
+            let Some(ts) = ts else { continue };
             let i = ((ts - start) / 60_000).max(0) as usize;
             if counts.len() <= i {
                 counts.resize(i + 1, 0);
@@ -121,8 +123,7 @@ pub fn load_dumps_with(
     progress
         .records
         .store(dump.records.len() as u64, Ordering::Relaxed);
-    dump.records
-        .sort_by_key(|r| r.timestamp_ms.unwrap_or(i64::MIN));
+    dump.records.sort_by_time();
     Ok(dump)
 }
 
@@ -178,12 +179,27 @@ fn read_kcat(
     dump: &mut LoadedDump,
     progress: &LoadProgress,
 ) -> Result<(), LoadError> {
+    // Pings are read again from a plain file when fed; from gzip or standard input, kept.
+    let reread = match plain_text_start(path)? {
+        Some(start) => dump.records.add_file(path).map(|file| (file, start)),
+        None => None,
+    };
     let mut reader = DumpReader::open(path)?;
     let mut lines = 0u64;
-    while let Some(line) = reader.next_line()? {
+    while let Some((offset, line)) = reader.next_line_at()? {
         lines += 1;
         match line {
-            DumpLine::Record(r) => dump.records.push(into_owned(r)),
+            DumpLine::Record(r) => {
+                let noted = match reread {
+                    Some((file, start)) if r.topic == Topic::CustomersLocations.name() => {
+                        dump.records.push_line(file, start + offset, r.timestamp_ms)
+                    }
+                    _ => false,
+                };
+                if !noted {
+                    dump.records.push_kept(into_owned(r));
+                }
+            }
             DumpLine::Broken { line_number, text } => broken(dump, path, line_number, &text),
         }
         if lines % 4_096 == 0 {
@@ -218,12 +234,12 @@ fn read_other(
         }
         match format {
             LineFormat::UiExport => match ui_export_record(text, file_topic.as_deref()) {
-                Some(r) => dump.records.push(r),
+                Some(r) => dump.records.push_kept(r),
                 None => broken(dump, path, i as u64 + 1, text),
             },
             LineFormat::Values { topic, ts_field } => {
                 dump.records
-                    .push(values_record(text, index, topic, ts_field.as_deref()));
+                    .push_kept(values_record(text, index, topic, ts_field.as_deref()));
                 index += 1;
             }
             LineFormat::Kcat => {}
@@ -240,6 +256,9 @@ pub struct ReplaySource {
     dump: Arc<LoadedDump>,
     pos: usize,
     fast_until_ms: Option<i64>,
+    rereader: Rereader,
+    /// Why the replay ended early, for the console to show.
+    failure: Arc<OnceLock<RereadError>>,
 }
 
 impl ReplaySource {
@@ -250,20 +269,36 @@ impl ReplaySource {
             dump,
             pos: from_record,
             fast_until_ms,
+            rereader: Rereader::default(),
+            failure: Arc::default(),
         }
+    }
+
+    /// Set when a ping could not be read again from its file: the replay ends there.
+    pub fn failure(&self) -> Arc<OnceLock<RereadError>> {
+        Arc::clone(&self.failure)
     }
 }
 
 impl FeedSource for ReplaySource {
     fn next_time_ms(&self) -> Option<i64> {
-        let r = self.dump.records.get(self.pos)?;
-        Some(r.timestamp_ms.unwrap_or(i64::MIN))
+        if self.failure.get().is_some() || self.pos >= self.dump.records.len() {
+            return None;
+        }
+        Some(self.dump.records.timestamp_ms(self.pos).unwrap_or(i64::MIN))
     }
 
     fn next_record(&mut self) -> Option<BusRecord> {
-        let r = self.dump.records.get(self.pos)?.clone();
-        self.pos += 1;
-        Some(r)
+        match self.rereader.read(&self.dump.records, self.pos) {
+            Ok(record) => {
+                self.pos += 1;
+                record
+            }
+            Err(e) => {
+                let _ = self.failure.set(e);
+                None
+            }
+        }
     }
 
     fn name(&self) -> &'static str {
@@ -304,15 +339,138 @@ mod tests {
         );
         let b = write(dir.path(), "b.jsonl", &[&rec("customers_locations", 20)]);
         let dump = load_dumps(&[a, b], &LoadProgress::default()).unwrap();
-        let ts: Vec<_> = dump
-            .records
-            .iter()
-            .map(|r| r.timestamp_ms.unwrap())
+        let ts: Vec<_> = (0..dump.records.len())
+            .map(|i| dump.records.timestamp_ms(i).unwrap())
             .collect();
         assert_eq!(ts, [10, 20, 30]);
         assert_eq!(dump.broken_count, 1);
         assert_eq!(dump.broken[0].line_number, 3);
         assert_eq!((dump.first_ms(), dump.last_ms()), (Some(10), Some(30)));
+    }
+
+    fn kcat(topic: &str, offset: i64, ts: Option<i64>, payload: &str) -> String {
+        let ts = ts.map_or(String::new(), |ts| format!(r#""ts":{ts},"#));
+        let payload = serde_json::to_string(payload).unwrap();
+        format!(
+            r#"{{"topic":"{topic}","partition":0,"offset":{offset},{ts}"key":"u{offset}","payload":{payload}}}"#
+        )
+    }
+
+    /// Every record a replay feeds, in order, read through the source the console uses.
+    fn fed(dump: LoadedDump) -> (Vec<BusRecord>, Option<String>) {
+        let mut source = ReplaySource::new(Arc::new(dump), 0, None);
+        let mut out = Vec::new();
+        while source.next_time_ms().is_some() {
+            match source.next_record() {
+                Some(r) => out.push(r),
+                None => break,
+            }
+        }
+        (out, source.failure().get().map(|e| e.to_string()))
+    }
+
+    /// What holding every record parsed gives: the file's records, stably sorted by time.
+    fn parsed_in_time_order(paths: &[PathBuf]) -> Vec<BusRecord> {
+        let mut all: Vec<BusRecord> = paths
+            .iter()
+            .flat_map(|p| crate::io::dump::read_all(p).unwrap())
+            .collect();
+        all.sort_by_key(|r| r.timestamp_ms.unwrap_or(i64::MIN));
+        all
+    }
+
+    #[test]
+    fn pings_are_read_again_from_their_file_and_feed_as_if_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!(r#"{{"uid": "{}"}}"#, "x".repeat(300_000));
+        // Windows line ends, a byte order mark, blank lines, a ping longer than the reader's
+        // buffer, pings out of time order, one without a time, a broken line.
+        let mut text = String::from("\u{feff}");
+        for (i, line) in [
+            kcat("stores_products", 0, Some(5), r#"{"sku": 1}"#),
+            kcat("customers_locations", 1, Some(30), r#"{"uid": "a"}"#),
+            String::new(),
+            kcat("customers_locations", 2, Some(10), &long),
+            "not a record".into(),
+            kcat("customers_locations", 3, None, r#"{"uid": "b"}"#),
+            kcat("customers_locations", 4, Some(10), r#"{"uid": "c"}"#),
+            "   ".into(),
+            kcat("products_promotions", 5, Some(20), r#"{"pid": 1}"#),
+        ]
+        .iter()
+        .enumerate()
+        {
+            text.push_str(line);
+            text.push_str(if i % 2 == 0 { "\r\n" } else { "\n" });
+        }
+        let a = dir.path().join("a.jsonl");
+        std::fs::write(&a, text).unwrap();
+        let b = write(
+            dir.path(),
+            "b.jsonl",
+            &[
+                &kcat("customers_locations", 0, Some(10), r#"{"uid": "d"}"#),
+                &kcat("customers_locations", 1, Some(25), r#"{"uid": "e"}"#),
+            ],
+        );
+        let paths = [a, b];
+        let dump = load_dumps(&paths, &LoadProgress::default()).unwrap();
+        assert_eq!(dump.broken_count, 1);
+        assert_eq!(dump.records.len(), 8);
+        // Only the product and the promotion are held parsed.
+        let kept: Vec<&str> = dump.records.kept().iter().map(|r| &*r.topic).collect();
+        assert_eq!(kept, ["stores_products", "products_promotions"]);
+        assert_eq!(dump.per_minute("customers_locations"), [5]);
+        let (records, failure) = fed(dump);
+        assert_eq!(failure, None);
+        assert_eq!(records, parsed_in_time_order(&paths));
+    }
+
+    #[test]
+    fn a_gzip_dump_is_held_parsed_and_feeds_the_same() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        for i in 0..50 {
+            let line = kcat("customers_locations", i, Some(1_000 - i), r#"{"uid": "a"}"#);
+            writeln!(gz, "{line}").unwrap();
+        }
+        gz.finish().unwrap();
+        let dump = load_dumps(std::slice::from_ref(&path), &LoadProgress::default()).unwrap();
+        assert_eq!(dump.records.kept().len(), 50);
+        let (records, failure) = fed(dump);
+        assert_eq!(failure, None);
+        assert_eq!(records, parsed_in_time_order(&[path]));
+    }
+
+    #[test]
+    fn a_dump_changed_after_loading_stops_the_replay_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines: Vec<String> = (0..4)
+            .map(|i| kcat("customers_locations", i, Some(i * 10), r#"{"uid": "a"}"#))
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let path = write(dir.path(), "d.jsonl", &refs);
+        let dump = load_dumps(std::slice::from_ref(&path), &LoadProgress::default()).unwrap();
+        // Rewritten with another time on its third line (the same length, so every offset
+        // still starts a line).
+        let changed = lines.join("\n").replace(r#""ts":20,"#, r#""ts":21,"#);
+        std::fs::write(&path, changed).unwrap();
+        let (records, failure) = fed(dump);
+        assert_eq!(records.len(), 2);
+        let failure = failure.expect("the replay says why it stopped");
+        assert!(failure.contains("changed since it was loaded"), "{failure}");
+
+        // Gone altogether: said too, from the first ping.
+        let dump = load_dumps(std::slice::from_ref(&path), &LoadProgress::default()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let (records, failure) = fed(dump);
+        assert!(records.is_empty());
+        assert!(failure.unwrap().contains("cannot read"));
     }
 
     #[test]
@@ -353,11 +511,12 @@ mod format_tests {
         assert_eq!(dump.broken_count, 1);
         assert!(dump
             .records
+            .kept()
             .iter()
             .any(|r| r.topic == "stores_products" && r.offset == 1));
         // The export alone, with no topic given: its file name says it.
         let dump = load_dumps(&[export], &LoadProgress::default()).unwrap();
-        assert_eq!(dump.records[0].topic, "customers_locations");
+        assert_eq!(dump.records.kept()[0].topic, "customers_locations");
         // Plain values without a topic: explained.
         let err = load_dumps(&[values], &LoadProgress::default())
             .unwrap_err()

@@ -390,8 +390,8 @@ impl ConsoleApp {
             return (0, None);
         };
         let records = &timeline.dump.records;
-        let n = records.partition_point(|r| r.timestamp_ms.unwrap_or(i64::MIN) < t_ms);
-        (n, n.checked_sub(1).and_then(|i| records[i].timestamp_ms))
+        let n = records.count_before(t_ms);
+        (n, n.checked_sub(1).and_then(|i| records.timestamp_ms(i)))
     }
 
     /// The position a seek to `t_ms` would resume from (`None`: from the start).

@@ -114,12 +114,13 @@ impl Places {
         }
     }
 
-    /// Takes the sites of a dump's `stores_products` records at once (a replay).
+    /// Takes the sites of a dump's `stores_products` records at once (a replay; a loaded
+    /// dump keeps every product parsed).
     pub fn load_dump(&mut self, dump: &LoadedDump, chain: &Chain) {
         self.clear();
         let mut texts = SharedTexts::new();
         let mut layouts = ValueLayouts::default();
-        for record in &dump.records {
+        for record in dump.records.kept() {
             if &*record.topic != Topic::StoresProducts.name() {
                 continue;
             }

@@ -187,9 +187,9 @@ impl Checkpoints {
     /// is at or before the target (the dump is in timestamp order).
     pub fn best_for(&self, dump: &LoadedDump, target_ms: i64) -> Option<&ReplayCheckpoint> {
         self.by_position.values().rev().find(|c| {
-            let next = dump.records.get(c.position() as usize);
-            let before_target =
-                next.is_none_or(|r| r.timestamp_ms.unwrap_or(i64::MIN) <= target_ms);
+            let position = c.position() as usize;
+            let before_target = position >= dump.records.len()
+                || dump.records.timestamp_ms(position).unwrap_or(i64::MIN) <= target_ms;
             before_target && c.serves(target_ms)
         })
     }
@@ -213,6 +213,7 @@ mod tests {
     use super::*;
     use crate::engine::PipelineParams;
     use crate::io::bus::BusRecord;
+    use crate::io::replay_records::ReplayRecords;
 
     fn settings() -> LiveSettings {
         LiveSettings {
@@ -252,12 +253,14 @@ mod tests {
     fn dump(records: usize) -> LoadedDump {
         LoadedDump {
             files: Vec::new(),
-            records: (0..records)
-                .map(|i| BusRecord {
-                    timestamp_ms: Some(i as i64 * 1_000),
-                    ..BusRecord::default()
-                })
-                .collect(),
+            records: ReplayRecords::from_kept(
+                (0..records)
+                    .map(|i| BusRecord {
+                        timestamp_ms: Some(i as i64 * 1_000),
+                        ..BusRecord::default()
+                    })
+                    .collect(),
+            ),
             broken_count: 0,
             broken: Vec::new(),
         }

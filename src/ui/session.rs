@@ -2,7 +2,7 @@
 //! the in-process bus, the engine reads it and sends the console its events. Every thread of
 //! a session wakes the console when it has something to show.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,7 @@ use crate::io::bus::{bus, BusProducer};
 use crate::io::chain::Chain;
 use crate::io::live::{LiveEngine, LiveEvent, LiveSettings, ReplayStart};
 use crate::io::replay::{LoadedDump, ReplaySource};
+use crate::io::replay_records::RereadError;
 use crate::io::sim_feed::{spawn_feed, spawn_simulator_feed, FeedControl, FeedEnd, Speed};
 use crate::io::simulator::{SimConfig, Simulator};
 
@@ -55,6 +56,8 @@ pub struct Session {
     feed: Option<(Arc<FeedControl>, JoinHandle<FeedEnd>)>,
     /// Checkpoints met while draining, not yet taken by the console.
     checkpoints: Vec<ReplayCheckpoint>,
+    /// Why a replay ended before its last record, once it has.
+    replay_failure: Option<Arc<OnceLock<RereadError>>>,
 }
 
 impl Session {
@@ -85,6 +88,7 @@ impl Session {
             engine,
             feed,
             checkpoints: Vec::new(),
+            replay_failure: None,
         }
     }
 
@@ -144,6 +148,7 @@ impl Session {
             engine,
             feed: None,
             checkpoints: Vec::new(),
+            replay_failure: None,
         })
     }
 
@@ -177,18 +182,17 @@ impl Session {
             records: dump.records.len(),
         };
         let control = FeedControl::new(speed);
-        let thread = spawn_feed(
-            ReplaySource::new(dump, from_record, seek_ms),
-            producer.clone(),
-            Arc::clone(&control),
-            None,
-        )?;
-        Ok(Session::on_bus(
-            kind,
-            producer,
-            engine,
-            Some((control, thread)),
-        ))
+        let source = ReplaySource::new(dump, from_record, seek_ms);
+        let failure = source.failure();
+        let thread = spawn_feed(source, producer.clone(), Arc::clone(&control), None)?;
+        let mut session = Session::on_bus(kind, producer, engine, Some((control, thread)));
+        session.replay_failure = Some(failure);
+        Ok(session)
+    }
+
+    /// Why the replay stopped before its last record (a dump file changed or went away).
+    pub fn replay_failure(&self) -> Option<&RereadError> {
+        self.replay_failure.as_deref().and_then(OnceLock::get)
     }
 
     /// Whether a finite source (a replay) has handed over everything.

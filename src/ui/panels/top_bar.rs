@@ -12,6 +12,7 @@ use crate::ui::map::palette;
 use crate::ui::map::tile_probe::TileReach;
 use crate::ui::model::LiveModel;
 use crate::ui::places::SitePlace;
+use crate::ui::session::Session;
 use crate::ui::settings::ConsoleSettings;
 use crate::ui::source::Source;
 
@@ -54,6 +55,9 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
     commands.extend(status::source_line(ui, source.session(), model, display_ms));
     if let Some(e) = source.error() {
         ui.colored_label(palette::ERROR, e.to_string());
+    }
+    if let Some(e) = source.session().and_then(Session::replay_failure) {
+        ui.colored_label(palette::ERROR, format!("replay stopped: {e}"));
     }
     if source.session().is_none()
         && source.loading().is_none()
