@@ -123,7 +123,7 @@ pub fn load_dumps_with(
     progress
         .records
         .store(dump.records.len() as u64, Ordering::Relaxed);
-    dump.records.sort_by_time();
+    dump.records.put_in_time_order();
     Ok(dump)
 }
 

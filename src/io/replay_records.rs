@@ -129,9 +129,12 @@ impl ReplayRecords {
         self.kept.push(record);
     }
 
-    /// Puts the records in timestamp order; among equal times the order they came in stays.
-    pub fn sort_by_time(&mut self) {
+    /// Puts the records in timestamp order (among equal times the order they came in stays)
+    /// once every file is in, and lets go of the room loading left over.
+    pub fn put_in_time_order(&mut self) {
         self.entries.sort_by_key(|e| e.timestamp_ms);
+        self.entries.shrink_to_fit();
+        self.kept.shrink_to_fit();
     }
 
     /// The timestamp of record `index`.
@@ -295,7 +298,7 @@ mod tests {
         ));
         // Records without a time sort first, in the order they came, as the merge of parsed
         // records did.
-        records.sort_by_time();
+        records.put_in_time_order();
         assert_eq!(
             (0..3).map(|i| records.timestamp_ms(i)).collect::<Vec<_>>(),
             [None, None, Some(7)]

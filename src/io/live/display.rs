@@ -92,12 +92,18 @@ impl DisplaySender {
     }
 }
 
-/// Removes, within each stretch between checkpoints or settings changes (the console pairs
-/// its model with those, so nothing moves across them): every ping of a shopper but the
-/// last, all but the last `matches_kept` matches, and all per-minute counts and counters but
-/// one (summed, or the newest). Returns how many events went.
+/// Removes, within each stretch between settings changes and before or after the newest
+/// checkpoint (the console pairs its model with those, so nothing moves across them): every
+/// ping of a shopper but the last, all but the last `matches_kept` matches, and all
+/// per-minute counts and counters but one (summed, or the newest). Older checkpoints go:
+/// during a fast replay one comes every few seconds of pings, so a stretch between two holds
+/// most shoppers once and merging within stretches left the backlog growing with the replay
+/// (446 MB on a 1 000-store dump). A console this far behind gets fewer places to seek from,
+/// not a stale model at any of them. Returns how many events other than checkpoints went.
 fn merge(events: &mut Vec<LiveEvent>, matches_kept: usize) -> u64 {
     let mut keep = vec![true; events.len()];
+    let mut newest_checkpoint_seen = false;
+    let mut checkpoints_dropped = 0;
     let mut pinged: HashSet<Arc<str>> = HashSet::new();
     let mut matches = 0;
     let mut stats_seen = false;
@@ -106,7 +112,12 @@ fn merge(events: &mut Vec<LiveEvent>, matches_kept: usize) -> u64 {
     let mut minutes_moved = Vec::new();
     for i in (0..events.len()).rev() {
         match &events[i] {
+            LiveEvent::Checkpoint(_) if newest_checkpoint_seen => {
+                keep[i] = false;
+                checkpoints_dropped += 1;
+            }
             LiveEvent::Checkpoint(_) | LiveEvent::Applied { .. } | LiveEvent::SourceClosed => {
+                newest_checkpoint_seen |= matches!(events[i], LiveEvent::Checkpoint(_));
                 pinged.clear();
                 matches = 0;
                 stats_seen = false;
@@ -152,7 +163,7 @@ fn merge(events: &mut Vec<LiveEvent>, matches_kept: usize) -> u64 {
     let before = events.len();
     let mut flags = keep.into_iter();
     events.retain(|_| flags.next().unwrap_or(true));
-    (before - events.len()) as u64
+    (before - events.len() - checkpoints_dropped) as u64
 }
 
 #[cfg(test)]
@@ -242,6 +253,68 @@ mod tests {
         ];
         assert_eq!(merge(&mut events, 10), 0);
         assert_eq!(events.len(), 3);
+    }
+
+    fn checkpoint(records_pushed: u64) -> LiveEvent {
+        LiveEvent::Checkpoint(Arc::new(
+            crate::io::live::checkpoint::LiveCheckpoint::empty_at(
+                records_pushed,
+                None,
+                std::time::Duration::ZERO,
+            ),
+        ))
+    }
+
+    fn checkpoint_positions(events: &[LiveEvent]) -> Vec<u64> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Checkpoint(c) => Some(c.records_pushed),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn older_checkpoints_give_way_and_the_newest_keeps_its_pings() {
+        let mut events = vec![
+            ping("a", 1),
+            checkpoint(10),
+            ping("a", 2),
+            checkpoint(20),
+            ping("a", 3),
+            ping("b", 3),
+        ];
+        assert_eq!(merge(&mut events, 10), 1);
+        assert_eq!(checkpoint_positions(&events), [20]);
+        // Each shopper's last ping before the checkpoint it is paired with stays before it.
+        assert!(matches!(
+            &events[0],
+            LiveEvent::Ping {
+                timestamp_ms: 2,
+                ..
+            }
+        ));
+        assert_eq!(
+            ping_times(&events),
+            [("a".into(), 2), ("a".into(), 3), ("b".into(), 3)]
+        );
+    }
+
+    #[test]
+    fn a_fast_replay_with_a_checkpoint_every_round_holds_a_bounded_amount() {
+        let (mut sender, rx) = display_channel(Waker::none());
+        for t in 0..2_000 {
+            let mut batch: Vec<LiveEvent> = (0..100).map(|c| ping(&format!("c{c}"), t)).collect();
+            batch.push(checkpoint(t as u64 * 100));
+            sender.send(batch).expect("console still there");
+        }
+        assert!(
+            sender.held() <= 2 * MERGE_AT,
+            "held {} events",
+            sender.held()
+        );
+        drop(rx);
     }
 
     #[test]
