@@ -82,7 +82,8 @@ pub struct ReplayRecords {
 }
 
 impl ReplayRecords {
-    /// Records held parsed, in the order given (tests, and dumps of any format).
+    /// Records held parsed, in the order given.
+    #[cfg(test)]
     pub fn from_kept(records: Vec<BusRecord>) -> ReplayRecords {
         let mut all = ReplayRecords::default();
         for record in records {
