@@ -212,6 +212,42 @@ fn a_file_that_is_not_a_dump_says_so_and_nothing_crashes() {
 }
 
 #[test]
+fn a_dump_truncated_during_its_replay_stops_it_and_the_top_bar_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Plain, so its pings are read again from the file as they are fed.
+    let path = dir.path().join("store.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(["simulate", "--duration", "10m", "--stores", "2", "--output"])
+        .arg(&path)
+        .output()
+        .expect("simulate");
+    assert!(out.status.success());
+    let mut h = replay_at(vec![path.clone()], 60.0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().model.stats.records_pushed == 0 {
+        assert!(Instant::now() < deadline, "the replay did not start");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::File::create(&path).expect("truncate the dump");
+    while h.query_by_label_contains("replay stopped").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the top bar did not say the replay stopped"
+        );
+        assert!(
+            !h.state().replay_done(),
+            "the replay claimed to be complete"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(h
+        .query_by_label_contains("changed since it was loaded")
+        .is_some());
+}
+
+#[test]
 fn pause_step_and_resume_on_the_timeline() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut h = replay_at(vec![simulator_dump(dir.path())], 1.0);
