@@ -356,8 +356,9 @@ mod tests {
         )
     }
 
-    /// Every record a replay feeds, in order, read through the source the console uses.
-    fn fed(dump: LoadedDump) -> (Vec<BusRecord>, Option<String>) {
+    /// Every record a replay feeds, in order, read through the source the console uses, and
+    /// why it stopped early (the whole text, then the top bar's line).
+    fn fed(dump: LoadedDump) -> (Vec<BusRecord>, Option<(String, String)>) {
         let mut source = ReplaySource::new(Arc::new(dump), 0, None);
         let mut out = Vec::new();
         while source.next_time_ms().is_some() {
@@ -366,7 +367,8 @@ mod tests {
                 None => break,
             }
         }
-        (out, source.failure().get().map(|e| e.to_string()))
+        let failure = source.failure();
+        (out, failure.get().map(|e| (e.to_string(), e.headline())))
     }
 
     /// What holding every record parsed gives: the file's records, stably sorted by time.
@@ -462,15 +464,19 @@ mod tests {
         std::fs::write(&path, changed).unwrap();
         let (records, failure) = fed(dump);
         assert_eq!(records.len(), 2);
-        let failure = failure.expect("the replay says why it stopped");
+        let (failure, headline) = failure.expect("the replay says why it stopped");
         assert!(failure.contains("changed since it was loaded"), "{failure}");
+        assert!(failure.contains("at byte"), "{failure}");
+        assert_eq!(headline, "d.jsonl changed since it was loaded");
 
         // Gone altogether: said too, from the first ping.
         let dump = load_dumps(std::slice::from_ref(&path), &LoadProgress::default()).unwrap();
         std::fs::remove_file(&path).unwrap();
         let (records, failure) = fed(dump);
         assert!(records.is_empty());
-        assert!(failure.unwrap().contains("cannot read"));
+        let (failure, headline) = failure.expect("the replay says why it stopped");
+        assert!(failure.contains("cannot read"), "{failure}");
+        assert_eq!(headline, "cannot read d.jsonl again");
     }
 
     #[test]

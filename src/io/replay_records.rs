@@ -69,6 +69,22 @@ pub enum RereadError {
     Changed { path: PathBuf, offset: u64 },
 }
 
+impl RereadError {
+    /// What it says in a line, naming the file only (the console's top bar; the whole text is
+    /// its tooltip).
+    pub fn headline(&self) -> String {
+        let (RereadError::Io { path, .. } | RereadError::Changed { path, .. }) = self;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        match self {
+            RereadError::Io { .. } => format!("cannot read {name} again"),
+            RereadError::Changed { .. } => format!("{name} changed since it was loaded"),
+        }
+    }
+}
+
 /// A file pings are read again from (see [`ReplayRecords::add_file`]).
 #[derive(Clone, Copy, Debug)]
 pub struct FileId(usize);

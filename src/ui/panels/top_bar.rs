@@ -57,7 +57,8 @@ pub fn top_bar_ui(ui: &mut Ui, bar: TopBar<'_>, commands: &mut Commands) {
         ui.colored_label(palette::ERROR, e.to_string());
     }
     if let Some(e) = source.session().and_then(Session::replay_failure) {
-        ui.colored_label(palette::ERROR, format!("replay stopped: {e}"));
+        ui.colored_label(palette::ERROR, format!("replay stopped: {}", e.headline()))
+            .on_hover_text(e.to_string());
     }
     if source.session().is_none()
         && source.loading().is_none()
