@@ -97,9 +97,9 @@ impl DisplaySender {
 /// ping of a shopper but the last, all but the last `matches_kept` matches, and all
 /// per-minute counts and counters but one (summed, or the newest). Older checkpoints go:
 /// during a fast replay one comes every few seconds of pings, so a stretch between two holds
-/// most shoppers once and merging within stretches left the backlog growing with the replay
-/// (446 MB on a 1 000-store dump). A console this far behind gets fewer places to seek from,
-/// not a stale model at any of them. Returns how many events other than checkpoints went.
+/// most shoppers once, and merging only within stretches would let the backlog grow with the
+/// replay (hundreds of MB on a chain of 1 000 stores). A console this far behind gets fewer
+/// places to seek from, not a stale model at any of them. Returns how many events other than checkpoints went.
 fn merge(events: &mut Vec<LiveEvent>, matches_kept: usize) -> u64 {
     let mut keep = vec![true; events.len()];
     let mut newest_checkpoint_seen = false;
