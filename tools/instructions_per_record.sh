@@ -28,7 +28,7 @@ stage() {
 line=$(stage "DumpReader::next_line")
 envelope=$(stage "dump::parse_record")
 value=$(stage "record::decode_payload")
-joins=$(stage "Pipeline::push_value")
+joins=$(stage "Pipeline::push_value_parts")
 awk -v n="$records" -v total="$total" -v line="${line:-0}" -v env="${envelope:-0}" \
     -v value="${value:-0}" -v joins="${joins:-0}" 'BEGIN {
     printf "%d records, %.0f M instructions: %.2f k per record\n", n, total / 1e6, total / n / 1e3
