@@ -245,6 +245,7 @@ fn a_dump_truncated_during_its_replay_stops_it_and_the_top_bar_says_why() {
     assert!(h
         .query_by_label_contains("changed since it was loaded")
         .is_some());
+    assert!(h.query_by_label("STOPPED").is_some());
 }
 
 #[test]

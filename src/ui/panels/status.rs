@@ -37,6 +37,7 @@ pub fn source_line(
         return None;
     };
     let (state, colour) = match session.feed() {
+        _ if session.replay_failure().is_some() => ("stopped", palette::ERROR),
         _ if model.source_closed => ("ended", Color32::GRAY),
         Some(feed) if feed.is_paused() => ("paused", palette::WARNING),
         _ => ("running", palette::OK),
