@@ -75,39 +75,13 @@ pub struct DumpReader {
     /// read starts: a replay reads a ping again from its file by that offset.
     consumed: u64,
     line_offset: u64,
+    text_start: Option<u64>,
 }
 
 /// Opens `path` for reading lines, plain or gzip (detected by its magic bytes); `-` is
 /// standard input.
 pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, DumpError> {
     open_input_counted(path, None)
-}
-
-/// Where the text of `path` starts, when its lines can be read again by offset: 0, or past a
-/// UTF-8 byte order mark. `None` for standard input and gzip, whose offsets are not the
-/// file's.
-pub fn plain_text_start(path: &Path) -> Result<Option<u64>, DumpError> {
-    if path == Path::new("-") {
-        return Ok(None);
-    }
-    let file = File::open(path).map_err(|source| DumpError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut head = Vec::with_capacity(UTF8_BOM.len());
-    io::Read::read_to_end(&mut io::Read::take(file, UTF8_BOM.len() as u64), &mut head).map_err(
-        |source| DumpError::Read {
-            path: path.to_owned(),
-            source,
-        },
-    )?;
-    Ok(if head.starts_with(&GZIP_MAGIC) {
-        None
-    } else if head.starts_with(&UTF8_BOM) {
-        Some(UTF8_BOM.len() as u64)
-    } else {
-        Some(0)
-    })
 }
 
 /// A source that adds the bytes read from it to a shared counter (a background forecast's
@@ -130,6 +104,15 @@ pub fn open_input_counted(
     path: &Path,
     bytes_read: Option<Arc<AtomicU64>>,
 ) -> Result<Box<dyn BufRead + Send>, DumpError> {
+    open_text(path, bytes_read).map(|(text, _)| text)
+}
+
+/// [`open_input_counted`], with where the text starts in the file when the text's bytes are
+/// the file's (0, or past a byte order mark); `None` for standard input and gzip.
+fn open_text(
+    path: &Path,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<(Box<dyn BufRead + Send>, Option<u64>), DumpError> {
     let open_error = |source| DumpError::Open {
         path: path.to_owned(),
         source,
@@ -144,9 +127,11 @@ pub fn open_input_counted(
             None => Box::new(file),
         }
     };
+    let stdin = path == Path::new("-");
     let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
     let head = buffered.fill_buf().map_err(open_error)?;
-    let mut text: Box<dyn BufRead + Send> = if head.starts_with(&GZIP_MAGIC) {
+    let gzip = head.starts_with(&GZIP_MAGIC);
+    let mut text: Box<dyn BufRead + Send> = if gzip {
         Box::new(BufReader::with_capacity(
             READ_BUFFER_BYTES,
             MultiGzDecoder::new(buffered),
@@ -154,31 +139,38 @@ pub fn open_input_counted(
     } else {
         Box::new(buffered)
     };
-    skip_byte_order_mark(path, &mut text)?;
-    Ok(text)
+    let skipped = skip_byte_order_mark(path, &mut text)?;
+    Ok((text, (!stdin && !gzip).then_some(skipped)))
 }
 
 /// Steps over a UTF-8 byte order mark at the start of the text (Windows tools write one, and
 /// it would make the first record a broken line); refuses UTF-16, whose every line would be.
-fn skip_byte_order_mark(path: &Path, text: &mut Box<dyn BufRead + Send>) -> Result<(), DumpError> {
+/// Returns the bytes stepped over.
+fn skip_byte_order_mark(path: &Path, text: &mut Box<dyn BufRead + Send>) -> Result<u64, DumpError> {
     let head = text.fill_buf().map_err(|source| DumpError::Read {
         path: path.to_owned(),
         source,
     })?;
     if head.starts_with(&UTF8_BOM) {
         text.consume(UTF8_BOM.len());
-    } else if UTF16_BOMS.iter().any(|bom| head.starts_with(bom)) {
+        return Ok(UTF8_BOM.len() as u64);
+    }
+    if UTF16_BOMS.iter().any(|bom| head.starts_with(bom)) {
         return Err(DumpError::Utf16 {
             path: path.to_owned(),
         });
     }
-    Ok(())
+    Ok(0)
 }
 
 impl DumpReader {
     /// Opens `path`, plain or gzip.
     pub fn open(path: &Path) -> Result<Self, DumpError> {
-        Ok(Self::from_reader(path, open_input(path)?))
+        let (input, text_start) = open_text(path, None)?;
+        Ok(Self {
+            text_start,
+            ..Self::from_reader(path, input)
+        })
     }
 
     /// Reads a dump from any buffered source; `path` names it in errors.
@@ -191,7 +183,15 @@ impl DumpReader {
             line_number: 0,
             consumed: 0,
             line_offset: 0,
+            text_start: None,
         }
+    }
+
+    /// Where the text starts in the file, when a line's offset from
+    /// [`DumpReader::next_line_at`] plus this is its position in the file: a plain file
+    /// opened by path. `None` for gzip, standard input and other sources.
+    pub fn text_start(&self) -> Option<u64> {
+        self.text_start
     }
 
     pub fn path(&self) -> &Path {
@@ -209,7 +209,9 @@ impl DumpReader {
     }
 
     /// [`DumpReader::next_line`], with where the line starts in bytes of the input as read
-    /// (after a byte order mark; decompressed, for gzip).
+    /// (after a byte order mark; decompressed, for gzip). Inlined into `next_line`, so that
+    /// reading a dump straight through does not pay for handing the offset over.
+    #[inline(always)]
     pub fn next_line_at(&mut self) -> Result<Option<(u64, DumpLine<'_>)>, DumpError> {
         // The line handed out last time is read in place from the input's buffer, so it is
         // consumed only now; copying every line out first cost more than finding it.

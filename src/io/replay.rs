@@ -11,7 +11,7 @@ use crate::io::bus::BusRecord;
 use std::io::BufRead as _;
 
 use crate::engine::Topic;
-use crate::io::dump::{into_owned, open_input, plain_text_start, DumpError, DumpLine, DumpReader};
+use crate::io::dump::{into_owned, open_input, DumpError, DumpLine, DumpReader};
 use crate::io::formats::{detect, ui_export_record, values_record, LineFormat, ValuesOptions};
 use crate::io::replay_records::{ReplayRecords, RereadError, Rereader};
 use crate::io::sim_feed::FeedSource;
@@ -179,12 +179,11 @@ fn read_kcat(
     dump: &mut LoadedDump,
     progress: &LoadProgress,
 ) -> Result<(), LoadError> {
-    // Pings are read again from a plain file when fed; from gzip or standard input, kept.
-    let reread = match plain_text_start(path)? {
-        Some(start) => dump.records.add_file(path).map(|file| (file, start)),
-        None => None,
-    };
     let mut reader = DumpReader::open(path)?;
+    // Pings are read again from a plain file when fed; from gzip or standard input, kept.
+    let reread = reader
+        .text_start()
+        .and_then(|start| Some((dump.records.add_file(path)?, start)));
     let mut lines = 0u64;
     while let Some((offset, line)) = reader.next_line_at()? {
         lines += 1;
