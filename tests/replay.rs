@@ -111,6 +111,9 @@ fn a_full_replay_equals_instore_run_and_seeking_back_re_runs_exactly() {
     run_until_done(&mut h);
     assert_eq!(counts_of_app(h.state()), want);
     assert!(h.query_by_label_contains("Replay · 2 files").is_some());
+    // The engine is still up (to seek or restart), but the status says the dump is over.
+    assert!(h.query_by_label("END OF DUMP").is_some());
+    assert!(h.query_by_label("RUNNING").is_none());
 
     // Restart from the timeline: the same again.
     h.get_by_label("Restart").click();

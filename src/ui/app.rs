@@ -424,12 +424,9 @@ impl ConsoleApp {
 
     /// Whether a replay has been fed completely and the engine has taken every record.
     pub fn replay_done(&self) -> bool {
-        let (Some(timeline), Some(session)) = (self.source.timeline(), self.source.session())
-        else {
-            return false;
-        };
-        session.feed_finished()
-            && self.model.stats.records_pushed == timeline.dump.records.len() as u64
+        self.source
+            .session()
+            .is_some_and(|s| s.replay_ended(self.model.stats.records_pushed))
     }
 
     pub fn session(&self) -> Option<&Session> {

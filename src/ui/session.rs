@@ -200,6 +200,20 @@ impl Session {
         self.feed.as_ref().is_some_and(|(_, t)| t.is_finished())
     }
 
+    /// Whether a replay has handed over every record and the engine has taken them all, by
+    /// the engine's count of records taken (`records_pushed`): a replay that stopped early
+    /// never ends, and one whose engine is still catching up has not ended yet.
+    pub fn replay_ended(&self, records_pushed: u64) -> bool {
+        match self.kind {
+            SourceKind::Replay { records, .. } => {
+                self.feed_finished()
+                    && self.replay_failure().is_none()
+                    && records_pushed == records as u64
+            }
+            _ => false,
+        }
+    }
+
     pub fn sink(&mut self) -> &mut dyn RecordSink {
         self.sink.as_mut()
     }

@@ -39,6 +39,9 @@ pub fn source_line(
     let (state, colour) = match session.feed() {
         _ if session.replay_failure().is_some() => ("stopped", palette::ERROR),
         _ if model.source_closed => ("ended", Color32::GRAY),
+        // The engine stays up after a replay's last record (to seek or restart): the replay
+        // is over, though nothing stopped.
+        _ if session.replay_ended(model.stats.records_pushed) => ("end of dump", Color32::GRAY),
         Some(feed) if feed.is_paused() => ("paused", palette::WARNING),
         _ => ("running", palette::OK),
     };
