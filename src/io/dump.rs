@@ -279,6 +279,28 @@ impl DumpReader {
         };
         Ok(Some((line_offset, line)))
     }
+
+    /// The line [`DumpReader::next_line_at`] handed out last, as it stands in the input
+    /// without its line end: a replay copies a gzip dump's pings out as they are.
+    pub fn last_line(&mut self) -> Result<&[u8], DumpError> {
+        let line = match self.consume_before_next.checked_sub(1) {
+            // Still in the input's buffer: nothing is consumed until the next line.
+            Some(end) => {
+                let path = &self.path;
+                let buffered = self.input.fill_buf().map_err(|source| DumpError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                buffered.get(..end).unwrap_or_default()
+            }
+            None => &self.line[..],
+        };
+        let end = line
+            .iter()
+            .rposition(|&b| b != b'\n' && b != b'\r')
+            .map_or(0, |last| last + 1);
+        Ok(&line[..end])
+    }
 }
 
 /// Reads one kcat -J line; `None` when it is not a record (no JSON object, no topic).

@@ -21,5 +21,6 @@ pub mod simulator;
 pub mod sink;
 pub mod store_names;
 pub mod table_files;
+pub mod unpacked;
 pub mod wake;
 pub mod workload;

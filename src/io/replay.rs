@@ -1,5 +1,5 @@
-//! Recorded dumps for replay: loaded once (several files merge by timestamp; a plain file's
-//! pings are read again from it as they are fed, see [`ReplayRecords`]), then fed through the
+//! Recorded dumps for replay: loaded once (several files merge by timestamp; a kcat file's
+//! pings are read again as they are fed, see [`ReplayRecords`]), then fed through the
 //! same paced feed as the simulator, from the start or fast-forwarded to a point on the
 //! timeline.
 
@@ -11,10 +11,11 @@ use crate::io::bus::BusRecord;
 use std::io::BufRead as _;
 
 use crate::engine::Topic;
-use crate::io::dump::{into_owned, open_input, DumpError, DumpLine, DumpReader};
+use crate::io::dump::{into_owned, open_input, parse_record, DumpError, DumpLine, DumpReader};
 use crate::io::formats::{detect, ui_export_record, values_record, LineFormat, ValuesOptions};
-use crate::io::replay_records::{ReplayRecords, RereadError, Rereader};
+use crate::io::replay_records::{FileId, ReplayRecords, RereadError, Rereader};
 use crate::io::sim_feed::FeedSource;
+use crate::io::unpacked::UnpackedLines;
 
 /// Broken lines kept for the operator (all are counted).
 const BROKEN_SAMPLES: usize = 1_000;
@@ -94,6 +95,16 @@ pub fn load_dumps_with(
     options: &ValuesOptions,
     progress: &LoadProgress,
 ) -> Result<LoadedDump, LoadError> {
+    load_dumps_unpacking(paths, options, progress, UnpackedLines::create)
+}
+
+/// [`load_dumps_with`], copying a gzip dump's pings out with `unpack`.
+fn load_dumps_unpacking(
+    paths: &[PathBuf],
+    options: &ValuesOptions,
+    progress: &LoadProgress,
+    unpack: Unpack,
+) -> Result<LoadedDump, LoadError> {
     let mut dump = LoadedDump {
         files: paths.to_vec(),
         ..LoadedDump::default()
@@ -113,7 +124,7 @@ pub fn load_dumps_with(
             detect(&first, options).map_err(not_a_dump)?
         };
         match format {
-            LineFormat::Kcat => read_kcat(path, &mut dump, progress)?,
+            LineFormat::Kcat => read_kcat(path, &mut dump, progress, unpack)?,
             other => read_other(path, &other, options, &mut dump, progress)?,
         }
         if dump.records.len() == before {
@@ -174,36 +185,123 @@ fn check_progress(dump: &LoadedDump, progress: &LoadProgress) -> Result<(), Load
     Ok(())
 }
 
+/// Why a gzip dump's pings could not be copied out (see [`UnpackedLines`]).
+enum KcatError {
+    Load(LoadError),
+    Unpack(std::io::Error),
+}
+
+impl<E: Into<LoadError>> From<E> for KcatError {
+    fn from(e: E) -> Self {
+        KcatError::Load(e.into())
+    }
+}
+
+/// Reads a kcat dump: its pings are read again when fed, from the file if it is plain, else
+/// from their lines copied into a temporary file. Where that file cannot be written (no room
+/// in the cache folder), the file is read again keeping its pings in memory.
 fn read_kcat(
     path: &std::path::Path,
     dump: &mut LoadedDump,
     progress: &LoadProgress,
+    unpack: Unpack,
 ) -> Result<(), LoadError> {
+    let mark = (dump.records.mark(), dump.broken_count, dump.broken.len());
+    match read_kcat_noting(path, dump, progress, Some(unpack)) {
+        Ok(()) => Ok(()),
+        Err(KcatError::Load(e)) => Err(e),
+        Err(KcatError::Unpack(e)) => {
+            tracing::warn!(
+                "cannot copy the pings of {} out for its replay ({e}): holding them in memory",
+                path.display()
+            );
+            let (records, broken_count, broken) = mark;
+            dump.records.back_to(records);
+            dump.broken_count = broken_count;
+            dump.broken.truncate(broken);
+            match read_kcat_noting(path, dump, progress, None) {
+                Ok(()) => Ok(()),
+                Err(KcatError::Load(e)) => Err(e),
+                Err(KcatError::Unpack(_)) => unreachable!("nothing is unpacked"),
+            }
+        }
+    }
+}
+
+/// Where a file's pings are noted.
+enum Reread {
+    /// At their offsets in the file, after `text_start` bytes.
+    Plain {
+        file: FileId,
+        text_start: u64,
+    },
+    Unpacked {
+        file: FileId,
+        lines: UnpackedLines,
+    },
+    /// Nowhere: kept parsed.
+    Kept,
+}
+
+/// Makes the file a gzip dump's pings are copied into.
+type Unpack = fn() -> std::io::Result<UnpackedLines>;
+
+fn read_kcat_noting(
+    path: &std::path::Path,
+    dump: &mut LoadedDump,
+    progress: &LoadProgress,
+    unpack: Option<Unpack>,
+) -> Result<(), KcatError> {
     let mut reader = DumpReader::open(path)?;
-    // Pings are read again from a plain file when fed; from gzip or standard input, kept.
-    let reread = reader
-        .text_start()
-        .and_then(|start| Some((dump.records.add_file(path)?, start)));
+    let mut reread = match (reader.text_start(), unpack) {
+        (Some(text_start), _) => dump
+            .records
+            .add_file(path)
+            .map_or(Reread::Kept, |file| Reread::Plain { file, text_start }),
+        (None, Some(create)) => {
+            let lines = create().map_err(KcatError::Unpack)?;
+            dump.records
+                .add_unpacked(path, lines.lines())
+                .map_or(Reread::Kept, |file| Reread::Unpacked { file, lines })
+        }
+        (None, None) => Reread::Kept,
+    };
     let mut lines = 0u64;
     while let Some((offset, line)) = reader.next_line_at()? {
         lines += 1;
         match line {
-            DumpLine::Record(r) => {
-                let noted = match reread {
-                    Some((file, start)) if r.topic == Topic::CustomersLocations.name() => {
-                        dump.records.push_line(file, start + offset, r.timestamp_ms)
+            DumpLine::Record(r) if r.topic == Topic::CustomersLocations.name() => match &mut reread
+            {
+                Reread::Plain { file, text_start } => {
+                    if !dump
+                        .records
+                        .push_line(*file, *text_start + offset, r.timestamp_ms)
+                    {
+                        dump.records.push_kept(into_owned(r));
                     }
-                    _ => false,
-                };
-                if !noted {
-                    dump.records.push_kept(into_owned(r));
                 }
-            }
+                Reread::Unpacked { file, lines } => {
+                    let timestamp_ms = r.timestamp_ms;
+                    let line = reader.last_line()?;
+                    let at = lines.append(line).map_err(KcatError::Unpack)?;
+                    if !dump.records.push_line(*file, at, timestamp_ms) {
+                        // Past what an entry holds (256 TiB): kept after all.
+                        if let Some(r) = std::str::from_utf8(line).ok().and_then(parse_record) {
+                            dump.records.push_kept(into_owned(r));
+                        }
+                    }
+                }
+                Reread::Kept => dump.records.push_kept(into_owned(r)),
+            },
+            DumpLine::Record(r) => dump.records.push_kept(into_owned(r)),
             DumpLine::Broken { line_number, text } => broken(dump, path, line_number, &text),
         }
         if lines % 4_096 == 0 {
             check_progress(dump, progress)?;
         }
+    }
+    if let Reread::Unpacked { lines, .. } = reread {
+        lines.finish().map_err(KcatError::Unpack)?;
     }
     Ok(())
 }
@@ -380,12 +478,11 @@ mod tests {
         all
     }
 
-    #[test]
-    fn pings_are_read_again_from_their_file_and_feed_as_if_held() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A dump with what real files hold: Windows line ends, a byte order mark, blank lines, a
+    /// ping longer than the reader's buffer, pings out of time order, one without a time, a
+    /// broken line.
+    fn odd_dump_text() -> String {
         let long = format!(r#"{{"uid": "{}"}}"#, "x".repeat(300_000));
-        // Windows line ends, a byte order mark, blank lines, a ping longer than the reader's
-        // buffer, pings out of time order, one without a time, a broken line.
         let mut text = String::from("\u{feff}");
         for (i, line) in [
             kcat("stores_products", 0, Some(5), r#"{"sku": 1}"#),
@@ -404,48 +501,95 @@ mod tests {
             text.push_str(line);
             text.push_str(if i % 2 == 0 { "\r\n" } else { "\n" });
         }
-        let a = dir.path().join("a.jsonl");
-        std::fs::write(&a, text).unwrap();
+        text
+    }
+
+    /// `odd_dump_text` in a plain file and, gzip, in another, beside a second plain file.
+    fn odd_dumps(dir: &std::path::Path) -> [PathBuf; 3] {
+        use std::io::Write as _;
+        let a = dir.join("a.jsonl");
+        std::fs::write(&a, odd_dump_text()).unwrap();
+        let gz = dir.join("a.jsonl.gz");
+        let mut out = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        out.write_all(odd_dump_text().as_bytes()).unwrap();
+        out.finish().unwrap();
         let b = write(
-            dir.path(),
+            dir,
             "b.jsonl",
             &[
                 &kcat("customers_locations", 0, Some(10), r#"{"uid": "d"}"#),
                 &kcat("customers_locations", 1, Some(25), r#"{"uid": "e"}"#),
             ],
         );
-        let paths = [a, b];
+        [a, gz, b]
+    }
+
+    #[test]
+    fn pings_are_read_again_from_their_files_and_feed_as_if_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = odd_dumps(dir.path());
         let dump = load_dumps(&paths, &LoadProgress::default()).unwrap();
-        assert_eq!(dump.broken_count, 1);
-        assert_eq!(dump.records.len(), 8);
-        // Only the product and the promotion are held parsed.
+        assert_eq!(dump.broken_count, 2);
+        assert_eq!(dump.records.len(), 14);
+        // Only the products and the promotions are held parsed, the gzip file's too.
         let kept: Vec<&str> = dump.records.kept().iter().map(|r| &*r.topic).collect();
-        assert_eq!(kept, ["stores_products", "products_promotions"]);
-        assert_eq!(dump.per_minute("customers_locations"), [5]);
+        assert_eq!(
+            kept,
+            [
+                "stores_products",
+                "products_promotions",
+                "stores_products",
+                "products_promotions"
+            ]
+        );
+        assert_eq!(dump.per_minute("customers_locations"), [8]);
         let (records, failure) = fed(dump);
         assert_eq!(failure, None);
         assert_eq!(records, parsed_in_time_order(&paths));
     }
 
     #[test]
-    fn a_gzip_dump_is_held_parsed_and_feeds_the_same() {
-        use std::io::Write as _;
+    fn a_gzip_dump_with_no_room_to_unpack_is_held_parsed_and_feeds_the_same() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.jsonl.gz");
-        let mut gz = flate2::write::GzEncoder::new(
-            std::fs::File::create(&path).unwrap(),
+        let paths = odd_dumps(dir.path());
+        // Writes fail as on a full disk: at the 300 KB ping, or at the end for a small dump.
+        let full = || UnpackedLines::writing_to(std::fs::File::create("/dev/full")?);
+        // The gzip file alone, then with the others: its six records and the others' two
+        // products and promotions are held parsed; its broken line is counted once.
+        for (files, broken, kept) in [(&paths[1..2], 1, 6), (&paths[..], 2, 8)] {
+            let options = ValuesOptions::default();
+            let dump =
+                load_dumps_unpacking(files, &options, &LoadProgress::default(), full).unwrap();
+            assert_eq!(dump.broken_count, broken);
+            assert_eq!(dump.records.kept().len(), kept);
+            let (records, failure) = fed(dump);
+            assert_eq!(failure, None);
+            assert_eq!(records, parsed_in_time_order(files));
+        }
+        let small = write(
+            dir.path(),
+            "small.jsonl",
+            &[&kcat("customers_locations", 0, Some(10), r#"{"uid": "d"}"#)],
+        );
+        let small_gz = dir.path().join("small.jsonl.gz");
+        let text = std::fs::read(&small).unwrap();
+        let mut out = flate2::write::GzEncoder::new(
+            std::fs::File::create(&small_gz).unwrap(),
             flate2::Compression::fast(),
         );
-        for i in 0..50 {
-            let line = kcat("customers_locations", i, Some(1_000 - i), r#"{"uid": "a"}"#);
-            writeln!(gz, "{line}").unwrap();
-        }
-        gz.finish().unwrap();
-        let dump = load_dumps(std::slice::from_ref(&path), &LoadProgress::default()).unwrap();
-        assert_eq!(dump.records.kept().len(), 50);
-        let (records, failure) = fed(dump);
-        assert_eq!(failure, None);
-        assert_eq!(records, parsed_in_time_order(&[path]));
+        std::io::Write::write_all(&mut out, &text).unwrap();
+        out.finish().unwrap();
+        let dump = load_dumps_unpacking(
+            std::slice::from_ref(&small_gz),
+            &ValuesOptions::default(),
+            &LoadProgress::default(),
+            full,
+        )
+        .unwrap();
+        assert_eq!(dump.records.kept().len(), 1);
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! A loaded dump's records, compactly: one 16-byte entry per record, in timestamp order.
 //!
 //! Pings are nearly all of a dump, and a day of them parsed takes gigabytes (about 290 bytes a
-//! record). So a ping from a plain kcat file is only noted by its file and byte offset, and read
-//! again from there when the replay feeds it. Every other record stays parsed in memory: the
-//! reference data the map draws as soon as the dump is in (products, promotions), and whatever
-//! cannot be read again by offset (gzip, standard input, formats converted line by line).
+//! record). So a ping from a kcat file is only noted by its file and byte offset, and read
+//! again from there when the replay feeds it: from the file itself when it is plain, from its
+//! lines unpacked into a temporary file when it is gzip or standard input (see
+//! [`super::unpacked`]). Every other record stays parsed in memory: the reference data the map
+//! draws as soon as the dump is in (products, promotions), and the formats converted line by
+//! line.
 
 use std::fs::File;
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::engine::Topic;
 use crate::io::bus::BusRecord;
@@ -89,12 +92,39 @@ impl RereadError {
 #[derive(Clone, Copy, Debug)]
 pub struct FileId(usize);
 
+/// Where a file's pings are read again from.
+#[derive(Debug)]
+enum ReplayFile {
+    /// The dump file itself, opened again by its path.
+    Plain(PathBuf),
+    /// A temporary file holding the pings' lines of `dump` (gzip or standard input), already
+    /// open: it has no name to open it by.
+    Unpacked { dump: PathBuf, lines: Arc<File> },
+}
+
+impl ReplayFile {
+    /// The dump the operator opened, for messages.
+    fn dump_path(&self) -> &Path {
+        match self {
+            ReplayFile::Plain(path) | ReplayFile::Unpacked { dump: path, .. } => path,
+        }
+    }
+}
+
+/// See [`ReplayRecords::mark`].
+#[derive(Clone, Copy, Debug)]
+pub struct RecordsMark {
+    entries: usize,
+    kept: usize,
+    files: usize,
+}
+
 /// Every record of a loaded dump, in the order the replay feeds them.
 #[derive(Debug, Default)]
 pub struct ReplayRecords {
     entries: Vec<Entry>,
     kept: Vec<BusRecord>,
-    files: Vec<PathBuf>,
+    files: Vec<ReplayFile>,
 }
 
 impl ReplayRecords {
@@ -119,10 +149,39 @@ impl ReplayRecords {
     /// A plain file whose pings will be read again from it; `None` past the number of files
     /// an entry can name (their pings are then kept parsed).
     pub fn add_file(&mut self, path: &Path) -> Option<FileId> {
+        self.add(ReplayFile::Plain(path.to_owned()))
+    }
+
+    /// A temporary file the pings of `dump` are copied into as it loads (offsets are then
+    /// the temporary file's); `None` as for [`ReplayRecords::add_file`].
+    pub fn add_unpacked(&mut self, dump: &Path, lines: Arc<File>) -> Option<FileId> {
+        self.add(ReplayFile::Unpacked {
+            dump: dump.to_owned(),
+            lines,
+        })
+    }
+
+    fn add(&mut self, file: ReplayFile) -> Option<FileId> {
         (self.files.len() < MAX_FILES).then(|| {
-            self.files.push(path.to_owned());
+            self.files.push(file);
             FileId(self.files.len() - 1)
         })
+    }
+
+    /// What is held so far: a mark to go back to.
+    pub fn mark(&self) -> RecordsMark {
+        RecordsMark {
+            entries: self.entries.len(),
+            kept: self.kept.len(),
+            files: self.files.len(),
+        }
+    }
+
+    /// Forgets every record and file noted since `mark` (a file loaded again another way).
+    pub fn back_to(&mut self, mark: RecordsMark) {
+        self.entries.truncate(mark.entries);
+        self.kept.truncate(mark.kept);
+        self.files.truncate(mark.files);
     }
 
     /// A ping that starts at byte `offset` of `file`. Returns false, noting nothing, when the
@@ -205,9 +264,46 @@ pub struct Rereader {
 
 #[derive(Debug)]
 struct OpenFile {
-    input: BufReader<File>,
+    input: BufReader<FileAt>,
     /// The file offset the input reads next.
     position: u64,
+}
+
+/// A file read at positions of its own: an unpacked file's one open handle is shared by every
+/// replay of the dump (a restart or a seek starts another while the last one winds down), so
+/// none may move the handle's offset under another.
+#[derive(Debug)]
+struct FileAt {
+    file: Arc<File>,
+    position: u64,
+}
+
+impl Read for FileAt {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.position)?;
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.position)?;
+        self.position += read as u64;
+        Ok(read)
+    }
+}
+
+impl Seek for FileAt {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let invalid = || std::io::Error::from(std::io::ErrorKind::InvalidInput);
+        self.position = match to {
+            SeekFrom::Start(at) => at,
+            SeekFrom::Current(by) => self.position.checked_add_signed(by).ok_or_else(invalid)?,
+            SeekFrom::End(by) => self
+                .file
+                .metadata()?
+                .len()
+                .checked_add_signed(by)
+                .ok_or_else(invalid)?,
+        };
+        Ok(self.position)
+    }
 }
 
 impl Rereader {
@@ -222,21 +318,20 @@ impl Rereader {
         };
         match entry.place() {
             Place::Kept(k) => Ok(records.kept.get(k).cloned()),
-            Place::Line { file, offset } => {
-                let path = &records.files[file];
-                self.read_ping(path, file, offset, entry.timestamp_ms)
-                    .map(Some)
-            }
+            Place::Line { file, offset } => self
+                .read_ping(&records.files[file], file, offset, entry.timestamp_ms)
+                .map(Some),
         }
     }
 
     fn read_ping(
         &mut self,
-        path: &Path,
+        from: &ReplayFile,
         file: usize,
         offset: u64,
         timestamp_ms: i64,
     ) -> Result<BusRecord, RereadError> {
+        let path = from.dump_path();
         let io_error = |source| RereadError::Io {
             path: path.to_owned(),
             source,
@@ -246,13 +341,19 @@ impl Rereader {
         }
         let open = match &mut self.open[file] {
             Some(open) => open,
-            slot => slot.insert(OpenFile {
-                input: BufReader::with_capacity(
-                    READ_BUFFER_BYTES,
-                    File::open(path).map_err(io_error)?,
-                ),
-                position: 0,
-            }),
+            slot => {
+                let file = match from {
+                    ReplayFile::Plain(path) => Arc::new(File::open(path).map_err(io_error)?),
+                    ReplayFile::Unpacked { lines, .. } => Arc::clone(lines),
+                };
+                slot.insert(OpenFile {
+                    input: BufReader::with_capacity(
+                        READ_BUFFER_BYTES,
+                        FileAt { file, position: 0 },
+                    ),
+                    position: 0,
+                })
+            }
         };
         if open.position != offset {
             // Within the buffer this moves in it; beyond, it seeks.
