@@ -18,10 +18,14 @@ use support::broker::{free_port, Broker};
 use support::{console_harness, instore, pump_until, simulate_minute_to};
 
 fn console_on(bootstrap: &str, outbox: Option<std::path::PathBuf>) -> ConsoleApp {
+    console_from(bootstrap, StartAt::Earliest, outbox)
+}
+
+fn console_from(bootstrap: &str, from: StartAt, outbox: Option<std::path::PathBuf>) -> ConsoleApp {
     let config = KafkaConfig::resolve(None, Some(bootstrap), &["message.timeout.ms=120000".into()])
         .expect("config");
     let options = ConsoleOptions {
-        kafka: Some((config, StartAt::Earliest)),
+        kafka: Some((config, from)),
         outbox_path: outbox,
         ..ConsoleOptions::new(Chain::builtin().expect("chain"))
     };
@@ -354,6 +358,90 @@ fn the_console_reads_on_after_the_broker_is_replaced() {
     let label = app.session().expect("the Kafka session").label();
     assert!(
         label.contains("the topic was recreated; reading it from its start"),
+        "{label}"
+    );
+}
+
+/// Opened on a cluster that has been running, the console starts (by default) from what the
+/// joins' windows still reach: the products and promotions of the last 90 minutes and the
+/// pings of the last 30. Anything older could not meet a ping from now on; anything newer is
+/// what the pipeline on that cluster holds, so the console shows its matches from the start.
+#[test]
+fn the_console_starts_from_what_the_joins_windows_reach() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    // A minute of one store, 100, 45 and 2 minutes ago; the same records written to a dump,
+    // to count them by topic.
+    let mut by_run = Vec::new();
+    for minutes_ago in [100, 45, 2] {
+        let start = instore::engine::rfc3339::format_rfc3339_ms(now_ms - minutes_ago * 60_000);
+        simulate_minute_to(&broker.bootstrap, &["--start", &start]);
+        let dump = dir.path().join(format!("{minutes_ago}.jsonl"));
+        let dump_arg = dump.to_string_lossy().into_owned();
+        let args = ["--start", &start, "--output", &dump_arg];
+        let out = instore(
+            &[
+                &["simulate", "--duration", "1m", "--stores", "1"][..],
+                &args,
+            ]
+            .concat(),
+        );
+        assert!(out.status.success());
+        let text = std::fs::read_to_string(&dump).expect("dump");
+        let count = |topic: &str| {
+            text.lines()
+                .filter(|l| l.contains(&format!("\"topic\":\"{topic}\"")))
+                .count() as u64
+        };
+        by_run.push([
+            count("customers_locations"),
+            count("stores_products"),
+            count("products_promotions"),
+        ]);
+    }
+    assert!(
+        by_run.iter().all(|r| r.iter().all(|&n| n > 0)),
+        "{by_run:?}"
+    );
+    let want = [
+        by_run[2][0],
+        by_run[1][1] + by_run[2][1],
+        by_run[1][2] + by_run[2][2],
+    ];
+
+    let from: StartAt = "windows".parse().expect("windows");
+    let mut app = console_from(&broker.bootstrap, from, None);
+    let total: u64 = want.iter().sum();
+    pump_until(&mut app, "the windows read", Duration::from_secs(60), |a| {
+        a.session().is_some_and(|s| s.label().contains("lag 0"))
+            && a.model.stats.records_pushed >= total
+    });
+    // Nothing older turns up later.
+    let settle = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < settle {
+        app.pump(Duration::from_millis(20));
+    }
+    let stats = &app.model.stats.pipeline;
+    let read = [
+        instore::engine::Topic::CustomersLocations,
+        instore::engine::Topic::StoresProducts,
+        instore::engine::Topic::ProductsPromotions,
+    ]
+    .map(|t| stats.topic(t).records);
+    assert_eq!(read, want, "pings, products, promotions (runs: {by_run:?})");
+    assert!(stats.topic(instore::engine::Topic::NearbyCustomers).records > 0);
+    // The source line says where reading started: 90 minutes back, the products' reach (the
+    // console opened a moment after `now_ms`, maybe in the next minute).
+    let label = app.session().map(|s| s.label()).unwrap_or_default();
+    let since = |ms: i64| instore::engine::rfc3339::format_clock_ms(ms - 90 * 60_000);
+    assert!(
+        [since(now_ms), since(now_ms + 60_000)]
+            .iter()
+            .any(|s| label.contains(&format!("records since {}", &s[..5]))),
         "{label}"
     );
 }

@@ -37,8 +37,10 @@ pub struct ConsoleArgs {
     /// The attribution drawn on the map for --tiles (OpenStreetMap's for its tile servers).
     #[arg(long, value_name = "TEXT", requires = "tiles")]
     pub tiles_attribution: Option<String>,
-    /// With Kafka: where reading starts (earliest, latest, or an RFC 3339 time).
-    #[arg(long, default_value = "latest")]
+    /// With Kafka: where reading starts. `windows`: as far back as the joins reach (the
+    /// promotion and customer windows for products and promotions, the customer window for
+    /// pings), so matches show from the first ping; or earliest, latest, an RFC 3339 time.
+    #[arg(long, default_value = "windows")]
     pub from: StartAt,
     /// Measure frame CPU time with 5 000 customers and 2 000 rings on screen, print it, exit.
     #[arg(long)]

@@ -20,7 +20,8 @@ use crate::io::recordings::write_recording_note;
 pub struct RecordArgs {
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    /// Where reading starts: earliest, latest, or an RFC 3339 time.
+    /// Where reading starts: earliest, latest, an RFC 3339 time, or `windows` (as far back as
+    /// the default joins reach: 90 minutes of products and promotions, 30 of pings).
     #[arg(long, default_value = "latest")]
     pub from: StartAt,
     /// Stop after this much wall time (default: on Ctrl-C).

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::engine::rfc3339::format_clock_ms;
 use crate::io::bus::{bus, BusProducer};
 use crate::io::chain::Chain;
 use crate::io::live::{LiveEngine, LiveEvent, LiveSettings, ReplayStart};
@@ -136,6 +137,7 @@ impl Session {
         settings: LiveSettings,
         waker: &Waker,
     ) -> Result<Session, KafkaInputError> {
+        let from = from.fitted_to(&settings.params);
         let (producer, engine) = Session::engine_on_bus(settings, waker)
             .map_err(|e| KafkaInputError::Thread(e.to_string()))?;
         let sink = KafkaSink::new(&config, waker.clone())?;
@@ -281,12 +283,15 @@ impl Session {
             SourceKind::Kafka => match self.kafka_status() {
                 Some(s) => match &s.state {
                     KafkaState::Connected => {
-                        let mut label = format!(
-                            "Kafka {} · connected · {} records · lag {}",
-                            s.servers,
-                            s.records,
-                            s.total_lag()
-                        );
+                        let mut label =
+                            format!("Kafka {} · connected · {} records", s.servers, s.records);
+                        if let Some(since) = s.since_ms {
+                            label.push_str(&format!(" since {}", format_clock_ms(since)));
+                        }
+                        if s.passed_over > 0 {
+                            label.push_str(&format!(" ({} older passed over)", s.passed_over));
+                        }
+                        label.push_str(&format!(" · lag {}", s.total_lag()));
                         if let Some(notice) = &s.notice {
                             label.push_str(" · ");
                             label.push_str(notice);

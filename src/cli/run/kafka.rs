@@ -111,7 +111,8 @@ pub fn run_kafka(
         },
         None => InputSpec::inputs(),
     };
-    let mut input = KafkaInput::open(config, &spec, run.from, run.until_end, KAFKA_TIMEOUT)?;
+    let from = run.from.fitted_to(&params);
+    let mut input = KafkaInput::open(config, &spec, from, run.until_end, KAFKA_TIMEOUT)?;
     let mut last_ownership_check = Instant::now() - Duration::from_secs(1);
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);

@@ -41,8 +41,9 @@ pub struct RunArgs {
     /// Read the input topics from this Kafka cluster and write the outputs back.
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    /// With Kafka: where reading starts (earliest, latest — ksqlDB's default — or an RFC 3339
-    /// time).
+    /// With Kafka: where reading starts (earliest, latest — ksqlDB's default —, an RFC 3339
+    /// time, or `windows`: as far back as this run's joins reach, which primes their state
+    /// and writes again what they matched in that time).
     #[arg(long, default_value = "latest")]
     pub from: StartAt,
     /// With Kafka: share `customers_locations` with the other instances of this consumer group

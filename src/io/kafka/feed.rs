@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::client::StartAt;
 use super::config::KafkaConfig;
 use super::input::{InputEvent, InputSpec, KafkaInput, KafkaInputError, TopicLag};
+use crate::engine::Topic;
 use crate::io::bus::BusProducer;
 use crate::io::wake::Waker;
 
@@ -35,6 +36,13 @@ pub struct KafkaStatus {
     /// What the operator should know about the last reconnection: partitions recreated or
     /// with records deleted before they were read.
     pub notice: Option<String>,
+    /// Where reading started in time, for a start by time or by the joins' windows (the
+    /// earliest of the topics').
+    pub since_ms: Option<i64>,
+    /// Records timestamped before their topic's start that were read all the same and not
+    /// taken: a broker that cannot look offsets up by time starts at the beginning instead,
+    /// and a late record can follow the start offset.
+    pub passed_over: u64,
 }
 
 impl KafkaStatus {
@@ -74,6 +82,8 @@ impl KafkaFeed {
             records: 0,
             lag: Vec::new(),
             notice: None,
+            since_ms: None,
+            passed_over: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let shown = Shown {
@@ -147,10 +157,21 @@ fn read_loop(
             }
         }
     };
-    shown.state(KafkaState::Connected);
+    let opened_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let since_ms = |topic: &str| from.since_ms(topic, opened_ms);
+    shown.set(|s| {
+        s.state = KafkaState::Connected;
+        s.since_ms = Topic::INPUTS
+            .iter()
+            .filter_map(|t| since_ms(t.name()))
+            .min();
+    });
     let mut lag_checked = Instant::now() - LAG_EVERY;
     let mut failing_since: Option<Instant> = None;
     let mut forwarded = 0u64;
+    let mut passed_over = 0u64;
     while !stop.load(Ordering::Relaxed) {
         if lag_checked.elapsed() >= LAG_EVERY {
             lag_checked = Instant::now();
@@ -165,6 +186,17 @@ fn read_loop(
         match input.poll(Duration::from_millis(200)) {
             Ok(InputEvent::Record(record)) => {
                 failing_since = None;
+                let before_start = record
+                    .timestamp_ms
+                    .zip(since_ms(&record.topic))
+                    .is_some_and(|(ts, since)| ts < since);
+                if before_start {
+                    passed_over += 1;
+                    if passed_over % 256 == 1 {
+                        shown.set(|s| s.passed_over = passed_over);
+                    }
+                    continue;
+                }
                 if bus.forward(record).is_err() {
                     return;
                 }
@@ -177,7 +209,10 @@ fn read_loop(
                     });
                 }
             }
-            Ok(InputEvent::Idle) => shown.set(|s| s.records = forwarded),
+            Ok(InputEvent::Idle) => shown.set(|s| {
+                s.records = forwarded;
+                s.passed_over = passed_over;
+            }),
             // librdkafka reconnects by itself; its errors are shown, not fatal.
             Ok(InputEvent::Trouble(e)) | Err(e) => {
                 failing(shown, &mut input, &mut failing_since, e)

@@ -113,6 +113,10 @@ impl TopicReader {
             c.set("group.id", "instore-reader");
         }
         let consumer: BaseConsumer = c.create()?;
+        // A start by the joins' windows counts back from now.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
         let mut assignment = TopicPartitionList::new();
         let mut resumed = TopicPartitionList::new();
         let mut changes = Vec::new();
@@ -142,19 +146,17 @@ impl TopicReader {
                         resumed.add_partition_offset(t.name(), p.id(), offset)?;
                         continue;
                     }
-                    let offset = match start {
-                        StartAt::Earliest => Offset::Beginning,
-                        StartAt::Latest => Offset::End,
-                        StartAt::Time(ms) => Offset::Offset(ms),
+                    let offset = match start.since_ms(t.name(), now_ms) {
+                        Some(ms) => Offset::Offset(ms),
+                        None if start == StartAt::Latest => Offset::End,
+                        None => Offset::Beginning,
                     };
                     assignment.add_partition_offset(t.name(), p.id(), offset)?;
                 }
             }
         }
-        if let StartAt::Time(_) = start {
-            if assignment.count() > 0 {
-                assignment = consumer.offsets_for_times(assignment, timeout)?;
-            }
+        if matches!(start, StartAt::Time(_) | StartAt::Windows { .. }) && assignment.count() > 0 {
+            assignment = consumer.offsets_for_times(assignment, timeout)?;
         }
         for e in resumed.elements() {
             assignment.add_partition_offset(e.topic(), e.partition(), e.offset())?;
@@ -339,7 +341,7 @@ impl GroupReader {
         c.set(
             "auto.offset.reset",
             match start {
-                StartAt::Earliest | StartAt::Time(_) => "earliest",
+                StartAt::Earliest | StartAt::Time(_) | StartAt::Windows { .. } => "earliest",
                 StartAt::Latest => "latest",
             },
         );

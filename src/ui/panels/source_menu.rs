@@ -27,7 +27,7 @@ pub struct SourceMenu {
 impl Default for SourceMenu {
     fn default() -> Self {
         Self {
-            kafka_from: "latest".into(),
+            kafka_from: "windows".into(),
             check: None,
             result: None,
         }
@@ -102,7 +102,7 @@ pub fn source_menu_ui(
             let l = ui.label("from");
             ui.add(
                 egui::TextEdit::singleline(&mut menu.kafka_from)
-                    .hint_text("earliest, latest or RFC 3339")
+                    .hint_text("windows, earliest, latest or RFC 3339")
                     .desired_width(220.0),
             )
             .labelled_by(l.id);
