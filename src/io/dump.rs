@@ -128,6 +128,36 @@ fn open_text(
         }
     };
     let stdin = path == Path::new("-");
+    let text = text_of(path, source)?;
+    Ok((
+        text.input,
+        (!stdin && !text.gzip).then_some(text.byte_order_mark),
+    ))
+}
+
+/// [`open_input`] for a source already open (what standard input would give, in tests).
+#[cfg(test)]
+pub(crate) fn open_reader(
+    path: &Path,
+    source: Box<dyn std::io::Read + Send>,
+) -> Result<Box<dyn BufRead + Send>, DumpError> {
+    text_of(path, source).map(|text| text.input)
+}
+
+/// A source's text, past a byte order mark.
+struct Text {
+    input: Box<dyn BufRead + Send>,
+    /// The mark's length.
+    byte_order_mark: u64,
+    gzip: bool,
+}
+
+/// The text of `source`, gzip or not.
+fn text_of(path: &Path, source: Box<dyn std::io::Read + Send>) -> Result<Text, DumpError> {
+    let open_error = |source| DumpError::Open {
+        path: path.to_owned(),
+        source,
+    };
     let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
     let head = buffered.fill_buf().map_err(open_error)?;
     let gzip = head.starts_with(&GZIP_MAGIC);
@@ -139,8 +169,12 @@ fn open_text(
     } else {
         Box::new(buffered)
     };
-    let skipped = skip_byte_order_mark(path, &mut text)?;
-    Ok((text, (!stdin && !gzip).then_some(skipped)))
+    let byte_order_mark = skip_byte_order_mark(path, &mut text)?;
+    Ok(Text {
+        input: text,
+        byte_order_mark,
+        gzip,
+    })
 }
 
 /// Steps over a UTF-8 byte order mark at the start of the text (Windows tools write one, and

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::io::bus::BusRecord;
-use std::io::BufRead as _;
+use std::io::{BufRead, Read as _};
 
 use crate::engine::Topic;
 use crate::io::dump::{into_owned, open_input, parse_record, DumpError, DumpLine, DumpReader};
@@ -110,26 +110,8 @@ fn load_dumps_unpacking(
         ..LoadedDump::default()
     };
     for path in paths {
-        let before = dump.records.len();
-        let not_a_dump = |why: String| LoadError::NotADump {
-            path: path.display().to_string(),
-            why,
-        };
-        let Some(first) = first_line(path)? else {
-            continue;
-        };
-        let format = if looks_like_kcat(&first) {
-            LineFormat::Kcat
-        } else {
-            detect(&first, options).map_err(not_a_dump)?
-        };
-        match format {
-            LineFormat::Kcat => read_kcat(path, &mut dump, progress, unpack)?,
-            other => read_other(path, &other, options, &mut dump, progress)?,
-        }
-        if dump.records.len() == before {
-            return Err(not_a_dump("no line in it is a record".into()));
-        }
+        let first = first_line(path, open_input(path)?)?;
+        load_file(path, first, options, &mut dump, progress, unpack)?;
     }
     progress
         .records
@@ -138,24 +120,80 @@ fn load_dumps_unpacking(
     Ok(dump)
 }
 
-fn first_line(path: &std::path::Path) -> Result<Option<String>, LoadError> {
-    let mut input = open_input(path)?;
-    let mut line = String::new();
-    loop {
-        line.clear();
+/// Loads one file whose first line is read (see [`first_line`]).
+fn load_file(
+    path: &std::path::Path,
+    (first, stdin): FirstLine,
+    options: &ValuesOptions,
+    dump: &mut LoadedDump,
+    progress: &LoadProgress,
+    unpack: Unpack,
+) -> Result<(), LoadError> {
+    let before = dump.records.len();
+    let not_a_dump = |why: String| LoadError::NotADump {
+        path: path.display().to_string(),
+        why,
+    };
+    let Some(first) = first else {
+        return Ok(());
+    };
+    let format = if looks_like_kcat(&first) {
+        LineFormat::Kcat
+    } else {
+        detect(&first, options).map_err(not_a_dump)?
+    };
+    match format {
+        LineFormat::Kcat => match stdin {
+            // Read once, so nothing to read again from: its pings are kept parsed.
+            Some(input) => {
+                let reader = DumpReader::from_reader(path, input);
+                kept_parsed(path, read_kcat_noting(reader, dump, progress, None))?;
+            }
+            None => read_kcat(path, dump, progress, unpack)?,
+        },
+        other => {
+            let input = match stdin {
+                Some(input) => input,
+                None => open_input(path)?,
+            };
+            read_other(path, input, &other, options, dump, progress)?;
+        }
+    }
+    if dump.records.len() == before {
+        return Err(not_a_dump("no line in it is a record".into()));
+    }
+    Ok(())
+}
+
+/// The first line of a file that is not blank, to tell its format by. Standard input can be
+/// read only once: for it the text read so far is put back before the rest, and returned.
+type FirstLine = (Option<String>, Option<Box<dyn BufRead + Send>>);
+
+fn first_line(
+    path: &std::path::Path,
+    mut input: Box<dyn BufRead + Send>,
+) -> Result<FirstLine, LoadError> {
+    let mut read = String::new();
+    let first = loop {
+        let start = read.len();
         let n = input
-            .read_line(&mut line)
+            .read_line(&mut read)
             .map_err(|source| DumpError::Read {
                 path: path.to_owned(),
                 source,
             })?;
         if n == 0 {
-            return Ok(None);
+            break None;
         }
-        if !line.trim().is_empty() {
-            return Ok(Some(line.trim().to_owned()));
+        let line = read[start..].trim();
+        if !line.is_empty() {
+            break Some(line.to_owned());
         }
-    }
+    };
+    let stdin = (path == std::path::Path::new("-")).then(|| {
+        Box::new(std::io::Cursor::new(read.into_bytes()).chain(input)) as Box<dyn BufRead + Send>
+    });
+    Ok((first, stdin))
 }
 
 /// kcat -J lines carry the value as `payload`.
@@ -207,7 +245,7 @@ fn read_kcat(
     unpack: Unpack,
 ) -> Result<(), LoadError> {
     let mark = (dump.records.mark(), dump.broken_count, dump.broken.len());
-    match read_kcat_noting(path, dump, progress, Some(unpack)) {
+    match read_kcat_noting(DumpReader::open(path)?, dump, progress, Some(unpack)) {
         Ok(()) => Ok(()),
         Err(KcatError::Load(e)) => Err(e),
         Err(KcatError::Unpack(e)) => {
@@ -219,13 +257,25 @@ fn read_kcat(
             dump.records.back_to(records);
             dump.broken_count = broken_count;
             dump.broken.truncate(broken);
-            match read_kcat_noting(path, dump, progress, None) {
-                Ok(()) => Ok(()),
-                Err(KcatError::Load(e)) => Err(e),
-                Err(KcatError::Unpack(_)) => unreachable!("nothing is unpacked"),
-            }
+            kept_parsed(
+                path,
+                read_kcat_noting(DumpReader::open(path)?, dump, progress, None),
+            )
         }
     }
+}
+
+/// The outcome of a read that copies nothing out (an error in copying out would be a read
+/// error).
+fn kept_parsed(path: &std::path::Path, read: Result<(), KcatError>) -> Result<(), LoadError> {
+    read.map_err(|e| match e {
+        KcatError::Load(e) => e,
+        KcatError::Unpack(source) => DumpError::Read {
+            path: path.to_owned(),
+            source,
+        }
+        .into(),
+    })
 }
 
 /// Where a file's pings are noted.
@@ -247,21 +297,21 @@ enum Reread {
 type Unpack = fn() -> std::io::Result<UnpackedLines>;
 
 fn read_kcat_noting(
-    path: &std::path::Path,
+    mut reader: DumpReader,
     dump: &mut LoadedDump,
     progress: &LoadProgress,
     unpack: Option<Unpack>,
 ) -> Result<(), KcatError> {
-    let mut reader = DumpReader::open(path)?;
+    let path = reader.path().to_owned();
     let mut reread = match (reader.text_start(), unpack) {
         (Some(text_start), _) => dump
             .records
-            .add_file(path)
+            .add_file(&path)
             .map_or(Reread::Kept, |file| Reread::Plain { file, text_start }),
         (None, Some(create)) => {
             let lines = create().map_err(KcatError::Unpack)?;
             dump.records
-                .add_unpacked(path, lines.lines())
+                .add_unpacked(&path, lines.lines())
                 .map_or(Reread::Kept, |file| Reread::Unpacked { file, lines })
         }
         (None, None) => Reread::Kept,
@@ -294,7 +344,7 @@ fn read_kcat_noting(
                 Reread::Kept => dump.records.push_kept(into_owned(r)),
             },
             DumpLine::Record(r) => dump.records.push_kept(into_owned(r)),
-            DumpLine::Broken { line_number, text } => broken(dump, path, line_number, &text),
+            DumpLine::Broken { line_number, text } => broken(dump, &path, line_number, &text),
         }
         if lines % 4_096 == 0 {
             check_progress(dump, progress)?;
@@ -308,6 +358,7 @@ fn read_kcat_noting(
 
 fn read_other(
     path: &std::path::Path,
+    input: Box<dyn BufRead + Send>,
     format: &LineFormat,
     options: &ValuesOptions,
     dump: &mut LoadedDump,
@@ -318,7 +369,6 @@ fn read_other(
         let stem = path.file_name()?.to_str()?.split('.').next()?;
         Topic::from_name(stem).map(|t| t.name().to_owned())
     });
-    let input = open_input(path)?;
     let mut index = 0u64;
     for (i, line) in input.lines().enumerate() {
         let line = line.map_err(|source| DumpError::Read {
@@ -590,6 +640,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dump.records.kept().len(), 1);
+    }
+
+    #[test]
+    fn standard_input_is_read_once_and_loses_no_line_to_telling_its_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = odd_dumps(dir.path());
+        let stdin = std::path::Path::new("-");
+        // The plain text and the gzip one, each as standard input would give it.
+        for file in &paths[..2] {
+            let bytes = std::fs::read(file).unwrap();
+            let input =
+                crate::io::dump::open_reader(stdin, Box::new(std::io::Cursor::new(bytes))).unwrap();
+            let mut dump = LoadedDump::default();
+            let first = first_line(stdin, input).unwrap();
+            let options = ValuesOptions::default();
+            let progress = LoadProgress::default();
+            load_file(
+                stdin,
+                first,
+                &options,
+                &mut dump,
+                &progress,
+                UnpackedLines::create,
+            )
+            .unwrap();
+            dump.records.put_in_time_order();
+            assert_eq!(dump.broken_count, 1);
+            assert_eq!(
+                dump.records.kept().len(),
+                6,
+                "held parsed: nothing to read again"
+            );
+            let (records, failure) = fed(dump);
+            assert_eq!(failure, None);
+            assert_eq!(records, parsed_in_time_order(std::slice::from_ref(file)));
+        }
     }
 
     #[test]
