@@ -32,8 +32,13 @@ joins=$(stage "Pipeline::push_value_parts")
 awk -v n="$records" -v total="$total" -v line="${line:-0}" -v env="${envelope:-0}" \
     -v value="${value:-0}" -v joins="${joins:-0}" 'BEGIN {
     printf "%d records, %.0f M instructions: %.2f k per record\n", n, total / 1e6, total / n / 1e3
-    printf "  lines and UTF-8   %.2f k\n", (line - env) / n / 1e3
-    printf "  kcat envelope     %.2f k\n", env / n / 1e3
+    if (env > 0) {
+        printf "  lines and UTF-8   %.2f k\n", (line - env) / n / 1e3
+        printf "  kcat envelope     %.2f k\n", env / n / 1e3
+    } else {
+        # `parse_record` is inlined into the line reader: the two stages are one.
+        printf "  lines, UTF-8 and the kcat envelope %.2f k\n", line / n / 1e3
+    }
     printf "  values            %.2f k\n", value / n / 1e3
     printf "  joins             %.2f k\n", joins / n / 1e3
     printf "  the rest          %.2f k\n", (total - line - value - joins) / n / 1e3

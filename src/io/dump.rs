@@ -239,14 +239,17 @@ impl DumpReader {
 
     /// The next record or broken line; `Ok(None)` at the end. Blank lines are skipped.
     pub fn next_line(&mut self) -> Result<Option<DumpLine<'_>>, DumpError> {
-        Ok(self.next_line_at()?.map(|(_, line)| line))
+        let mut offset = 0;
+        self.next_line_at(&mut offset)
     }
 
-    /// [`DumpReader::next_line`], with where the line starts in bytes of the input as read
-    /// (after a byte order mark; decompressed, for gzip). Inlined into `next_line`, so that
-    /// reading a dump straight through does not pay for handing the offset over.
+    /// [`DumpReader::next_line`], setting `offset` to where the line starts in bytes of the
+    /// input as read (after a byte order mark; decompressed, for gzip). Inlined into
+    /// `next_line`, and the offset set aside rather than returned with the line, so that
+    /// reading a dump straight through does not pay for it: a line handed back in a pair was
+    /// moved out of it again, a copy of the whole record per line.
     #[inline(always)]
-    pub fn next_line_at(&mut self) -> Result<Option<(u64, DumpLine<'_>)>, DumpError> {
+    pub fn next_line_at(&mut self, offset: &mut u64) -> Result<Option<DumpLine<'_>>, DumpError> {
         // The line handed out last time is read in place from the input's buffer, so it is
         // consumed only now; copying every line out first cost more than finding it.
         let handed_out = std::mem::take(&mut self.consume_before_next);
@@ -293,15 +296,13 @@ impl DumpReader {
             Some(end) => &self.input.fill_buf().map_err(read_error)?[..end],
             None => &self.line,
         };
-        let (line_number, line_offset) = (self.line_number, self.line_offset);
+        let line_number = self.line_number;
+        *offset = self.line_offset;
         let Ok(text) = simdutf8::basic::from_utf8(line) else {
-            return Ok(Some((
-                line_offset,
-                DumpLine::Broken {
-                    line_number,
-                    text: String::from_utf8_lossy(line),
-                },
-            )));
+            return Ok(Some(DumpLine::Broken {
+                line_number,
+                text: String::from_utf8_lossy(line),
+            }));
         };
         let text = text.trim_end_matches(['\n', '\r']);
         let line = match parse_record(text) {
@@ -311,7 +312,7 @@ impl DumpReader {
                 text: Cow::Borrowed(text),
             },
         };
-        Ok(Some((line_offset, line)))
+        Ok(Some(line))
     }
 
     /// The line [`DumpReader::next_line_at`] handed out last, as it stands in the input
@@ -338,13 +339,18 @@ impl DumpReader {
 }
 
 /// Reads one kcat -J line; `None` when it is not a record (no JSON object, no topic).
+/// Inlined into the line reader, which then builds the record where it hands it out: called,
+/// the record was built here and copied out, ~30 instructions a line.
+#[inline(always)]
 pub fn parse_record(line: &str) -> Option<RawRecord<'_>> {
     parse_kcat_layout(line).or_else(|| parse_any_envelope(line))
 }
 
 /// The line exactly as kcat -J (and our writer) lays a record out without headers, read by
 /// position: a general walk over its members cost more than the rest of the record together.
-/// `None` for any other layout, which [`parse_any_envelope`] then reads.
+/// `None` for any other layout, which [`parse_any_envelope`] then reads. Inlined too, for the
+/// same reason as [`parse_record`].
+#[inline(always)]
 fn parse_kcat_layout(line: &str) -> Option<RawRecord<'_>> {
     let mut c = JsonCursor::new(line);
     c.literal(b"{\"topic\":")?;

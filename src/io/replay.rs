@@ -317,7 +317,8 @@ fn read_kcat_noting(
         (None, None) => Reread::Kept,
     };
     let mut lines = 0u64;
-    while let Some((offset, line)) = reader.next_line_at()? {
+    let mut offset = 0;
+    while let Some(line) = reader.next_line_at(&mut offset)? {
         lines += 1;
         match line {
             DumpLine::Record(r) if r.topic == Topic::CustomersLocations.name() => match &mut reread
