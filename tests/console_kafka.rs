@@ -444,4 +444,21 @@ fn the_console_starts_from_what_the_joins_windows_reach() {
             .any(|s| label.contains(&format!("records since {}", &s[..5]))),
         "{label}"
     );
+
+    // Records produced from now on are taken however old their time: late pings reach the
+    // joins as they would on the pipeline's cluster, and nothing more is passed over.
+    let passed_over = |a: &ConsoleApp| {
+        a.session()
+            .and_then(|s| s.kafka_status())
+            .map(|s| s.passed_over)
+    };
+    let passed_before = passed_over(&app);
+    let late = instore::engine::rfc3339::format_rfc3339_ms(now_ms - 100 * 60_000);
+    simulate_minute_to(&broker.bootstrap, &["--start", &late]);
+    let want_all = total + by_run[0].iter().sum::<u64>();
+    pump_until(&mut app, "the late minute", Duration::from_secs(60), |a| {
+        a.model.stats.records_pushed >= want_all
+    });
+    assert_eq!(app.model.stats.records_pushed, want_all);
+    assert_eq!(passed_over(&app), passed_before);
 }

@@ -223,9 +223,10 @@ fn check_progress(dump: &LoadedDump, progress: &LoadProgress) -> Result<(), Load
     Ok(())
 }
 
-/// Why a gzip dump's pings could not be copied out (see [`UnpackedLines`]).
+/// What stops reading a kcat dump.
 enum KcatError {
     Load(LoadError),
+    /// Its pings could not be copied out (see [`UnpackedLines`]).
     Unpack(std::io::Error),
 }
 

@@ -47,6 +47,11 @@ impl StartAt {
         }
     }
 
+    /// Whether reading starts by time (a time, or the joins' windows).
+    pub fn by_time(self) -> bool {
+        matches!(self, StartAt::Time(_) | StartAt::Windows { .. })
+    }
+
     /// The time a partition of `topic` starts reading at, when it starts by time and reading
     /// starts at wall time `now_ms`.
     pub(super) fn since_ms(self, topic: &str, now_ms: i64) -> Option<i64> {

@@ -39,9 +39,9 @@ pub struct KafkaStatus {
     /// Where reading started in time, for a start by time or by the joins' windows (the
     /// earliest of the topics').
     pub since_ms: Option<i64>,
-    /// Records timestamped before their topic's start that were read all the same and not
-    /// taken: a broker that cannot look offsets up by time starts at the beginning instead,
-    /// and a late record can follow the start offset.
+    /// Records already in their topic when reading started, timestamped before their
+    /// topic's start, read all the same and not taken: a broker that cannot look offsets up
+    /// by time starts at the beginning instead, and a late record can follow the start offset.
     pub passed_over: u64,
 }
 
@@ -149,7 +149,14 @@ fn read_loop(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        match KafkaInput::open(config, &InputSpec::inputs(), from, false, METADATA_TIMEOUT) {
+        // A start by time notes where the topics end, to tell what was there before.
+        match KafkaInput::open(
+            config,
+            &InputSpec::inputs(),
+            from,
+            from.by_time(),
+            METADATA_TIMEOUT,
+        ) {
             Ok(input) => break input,
             Err(e) => {
                 shown.state(KafkaState::Retrying(e));
@@ -186,10 +193,13 @@ fn read_loop(
         match input.poll(Duration::from_millis(200)) {
             Ok(InputEvent::Record(record)) => {
                 failing_since = None;
+                // Only among the records there when reading started: one produced since goes
+                // to the joins however late it is, as it would on the pipeline's cluster.
                 let before_start = record
                     .timestamp_ms
                     .zip(since_ms(&record.topic))
-                    .is_some_and(|(ts, since)| ts < since);
+                    .is_some_and(|(ts, since)| ts < since)
+                    && input.held_at_open(&record.topic, record.partition, record.offset);
                 if before_start {
                     passed_over += 1;
                     if passed_over % 256 == 1 {

@@ -202,6 +202,14 @@ impl KafkaInput {
         Ok(event)
     }
 
+    /// With `until_end`: whether the record at `offset` of a partition was in it when the
+    /// input opened (rather than produced since).
+    pub fn held_at_open(&self, topic: &str, partition: i32, offset: i64) -> bool {
+        self.ends
+            .as_ref()
+            .is_some_and(|ends| ends.held(topic, partition, offset))
+    }
+
     /// With `until_end`: whether every partition is read up to where it ended at the start.
     pub fn at_end(&self) -> bool {
         self.ends.as_ref().is_some_and(EndOffsets::reached)

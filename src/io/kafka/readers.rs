@@ -263,6 +263,13 @@ impl EndOffsets {
             .find(|p| p.partition == partition && p.topic == topic)
     }
 
+    /// Whether the record at `offset` of a partition was in it when the ends were taken.
+    pub fn held(&self, topic: &str, partition: i32, offset: i64) -> bool {
+        self.partitions
+            .iter()
+            .any(|p| p.partition == partition && p.topic == topic && offset < p.end_offset)
+    }
+
     /// Notes a record read: its partition is done once the record just before its end is in.
     pub fn observe(&mut self, topic: &str, partition: i32, offset: i64) {
         if let Some(p) = self.find(topic, partition) {
