@@ -41,7 +41,8 @@ pub struct KafkaStatus {
     pub since_ms: Option<i64>,
     /// Records already in their topic when reading started, timestamped before their
     /// topic's start, read all the same and not taken: a broker that cannot look offsets up
-    /// by time starts at the beginning instead, and a late record can follow the start offset.
+    /// by time (or only to the batch, as the test broker does) starts before them, and a late
+    /// record can follow the start offset.
     pub passed_over: u64,
 }
 
