@@ -245,9 +245,8 @@ impl DumpReader {
 
     /// [`DumpReader::next_line`], setting `offset` to where the line starts in bytes of the
     /// input as read (after a byte order mark; decompressed, for gzip). Inlined into
-    /// `next_line`, and the offset set aside rather than returned with the line, so that
-    /// reading a dump straight through does not pay for it: a line handed back in a pair was
-    /// moved out of it again, a copy of the whole record per line.
+    /// `next_line`, which drops the offset, so that reading a dump straight through does not
+    /// pay for it.
     #[inline(always)]
     pub fn next_line_at(&mut self, offset: &mut u64) -> Result<Option<DumpLine<'_>>, DumpError> {
         // The line handed out last time is read in place from the input's buffer, so it is
