@@ -35,7 +35,8 @@ pub fn note_path(dump: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The wall clock in epoch milliseconds: a recording's age (the engine never sees it).
+/// The wall clock in epoch milliseconds: a recording's age, where a Kafka start by time
+/// counts back from (the engine never sees it).
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -556,18 +556,23 @@ mod tests {
         text
     }
 
+    /// `text` gzip-compressed into `path`.
+    fn write_gzip(path: &std::path::Path, text: &[u8]) {
+        use std::io::Write as _;
+        let mut out = flate2::write::GzEncoder::new(
+            std::fs::File::create(path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        out.write_all(text).unwrap();
+        out.finish().unwrap();
+    }
+
     /// `odd_dump_text` in a plain file and, gzip, in another, beside a second plain file.
     fn odd_dumps(dir: &std::path::Path) -> [PathBuf; 3] {
-        use std::io::Write as _;
         let a = dir.join("a.jsonl");
         std::fs::write(&a, odd_dump_text()).unwrap();
         let gz = dir.join("a.jsonl.gz");
-        let mut out = flate2::write::GzEncoder::new(
-            std::fs::File::create(&gz).unwrap(),
-            flate2::Compression::fast(),
-        );
-        out.write_all(odd_dump_text().as_bytes()).unwrap();
-        out.finish().unwrap();
+        write_gzip(&gz, odd_dump_text().as_bytes());
         let b = write(
             dir,
             "b.jsonl",
@@ -627,13 +632,7 @@ mod tests {
             &[&kcat("customers_locations", 0, Some(10), r#"{"uid": "d"}"#)],
         );
         let small_gz = dir.path().join("small.jsonl.gz");
-        let text = std::fs::read(&small).unwrap();
-        let mut out = flate2::write::GzEncoder::new(
-            std::fs::File::create(&small_gz).unwrap(),
-            flate2::Compression::fast(),
-        );
-        std::io::Write::write_all(&mut out, &text).unwrap();
-        out.finish().unwrap();
+        write_gzip(&small_gz, &std::fs::read(&small).unwrap());
         let dump = load_dumps_unpacking(
             std::slice::from_ref(&small_gz),
             &ValuesOptions::default(),

@@ -165,9 +165,7 @@ fn read_loop(
             }
         }
     };
-    let opened_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let opened_ms = crate::io::recordings::now_ms();
     let since_ms = |topic: &str| from.since_ms(topic, opened_ms);
     shown.set(|s| {
         s.state = KafkaState::Connected;

@@ -114,9 +114,7 @@ impl TopicReader {
         }
         let consumer: BaseConsumer = c.create()?;
         // A start by the joins' windows counts back from now.
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now_ms = crate::io::recordings::now_ms();
         let mut assignment = TopicPartitionList::new();
         let mut resumed = TopicPartitionList::new();
         let mut changes = Vec::new();
