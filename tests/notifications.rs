@@ -173,28 +173,41 @@ fn the_console_and_instore_run_give_the_same_notifications_under_every_rule() {
 
 #[test]
 fn the_summary_counts_notifications_and_what_was_held_back() {
-    let out = instore(&[
-        "run",
-        "--input",
-        support::data("../../assets/sample.jsonl")
-            .to_str()
-            .expect("path"),
-        "--notifications",
-        "--notify",
-        "every",
-        "--cap",
-        "0",
-    ]);
-    assert!(out.status.success());
-    let summary = stderr(&out);
-    let line = summary
-        .lines()
-        .find(|l| l.trim_start().starts_with("PROMOTION_NOTIFICATIONS"))
-        .expect("a notifications line");
+    let sample = support::data("../../assets/sample.jsonl");
+    let sample = sample.to_str().expect("path");
+    let line_of = |flags: &[&str]| {
+        let mut args = vec!["run", "--input", sample, "--notifications"];
+        args.extend_from_slice(flags);
+        let out = instore(&args);
+        assert!(out.status.success());
+        stderr(&out)
+            .lines()
+            .find(|l| l.trim_start().starts_with("PROMOTION_NOTIFICATIONS"))
+            .expect("a notifications line")
+            .to_owned()
+    };
     // `every` without a cap: each of the 1 123 matches notifies.
+    let every = line_of(&["--notify", "every", "--cap", "0"]);
     assert!(
-        line.contains(" 1123  rule every: from 1123 matches"),
-        "{line}"
+        every.contains(" 1123  rule every: from 1123 matches, 1123 of them sent on;"),
+        "{every}"
+    );
+    // Under the default rule most matches are held back, and every one is accounted for:
+    // those sent on and those held back for each reason add up to the matches.
+    let cooldown = line_of(&[]);
+    let numbers: Vec<u64> = cooldown
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [_, matches, sent_on, rule, cap, expired, unaddressed] = numbers[..] else {
+        panic!("seven counts expected: {cooldown}");
+    };
+    assert_eq!(matches, 1123, "{cooldown}");
+    assert!(rule > 0 && sent_on < matches, "{cooldown}");
+    assert_eq!(
+        sent_on + rule + cap + expired + unaddressed,
+        matches,
+        "{cooldown}"
     );
 }
 
@@ -239,12 +252,13 @@ fn the_rules_over_a_hand_made_dump_match_their_golden_notifications() {
             .join(" ");
         summaries.push(line);
     }
-    // What the golden files say, spelled out (38 matches; the uid-less ping's 8 reach no one).
+    // What the golden files say, spelled out (38 matches; the uid-less ping's 8 reach no one;
+    // a notification of a segment's promotion stands for its several shelves' records).
     let expected = [
-        "6 rule every: from 38 matches; held back by the rule 0, by the hourly cap 23, past valid_until 1, without uid or pid 8",
-        "5 rule cooldown: from 38 matches; held back by the rule 16, by the hourly cap 6, past valid_until 0, without uid or pid 8",
-        "5 rule enter: from 38 matches; held back by the rule 19, by the hourly cap 2, past valid_until 1, without uid or pid 8",
-        "5 rule dwell: from 38 matches; held back by the rule 20, by the hourly cap 2, past valid_until 0, without uid or pid 8",
+        "6 rule every: from 38 matches, 6 of them sent on; held back by the rule 0, by the hourly cap 23, past valid_until 1, without uid or pid 8",
+        "5 rule cooldown: from 38 matches, 8 of them sent on; held back by the rule 16, by the hourly cap 6, past valid_until 0, without uid or pid 8",
+        "5 rule enter: from 38 matches, 8 of them sent on; held back by the rule 19, by the hourly cap 2, past valid_until 1, without uid or pid 8",
+        "5 rule dwell: from 38 matches, 8 of them sent on; held back by the rule 20, by the hourly cap 2, past valid_until 0, without uid or pid 8",
     ];
     for (line, want) in summaries.iter().zip(expected) {
         assert!(line.ends_with(want), "{line}\nwanted {want}");

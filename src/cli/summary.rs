@@ -64,11 +64,12 @@ pub fn format_summary(report: &RunReport) -> String {
         let held = &n.held_back;
         let _ = writeln!(
             s,
-            "  {:<20}{:>12}  rule {}: from {} matches; held back by the rule {}, by the hourly cap {}, past valid_until {}, without uid or pid {}",
+            "  {:<20}{:>12}  rule {}: from {} matches, {} of them sent on; held back by the rule {}, by the hourly cap {}, past valid_until {}, without uid or pid {}",
             "PROMOTION_NOTIFICATIONS",
             n.notifications,
             n.rule.name(),
             n.matches,
+            n.notifying,
             held.rule,
             held.cap,
             held.expired,

@@ -145,6 +145,8 @@ pub struct NotifySummary {
     pub rule: NotifyRule,
     pub matches: u64,
     pub notifications: u64,
+    /// Matches that made the notifications; the rest are in `held_back`.
+    pub notifying: u64,
     pub held_back: HeldBack,
     /// What a campaign's gate kept and held back.
     pub campaign: Option<GateCounts>,
@@ -351,6 +353,7 @@ impl RunLoop {
             NotifySummary {
                 rule: run.notifier.params().rule,
                 matches: run.notifier.raw_count(),
+                notifying: run.notifier.notifying_count(),
                 // Past a campaign's budget the rules' notifications are not sent.
                 notifications: campaign.map_or(run.notifier.notified_count(), |c| c.notifications),
                 held_back: held_back.unwrap_or_default(),

@@ -259,6 +259,10 @@ mod tests {
             prop_assert_eq!(fast.held_back(), general.held_back());
             prop_assert_eq!(fast.raw_count(), general.raw_count());
             prop_assert_eq!(fast.notified_count(), general.notified_count());
+            prop_assert_eq!(fast.notifying_count(), general.notifying_count());
+            for n in [&fast, &general] {
+                prop_assert_eq!(n.raw_count(), n.notifying_count() + n.held_back().total());
+            }
         }
     }
 }

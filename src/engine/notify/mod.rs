@@ -135,6 +135,12 @@ pub struct HeldBack {
     pub unaddressed: u64,
 }
 
+impl HeldBack {
+    pub fn total(&self) -> u64 {
+        self.rule + self.cap + self.expired + self.unaddressed
+    }
+}
+
 /// Applies the rule, `valid_until` and the cap.
 #[derive(Clone, Debug)]
 pub struct Notifier {
@@ -149,6 +155,9 @@ pub struct Notifier {
     swept_ms: i64,
     raw: u64,
     notified: u64,
+    /// Records that made the notifications sent (a pair's records in one input record fold
+    /// into one notification): with what was held back, every record is accounted for.
+    notifying: u64,
     held: HeldBack,
     /// Whether a capped shopper's ping takes [`Notifier::capped_ping`] (tests compare it off).
     fast_capped: bool,
@@ -169,6 +178,7 @@ impl Notifier {
             swept_ms: i64::MIN,
             raw: 0,
             notified: 0,
+            notifying: 0,
             held: HeldBack::default(),
             fast_capped: true,
             parts: parts::Parts::default(),
@@ -202,6 +212,12 @@ impl Notifier {
     /// Notifications sent.
     pub fn notified_count(&self) -> u64 {
         self.notified
+    }
+
+    /// NEARBY_CUSTOMERS records that made a notification: `raw_count` is this plus
+    /// everything [`Notifier::held_back`] counts.
+    pub fn notifying_count(&self) -> u64 {
+        self.notifying
     }
 
     pub fn held_back(&self) -> HeldBack {
@@ -537,6 +553,7 @@ impl Notifier {
                 state.notified_this_visit = true;
                 let matches = std::mem::take(&mut state.matches);
                 self.notified += 1;
+                self.notifying += u64::from(c.records);
                 let (Some(uid), Some(pid)) =
                     (n.customer.uid.as_ref(), n.valid.promotion.pid.as_ref())
                 else {

@@ -226,7 +226,13 @@ mod tests {
                 prop_assert_eq!(in_parts.raw_count(), whole.raw_count());
                 prop_assert_eq!(in_parts.held_back(), whole.held_back());
                 prop_assert_eq!(in_parts.notified_count(), whole.notified_count());
+                prop_assert_eq!(in_parts.notifying_count(), whole.notifying_count());
                 prop_assert_eq!(in_parts.tracked(), whole.tracked());
+                // Every record either made a notification or was held back for a reason.
+                prop_assert_eq!(
+                    whole.raw_count(),
+                    whole.notifying_count() + whole.held_back().total()
+                );
             }
         }
     }

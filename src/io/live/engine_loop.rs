@@ -312,6 +312,7 @@ impl EngineLoop {
             stream_time_ms: self.pipeline.stream_time_ms(),
             nearby_records: self.notifier.raw_count(),
             notifications: self.notifier.notified_count(),
+            notifying: self.notifier.notifying_count(),
             held_back: self.notifier.held_back(),
             kept_inputs: self.kept.as_ref().map_or(0, KeptInputs::len),
             kept_inputs_reach_ms: self.kept.as_ref().and_then(KeptInputs::reach_ms),

@@ -33,6 +33,8 @@ pub struct LiveStats {
     pub stream_time_ms: Option<i64>,
     pub nearby_records: u64,
     pub notifications: u64,
+    /// NEARBY_CUSTOMERS records that made the notifications.
+    pub notifying: u64,
     /// NEARBY_CUSTOMERS records the notification rules held back, by why.
     pub held_back: HeldBack,
     /// Inputs kept to prime the joins after a parameter change.

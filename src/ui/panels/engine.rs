@@ -162,8 +162,9 @@ pub fn counters(
         stats.nearby_records, stats.notifications
     ))
     .on_hover_text(format!(
-        "held back by the rule {}, by the hourly cap {}, past valid_until {}, without uid or pid {}",
-        held.rule, held.cap, held.expired, held.unaddressed
+        "{} of the records sent on; held back by the rule {}, by the hourly cap {}, past \
+         valid_until {}, without uid or pid {}",
+        stats.notifying, held.rule, held.cap, held.expired, held.unaddressed
     ));
     if stats.display_events_merged > 0 {
         ui.label(
