@@ -259,3 +259,41 @@ fn a_bad_campaign_file_says_what_is_wrong() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("budjet"), "{}", stderr(&out));
 }
+
+/// Traffic from standard input can be read only once. A forecast reads its traffic once per
+/// variant, and `--campaign-shift auto` reads the first record before the run: both refuse
+/// and say why, rather than forecast on what is left.
+#[test]
+fn traffic_that_can_be_read_only_once_is_refused_where_it_would_be_read_twice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let campaign = dir.path().join("winter.json");
+    std::fs::write(&campaign, CAMPAIGN).expect("write campaign");
+    let campaign = campaign.to_str().expect("utf-8");
+    let dump = dir.path().join("traffic.jsonl");
+    std::fs::write(&dump, "").expect("write");
+    for args in [
+        vec!["plan", "--campaign", campaign, "-i", "-"],
+        vec![
+            "run",
+            "--notifications",
+            "--campaign",
+            campaign,
+            "--campaign-shift",
+            "auto",
+            "-i",
+            "-",
+        ],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+            .args(&args)
+            .stdin(std::fs::File::open(&dump).expect("open"))
+            .output()
+            .expect("run instore");
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr(&out).contains("- can be read only once (standard input or a pipe)"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

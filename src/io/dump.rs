@@ -104,35 +104,57 @@ pub fn open_input_counted(
     path: &Path,
     bytes_read: Option<Arc<AtomicU64>>,
 ) -> Result<Box<dyn BufRead + Send>, DumpError> {
-    open_text(path, bytes_read).map(|(text, _)| text)
+    open_text(path, bytes_read).map(|text| text.input)
 }
 
-/// [`open_input_counted`], with where the text starts in the file when the text's bytes are
-/// the file's (0, or past a byte order mark); `None` for standard input and gzip.
-fn open_text(
-    path: &Path,
-    bytes_read: Option<Arc<AtomicU64>>,
-) -> Result<(Box<dyn BufRead + Send>, Option<u64>), DumpError> {
+/// A dump's text, opened once, and whether it can be read again.
+pub struct OpenedText {
+    pub input: Box<dyn BufRead + Send>,
+    /// Where the text starts in the file when the text's bytes are the file's and the file
+    /// can be read again at an offset (0, or past a byte order mark): a regular file, not
+    /// gzip. `None` for gzip, standard input, pipes and devices.
+    pub text_start: Option<u64>,
+    /// Whether opening the path again gives the same text: a regular file. Standard input
+    /// and pipes (a shell's `<(zcat dump.gz)`) give what is left of it.
+    pub reopenable: bool,
+}
+
+/// Whether `path` gives the same text each time it is opened: a regular file, not standard
+/// input or a pipe (a shell's `<(zcat dump.gz)`), which give what is left of them.
+pub fn reads_again(path: &Path) -> bool {
+    path != Path::new("-") && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// Opens `path` once; `-` is standard input.
+pub fn open_dump_text(path: &Path) -> Result<OpenedText, DumpError> {
+    open_text(path, None)
+}
+
+/// [`open_dump_text`], counting the file's bytes (compressed ones for gzip) into
+/// `bytes_read`.
+fn open_text(path: &Path, bytes_read: Option<Arc<AtomicU64>>) -> Result<OpenedText, DumpError> {
     let open_error = |source| DumpError::Open {
         path: path.to_owned(),
         source,
     };
     // `-` is standard input, so `kcat -C -J … | instore run --input -` works.
-    let source: Box<dyn std::io::Read + Send> = if path == Path::new("-") {
-        Box::new(io::stdin())
+    let (source, reopenable): (Box<dyn std::io::Read + Send>, bool) = if path == Path::new("-") {
+        (Box::new(io::stdin()), false)
     } else {
         let file = File::open(path).map_err(open_error)?;
-        match bytes_read {
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        let source: Box<dyn std::io::Read + Send> = match bytes_read {
             Some(bytes) => Box::new(Counted { inner: file, bytes }),
             None => Box::new(file),
-        }
+        };
+        (source, regular)
     };
-    let stdin = path == Path::new("-");
     let text = text_of(path, source)?;
-    Ok((
-        text.input,
-        (!stdin && !text.gzip).then_some(text.byte_order_mark),
-    ))
+    Ok(OpenedText {
+        input: text.input,
+        text_start: (reopenable && !text.gzip).then_some(text.byte_order_mark),
+        reopenable,
+    })
 }
 
 /// [`open_input`] for a source already open (what standard input would give, in tests).
@@ -200,11 +222,16 @@ fn skip_byte_order_mark(path: &Path, text: &mut Box<dyn BufRead + Send>) -> Resu
 impl DumpReader {
     /// Opens `path`, plain or gzip.
     pub fn open(path: &Path) -> Result<Self, DumpError> {
-        let (input, text_start) = open_text(path, None)?;
-        Ok(Self {
-            text_start,
-            ..Self::from_reader(path, input)
-        })
+        open_text(path, None).map(|text| Self::from_opened(path, text))
+    }
+
+    /// Reads a dump opened with [`open_dump_text`] (its first lines perhaps read and put
+    /// back: offsets count from the start of `text.input`).
+    pub fn from_opened(path: &Path, text: OpenedText) -> Self {
+        Self {
+            text_start: text.text_start,
+            ..Self::from_reader(path, text.input)
+        }
     }
 
     /// Reads a dump from any buffered source; `path` names it in errors.
@@ -223,7 +250,7 @@ impl DumpReader {
 
     /// Where the text starts in the file, when a line's offset from
     /// [`DumpReader::next_line_at`] plus this is its position in the file: a plain file
-    /// opened by path. `None` for gzip, standard input and other sources.
+    /// opened by path. `None` for gzip, standard input, pipes and other sources.
     pub fn text_start(&self) -> Option<u64> {
         self.text_start
     }

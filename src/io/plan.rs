@@ -3,7 +3,7 @@
 //! thread, with the campaign's announcements injected at their scheduled times, through the
 //! same stage as `instore run --campaign`, so the numbers equal what that run writes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -18,7 +18,9 @@ use crate::engine::PipelineParams;
 use crate::engine::RawRecord;
 use crate::io::campaign::{CampaignInput, CampaignStage};
 use crate::io::chain::Chain;
-use crate::io::dump::{open_input_counted, DumpError, DumpLine, DumpReader, DumpWriter};
+use crate::io::dump::{
+    open_input_counted, reads_again, DumpError, DumpLine, DumpReader, DumpWriter,
+};
 use crate::io::run_loop::{feed_dumps, RunLoop, RunNotifications};
 use crate::io::simulator::{SimConfig, SimRecord, Simulator};
 use crate::io::store_names::StoreNames;
@@ -32,6 +34,8 @@ pub enum PlanError {
     Dump(#[from] DumpError),
     #[error("the traffic has no record with a timestamp")]
     NoTraffic,
+    #[error("{0} can be read only once (standard input or a pipe), and a forecast reads its traffic once per variant: save it to a file first")]
+    ReadOnce(String),
     #[error("cancelled")]
     Cancelled,
     #[error("a forecast thread failed")]
@@ -141,12 +145,10 @@ pub struct PlanSetup {
     pub shift: Shift,
 }
 
-/// The first record's timestamp in the first dump that has one.
+/// The first record's timestamp in the first dump that has one. Reading takes text from a
+/// pipe or standard input: call it only on dumps that [`reads_again`].
 pub fn first_timestamp(inputs: &[PathBuf]) -> Result<Option<i64>, DumpError> {
     for path in inputs {
-        if path == Path::new("-") {
-            continue;
-        }
         let mut reader = DumpReader::open(path)?;
         while let Some(line) = reader.next_line()? {
             if let DumpLine::Record(r) = line {
@@ -201,7 +203,12 @@ pub fn forecast(setup: &PlanSetup, progress: &PlanProgress) -> Result<PlanReport
     let schedule = setup.campaign.check()?;
     let (first_ms, size) = match &setup.traffic {
         PlanTraffic::Dumps(inputs) => (
-            first_timestamp(inputs)?.ok_or(PlanError::NoTraffic)?,
+            {
+                if let Some(once) = inputs.iter().find(|p| !reads_again(p)) {
+                    return Err(PlanError::ReadOnce(once.display().to_string()));
+                }
+                first_timestamp(inputs)?.ok_or(PlanError::NoTraffic)?
+            },
             inputs
                 .iter()
                 .filter_map(|p| std::fs::metadata(p).ok())

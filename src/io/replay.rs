@@ -11,7 +11,9 @@ use crate::io::bus::BusRecord;
 use std::io::{BufRead, Read as _};
 
 use crate::engine::Topic;
-use crate::io::dump::{into_owned, open_input, parse_record, DumpError, DumpLine, DumpReader};
+use crate::io::dump::{
+    into_owned, open_dump_text, parse_record, DumpError, DumpLine, DumpReader, OpenedText,
+};
 use crate::io::formats::{detect, ui_export_record, values_record, LineFormat, ValuesOptions};
 use crate::io::replay_records::{FileId, ReplayRecords, RereadError, Rereader};
 use crate::io::sim_feed::FeedSource;
@@ -78,6 +80,11 @@ pub enum LoadError {
     Dump(#[from] DumpError),
     #[error("loading cancelled")]
     Cancelled,
+    #[error("cannot copy the pings of {path} out for its replay ({source}); what standard input or a pipe gave cannot be read again: free space in the cache folder, or save the dump to a file first")]
+    CopyOut {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not a dump: {why}. Expected kcat -J lines (topic, partition, offset, ts, key, payload), a Kafka UI export (value or content, timestamp), or JSON values with --topic")]
     NotADump { path: String, why: String },
 }
@@ -110,8 +117,14 @@ fn load_dumps_unpacking(
         ..LoadedDump::default()
     };
     for path in paths {
-        let first = first_line(path, open_input(path)?)?;
-        load_file(path, first, options, &mut dump, progress, unpack)?;
+        load_file(
+            path,
+            open_dump_text(path)?,
+            options,
+            &mut dump,
+            progress,
+            unpack,
+        )?;
     }
     progress
         .records
@@ -120,10 +133,11 @@ fn load_dumps_unpacking(
     Ok(dump)
 }
 
-/// Loads one file whose first line is read (see [`first_line`]).
+/// Loads one file, opened once: a standard input or a pipe can be read only once, so the
+/// text read to tell its format is put back in front of the rest.
 fn load_file(
     path: &std::path::Path,
-    (first, stdin): FirstLine,
+    text: OpenedText,
     options: &ValuesOptions,
     dump: &mut LoadedDump,
     progress: &LoadProgress,
@@ -134,30 +148,19 @@ fn load_file(
         path: path.display().to_string(),
         why,
     };
+    let (first, input) = first_line(path, text.input)?;
     let Some(first) = first else {
         return Ok(());
     };
+    let text = OpenedText { input, ..text };
     let format = if looks_like_kcat(&first) {
         LineFormat::Kcat
     } else {
         detect(&first, options).map_err(not_a_dump)?
     };
     match format {
-        LineFormat::Kcat => match stdin {
-            // Read once, so nothing to read again from: its pings are kept parsed.
-            Some(input) => {
-                let reader = DumpReader::from_reader(path, input);
-                kept_parsed(path, read_kcat_noting(reader, dump, progress, None))?;
-            }
-            None => read_kcat(path, dump, progress, unpack)?,
-        },
-        other => {
-            let input = match stdin {
-                Some(input) => input,
-                None => open_input(path)?,
-            };
-            read_other(path, input, &other, options, dump, progress)?;
-        }
+        LineFormat::Kcat => read_kcat(path, text, dump, progress, unpack)?,
+        other => read_other(path, text.input, &other, options, dump, progress)?,
     }
     if dump.records.len() == before {
         return Err(not_a_dump("no line in it is a record".into()));
@@ -165,14 +168,12 @@ fn load_file(
     Ok(())
 }
 
-/// The first line of a file that is not blank, to tell its format by. Standard input can be
-/// read only once: for it the text read so far is put back before the rest, and returned.
-type FirstLine = (Option<String>, Option<Box<dyn BufRead + Send>>);
-
+/// The first line of a text that is not blank, to tell its format by, and the text whole
+/// again: what was read is put back before the rest.
 fn first_line(
     path: &std::path::Path,
     mut input: Box<dyn BufRead + Send>,
-) -> Result<FirstLine, LoadError> {
+) -> Result<(Option<String>, Box<dyn BufRead + Send>), LoadError> {
     let mut read = String::new();
     let first = loop {
         let start = read.len();
@@ -190,10 +191,8 @@ fn first_line(
             break Some(line.to_owned());
         }
     };
-    let stdin = (path == std::path::Path::new("-")).then(|| {
-        Box::new(std::io::Cursor::new(read.into_bytes()).chain(input)) as Box<dyn BufRead + Send>
-    });
-    Ok((first, stdin))
+    let whole = Box::new(std::io::Cursor::new(read.into_bytes()).chain(input));
+    Ok((first, whole))
 }
 
 /// kcat -J lines carry the value as `payload`.
@@ -241,15 +240,19 @@ impl<E: Into<LoadError>> From<E> for KcatError {
 /// in the cache folder), the file is read again keeping its pings in memory.
 fn read_kcat(
     path: &std::path::Path,
+    text: OpenedText,
     dump: &mut LoadedDump,
     progress: &LoadProgress,
     unpack: Unpack,
 ) -> Result<(), LoadError> {
+    let reopenable = text.reopenable;
     let mark = (dump.records.mark(), dump.broken_count, dump.broken.len());
-    match read_kcat_noting(DumpReader::open(path)?, dump, progress, Some(unpack)) {
+    let reader = DumpReader::from_opened(path, text);
+    match read_kcat_noting(reader, dump, progress, Some(unpack)) {
         Ok(()) => Ok(()),
         Err(KcatError::Load(e)) => Err(e),
-        Err(KcatError::Unpack(e)) => {
+        // A regular file is read again from its start, its pings held parsed.
+        Err(KcatError::Unpack(e)) if reopenable => {
             tracing::warn!(
                 "cannot copy the pings of {} out for its replay ({e}): holding them in memory",
                 path.display()
@@ -263,6 +266,11 @@ fn read_kcat(
                 read_kcat_noting(DumpReader::open(path)?, dump, progress, None),
             )
         }
+        // What standard input or a pipe gave is gone: say why the load stopped.
+        Err(KcatError::Unpack(source)) => Err(LoadError::CopyOut {
+            path: path.display().to_string(),
+            source,
+        }),
     }
 }
 
@@ -643,39 +651,73 @@ mod tests {
         assert_eq!(dump.records.kept().len(), 1);
     }
 
+    /// Loads `bytes` as standard input would give them, unpacking with `unpack`.
+    fn load_as_stdin(bytes: Vec<u8>, unpack: Unpack) -> Result<LoadedDump, LoadError> {
+        let stdin = std::path::Path::new("-");
+        let input = crate::io::dump::open_reader(stdin, Box::new(std::io::Cursor::new(bytes)))?;
+        let text = OpenedText {
+            input,
+            text_start: None,
+            reopenable: false,
+        };
+        let mut dump = LoadedDump::default();
+        let (options, progress) = (ValuesOptions::default(), LoadProgress::default());
+        load_file(stdin, text, &options, &mut dump, &progress, unpack)?;
+        dump.records.put_in_time_order();
+        Ok(dump)
+    }
+
     #[test]
     fn standard_input_is_read_once_and_loses_no_line_to_telling_its_format() {
         let dir = tempfile::tempdir().unwrap();
         let paths = odd_dumps(dir.path());
-        let stdin = std::path::Path::new("-");
         // The plain text and the gzip one, each as standard input would give it.
         for file in &paths[..2] {
             let bytes = std::fs::read(file).unwrap();
-            let input =
-                crate::io::dump::open_reader(stdin, Box::new(std::io::Cursor::new(bytes))).unwrap();
-            let mut dump = LoadedDump::default();
-            let first = first_line(stdin, input).unwrap();
-            let options = ValuesOptions::default();
-            let progress = LoadProgress::default();
-            load_file(
-                stdin,
-                first,
-                &options,
-                &mut dump,
-                &progress,
-                UnpackedLines::create,
-            )
-            .unwrap();
-            dump.records.put_in_time_order();
+            let dump = load_as_stdin(bytes.clone(), UnpackedLines::create).unwrap();
             assert_eq!(dump.broken_count, 1);
-            assert_eq!(
-                dump.records.kept().len(),
-                6,
-                "held parsed: nothing to read again"
-            );
+            // Its pings are copied out as it is read, like a gzip file's.
+            assert_eq!(dump.records.kept().len(), 2);
             let (records, failure) = fed(dump);
             assert_eq!(failure, None);
             assert_eq!(records, parsed_in_time_order(std::slice::from_ref(file)));
+            // With no room to copy them out, it cannot be read again: the load says so.
+            let full = || UnpackedLines::writing_to(std::fs::File::create("/dev/full")?);
+            let refused = load_as_stdin(bytes, full).err().map(|e| e.to_string());
+            assert!(
+                refused
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("cannot copy the pings of - out")),
+                "{refused:?}"
+            );
+        }
+    }
+
+    /// A named pipe, as a shell's `<(zcat dump.jsonl.gz)` gives: opened once, read once.
+    #[test]
+    fn a_pipe_is_read_once_and_loses_no_line_to_telling_its_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = odd_dumps(dir.path());
+        for file in &paths[..2] {
+            let fifo = dir.path().join("pipe");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(made.success());
+            let bytes = std::fs::read(file).unwrap();
+            let writer = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::write(fifo, bytes))
+            };
+            let dump = load_dumps(std::slice::from_ref(&fifo), &LoadProgress::default()).unwrap();
+            writer.join().unwrap().unwrap();
+            assert_eq!(dump.broken_count, 1);
+            assert_eq!(dump.records.len(), 6);
+            let (records, failure) = fed(dump);
+            assert_eq!(failure, None);
+            assert_eq!(records, parsed_in_time_order(std::slice::from_ref(file)));
+            std::fs::remove_file(&fifo).unwrap();
         }
     }
 
