@@ -21,7 +21,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("instore: error: {error:#}");
+            eprintln!(
+                "instore: error: {}",
+                instore::cli::error_text::error_text(&error)
+            );
             ExitCode::FAILURE
         }
     }

@@ -3,6 +3,7 @@
 pub mod ably_connector;
 pub mod console;
 pub mod duration;
+pub mod error_text;
 pub mod export_sql;
 pub mod kafka_args;
 pub mod kafka_check;

@@ -119,10 +119,25 @@ pub struct OpenedText {
     pub reopenable: bool,
 }
 
-/// Whether `path` gives the same text each time it is opened: a regular file, not standard
-/// input or a pipe (a shell's `<(zcat dump.gz)`), which give what is left of them.
-pub fn reads_again(path: &Path) -> bool {
-    path != Path::new("-") && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+/// The first of `paths` that can be read only once: standard input, or a pipe or another
+/// stream (a shell's `<(zcat dump.gz)`), which gives what is left of it when opened again.
+/// A path that cannot be looked at is not one: opening it will say why.
+pub fn first_read_once(paths: &[PathBuf]) -> Option<&Path> {
+    paths.iter().map(PathBuf::as_path).find(|path| {
+        if *path == Path::new("-") {
+            return true;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            std::fs::metadata(path).is_ok_and(|m| {
+                let kind = m.file_type();
+                kind.is_fifo() || kind.is_char_device() || kind.is_socket()
+            })
+        }
+        #[cfg(not(unix))]
+        false
+    })
 }
 
 /// Opens `path` once; `-` is standard input.

@@ -19,7 +19,7 @@ use crate::engine::RawRecord;
 use crate::io::campaign::{CampaignInput, CampaignStage};
 use crate::io::chain::Chain;
 use crate::io::dump::{
-    open_input_counted, reads_again, DumpError, DumpLine, DumpReader, DumpWriter,
+    first_read_once, open_input_counted, DumpError, DumpLine, DumpReader, DumpWriter,
 };
 use crate::io::run_loop::{feed_dumps, RunLoop, RunNotifications};
 use crate::io::simulator::{SimConfig, SimRecord, Simulator};
@@ -146,7 +146,7 @@ pub struct PlanSetup {
 }
 
 /// The first record's timestamp in the first dump that has one. Reading takes text from a
-/// pipe or standard input: call it only on dumps that [`reads_again`].
+/// pipe or standard input: call it only when [`first_read_once`] finds none.
 pub fn first_timestamp(inputs: &[PathBuf]) -> Result<Option<i64>, DumpError> {
     for path in inputs {
         let mut reader = DumpReader::open(path)?;
@@ -201,14 +201,14 @@ pub fn variant_notifications(
 /// Runs every variant of the campaign over the inputs, side by side.
 pub fn forecast(setup: &PlanSetup, progress: &PlanProgress) -> Result<PlanReport, PlanError> {
     let schedule = setup.campaign.check()?;
+    if let PlanTraffic::Dumps(inputs) = &setup.traffic {
+        if let Some(once) = first_read_once(inputs) {
+            return Err(PlanError::ReadOnce(once.display().to_string()));
+        }
+    }
     let (first_ms, size) = match &setup.traffic {
         PlanTraffic::Dumps(inputs) => (
-            {
-                if let Some(once) = inputs.iter().find(|p| !reads_again(p)) {
-                    return Err(PlanError::ReadOnce(once.display().to_string()));
-                }
-                first_timestamp(inputs)?.ok_or(PlanError::NoTraffic)?
-            },
+            first_timestamp(inputs)?.ok_or(PlanError::NoTraffic)?,
             inputs
                 .iter()
                 .filter_map(|p| std::fs::metadata(p).ok())

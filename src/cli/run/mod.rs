@@ -129,7 +129,7 @@ fn campaign_run(
     // Only `auto` looks at the traffic's first record, which a pipe would then not give again.
     let first_ms = match args.campaign_shift {
         Shift::Auto => {
-            if let Some(once) = args.input.iter().find(|p| !crate::io::dump::reads_again(p)) {
+            if let Some(once) = crate::io::dump::first_read_once(&args.input) {
                 anyhow::bail!(
                     "{} can be read only once (standard input or a pipe), and --campaign-shift \
                      auto reads its first record before the run: give the shift in days, or \
