@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if instore::cli::error_text::reader_went_away(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!(
                 "instore: error: {}",

@@ -127,6 +127,31 @@ fn an_unreadable_input_is_a_clear_error() {
     );
 }
 
+/// `instore simulate -o - | head`: when the reader stops reading, the command ends quietly,
+/// as other command-line tools do, instead of reporting a broken pipe.
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::Read as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_instore"))
+        .args(["simulate", "--duration", "10m", "-o", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start instore");
+    let mut first = [0u8; 100];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("the first records");
+    // The reading end is closed here, as `head` closes it.
+    let out = child.wait_with_output().expect("instore ends");
+    assert!(first.starts_with(b"{\"topic\":"));
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(!stderr(&out).contains("error"), "{}", stderr(&out));
+}
+
 #[test]
 fn bad_parameters_are_refused() {
     let out = instore(&["run", "--input", "x", "--radius-ft=-5"]);

@@ -16,6 +16,17 @@ pub fn error_text(error: &anyhow::Error) -> String {
     text
 }
 
+/// Whether the command failed only because whoever read its output stopped reading
+/// (`instore simulate -o - | head`): like other command-line tools it then ends quietly,
+/// as the reader asked.
+pub fn reader_went_away(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
