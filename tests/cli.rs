@@ -90,6 +90,18 @@ fn gzip_input_gives_the_same_output() {
     assert!(out.status.success(), "{}", stderr(&out));
     let (from_plain, _) = run_to_string(&data("golden/edges.jsonl"), &[]);
     assert_eq!(from_gz, from_plain);
+    // The same file cut short, as a recording killed mid-write leaves it: what is there is
+    // read, and the summary says the file is cut short.
+    let whole = std::fs::read(&gz).expect("read");
+    std::fs::write(&gz, &whole[..whole.len() - 4]).expect("cut");
+    let (from_cut, out) = run_to_string(&gz, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(from_cut, from_plain, "only the trailer was cut");
+    assert!(
+        stderr(&out).contains("sample.jsonl.gz is cut short: its gzip stream ends"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

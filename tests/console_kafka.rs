@@ -270,13 +270,15 @@ fn records_arriving_from_kafka_ask_for_a_frame_with_no_input() {
         // Run a frame whenever eframe would run one at once: a worker asked between frames,
         // or a frame asked for the next one immediately. A frame's ask for one later (the
         // wall clock's tick) is eframe's timer, not news: it runs no frame here.
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Generous: seven consoles, their brokers and a build can share two cores in CI.
+        let deadline = Instant::now() + Duration::from_secs(60);
         while h.state().model.stats.records_pushed == shown {
             assert!(
                 Instant::now() < deadline,
                 "round {round}: records were produced but no worker asked for a frame to \
-                 show them ({} asks from workers)",
-                wakes.from_workers.load(Ordering::SeqCst)
+                 show them ({} asks from workers; the reader: {:?})",
+                wakes.from_workers.load(Ordering::SeqCst),
+                h.state().session().and_then(|s| s.kafka_status())
             );
             if wakes.take_due() {
                 h.step();

@@ -49,6 +49,13 @@ pub fn format_summary(report: &RunReport) -> String {
             let _ = writeln!(s, "  {:<20}{n:>8}  without one of {needs}", topic.name());
         }
     }
+    for input in &report.cut_short {
+        let _ = writeln!(
+            s,
+            "{input} is cut short: its gzip stream ends before its end (a recording stopped \
+             mid-write, or an unfinished copy); every line before the cut was read"
+        );
+    }
     if stats.rejects.total() > 0 {
         let _ = writeln!(s, "rejected by reason");
         for (topic, reason, entry) in stats.rejects.iter() {

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
@@ -76,12 +76,8 @@ pub struct DumpReader {
     consumed: u64,
     line_offset: u64,
     text_start: Option<u64>,
-}
-
-/// Opens `path` for reading lines, plain or gzip (detected by its magic bytes); `-` is
-/// standard input.
-pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, DumpError> {
-    open_input_counted(path, None)
+    /// A gzip stream's flag, reported once as a broken line at its end when it is set.
+    cut_short: Option<Arc<AtomicBool>>,
 }
 
 /// A source that adds the bytes read from it to a shared counter (a background forecast's
@@ -99,14 +95,6 @@ impl<R: io::Read> io::Read for Counted<R> {
     }
 }
 
-/// [`open_input`], counting the file's bytes (compressed ones for gzip) into `bytes_read`.
-pub fn open_input_counted(
-    path: &Path,
-    bytes_read: Option<Arc<AtomicU64>>,
-) -> Result<Box<dyn BufRead + Send>, DumpError> {
-    open_text(path, bytes_read).map(|text| text.input)
-}
-
 /// A dump's text, opened once, and whether it can be read again.
 pub struct OpenedText {
     pub input: Box<dyn BufRead + Send>,
@@ -117,6 +105,8 @@ pub struct OpenedText {
     /// Whether opening the path again gives the same text: a regular file. Standard input
     /// and pipes (a shell's `<(zcat dump.gz)`) give what is left of it.
     pub reopenable: bool,
+    /// Set when a gzip stream turns out cut short (see [`CutShort`]).
+    pub cut_short: Option<Arc<AtomicBool>>,
 }
 
 /// The first of `paths` that can be read only once: standard input, or a pipe or another
@@ -140,14 +130,17 @@ pub fn first_read_once(paths: &[PathBuf]) -> Option<&Path> {
     })
 }
 
-/// Opens `path` once; `-` is standard input.
+/// Opens `path` once, plain or gzip (detected by its magic bytes); `-` is standard input.
 pub fn open_dump_text(path: &Path) -> Result<OpenedText, DumpError> {
-    open_text(path, None)
+    open_dump_text_counted(path, None)
 }
 
 /// [`open_dump_text`], counting the file's bytes (compressed ones for gzip) into
-/// `bytes_read`.
-fn open_text(path: &Path, bytes_read: Option<Arc<AtomicU64>>) -> Result<OpenedText, DumpError> {
+/// `bytes_read` (a background forecast's progress bar compares them with the file's size).
+pub fn open_dump_text_counted(
+    path: &Path,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<OpenedText, DumpError> {
     let open_error = |source| DumpError::Open {
         path: path.to_owned(),
         source,
@@ -169,10 +162,11 @@ fn open_text(path: &Path, bytes_read: Option<Arc<AtomicU64>>) -> Result<OpenedTe
         input: text.input,
         text_start: (reopenable && !text.gzip).then_some(text.byte_order_mark),
         reopenable,
+        cut_short: text.cut_short,
     })
 }
 
-/// [`open_input`] for a source already open (what standard input would give, in tests).
+/// The text of a source already open (what standard input would give, in tests).
 #[cfg(test)]
 pub(crate) fn open_reader(
     path: &Path,
@@ -187,7 +181,33 @@ struct Text {
     /// The mark's length.
     byte_order_mark: u64,
     gzip: bool,
+    cut_short: Option<Arc<AtomicBool>>,
 }
+
+/// A gzip stream that ends before its end: a recording killed mid-write, a copy or download
+/// cut short. Its text up to there is read, and the cut is flagged for the reader to report
+/// as a broken line, rather than failing the whole file for its last block.
+struct CutShort<R> {
+    inner: R,
+    cut: Arc<AtomicBool>,
+}
+
+impl<R: io::Read> io::Read for CutShort<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.cut.store(true, Ordering::Relaxed);
+                Ok(0)
+            }
+            other => other,
+        }
+    }
+}
+
+/// What a cut-short gzip stream reads as, in place of the lines it lost.
+pub const CUT_SHORT: &str = "the gzip stream ends here, cut short (a recording stopped \
+     mid-write, or an unfinished copy): every line before was read, the rest of the file is \
+     missing";
 
 /// The text of `source`, gzip or not.
 fn text_of(path: &Path, source: Box<dyn std::io::Read + Send>) -> Result<Text, DumpError> {
@@ -198,19 +218,23 @@ fn text_of(path: &Path, source: Box<dyn std::io::Read + Send>) -> Result<Text, D
     let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, source);
     let head = buffered.fill_buf().map_err(open_error)?;
     let gzip = head.starts_with(&GZIP_MAGIC);
-    let mut text: Box<dyn BufRead + Send> = if gzip {
-        Box::new(BufReader::with_capacity(
+    let cut_short = gzip.then(|| Arc::new(AtomicBool::new(false)));
+    let mut text: Box<dyn BufRead + Send> = match &cut_short {
+        Some(cut) => Box::new(BufReader::with_capacity(
             READ_BUFFER_BYTES,
-            MultiGzDecoder::new(buffered),
-        ))
-    } else {
-        Box::new(buffered)
+            CutShort {
+                inner: MultiGzDecoder::new(buffered),
+                cut: Arc::clone(cut),
+            },
+        )),
+        None => Box::new(buffered),
     };
     let byte_order_mark = skip_byte_order_mark(path, &mut text)?;
     Ok(Text {
         input: text,
         byte_order_mark,
         gzip,
+        cut_short,
     })
 }
 
@@ -237,7 +261,7 @@ fn skip_byte_order_mark(path: &Path, text: &mut Box<dyn BufRead + Send>) -> Resu
 impl DumpReader {
     /// Opens `path`, plain or gzip.
     pub fn open(path: &Path) -> Result<Self, DumpError> {
-        open_text(path, None).map(|text| Self::from_opened(path, text))
+        open_dump_text(path).map(|text| Self::from_opened(path, text))
     }
 
     /// Reads a dump opened with [`open_dump_text`] (its first lines perhaps read and put
@@ -245,6 +269,7 @@ impl DumpReader {
     pub fn from_opened(path: &Path, text: OpenedText) -> Self {
         Self {
             text_start: text.text_start,
+            cut_short: text.cut_short,
             ..Self::from_reader(path, text.input)
         }
     }
@@ -260,6 +285,7 @@ impl DumpReader {
             consumed: 0,
             line_offset: 0,
             text_start: None,
+            cut_short: None,
         }
     }
 
@@ -304,7 +330,7 @@ impl DumpReader {
         let in_buffer = loop {
             let buffered = self.input.fill_buf().map_err(read_error)?;
             if buffered.is_empty() {
-                return Ok(None);
+                return Ok(self.cut_short_line());
             }
             self.line_number += 1;
             self.line_offset = self.consumed;
@@ -354,6 +380,21 @@ impl DumpReader {
             },
         };
         Ok(Some(line))
+    }
+
+    /// At the end of the text: the note that a gzip stream was cut short, once, as the line
+    /// after the last one read.
+    #[cold]
+    fn cut_short_line(&mut self) -> Option<DumpLine<'static>> {
+        let cut = self.cut_short.take()?;
+        if !cut.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.line_number += 1;
+        Some(DumpLine::Broken {
+            line_number: self.line_number,
+            text: Cow::Borrowed(CUT_SHORT),
+        })
     }
 
     /// The line [`DumpReader::next_line_at`] handed out last, as it stands in the input
@@ -809,6 +850,57 @@ mod tests {
             refused.as_deref().is_some_and(|e| e.contains("UTF-16")),
             "{refused:?}"
         );
+    }
+
+    /// A gzip dump cut anywhere (a recording killed mid-write, a copy cut short) reads every
+    /// whole line before the cut, then one broken line that says so; a whole one, no such line.
+    #[test]
+    fn a_gzip_dump_cut_short_reads_up_to_the_cut_and_says_so() {
+        use std::io::Write as _;
+        let text: String = (0..3_000)
+            .map(|i| {
+                format!(
+                    r#"{{"topic":"customers_locations","ts":{i},"payload":"{{\"uid\": \"u{}\"}}"}}"#,
+                    i * 7_919 % 10_007
+                ) + "\n"
+            })
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let whole = gz.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.jsonl.gz");
+        let read = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            let mut reader = DumpReader::open(&path).unwrap();
+            let (mut times, mut broken) = (Vec::new(), Vec::new());
+            while let Some(line) = reader.next_line().unwrap() {
+                match line {
+                    DumpLine::Record(r) => times.push(r.timestamp_ms.unwrap()),
+                    DumpLine::Broken { text, .. } => broken.push(text.into_owned()),
+                }
+            }
+            (times, broken)
+        };
+        let (times, broken) = read(&whole);
+        assert_eq!(times.len(), 3_000);
+        assert!(broken.is_empty());
+        // Cut in the header, in the deflate blocks, and in the eight-byte trailer.
+        for cut in [12, whole.len() / 3, whole.len() * 9 / 10, whole.len() - 4] {
+            let (times, broken) = read(&whole[..cut]);
+            let expected: Vec<i64> = (0..times.len() as i64).collect();
+            assert_eq!(times, expected, "cut at {cut}: the lines before, in order");
+            assert_eq!(
+                broken.last().map(String::as_str),
+                Some(CUT_SHORT),
+                "cut at {cut}"
+            );
+            // At most the line the cut went through, besides the note.
+            assert!(broken.len() <= 2, "cut at {cut}: {broken:?}");
+            if cut == whole.len() - 4 {
+                assert_eq!(times.len(), 3_000);
+            }
+        }
     }
 
     #[test]

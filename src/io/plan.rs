@@ -19,7 +19,7 @@ use crate::engine::RawRecord;
 use crate::io::campaign::{CampaignInput, CampaignStage};
 use crate::io::chain::Chain;
 use crate::io::dump::{
-    first_read_once, open_input_counted, DumpError, DumpLine, DumpReader, DumpWriter,
+    first_read_once, open_dump_text_counted, DumpError, DumpLine, DumpReader, DumpWriter,
 };
 use crate::io::run_loop::{feed_dumps, RunLoop, RunNotifications};
 use crate::io::simulator::{SimConfig, SimRecord, Simulator};
@@ -305,8 +305,8 @@ fn run_variant(
             let readers = inputs
                 .iter()
                 .map(|path| {
-                    let source = open_input_counted(path, Some(Arc::clone(&progress.done)))?;
-                    Ok(DumpReader::from_reader(path, source))
+                    let text = open_dump_text_counted(path, Some(Arc::clone(&progress.done)))?;
+                    Ok(DumpReader::from_opened(path, text))
                 })
                 .collect::<Result<Vec<_>, DumpError>>()?;
             feed_dumps(

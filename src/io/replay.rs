@@ -659,6 +659,7 @@ mod tests {
             input,
             text_start: None,
             reopenable: false,
+            cut_short: None,
         };
         let mut dump = LoadedDump::default();
         let (options, progress) = (ValuesOptions::default(), LoadProgress::default());

@@ -16,7 +16,7 @@ use crate::engine::output::release_burst;
 use crate::engine::{InputValue, Output, Pipeline, PipelineParams, RawRecord};
 use crate::io::campaign::CampaignInput;
 use crate::io::campaign::CampaignStage;
-use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
+use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter, CUT_SHORT};
 use crate::io::store_names::StoreNames;
 
 /// Where a run's outputs go.
@@ -137,6 +137,8 @@ pub struct RunLoop {
     notifications: Option<RunNotifications>,
     records_in: u64,
     started: Instant,
+    /// Inputs whose gzip stream ended before its end (see [`crate::io::dump::CUT_SHORT`]).
+    cut_short: Vec<String>,
 }
 
 /// What the notification rules did over a run.
@@ -161,6 +163,8 @@ pub struct RunReport {
     pub notifications: Option<NotifySummary>,
     /// A forecast's tally (`instore plan`).
     pub forecast: Option<VariantForecast>,
+    /// Inputs cut short: read up to the cut, the rest missing.
+    pub cut_short: Vec<String>,
 }
 
 impl RunLoop {
@@ -171,6 +175,7 @@ impl RunLoop {
             notifications: None,
             records_in: 0,
             started: Instant::now(),
+            cut_short: Vec::new(),
         }
     }
 
@@ -366,6 +371,7 @@ impl RunLoop {
             lines_read,
             notifications,
             forecast,
+            cut_short: self.cut_short,
         }
     }
 }
@@ -382,6 +388,7 @@ pub fn feed_dumps(
 ) -> Result<u64, DumpError> {
     let mut lines_read = 0;
     for mut reader in readers {
+        let path = reader.path().to_owned();
         while let Some(line) = reader.next_line()? {
             match line {
                 DumpLine::Record(record) => {
@@ -392,7 +399,12 @@ pub fn feed_dumps(
                         return Ok(lines_read + reader.line_number());
                     }
                 }
-                DumpLine::Broken { line_number, text } => run.broken_line(line_number, &text),
+                DumpLine::Broken { line_number, text } => {
+                    if text == CUT_SHORT {
+                        run.cut_short.push(path.display().to_string());
+                    }
+                    run.broken_line(line_number, &text);
+                }
             }
         }
         lines_read += reader.line_number();
