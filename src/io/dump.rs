@@ -41,6 +41,12 @@ pub enum DumpError {
          `Out-File -Encoding utf8`"
     )]
     Utf16 { path: PathBuf },
+    #[error(
+        "{path} can be read only once (standard input or a pipe), and it is read more than \
+         once here (its first record's time first, then each run over it): save it to a file \
+         first"
+    )]
+    ReadOnce { path: PathBuf },
 }
 
 /// One line of a dump.
@@ -78,6 +84,7 @@ pub struct DumpReader {
     text_start: Option<u64>,
     /// A gzip stream's flag, reported once as a broken line at its end when it is set.
     cut_short: Option<Arc<AtomicBool>>,
+    cut_reported: bool,
 }
 
 /// A source that adds the bytes read from it to a shared counter (a background forecast's
@@ -205,7 +212,7 @@ impl<R: io::Read> io::Read for CutShort<R> {
 }
 
 /// What a cut-short gzip stream reads as, in place of the lines it lost.
-pub const CUT_SHORT: &str = "the gzip stream ends here, cut short (a recording stopped \
+const CUT_SHORT: &str = "the gzip stream ends here, cut short (a recording stopped \
      mid-write, or an unfinished copy): every line before was read, the rest of the file is \
      missing";
 
@@ -286,6 +293,7 @@ impl DumpReader {
             line_offset: 0,
             text_start: None,
             cut_short: None,
+            cut_reported: false,
         }
     }
 
@@ -382,14 +390,21 @@ impl DumpReader {
         Ok(Some(line))
     }
 
+    /// Whether the text so far ended where its gzip stream was cut short.
+    pub fn is_cut_short(&self) -> bool {
+        self.cut_short
+            .as_ref()
+            .is_some_and(|cut| cut.load(Ordering::Relaxed))
+    }
+
     /// At the end of the text: the note that a gzip stream was cut short, once, as the line
     /// after the last one read.
     #[cold]
     fn cut_short_line(&mut self) -> Option<DumpLine<'static>> {
-        let cut = self.cut_short.take()?;
-        if !cut.load(Ordering::Relaxed) {
+        if self.cut_reported || !self.is_cut_short() {
             return None;
         }
+        self.cut_reported = true;
         self.line_number += 1;
         Some(DumpLine::Broken {
             line_number: self.line_number,

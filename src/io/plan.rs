@@ -34,8 +34,6 @@ pub enum PlanError {
     Dump(#[from] DumpError),
     #[error("the traffic has no record with a timestamp")]
     NoTraffic,
-    #[error("{0} can be read only once (standard input or a pipe), and a forecast reads its traffic once per variant: save it to a file first")]
-    ReadOnce(String),
     #[error("cancelled")]
     Cancelled,
     #[error("a forecast thread failed")]
@@ -145,9 +143,15 @@ pub struct PlanSetup {
     pub shift: Shift,
 }
 
-/// The first record's timestamp in the first dump that has one. Reading takes text from a
-/// pipe or standard input: call it only when [`first_read_once`] finds none.
+/// The first record's timestamp in the first dump that has one. Its callers read the dumps
+/// again afterwards (a forecast once per variant), so a dump that can be read only once is
+/// refused here rather than read short later.
 pub fn first_timestamp(inputs: &[PathBuf]) -> Result<Option<i64>, DumpError> {
+    if let Some(once) = first_read_once(inputs) {
+        return Err(DumpError::ReadOnce {
+            path: once.to_owned(),
+        });
+    }
     for path in inputs {
         let mut reader = DumpReader::open(path)?;
         while let Some(line) = reader.next_line()? {
@@ -201,11 +205,6 @@ pub fn variant_notifications(
 /// Runs every variant of the campaign over the inputs, side by side.
 pub fn forecast(setup: &PlanSetup, progress: &PlanProgress) -> Result<PlanReport, PlanError> {
     let schedule = setup.campaign.check()?;
-    if let PlanTraffic::Dumps(inputs) = &setup.traffic {
-        if let Some(once) = first_read_once(inputs) {
-            return Err(PlanError::ReadOnce(once.display().to_string()));
-        }
-    }
     let (first_ms, size) = match &setup.traffic {
         PlanTraffic::Dumps(inputs) => (
             first_timestamp(inputs)?.ok_or(PlanError::NoTraffic)?,

@@ -16,7 +16,7 @@ use crate::engine::output::release_burst;
 use crate::engine::{InputValue, Output, Pipeline, PipelineParams, RawRecord};
 use crate::io::campaign::CampaignInput;
 use crate::io::campaign::CampaignStage;
-use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter, CUT_SHORT};
+use crate::io::dump::{DumpError, DumpLine, DumpReader, DumpWriter};
 use crate::io::store_names::StoreNames;
 
 /// Where a run's outputs go.
@@ -137,7 +137,7 @@ pub struct RunLoop {
     notifications: Option<RunNotifications>,
     records_in: u64,
     started: Instant,
-    /// Inputs whose gzip stream ended before its end (see [`crate::io::dump::CUT_SHORT`]).
+    /// Inputs whose gzip stream ended before its end ([`DumpReader::is_cut_short`]).
     cut_short: Vec<String>,
 }
 
@@ -388,7 +388,6 @@ pub fn feed_dumps(
 ) -> Result<u64, DumpError> {
     let mut lines_read = 0;
     for mut reader in readers {
-        let path = reader.path().to_owned();
         while let Some(line) = reader.next_line()? {
             match line {
                 DumpLine::Record(record) => {
@@ -399,13 +398,11 @@ pub fn feed_dumps(
                         return Ok(lines_read + reader.line_number());
                     }
                 }
-                DumpLine::Broken { line_number, text } => {
-                    if text == CUT_SHORT {
-                        run.cut_short.push(path.display().to_string());
-                    }
-                    run.broken_line(line_number, &text);
-                }
+                DumpLine::Broken { line_number, text } => run.broken_line(line_number, &text),
             }
+        }
+        if reader.is_cut_short() {
+            run.cut_short.push(reader.path().display().to_string());
         }
         lines_read += reader.line_number();
     }

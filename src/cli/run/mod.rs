@@ -126,19 +126,9 @@ fn campaign_run(
             .find(|v| &v.name == name)
             .with_context(|| format!("the campaign has no variant named {name:?}"))?,
     };
-    // Only `auto` looks at the traffic's first record, which a pipe would then not give again.
+    // Only `auto` looks at the traffic's first record.
     let first_ms = match args.campaign_shift {
-        Shift::Auto => {
-            if let Some(once) = crate::io::dump::first_read_once(&args.input) {
-                anyhow::bail!(
-                    "{} can be read only once (standard input or a pipe), and --campaign-shift \
-                     auto reads its first record before the run: give the shift in days, or \
-                     save the traffic to a file first",
-                    once.display()
-                );
-            }
-            crate::io::plan::first_timestamp(&args.input)?.unwrap_or(0)
-        }
+        Shift::Auto => crate::io::plan::first_timestamp(&args.input)?.unwrap_or(0),
         Shift::Days(_) => 0,
     };
     let (schedule, days) = lay_schedule(&schedule, args.campaign_shift, first_ms)?;
